@@ -1,0 +1,44 @@
+import { statSync } from 'node:fs';
+import { InvalidRunbookError, UsageError } from '../../errors.js';
+import type { Diagnostic } from '../../runbook/diagnostics.js';
+import { isRunbookFile, listRunbooks } from '../../runbook/discover.js';
+import { validateFile } from '../../runbook/validate.js';
+import type { GlobalOptions } from '../context.js';
+import { chalk, out, printDiagnostics } from '../output.js';
+
+function expand(paths: string[]): string[] {
+  return paths.flatMap((p) => {
+    let isDir = false;
+    try {
+      isDir = statSync(p).isDirectory();
+    } catch {
+      return [p]; // reported as unreadable, located at the path
+    }
+    return isDir ? listRunbooks(p) : [p];
+  });
+}
+
+export default async function validate([paths = []]: [string[]?], opts: GlobalOptions & { format: 'text' | 'json' | 'github'; strict?: boolean }) {
+  const files = expand(paths.length ? paths : opts.runbook ? [opts.runbook] : ['runbooks']);
+  if (files.length === 0) throw new UsageError('no runbooks to validate', 'pass paths, or put *.yaml files in ./runbooks');
+  const format = opts.json ? 'json' : opts.format;
+  const all: Diagnostic[] = [];
+  let failed = 0;
+  for (const file of files) {
+    if (!isRunbookFile(file)) throw new UsageError(`not a YAML runbook: ${file}`);
+    const r = await validateFile(file, { strict: opts.strict });
+    const diags = r.ok ? r.value.warnings : [...r.errors, ...r.warnings];
+    all.push(...diags);
+    if (!r.ok) failed++;
+    if (format === 'text') {
+      printDiagnostics(diags, 'text', out);
+      if (r.ok) out(`${chalk.green('✓')} ${file}: ${r.value.runbook.name}, ${r.value.runbook.stages.length} stage(s)${diags.length ? `, ${diags.length} warning(s)` : ''}`);
+      else out(`${chalk.red('✗')} ${file}: ${r.errors.length} error(s)${r.warnings.length ? `, ${r.warnings.length} warning(s)` : ''}`);
+    }
+  }
+  if (format !== 'text') printDiagnostics(all, format, out);
+  if (failed) {
+    const errors = all.filter((d) => d.severity === 'error');
+    throw new InvalidRunbookError(errors, `${failed} of ${files.length} runbook(s) invalid (${errors.length} error(s))`, true);
+  }
+}

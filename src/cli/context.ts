@@ -1,0 +1,35 @@
+/** Global options turned into what commands need: the runbook, validated, and its vars. */
+import { InvalidRunbookError, UsageError } from '../errors.js';
+import { discoverRunbook } from '../runbook/discover.js';
+import { validateFile, type ValidRunbook } from '../runbook/validate.js';
+import { parseSetOptions, resolveVars, type Vars } from '../runbook/vars.js';
+
+export interface GlobalOptions {
+  runbook?: string;
+  env?: string;
+  set: string[];
+  stateDir?: string;
+  journal?: string;
+  json?: boolean;
+  yes?: boolean;
+  color: boolean;
+  verbose?: boolean;
+}
+
+export interface LoadedRunbook extends ValidRunbook {
+  vars: Vars;
+}
+
+/** Load, validate and resolve vars; an invalid runbook throws with every diagnostic. */
+export async function loadRunbook(opts: GlobalOptions, builtins: Record<string, string> = {}): Promise<LoadedRunbook> {
+  const file = discoverRunbook(opts.runbook, process.env, process.cwd());
+  const result = await validateFile(file);
+  if (!result.ok) throw new InvalidRunbookError(result.errors);
+  const vars = resolveVars(result.value.runbook, { env: process.env, environment: opts.env, set: parseSetOptions(opts.set), builtins: { runbook: result.value.runbook.name, ...builtins } });
+  return { ...result.value, vars };
+}
+
+export function parseStageNumber(text: string, what = 'stage'): number {
+  if (!/^\d+$/.test(text)) throw new UsageError(`${what} must be a stage number, got '${text}'`);
+  return Number(text);
+}

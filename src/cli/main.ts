@@ -1,0 +1,109 @@
+/**
+ * The command-line surface. Each command lives in commands/<name>.ts and is
+ * imported only when it runs, so `validate` never loads listr2, execa or pg.
+ * This file holds the one handler that turns errors into exit codes.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { ExitCode, InvalidRunbookError, MigrateError } from '../errors.js';
+import type { GlobalOptions } from './context.js';
+
+const version = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version as string;
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+type Handler = (args: any[], opts: GlobalOptions & Record<string, unknown>) => Promise<void>;
+
+function lazy(name: string) {
+  return async (...params: unknown[]) => {
+    const cmd = params[params.length - 1] as Command;
+    const args = cmd.processedArgs;
+    const mod = (await import(`./commands/${name}.js`)) as { default: Handler };
+    await mod.default(args, cmd.optsWithGlobals());
+  };
+}
+
+function examples(...lines: string[]): string {
+  return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('migrate')
+    .exitOverride()
+    .description('Run staged production migration runbooks: validate, plan, execute with gates, monitor windows and automatic rollback.')
+    .version(version, '-V, --version')
+    .option('-r, --runbook <path>', 'runbook file (default: $MIGRATE_RUNBOOK, ./migrate.yaml, or the only file in ./runbooks/)')
+    .option('--env <name>', 'environment whose var overrides apply')
+    .option('--set <name=value>', 'set a var (repeatable); values are always data, never code', collect, [])
+    .option('--state-dir <dir>', 'state directory for the file journal and lock (default: $MIGRATE_STATE_DIR or .migrate)')
+    .option('--journal <url>', 'journal location; a postgres:// URL shares journal and lock (default: $MIGRATE_JOURNAL_URL)')
+    .option('--json', 'machine-readable output')
+    .option('-y, --yes', 'answer yes at confirmation gates')
+    .option('--no-color', 'no colour (also NO_COLOR=1)')
+    .option('-v, --verbose', 'more detail, and stack traces for internal errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', examples('migrate validate', 'migrate plan 2', 'migrate stage 2', 'migrate rollback --emergency --reason "error spike"'));
+
+  program.command('validate')
+    .description('parse and check runbooks (default: runbooks/*.yaml)')
+    .argument('[paths...]', 'runbook files or directories')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'github']).default('text'))
+    .option('--strict', 'treat warnings as errors')
+    .addHelpText('after', examples('migrate validate', 'migrate validate runbooks/otp-cleanup.yaml --strict', 'migrate validate --format github'))
+    .action(lazy('validate'));
+
+  program.command('plan')
+    .description('print the task graph stage N would run: levels, gates, windows, rollback plan, effective risk')
+    .argument('<stage>', 'stage number')
+    .addHelpText('after', examples('migrate plan 2', 'migrate plan 2 --json', 'migrate plan 3 --env staging --set percent=10'))
+    .action(lazy('plan'));
+
+  program.command('graph')
+    .description("print stage N's task graph as Mermaid or DOT")
+    .argument('<stage>', 'stage number')
+    .addOption(new Option('--format <format>', 'diagram language').choices(['mermaid', 'dot']).default('mermaid'))
+    .addHelpText('after', examples('migrate graph 2 > stage2.mmd', 'migrate graph 2 --format dot | dot -Tsvg > stage2.svg'))
+    .action(lazy('graph'));
+
+  program.command('init')
+    .description('write a commented starter runbook')
+    .argument('[path]', 'where to write it', 'migrate.yaml')
+    .option('--force', 'overwrite an existing file')
+    .addHelpText('after', examples('migrate init', 'migrate init runbooks/my-change.yaml'))
+    .action(lazy('init'));
+
+  return program;
+}
+
+/** The one place errors become exit codes and the process exits. */
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  let code: number = ExitCode.Ok;
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    code = await report(e, argv.includes('-v') || argv.includes('--verbose'));
+  }
+  process.exitCode = code;
+  // Let buffered output reach a pipe before exiting, but never wait on stray handles.
+  await new Promise<void>((r) => process.stdout.write('', () => process.stderr.write('', () => r())));
+  process.exit(code);
+}
+
+async function report(e: unknown, verbose: boolean): Promise<number> {
+  if (e instanceof CommanderError) {
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return ExitCode.Ok;
+    return ExitCode.Usage; // commander already printed the message
+  }
+  const { printError, printDiagnostics } = await import('./output.js');
+  if (e instanceof InvalidRunbookError) {
+    if (!e.printed) printDiagnostics(e.diagnostics, 'text');
+    printError(e);
+    return e.exitCode;
+  }
+  if (e instanceof MigrateError) {
+    printError(e);
+    return e.exitCode;
+  }
+  printError(e instanceof Error ? e : new Error(String(e)), verbose);
+  return ExitCode.Failed;
+}

@@ -1,0 +1,55 @@
+/** Printing for people: colour, diagnostics with their source line, errors with hints. */
+import chalk from 'chalk';
+import { readFileSync } from 'node:fs';
+import type { Diagnostic } from '../runbook/diagnostics.js';
+import { MigrateError } from '../errors.js';
+
+if (process.env.NO_COLOR || process.argv.includes('--no-color')) chalk.level = 0;
+
+export { chalk };
+
+export const out = (text = ''): void => void process.stdout.write(`${text}\n`);
+export const err = (text = ''): void => void process.stderr.write(`${text}\n`);
+
+export function printError(e: Error, verbose = false): void {
+  if (e instanceof MigrateError) {
+    err(`${chalk.red('error:')} ${e.message}`);
+    if (e.hint) err(chalk.dim(e.hint));
+    return;
+  }
+  err(`${chalk.red('internal error:')} ${e.message}`);
+  if (verbose && e.stack) err(chalk.dim(e.stack));
+  else err(chalk.dim('run again with --verbose for details, and please report it'));
+}
+
+const sourceCache = new Map<string, string[]>();
+function sourceLine(file: string, line: number): string | undefined {
+  if (!sourceCache.has(file)) {
+    try {
+      sourceCache.set(file, readFileSync(file, 'utf8').split('\n'));
+    } catch {
+      sourceCache.set(file, []);
+    }
+  }
+  return sourceCache.get(file)![line - 1];
+}
+
+export function formatDiagnostic(d: Diagnostic, withSource = true): string {
+  const sev = d.severity === 'error' ? chalk.red('error') : chalk.yellow('warning');
+  const head = `${chalk.bold(`${d.file}:${d.line}:${d.column}`)} ${sev} ${chalk.dim(d.code)}: ${d.message}`;
+  const src = withSource ? sourceLine(d.file, d.line) : undefined;
+  if (src === undefined) return head;
+  const gutter = `${String(d.line).padStart(4)} | `;
+  return `${head}\n${chalk.dim(gutter)}${src.replace(/\t/g, ' ')}\n${' '.repeat(gutter.length + d.column - 1)}${chalk.red('^')}`;
+}
+
+export function printDiagnostics(diags: Diagnostic[], format: 'text' | 'json' | 'github', write: (t: string) => void = err): void {
+  if (format === 'json') return out(JSON.stringify(diags, null, 2));
+  if (format === 'github') {
+    const esc = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+    const prop = (s: string) => esc(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
+    for (const d of diags) out(`::${d.severity} file=${prop(d.file)},line=${d.line},col=${d.column},title=${prop(d.code)}::${esc(d.message)}`);
+    return;
+  }
+  for (const d of diags) write(formatDiagnostic(d));
+}

@@ -1,0 +1,69 @@
+/**
+ * Typed errors. Commands throw these; the single top-level handler in
+ * cli/main.ts maps them to exit codes (SPEC 4.2). Nothing else exits.
+ */
+import type { Diagnostic } from './runbook/diagnostics.js';
+
+export enum ExitCode {
+  /** Success, or nothing to do. */
+  Ok = 0,
+  /** The stage failed and was rolled back cleanly, or a check failed. */
+  Failed = 1,
+  /** Invalid usage or an invalid runbook. */
+  Usage = 2,
+  /** A rollback failed: state is dirty. */
+  Dirty = 3,
+  /** Another run holds the lock. */
+  Locked = 4,
+  /** A gate was declined, or confirmation was needed without --yes. */
+  Declined = 5,
+  /** Interrupted by a signal. */
+  Interrupted = 130,
+}
+
+export class MigrateError extends Error {
+  readonly exitCode: ExitCode = ExitCode.Failed;
+  /** Further lines an operator needs (what to do next). */
+  hint?: string;
+  constructor(message: string, hint?: string) {
+    super(message);
+    this.name = new.target.name;
+    this.hint = hint;
+  }
+}
+
+export class UsageError extends MigrateError {
+  override readonly exitCode = ExitCode.Usage;
+}
+
+/** The runbook did not validate; carries every located diagnostic. */
+export class InvalidRunbookError extends MigrateError {
+  override readonly exitCode = ExitCode.Usage;
+  constructor(readonly diagnostics: Diagnostic[], message?: string, readonly printed = false) {
+    super(message ?? `runbook is invalid (${diagnostics.filter((d) => d.severity === 'error').length} error(s))`);
+  }
+}
+
+export class StageFailedError extends MigrateError {
+  override readonly exitCode = ExitCode.Failed;
+}
+
+export class CheckFailedError extends MigrateError {
+  override readonly exitCode = ExitCode.Failed;
+}
+
+export class RollbackFailedError extends MigrateError {
+  override readonly exitCode = ExitCode.Dirty;
+}
+
+export class LockHeldError extends MigrateError {
+  override readonly exitCode = ExitCode.Locked;
+}
+
+export class DeclinedError extends MigrateError {
+  override readonly exitCode = ExitCode.Declined;
+}
+
+export class InterruptedError extends MigrateError {
+  override readonly exitCode = ExitCode.Interrupted;
+}

@@ -1,0 +1,65 @@
+import type { Expr } from './parse.js';
+
+export type Value = number | string | boolean | null | undefined | Value[] | { [k: string]: Value };
+
+/** The probe answered with data the expression cannot use as asked (a string where a number is compared). */
+export class ExprEvalError extends Error {}
+
+function num(v: Value, what: string): number {
+  if (typeof v === 'number' && !Number.isNaN(v)) return v;
+  throw new ExprEvalError(`${what} is ${JSON.stringify(v) ?? 'undefined'}, not a number`);
+}
+
+function equal(a: Value, b: Value): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return a === b;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export function evaluate(expr: Expr, scope: Record<string, Value>): Value {
+  switch (expr.kind) {
+    case 'lit':
+      return expr.value;
+    case 'name':
+      if (!(expr.name in scope)) throw new ExprEvalError(`'${expr.name}' is not defined here`);
+      return scope[expr.name];
+    case 'unary': {
+      const v = evaluate(expr.arg, scope);
+      return expr.op === 'not' ? !truthy(v) : -num(v, 'operand of -');
+    }
+    case 'binary': {
+      if (expr.op === 'and') return truthy(evaluate(expr.left, scope)) && truthy(evaluate(expr.right, scope));
+      if (expr.op === 'or') return truthy(evaluate(expr.left, scope)) || truthy(evaluate(expr.right, scope));
+      const l = evaluate(expr.left, scope);
+      const r = evaluate(expr.right, scope);
+      switch (expr.op) {
+        case '==': return equal(l, r);
+        case '!=': return !equal(l, r);
+        case 'contains':
+          if (typeof l === 'string') return typeof r === 'string' || typeof r === 'number' ? l.includes(String(r)) : false;
+          if (Array.isArray(l)) return l.some((x) => equal(x, r));
+          if (l && typeof l === 'object') return typeof r === 'string' && r in l;
+          throw new ExprEvalError(`cannot look inside ${JSON.stringify(l)}`);
+        case '+':
+          if (typeof l === 'string' && typeof r === 'string') return l + r;
+          return num(l, 'left of +') + num(r, 'right of +');
+        case '-': return num(l, 'left of -') - num(r, 'right of -');
+        case '*': return num(l, 'left of *') * num(r, 'right of *');
+        case '/': return num(l, 'left of /') / num(r, 'right of /');
+        default: {
+          const a = num(l, `left of ${expr.op}`);
+          const b = num(r, `right of ${expr.op}`);
+          if (expr.op === '<') return a < b;
+          if (expr.op === '<=') return a <= b;
+          if (expr.op === '>') return a > b;
+          return a >= b;
+        }
+      }
+    }
+  }
+}
+
+export function truthy(v: Value): boolean {
+  if (Array.isArray(v)) return v.length > 0;
+  return Boolean(v);
+}

@@ -1,0 +1,53 @@
+/** Journal event names. Each is appended (and fsynced) before the action it announces proceeds. */
+export enum EventName {
+  /** A command that changes state began: stage, up, rollback. */
+  RunStarted = 'run.started',
+  /** The run ended; carries its outcome and reason. */
+  RunFinished = 'run.finished',
+  /** A stale lock was taken over from a process that is gone. */
+  LockTakenOver = 'lock.taken_over',
+  /** An operator removed a lock with `unlock`. */
+  LockRemoved = 'lock.removed',
+  /** A stage began (after its preflight passed). */
+  StageStarted = 'stage.started',
+  /** Preflight checks passed or failed. */
+  PreflightFinished = 'preflight.finished',
+  /** An operator answered a gate. */
+  GateAnswered = 'gate.answered',
+  /** A step is about to run. */
+  StepStarted = 'step.started',
+  /** A step finished successfully (its undo now applies). */
+  StepSucceeded = 'step.succeeded',
+  /** A step failed after its retries. */
+  StepFailed = 'step.failed',
+  /** A step's `when` was false. */
+  StepSkipped = 'step.skipped',
+  /** A monitor window or canary hold began. */
+  WindowStarted = 'window.started',
+  /** One sample of one check. */
+  Sample = 'check.sample',
+  /** A window's limits were breached. */
+  Breach = 'monitor.breach',
+  /** A canary weight was set. */
+  WeightSet = 'canary.weight',
+  /** A flag was written; carries the previous value. */
+  FlagSet = 'flag.set',
+  /** Verify checks finished. */
+  VerifyFinished = 'verify.finished',
+  /** The stage completed: current_stage moves to it. */
+  StageCompleted = 'stage.completed',
+  /** The stage failed (before any rollback). */
+  StageFailed = 'stage.failed',
+  /** The process was interrupted mid-stage. */
+  StageInterrupted = 'stage.interrupted',
+  /** Rolling back a stage began. */
+  RollbackStarted = 'rollback.started',
+  /** One rollback action (a step undo or a stage rollback step) finished or failed. */
+  RollbackStep = 'rollback.step',
+  /** The stage is rolled back: current_stage drops below it. */
+  RollbackCompleted = 'rollback.completed',
+  /** A rollback action failed: state is dirty. */
+  RollbackFailed = 'rollback.failed',
+}
+
+export const EVENT_NAMES: string[] = Object.values(EventName);

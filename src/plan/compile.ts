@@ -1,0 +1,192 @@
+/**
+ * compile: (runbook, stage, vars) -> TaskGraph. Pure: no I/O, no clock, so
+ * its output is snapshot-tested and `plan` shows exactly what `stage` runs.
+ */
+import { UsageError } from '../errors.js';
+import { parseDuration } from '../runbook/duration.js';
+import { referencedNames, renderShell, renderText, renderUrl } from '../runbook/template.js';
+import { actionKind, asAction, RISKS, stepId, type Action, type Check, type Risk, type Runbook, type Stage, type WindowSpec } from '../runbook/types.js';
+import { strings } from '../runbook/walk.js';
+import type { Vars } from '../runbook/vars.js';
+import type { ActionNode, CheckNode, GraphNode, RollbackEntry, TaskGraph } from './graph.js';
+
+export interface CompileOptions {
+  /** Findings that raise the effective risk (the SQL lint), as "reason" -> risk. */
+  riskRaisers?: { risk: Risk; reason: string }[];
+}
+
+const ms = (d: string | undefined) => (d === undefined ? null : parseDuration(d)!);
+
+/** Default sampling: a tenth of the window, at most 30s. */
+export function defaultInterval(windowMs: number): number {
+  return Math.max(1, Math.min(30_000, Math.round(windowMs / 10)));
+}
+
+export function findStage(rb: Runbook, id: number): Stage {
+  const stage = rb.stages.find((s) => s.id === id);
+  if (!stage) throw new UsageError(`no stage ${id}: this runbook has stages 1..${rb.stages.length}`);
+  return stage;
+}
+
+export function describeAction(a: Action, vars: Vars): ActionNode {
+  const kind = actionKind(a) ?? 'run';
+  const show = (name: string) => vars.display(name);
+  switch (kind) {
+    case 'run':
+      return { kind, display: Array.isArray(a.run) ? a.run.map((w) => renderText(w, show)).join(' ') : renderShell(a.run!, show) };
+    case 'sql':
+      return { kind, display: renderText(a.sql!.trim(), show) };
+    case 'http':
+      return { kind, display: `${a.http!.method ?? 'GET'} ${renderUrl(a.http!.url, show)}` };
+    case 'pause':
+      return { kind, display: typeof a.pause === 'string' ? `wait ${a.pause}` : `wait for the operator: ${a.pause!.message ?? 'continue?'}` };
+    case 'flag':
+      return { kind, display: `set flag ${a.flag!.name} = ${JSON.stringify(a.flag!.value)}` };
+  }
+}
+
+export function describeCheck(c: Check, vars: Vars, guard: boolean): CheckNode {
+  const show = (name: string) => vars.display(name);
+  const probe = c.command !== undefined ? 'command' : c.http !== undefined ? 'http' : 'sql';
+  const display = probe === 'command' ? renderShell(c.command!, show)
+    : probe === 'http' ? `${c.http!.method ?? 'GET'} ${renderUrl(c.http!.url, show)}${c.http!.json ? ` -> ${c.http!.json}` : ''}`
+      : renderText(c.sql!.trim(), show);
+  return { name: renderText(c.name, show), probe, display, expect: c.expect ?? null, baseline: c.baseline ?? false, guard };
+}
+
+function windowLimits(w: WindowSpec) {
+  return { tolerate: w.tolerate ?? 0, error_limit: w.error_limit ?? 4, on_breach: w.on_breach ?? 'rollback', on_no_data: w.on_no_data ?? 'inconclusive' };
+}
+
+function levels(stage: Stage): Map<string, number> {
+  const steps = stage.steps ?? [];
+  const byId = new Map(steps.map((s, i) => [stepId(s, i), s]));
+  const level = new Map<string, number>();
+  const depth = (id: string): number => {
+    if (level.has(id)) return level.get(id)!;
+    const needs = byId.get(id)?.needs ?? [];
+    const d = needs.length ? 1 + Math.max(...needs.map(depth)) : 0;
+    level.set(id, d);
+    return d;
+  };
+  steps.forEach((s, i) => depth(stepId(s, i)));
+  return level;
+}
+
+export function compileStage(rb: Runbook, stageNumber: number, vars: Vars, opts: CompileOptions = {}): TaskGraph {
+  const stage = findStage(rb, stageNumber);
+  const show = (name: string) => vars.display(name);
+  const guards = (rb.guards ?? []).map((g) => describeCheck(g, vars, true));
+  const nodes: GraphNode[] = [];
+  const edges: { from: string; to: string }[] = [];
+  let frontier: string[] = [];
+  const connect = (roots: string[], sinks: string[]) => {
+    for (const from of frontier) for (const to of roots) edges.push({ from, to });
+    frontier = sinks;
+  };
+
+  const declared = stage.risk ?? 'low';
+  const raisers = opts.riskRaisers ?? [];
+  const effective = [declared, ...raisers.map((r) => r.risk)].reduce((a, b) => (RISKS.indexOf(b) > RISKS.indexOf(a) ? b : a));
+
+  if (stage.preflight?.length) {
+    nodes.push({ id: 'preflight', type: 'preflight', label: `preflight (${stage.preflight.length} check${stage.preflight.length > 1 ? 's' : ''})`, checks: stage.preflight.map((c) => describeCheck(c, vars, false)) });
+    connect(['preflight'], ['preflight']);
+  }
+
+  const typed = effective === 'critical' || (typeof stage.confirm === 'object' && stage.confirm.type === 'stage-name');
+  if (stage.confirm !== undefined || effective === 'high' || effective === 'critical') {
+    const message = stage.confirm === undefined ? `Run stage ${stage.id} (${stage.name}), risk ${effective}?`
+      : renderText(typeof stage.confirm === 'string' ? stage.confirm : stage.confirm.message, show);
+    nodes.push({ id: 'gate', type: 'gate', label: message, gate: typed ? 'stage-name' : 'confirm', implied: stage.confirm === undefined });
+    connect(['gate'], ['gate']);
+  }
+
+  const steps = stage.steps ?? [];
+  if (steps.length) {
+    const depth = levels(stage);
+    const ids = steps.map(stepId);
+    const needed = new Set(steps.flatMap((s) => s.needs ?? []));
+    for (const [i, s] of steps.entries()) {
+      const id = ids[i];
+      const undo = s.undo !== undefined ? describeAction(asAction(s.undo), vars)
+        : s.undo_sql !== undefined ? { kind: 'sql' as const, display: renderText(s.undo_sql.trim(), show) }
+          : s.flag ? { kind: 'flag' as const, display: `restore flag ${s.flag.name} to its previous value` } : null;
+      nodes.push({
+        id: `step:${id}`, type: 'step', label: s.name ? renderText(s.name, show) : id, step: id, index: i,
+        action: describeAction(s, vars), needs: s.needs ?? [], level: depth.get(id)!, when: s.when ?? null,
+        timeout_ms: ms(s.timeout ?? rb.defaults?.timeout), retries: s.retries ?? 0, retry_delay_ms: ms(s.retry_delay) ?? 1000,
+        continue_on_error: s.continue_on_error ?? false, undo,
+      });
+      for (const n of s.needs ?? []) edges.push({ from: `step:${n}`, to: `step:${id}` });
+    }
+    const roots = ids.filter((_, i) => !(steps[i].needs ?? []).length).map((id) => `step:${id}`);
+    const sinks = ids.filter((id) => !needed.has(id)).map((id) => `step:${id}`);
+    connect(roots, sinks);
+  }
+
+  let watch = 0;
+  if (stage.monitor) {
+    const m = stage.monitor;
+    const duration = ms(m.duration)!;
+    watch += duration;
+    nodes.push({
+      id: 'monitor', type: 'monitor', label: `monitor ${m.duration}`, duration_ms: duration, interval_ms: ms(m.interval) ?? defaultInterval(duration),
+      checks: [...(m.checks ?? []).map((c) => describeCheck(c, vars, false)), ...guards], ...windowLimits(m),
+    });
+    connect(['monitor'], ['monitor']);
+  }
+
+  const rollback: RollbackEntry[] = [];
+  if (stage.canary) {
+    const c = stage.canary;
+    const set = asAction(c.set);
+    for (const w of c.weights) {
+      const weight = typeof w === 'number' ? w : w.weight;
+      const hold = (typeof w === 'number' ? undefined : w.hold) ?? c.hold!;
+      const holdMs = hold === 'manual' ? 'manual' as const : ms(hold)!;
+      if (holdMs !== 'manual') watch += holdMs;
+      const id = `canary:${weight}`;
+      nodes.push({
+        id, type: 'canary', label: `${weight}% for ${hold}`, weight, hold_ms: holdMs,
+        interval_ms: ms(c.interval) ?? defaultInterval(holdMs === 'manual' ? 300_000 : holdMs),
+        set: describeAction(set, vars.with({ weight: String(weight) })),
+        checks: [...(c.checks ?? []).map((x) => describeCheck(x, vars, false)), ...guards], ...windowLimits(c),
+      });
+      connect([id], [id]);
+    }
+    const undo = typeof c.set === 'object' ? c.set.undo : undefined;
+    rollback.push({ source: 'canary', label: 'traffic back to 0%', action: undo ? describeAction(asAction(undo), vars) : describeAction(set, vars.with({ weight: '0' })) });
+  }
+
+  if (stage.verify?.length) {
+    nodes.push({ id: 'verify', type: 'verify', label: `verify (${stage.verify.length} check${stage.verify.length > 1 ? 's' : ''})`, checks: stage.verify.map((c) => describeCheck(c, vars, false)) });
+    connect(['verify'], ['verify']);
+  }
+
+  const stepNodes = nodes.filter((n) => n.type === 'step');
+  for (const n of [...stepNodes].reverse()) {
+    if (n.undo) rollback.push({ source: n.step, label: `undo ${n.step}`, action: n.undo });
+  }
+  for (const [i, r] of (stage.rollback ?? []).entries()) {
+    const a = asAction(r);
+    rollback.push({ source: 'stage', label: a.name ? renderText(a.name, show) : `rollback step ${i + 1}`, action: describeAction(a, vars) });
+  }
+
+  const maxLevel = Math.max(-1, ...stepNodes.map((n) => n.level));
+  const used = new Set<string>();
+  for (const { text } of strings({ ...stage, guards: rb.guards }, [])) for (const r of referencedNames(text)) used.add(r.name);
+
+  return {
+    runbook: rb.name,
+    stage: { id: stage.id, name: stage.name, description: stage.description ?? null },
+    risk: { declared, effective, reasons: raisers.map((r) => r.reason) },
+    nodes,
+    edges,
+    levels: Array.from({ length: maxLevel + 1 }, (_, l) => stepNodes.filter((n) => n.level === l).map((n) => n.step)),
+    rollback,
+    irreversible: stage.irreversible ?? false,
+    watch_ms: watch,
+    unset_vars: vars.unset.filter((v) => used.has(v)),
+  };
+}

@@ -1,0 +1,29 @@
+/** Which runbook a command means (SPEC 4): -r, MIGRATE_RUNBOOK, ./migrate.yaml, the only one in ./runbooks/. */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '../errors.js';
+
+export const isRunbookFile = (f: string) => /\.ya?ml$/.test(f);
+
+export function listRunbooks(dir: string): string[] {
+  try {
+    return readdirSync(dir).filter(isRunbookFile).sort().map((f) => join(dir, f));
+  } catch {
+    return [];
+  }
+}
+
+export function discoverRunbook(explicit: string | undefined, env: Record<string, string | undefined>, cwd: string): string {
+  const chosen = explicit ?? env.MIGRATE_RUNBOOK;
+  if (chosen) {
+    if (!existsSync(chosen)) throw new UsageError(`runbook not found: ${chosen}`);
+    return chosen;
+  }
+  for (const name of ['migrate.yaml', 'migrate.yml']) if (existsSync(join(cwd, name))) return name;
+  const found = listRunbooks(join(cwd, 'runbooks'));
+  if (found.length === 1) return found[0];
+  if (found.length === 0) {
+    throw new UsageError('no runbook: pass -r <path>, set MIGRATE_RUNBOOK, or create ./migrate.yaml', "run 'migrate init' for a starter runbook");
+  }
+  throw new UsageError(`${found.length} runbooks in ./runbooks; choose one with -r`, found.map((f) => `  migrate -r ${f} ...`).join('\n'));
+}

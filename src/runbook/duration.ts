@@ -1,0 +1,35 @@
+/** Durations (SPEC 2.5): 500ms, 30s, 5m, 1h30m, 2d. Units appear largest first, each at most once. */
+
+const UNITS: Record<string, number> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1_000, ms: 1 };
+const ORDER = ['d', 'h', 'm', 's', 'ms'];
+
+/** Shared with the JSON schema so editors and the CLI agree on what a duration is. */
+export const DURATION_PATTERN = '^(\\d+d)?(\\d+h)?(\\d+m(?!s))?(\\d+s)?(\\d+ms)?$';
+const PART = /(\d+)(ms|d|h|m|s)/g;
+
+/** Milliseconds, or undefined when the text is not a duration. */
+export function parseDuration(text: string): number | undefined {
+  if (typeof text !== 'string' || text === '' || !new RegExp(DURATION_PATTERN).test(text)) return undefined;
+  let total = 0;
+  let last = -1;
+  for (const [, n, unit] of text.matchAll(PART)) {
+    const rank = ORDER.indexOf(unit);
+    if (rank <= last) return undefined;
+    last = rank;
+    total += Number(n) * UNITS[unit];
+  }
+  return total;
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  let rest = Math.round(ms / 1000);
+  const parts: string[] = [];
+  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
+    if (rest >= size) {
+      parts.push(`${Math.floor(rest / size)}${unit}`);
+      rest %= size;
+    }
+  }
+  return parts.join('');
+}

@@ -1,0 +1,116 @@
+/**
+ * Reading a runbook file: YAML with source positions, so every later
+ * diagnostic can point at file:line:col.
+ */
+import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, type Document, type Node } from 'yaml';
+import type { Diagnostic, Finding, Path } from './diagnostics.js';
+
+export interface LoadedFile {
+  file: string;
+  source: string;
+  /** sha256 of the file's bytes: the runbook digest the journal records. */
+  digest: string;
+  doc: Document.Parsed;
+  lines: LineCounter;
+  value: unknown;
+  /** YAML warnings, located. */
+  warnings: Diagnostic[];
+}
+
+export type LoadResult = { ok: true; loaded: LoadedFile } | { ok: false; diagnostics: Diagnostic[] };
+
+export function loadRunbookFile(file: string): LoadResult {
+  let source: string;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+    return { ok: false, diagnostics: [{ file, line: 1, column: 1, severity: 'error', code: 'file-unreadable', message: `cannot read runbook: ${reason}` }] };
+  }
+  return loadRunbookSource(file, source);
+}
+
+export function loadRunbookSource(file: string, source: string): LoadResult {
+  const lines = new LineCounter();
+  const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true, strict: true });
+  const diagnostics: Diagnostic[] = [];
+  const at = (offset: number) => lines.linePos(offset);
+  for (const e of [...doc.errors, ...doc.warnings]) {
+    const { line, col } = at(e.pos[0]);
+    diagnostics.push({
+      file, line, column: col,
+      severity: doc.errors.includes(e as never) ? 'error' : 'warning',
+      code: `yaml-${e.code.toLowerCase().replace(/_/g, '-')}`,
+      message: e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''),
+    });
+  }
+  if (diagnostics.some((d) => d.severity === 'error')) return { ok: false, diagnostics };
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 1000 });
+  } catch (e) {
+    return { ok: false, diagnostics: [...diagnostics, { file, line: 1, column: 1, severity: 'error', code: 'yaml-alias', message: (e as Error).message }] };
+  }
+  const digest = createHash('sha256').update(source).digest('hex');
+  return { ok: true, loaded: { file, source, digest, doc, lines, value, warnings: diagnostics } };
+}
+
+/** The node at a path, or the nearest ancestor that has one (aliases and merges hide some). */
+function nodeAt(doc: Document.Parsed, path: Path): { node: Node | null; depth: number; keyNode?: Node } {
+  let node: unknown = doc.contents;
+  let keyNode: Node | undefined;
+  let depth = 0;
+  for (const seg of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === seg);
+      if (!pair) break;
+      keyNode = pair.key as Node;
+      node = pair.value;
+    } else if (isSeq(node) && typeof seg === 'number' && seg < node.items.length) {
+      keyNode = undefined;
+      node = node.items[seg];
+    } else break;
+    depth++;
+  }
+  return { node: (node as Node) ?? null, depth, keyNode: depth === path.length ? keyNode : undefined };
+}
+
+/** Map a character offset inside a scalar's value back to the source, block scalars included. */
+function offsetInScalar(source: string, node: Scalar, offset: number): number {
+  const start = node.range?.[0] ?? 0;
+  const value = String(node.value);
+  if (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') return start + 1 + offset;
+  if (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED') {
+    const before = value.slice(0, offset);
+    const lineIndex = before.split('\n').length - 1;
+    const column = before.length - (before.lastIndexOf('\n') + 1);
+    // Content starts on the line after the indicator; find its indentation.
+    let pos = source.indexOf('\n', start) + 1;
+    const contentLines: number[] = [];
+    while (pos > 0 && pos < (node.range?.[1] ?? source.length)) {
+      contentLines.push(pos);
+      const nl = source.indexOf('\n', pos);
+      if (nl < 0) break;
+      pos = nl + 1;
+    }
+    const nonBlank = contentLines.filter((p) => source.slice(p, source.indexOf('\n', p) < 0 ? undefined : source.indexOf('\n', p)).trim() !== '');
+    const indent = nonBlank.length ? /^ */.exec(source.slice(nonBlank[0]))![0].length : 0;
+    const lineStart = contentLines[lineIndex] ?? contentLines[contentLines.length - 1] ?? start;
+    return lineStart + indent + column;
+  }
+  return start + offset;
+}
+
+export function locate(loaded: LoadedFile, finding: Finding): Diagnostic {
+  const { node, keyNode } = nodeAt(loaded.doc, finding.path);
+  let offset = 0;
+  const target = finding.atKey && keyNode ? keyNode : node;
+  if (target?.range) {
+    offset = target.range[0];
+    if (finding.offset !== undefined && isScalar(target)) offset = offsetInScalar(loaded.source, target, finding.offset);
+  }
+  const { line, col } = loaded.lines.linePos(offset);
+  return { file: loaded.file, line, column: col, severity: finding.severity, code: finding.code, message: finding.message };
+}

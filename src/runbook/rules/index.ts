@@ -1,0 +1,30 @@
+/** The semantic rules, in the order their findings are most useful to read. */
+import type { Finding } from '../diagnostics.js';
+import type { Runbook } from '../types.js';
+import { stageHasRollback, stageIdsContiguous, stageNamesUnique, stageNotEmpty } from './stages.js';
+import { needsAcyclic, needsExist, oneAction, oneProbe, sqlKeysOnSql, stepIdsUnique } from './steps.js';
+import { environmentVarsDeclared, expressionsValid, notifyValid, secretsHaveNoDefault, varsDeclared } from './references.js';
+import { canaryShape, monitorHasChecks, monitorIntervalShorter } from './windows.js';
+
+export type Rule = (rb: Runbook) => Finding[];
+
+export const rules: Record<string, Rule> = {
+  stageIdsContiguous,
+  stageNamesUnique,
+  stepIdsUnique,
+  needsExist,
+  needsAcyclic,
+  oneAction,
+  sqlKeysOnSql,
+  oneProbe,
+  varsDeclared,
+  environmentVarsDeclared,
+  secretsHaveNoDefault,
+  expressionsValid,
+  notifyValid,
+  monitorIntervalShorter,
+  monitorHasChecks,
+  canaryShape,
+  stageHasRollback,
+  stageNotEmpty,
+};

@@ -1,0 +1,98 @@
+import { didYouMean, error, type Finding, type Path } from '../diagnostics.js';
+import { ACTION_KEYS, PROBE_KEYS, stepId, type Runbook, type Stage } from '../types.js';
+import { actions, checks } from '../walk.js';
+
+export function stepIdsUnique(rb: Runbook): Finding[] {
+  return rb.stages.flatMap((stage, s) => {
+    const seen = new Set<string>();
+    return (stage.steps ?? []).flatMap((step, i) => {
+      const id = stepId(step, i);
+      if (seen.has(id)) return [error(['stages', s, 'steps', i, step.id ? 'id' : 'name'], 'step-id-duplicate', `step id '${id}' is used twice in stage ${stage.id}`)];
+      seen.add(id);
+      return [];
+    });
+  });
+}
+
+export function needsExist(rb: Runbook): Finding[] {
+  return rb.stages.flatMap((stage, s) => {
+    const ids = (stage.steps ?? []).map(stepId);
+    return (stage.steps ?? []).flatMap((step, i) => (step.needs ?? []).flatMap((need, k) => {
+      const path: Path = ['stages', s, 'steps', i, 'needs', k];
+      if (need === stepId(step, i)) return [error(path, 'needs-self', `step '${need}' cannot need itself`)];
+      if (!ids.includes(need)) return [error(path, 'needs-unknown', `step '${stepId(step, i)}' needs '${need}', which is not a step of stage ${stage.id}${didYouMean(need, ids)}`)];
+      return [];
+    }));
+  });
+}
+
+/** Depth-first search over needs; reports each cycle once, with its path. */
+export function needsAcyclic(rb: Runbook): Finding[] {
+  return rb.stages.flatMap((stage, s) => findCycles(stage).map(({ cycle, index }) =>
+    error(['stages', s, 'steps', index, 'needs'], 'needs-cycle', `steps of stage ${stage.id} need each other in a cycle: ${cycle.join(' -> ')}`)));
+}
+
+function findCycles(stage: Stage): { cycle: string[]; index: number }[] {
+  const steps = stage.steps ?? [];
+  const ids = steps.map(stepId);
+  const needs = new Map(steps.map((st, i) => [ids[i], (st.needs ?? []).filter((n) => ids.includes(n) && n !== ids[i])]));
+  const state = new Map<string, 'open' | 'done'>();
+  const found: { cycle: string[]; index: number }[] = [];
+  const stack: string[] = [];
+  const visit = (id: string) => {
+    state.set(id, 'open');
+    stack.push(id);
+    for (const n of needs.get(id) ?? []) {
+      if (state.get(n) === 'open') {
+        const cycle = [...stack.slice(stack.indexOf(n)), n];
+        found.push({ cycle, index: ids.indexOf(n) });
+      } else if (!state.has(n)) visit(n);
+    }
+    stack.pop();
+    state.set(id, 'done');
+  };
+  for (const id of ids) if (!state.has(id)) visit(id);
+  return found;
+}
+
+/** Exactly one of run/sql/http/pause/flag in every action. */
+export function oneAction(rb: Runbook): Finding[] {
+  const out: Finding[] = [];
+  for (const { value, path, role } of actions(rb)) {
+    const present = ACTION_KEYS.filter((k) => value[k] !== undefined);
+    if (present.length !== 1) {
+      const what = role === 'step' ? 'a step' : role === 'undo' ? 'an undo' : role === 'rollback' ? 'a rollback step' : 'a canary set step';
+      out.push(error(path, 'action-count', present.length === 0
+        ? `${what} needs one action: ${ACTION_KEYS.join(', ')}`
+        : `${what} has ${present.length} actions (${present.join(', ')}); give exactly one`));
+    }
+  }
+  return out;
+}
+
+/** SQL-only keys only make sense on sql actions. */
+export function sqlKeysOnSql(rb: Runbook): Finding[] {
+  const out: Finding[] = [];
+  const keys = ['database', 'transaction', 'lock_timeout', 'statement_timeout', 'undo_sql'] as const;
+  for (const { value, path } of actions(rb)) {
+    if (value.sql !== undefined) continue;
+    for (const k of keys) {
+      if ((value as Record<string, unknown>)[k] !== undefined) out.push(error([...path, k], 'sql-only', `'${k}' applies only to sql steps`, { atKey: true }));
+    }
+  }
+  return out;
+}
+
+export function oneProbe(rb: Runbook): Finding[] {
+  const out: Finding[] = [];
+  for (const { value, path } of checks(rb)) {
+    const present = PROBE_KEYS.filter((k) => value[k] !== undefined);
+    if (present.length !== 1) {
+      out.push(error(path, 'probe-count', present.length === 0
+        ? `check '${value.name}' needs one probe: command, http or sql`
+        : `check '${value.name}' has ${present.length} probes (${present.join(', ')}); give exactly one`));
+    }
+    if (value.database !== undefined && value.sql === undefined) out.push(error([...path, 'database'], 'sql-only', `'database' applies only to sql checks`, { atKey: true }));
+  }
+  return out;
+}

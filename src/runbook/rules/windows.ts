@@ -1,0 +1,50 @@
+import { error, warning, type Finding, type Path } from '../diagnostics.js';
+import { formatDuration, parseDuration } from '../duration.js';
+import { referencedNames } from '../template.js';
+import { asAction, type Runbook } from '../types.js';
+
+/** A window must take more than one sample. */
+export function monitorIntervalShorter(rb: Runbook): Finding[] {
+  return rb.stages.flatMap((stage, s) => {
+    const m = stage.monitor;
+    if (!m?.interval) return [];
+    const d = parseDuration(m.duration)!;
+    const i = parseDuration(m.interval)!;
+    return i < d ? [] : [error(['stages', s, 'monitor', 'interval'], 'interval-too-long',
+      `monitor interval ${m.interval} must be shorter than its duration ${m.duration}`)];
+  });
+}
+
+export function monitorHasChecks(rb: Runbook): Finding[] {
+  return rb.stages.flatMap((stage, s) =>
+    stage.monitor && !stage.monitor.checks?.length && !rb.guards?.length
+      ? [warning(['stages', s, 'monitor'], 'monitor-empty', `stage ${stage.id}'s monitor window has no checks and the runbook has no guards: it only waits`)]
+      : []);
+}
+
+export function canaryShape(rb: Runbook): Finding[] {
+  const out: Finding[] = [];
+  for (const [s, stage] of rb.stages.entries()) {
+    const c = stage.canary;
+    if (!c) continue;
+    const base: Path = ['stages', s, 'canary'];
+    let prev = -1;
+    c.weights.forEach((w, i) => {
+      const weight = typeof w === 'number' ? w : w.weight;
+      const hold = typeof w === 'number' ? c.hold : w.hold ?? c.hold;
+      if (weight <= prev) out.push(error([...base, 'weights', i], 'canary-weights', `canary weights must increase: ${weight} follows ${prev}`));
+      prev = weight;
+      if (hold === undefined) out.push(error([...base, 'weights', i], 'canary-hold', `weight ${weight} has no hold; give 'hold' for the canary or for this weight`));
+      else if (c.interval && hold !== 'manual' && parseDuration(c.interval)! >= parseDuration(hold)!) {
+        out.push(error([...base, 'interval'], 'interval-too-long', `canary interval ${c.interval} must be shorter than the ${formatDuration(parseDuration(hold)!)} hold at weight ${weight}`));
+      }
+    });
+    const set = asAction(c.set);
+    const texts = [set.run, set.http?.url, set.http?.body, set.sql].flat().filter((t): t is string => typeof t === 'string');
+    if (!texts.some((t) => referencedNames(t).some((r) => r.name === 'weight'))) {
+      out.push(warning([...base, 'set'], 'canary-set-weight', `the canary's set step never uses \${weight}, so every weight sets the same thing`));
+    }
+    if (stage.monitor) out.push(error(['stages', s, 'monitor'], 'canary-monitor', `a canary stage watches its checks during each hold; move the monitor checks into canary.checks`, { atKey: true }));
+  }
+  return out;
+}

@@ -1,0 +1,100 @@
+/**
+ * Structural validation: interprets the subset of JSON Schema that schema.ts
+ * uses, over the parsed value, and reports findings by path.
+ */
+import { runbookSchema } from './schema.js';
+import { didYouMean, error, formatPath, type Finding, type Path } from './diagnostics.js';
+
+type Schema = Record<string, any>;
+const definitions = runbookSchema.definitions as Record<string, Schema>;
+
+function resolve(schema: Schema): Schema {
+  return schema.$ref ? definitions[String(schema.$ref).split('/').pop()!] : schema;
+}
+
+function typeOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
+  return typeof v;
+}
+
+function typeMatches(v: unknown, type: string | string[] | undefined): boolean {
+  if (type === undefined) return true;
+  const t = typeOf(v);
+  return (Array.isArray(type) ? type : [type]).some((want) => want === t || (want === 'number' && t === 'integer'));
+}
+
+function describe(schema: Schema): string {
+  const s = resolve(schema);
+  if (s.const !== undefined) return JSON.stringify(s.const);
+  if (s.oneOf) return s.oneOf.map(describe).join(' or ');
+  if (s === definitions.duration) return 'a duration';
+  const t = s.type ?? 'value';
+  return (Array.isArray(t) ? t : [t]).map((x: string) => (x === 'object' ? 'a mapping' : x === 'array' ? 'a list' : `a ${x}`)).join(' or ');
+}
+
+const show = (v: unknown) => (typeOf(v) === 'object' ? 'a mapping' : typeOf(v) === 'array' ? 'a list' : JSON.stringify(v));
+
+export function checkStructure(value: unknown, schema: Schema = runbookSchema, path: Path = []): Finding[] {
+  const s = resolve(schema);
+  const where = path.length ? `${formatPath(path)}: ` : '';
+
+  if (s.oneOf) {
+    const candidates = (s.oneOf as Schema[]).filter((b) => {
+      const r = resolve(b);
+      return r.const !== undefined ? r.const === value : typeMatches(value, r.type);
+    });
+    if (candidates.length === 0) {
+      return [error(path, 'type', `${where}expected ${describe(s)}, got ${show(value)}`)];
+    }
+    const results = candidates.map((c) => checkStructure(value, c, path));
+    const clean = results.find((r) => r.length === 0);
+    if (clean) return clean;
+    return results.reduce((best, r) => (r.length < best.length ? r : best));
+  }
+
+  if (s.const !== undefined && value !== s.const) {
+    return [error(path, 'value', `${where}must be ${JSON.stringify(s.const)}, got ${show(value)}`)];
+  }
+  if (!typeMatches(value, s.type)) {
+    return [error(path, 'type', `${where}expected ${describe(s)}, got ${show(value)}`)];
+  }
+  if (s.enum && !s.enum.includes(value)) {
+    const hint = typeof value === 'string' ? didYouMean(value, s.enum) : '';
+    return [error(path, 'value', `${where}must be one of ${s.enum.join(', ')}, got ${show(value)}${hint}`)];
+  }
+  if (typeof value === 'string' && s.pattern && !new RegExp(s.pattern).test(value)) {
+    return [error(path, s['x-code'] ?? 'pattern', `${where}'${value}' ${s['x-message'] ?? `does not match ${s.pattern}`}`)];
+  }
+  if (typeof value === 'number') {
+    if (s.minimum !== undefined && value < s.minimum) return [error(path, 'range', `${where}must be at least ${s.minimum}, got ${value}`)];
+    if (s.maximum !== undefined && value > s.maximum) return [error(path, 'range', `${where}must be at most ${s.maximum}, got ${value}`)];
+  }
+
+  const findings: Finding[] = [];
+  if (Array.isArray(value)) {
+    if (s.minItems !== undefined && value.length < s.minItems) {
+      findings.push(error(path, 'empty', `${where}needs at least ${s.minItems} item(s)`));
+    }
+    if (s.items) value.forEach((item, i) => findings.push(...checkStructure(item, s.items, [...path, i])));
+  } else if (value && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    const props: Record<string, Schema> = s.properties ?? {};
+    for (const key of s.required ?? []) {
+      if (!(key in record)) findings.push(error(path, 'missing-key', `${where}missing required key '${key}'`));
+    }
+    for (const [key, v] of Object.entries(record)) {
+      if (s.propertyNames?.pattern && !new RegExp(s.propertyNames.pattern).test(key)) {
+        findings.push(error([...path, key], 'key-name', `'${key}' is not a valid name (letters, digits and _; not starting with a digit)`, { atKey: true }));
+      }
+      if (key in props) findings.push(...checkStructure(v, props[key], [...path, key]));
+      else if (s.additionalProperties === false) {
+        findings.push(error([...path, key], 'unknown-key', `${where}unknown key '${key}'${didYouMean(key, Object.keys(props))}`, { atKey: true }));
+      } else if (typeof s.additionalProperties === 'object') {
+        findings.push(...checkStructure(v, s.additionalProperties, [...path, key]));
+      }
+    }
+  }
+  return findings;
+}

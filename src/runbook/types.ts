@@ -1,0 +1,142 @@
+/** The runbook as it is after structural validation (see schema.ts). */
+
+export type Risk = 'low' | 'medium' | 'high' | 'critical';
+export const RISKS: Risk[] = ['low', 'medium', 'high', 'critical'];
+export type OnBreach = 'rollback' | 'pause' | 'continue';
+export type OnNoData = 'fail' | 'pass' | 'inconclusive';
+export type Scalar = string | number | boolean;
+
+export interface VarSpec {
+  default?: Scalar;
+  env?: string;
+  secret?: boolean;
+  description?: string;
+}
+
+export interface HttpSpec {
+  url: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | Record<string, unknown>;
+  json?: string;
+  expect?: string;
+  timeout?: string;
+}
+
+export interface Action {
+  name?: string;
+  run?: string | string[];
+  sql?: string;
+  database?: string;
+  transaction?: boolean;
+  lock_timeout?: string;
+  statement_timeout?: string;
+  http?: HttpSpec;
+  pause?: string | { until: 'confirm'; message?: string };
+  flag?: { name: string; value: Scalar | null };
+  env?: Record<string, Scalar>;
+  cwd?: string;
+  timeout?: string;
+}
+
+export const ACTION_KEYS = ['run', 'sql', 'http', 'pause', 'flag'] as const;
+export type ActionKind = (typeof ACTION_KEYS)[number];
+
+export interface Step extends Action {
+  id?: string;
+  needs?: string[];
+  when?: string;
+  retries?: number;
+  retry_delay?: string;
+  continue_on_error?: boolean;
+  undo?: string | Action;
+  undo_sql?: string;
+}
+
+export interface Check {
+  name: string;
+  command?: string;
+  http?: HttpSpec;
+  sql?: string;
+  database?: string;
+  expect?: string;
+  baseline?: boolean;
+  on_no_data?: OnNoData;
+  timeout?: string;
+}
+export const PROBE_KEYS = ['command', 'http', 'sql'] as const;
+
+export interface WindowSpec {
+  interval?: string;
+  checks?: Check[];
+  tolerate?: number;
+  error_limit?: number;
+  on_breach?: OnBreach;
+  on_no_data?: OnNoData;
+}
+
+export interface Monitor extends WindowSpec {
+  duration: string;
+}
+
+export type Hold = string | 'manual';
+export interface Canary extends WindowSpec {
+  weights: (number | { weight: number; hold?: Hold })[];
+  hold?: Hold;
+  set: string | Step;
+}
+
+export interface Stage {
+  id: number;
+  name: string;
+  description?: string;
+  risk?: Risk;
+  irreversible?: boolean;
+  timeout?: string;
+  preflight?: Check[];
+  confirm?: string | { message: string; type?: 'confirm' | 'stage-name' };
+  steps?: Step[];
+  monitor?: Monitor;
+  canary?: Canary;
+  verify?: Check[];
+  rollback?: (string | Action)[];
+}
+
+export type FlagStoreSpec =
+  | { store: 'file'; path?: string }
+  | { store: 'postgres'; table?: string; database?: string }
+  | { store: 'command'; get: string; set: string };
+
+export interface Notify {
+  on: string[];
+  run?: string;
+  webhook?: string;
+}
+
+export interface Runbook {
+  version: 1;
+  name: string;
+  description?: string;
+  owner?: string;
+  vars?: Record<string, VarSpec>;
+  environments?: Record<string, { vars?: Record<string, Scalar> }>;
+  defaults?: { timeout?: string; shell?: string };
+  flags?: FlagStoreSpec;
+  guards?: Check[];
+  notify?: Notify[];
+  stages: Stage[];
+}
+
+/** A step's id: its own, or its 1-based position (`step-3`). */
+export function stepId(step: Step, index: number): string {
+  return step.id ?? `step-${index + 1}`;
+}
+
+/** Normalise `string | Action` (undo, rollback, canary set) to an action. */
+export function asAction(a: string | Action): Action {
+  return typeof a === 'string' ? { run: a } : a;
+}
+
+export function actionKind(a: Action): ActionKind | undefined {
+  return ACTION_KEYS.find((k) => a[k] !== undefined);
+}

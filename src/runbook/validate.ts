@@ -1,0 +1,63 @@
+/**
+ * load -> structure (schema) -> semantic rules. Returns the typed runbook, or
+ * every located diagnostic; never throws for bad input.
+ */
+import type { Diagnostic, Finding } from './diagnostics.js';
+import { loadRunbookFile, loadRunbookSource, locate, type LoadedFile } from './load.js';
+import { checkStructure } from './structure.js';
+import { rules } from './rules/index.js';
+import type { Runbook } from './types.js';
+
+export interface ValidateOptions {
+  /** Warnings become errors (`validate --strict`). */
+  strict?: boolean;
+  /** Extra rules that need more than the runbook's data (the SQL lint, later). */
+  extraRules?: ((rb: Runbook) => Finding[] | Promise<Finding[]>)[];
+}
+
+export interface ValidRunbook {
+  runbook: Runbook;
+  file: string;
+  digest: string;
+  warnings: Diagnostic[];
+}
+
+export type Validation =
+  | { ok: true; value: ValidRunbook }
+  | { ok: false; errors: Diagnostic[]; warnings: Diagnostic[] };
+
+const order = (a: Diagnostic, b: Diagnostic) => a.line - b.line || a.column - b.column;
+
+function split(diags: Diagnostic[], strict: boolean): { errors: Diagnostic[]; warnings: Diagnostic[] } {
+  if (strict) diags = diags.map((d) => ({ ...d, severity: 'error' }));
+  return {
+    errors: diags.filter((d) => d.severity === 'error').sort(order),
+    warnings: diags.filter((d) => d.severity === 'warning').sort(order),
+  };
+}
+
+export async function validateLoaded(loaded: LoadedFile, opts: ValidateOptions = {}): Promise<Validation> {
+  const located = (fs: Finding[]) => fs.map((f) => locate(loaded, f));
+  const yamlWarnings = loaded.warnings;
+  const structural = located(checkStructure(loaded.value));
+  if (structural.length) return { ok: false, ...split([...yamlWarnings, ...structural], false) };
+  const runbook = loaded.value as Runbook;
+  const findings: Finding[] = [];
+  for (const rule of Object.values(rules)) findings.push(...rule(runbook));
+  for (const rule of opts.extraRules ?? []) findings.push(...(await rule(runbook)));
+  const { errors, warnings } = split([...yamlWarnings, ...located(findings)], opts.strict ?? false);
+  if (errors.length) return { ok: false, errors, warnings };
+  return { ok: true, value: { runbook, file: loaded.file, digest: loaded.digest, warnings } };
+}
+
+export async function validateFile(file: string, opts: ValidateOptions = {}): Promise<Validation> {
+  const result = loadRunbookFile(file);
+  if (!result.ok) return { ok: false, ...split(result.diagnostics, opts.strict ?? false) };
+  return validateLoaded(result.loaded, opts);
+}
+
+export async function validateSource(file: string, source: string, opts: ValidateOptions = {}): Promise<Validation> {
+  const result = loadRunbookSource(file, source);
+  if (!result.ok) return { ok: false, ...split(result.diagnostics, opts.strict ?? false) };
+  return validateLoaded(result.loaded, opts);
+}

@@ -1,0 +1,108 @@
+/**
+ * Resolving vars (SPEC 2.4): default < env < --env entry < --set. The result
+ * knows which values are secret, so anything printable can be masked.
+ */
+import { UsageError } from '../errors.js';
+import { didYouMean } from './diagnostics.js';
+import type { Runbook } from './types.js';
+
+export const MASK = '***';
+
+export interface VarInputs {
+  env?: Record<string, string | undefined>;
+  environment?: string;
+  set?: Record<string, string>;
+  builtins?: Record<string, string>;
+}
+
+export class Vars {
+  constructor(
+    private readonly values: Map<string, string>,
+    private readonly secrets: Set<string>,
+    readonly unset: string[],
+  ) {}
+
+  has(name: string): boolean {
+    return this.values.has(name);
+  }
+
+  /** The real value, for execution only. Throws when unset. */
+  value(name: string): string {
+    const v = this.values.get(name);
+    if (v === undefined) throw new UsageError(`var '${name}' has no value`, `set it with --set ${name}=..., its env variable, or a default`);
+    return v;
+  }
+
+  /** The printable value: secrets masked, unset shown as ${name}. */
+  display(name: string): string {
+    if (this.secrets.has(name)) return MASK;
+    return this.values.get(name) ?? `\${${name}}`;
+  }
+
+  isSecret(name: string): boolean {
+    return this.secrets.has(name);
+  }
+
+  /** Extra names for one scope (a canary's ${weight}), keeping the secrets. */
+  with(extra: Record<string, string>): Vars {
+    return new Vars(new Map([...this.values, ...Object.entries(extra)]), this.secrets, this.unset);
+  }
+
+  /** Every var's value for expressions: numbers where they parse. */
+  scope(): Record<string, string | number> {
+    const out: Record<string, string | number> = {};
+    for (const [k, v] of this.values) out[k] = v.trim() !== '' && !Number.isNaN(Number(v)) ? Number(v) : v;
+    return out;
+  }
+
+  /** Replace every secret value in free text (process output, error messages). */
+  mask(text: string): string {
+    let out = text;
+    for (const name of this.secrets) {
+      const v = this.values.get(name);
+      if (v) out = out.split(v).join(MASK);
+    }
+    return out;
+  }
+
+  secretValues(): string[] {
+    return [...this.secrets].map((n) => this.values.get(n)).filter((v): v is string => !!v);
+  }
+}
+
+export function resolveVars(rb: Runbook, inputs: VarInputs = {}): Vars {
+  const specs = rb.vars ?? {};
+  const values = new Map<string, string>(Object.entries(inputs.builtins ?? {}));
+  const secrets = new Set<string>();
+  if (inputs.environment !== undefined && !(rb.environments ?? {})[inputs.environment]) {
+    const known = Object.keys(rb.environments ?? {});
+    throw new UsageError(`unknown environment '${inputs.environment}'${didYouMean(inputs.environment, known)}`,
+      known.length ? `environments in this runbook: ${known.join(', ')}` : 'this runbook defines no environments');
+  }
+  const envOverrides = inputs.environment !== undefined ? rb.environments![inputs.environment].vars ?? {} : {};
+  for (const name of Object.keys(inputs.set ?? {})) {
+    if (!(name in specs)) throw new UsageError(`--set ${name}: no var '${name}' in this runbook${didYouMean(name, Object.keys(specs))}`);
+  }
+  const unset: string[] = [];
+  for (const [name, spec] of Object.entries(specs)) {
+    if (spec.secret) secrets.add(name);
+    let v: string | undefined = spec.default !== undefined ? String(spec.default) : undefined;
+    if (spec.env !== undefined && inputs.env?.[spec.env] !== undefined) v = inputs.env[spec.env];
+    if (name in envOverrides) v = String(envOverrides[name]);
+    if (inputs.set && name in inputs.set) v = inputs.set[name];
+    if (v === undefined) unset.push(name);
+    else values.set(name, v);
+  }
+  return new Vars(values, secrets, unset);
+}
+
+/** Parse repeated `--set name=value` options. */
+export function parseSetOptions(pairs: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--set expects name=value, got '${pair}'`);
+    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
+}
