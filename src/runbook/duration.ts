@@ -22,14 +22,15 @@ export function parseDuration(text: string): number | undefined {
 }
 
 export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  let rest = Math.round(ms / 1000);
-  const parts: string[] = [];
-  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
+  let rest = Math.round(ms);
+  if (rest === 0) return '0s';
+  let out = '';
+  for (const unit of ORDER) {
+    const size = UNITS[unit];
     if (rest >= size) {
-      parts.push(`${Math.floor(rest / size)}${unit}`);
+      out += `${Math.floor(rest / size)}${unit}`;
       rest %= size;
     }
   }
-  return parts.join('');
+  return out;
 }

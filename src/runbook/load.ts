@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, type Document, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, visit, type Document, type Node } from 'yaml';
 import type { Diagnostic, Finding, Path } from './diagnostics.js';
 
 export interface LoadedFile {
@@ -51,7 +51,11 @@ export function loadRunbookSource(file: string, source: string): LoadResult {
   try {
     value = doc.toJS({ maxAliasCount: 1000 });
   } catch (e) {
-    return { ok: false, diagnostics: [...diagnostics, { file, line: 1, column: 1, severity: 'error', code: 'yaml-alias', message: (e as Error).message }] };
+    // toJS fails on an alias with no anchor; point at that alias.
+    let offset = 0;
+    visit(doc, { Alias(_, node) { if (!offset && !node.resolve(doc)) { offset = node.range?.[0] ?? 0; return visit.BREAK; } } });
+    const { line, col } = at(offset);
+    return { ok: false, diagnostics: [...diagnostics, { file, line, column: col, severity: 'error', code: 'yaml-alias', message: (e as Error).message }] };
   }
   const digest = createHash('sha256').update(source).digest('hex');
   return { ok: true, loaded: { file, source, digest, doc, lines, value, warnings: diagnostics } };

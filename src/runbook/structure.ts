@@ -31,7 +31,7 @@ function describe(schema: Schema): string {
   if (s.oneOf) return s.oneOf.map(describe).join(' or ');
   if (s === definitions.duration) return 'a duration';
   const t = s.type ?? 'value';
-  return (Array.isArray(t) ? t : [t]).map((x: string) => (x === 'object' ? 'a mapping' : x === 'array' ? 'a list' : `a ${x}`)).join(' or ');
+  return (Array.isArray(t) ? t : [t]).map((x: string) => (x === 'object' ? 'a mapping' : x === 'array' ? 'a list' : x === 'integer' ? 'an integer' : `a ${x}`)).join(' or ');
 }
 
 const show = (v: unknown) => (typeOf(v) === 'object' ? 'a mapping' : typeOf(v) === 'array' ? 'a list' : JSON.stringify(v));

@@ -33,8 +33,12 @@ export function renderText(src: string, lookup: Lookup): string {
   return parseTemplate(src).map((p) => ('text' in p ? p.text : lookup(p.name))).join('');
 }
 
+/**
+ * URLs: values are percent-encoded, except a var that starts the URL: that is
+ * its base (`${app_url}/metrics`) and must keep its scheme and slashes.
+ */
 export function renderUrl(src: string, lookup: Lookup): string {
-  return parseTemplate(src).map((p) => ('text' in p ? p.text : encodeURIComponent(lookup(p.name)))).join('');
+  return parseTemplate(src).map((p, i) => ('text' in p ? p.text : i === 0 ? lookup(p.name) : encodeURIComponent(lookup(p.name)))).join('');
 }
 
 /** SQL: every value becomes a bound parameter ($1, $2, ...), never text. */

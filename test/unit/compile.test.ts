@@ -1,0 +1,74 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compileStage } from '../../src/plan/compile.js';
+import { toDot, toMermaid } from '../../src/plan/diagram.js';
+import { validateFile, validateSource } from '../../src/runbook/validate.js';
+import { resolveVars } from '../../src/runbook/vars.js';
+import type { Runbook } from '../../src/runbook/types.js';
+import { ROOT } from '../helpers/cli.js';
+
+async function load(file: string): Promise<Runbook> {
+  const r = await validateFile(join(ROOT, 'runbooks', file));
+  if (!r.ok) throw new Error(JSON.stringify(r.errors));
+  return r.value.runbook;
+}
+
+async function inline(yaml: string): Promise<Runbook> {
+  const r = await validateSource('inline.yaml', yaml);
+  if (!r.ok) throw new Error(JSON.stringify(r.errors));
+  return r.value.runbook;
+}
+
+describe('compile', () => {
+  it('otp-cleanup stage 2 (snapshot)', async () => {
+    const rb = await load('otp-cleanup.yaml');
+    expect(compileStage(rb, 2, resolveVars(rb, { env: {} }))).toMatchSnapshot();
+  });
+
+  it('pool-v2 stage 3 canary (snapshot)', async () => {
+    const rb = await load('pool-v2-rollout.yaml');
+    const g = compileStage(rb, 3, resolveVars(rb, { env: {} }));
+    expect(g.nodes.filter((n) => n.type === 'canary').map((n) => n.id)).toEqual(['canary:5', 'canary:10', 'canary:25', 'canary:50', 'canary:75', 'canary:100']);
+    expect(g.watch_ms).toBe(17 * 3_600_000);
+    expect(toMermaid(g)).toMatchSnapshot();
+  });
+
+  const base = (stage: string) => `version: 1\nname: t\nvars:\n  token: { env: TOKEN, secret: true }\nstages:\n${stage}`;
+
+  it('levels follow needs, and parallel roots share level 1', async () => {
+    const rb = await inline(base(`  - id: 1\n    name: s\n    irreversible: true\n    steps:\n      - { id: a, run: "true" }\n      - { id: b, run: "true" }\n      - { id: c, needs: [a, b], run: "true" }\n      - { id: d, needs: [c], run: "true" }\n      - { id: e, needs: [a], run: "true" }\n`));
+    const g = compileStage(rb, 1, resolveVars(rb));
+    expect(g.levels).toEqual([['a', 'b'], ['c', 'e'], ['d']]);
+    expect(g.edges).toContainEqual({ from: 'step:a', to: 'step:c' });
+  });
+
+  it.each([
+    ['high', 'confirm', true],
+    ['critical', 'stage-name', true],
+    ['low', null, false],
+  ])('risk %s implies gate %s', async (risk, gate, implied) => {
+    const rb = await inline(base(`  - id: 1\n    name: s\n    risk: ${risk}\n    irreversible: true\n    steps: [{ run: "true" }]\n`));
+    const node = compileStage(rb, 1, resolveVars(rb)).nodes.find((n) => n.type === 'gate');
+    if (gate === null) expect(node).toBeUndefined();
+    else expect(node).toMatchObject({ gate, implied });
+  });
+
+  it('rollback plan: undos in reverse, then stage rollback', async () => {
+    const rb = await inline(base(`  - id: 1\n    name: s\n    steps:\n      - { id: a, run: "true", undo: undo-a }\n      - { id: b, needs: [a], run: "true", undo: undo-b }\n      - { id: c, needs: [b], run: "true" }\n    rollback: [final]\n`));
+    expect(compileStage(rb, 1, resolveVars(rb)).rollback.map((r) => r.action.display)).toEqual(['undo-b', 'undo-a', 'final']);
+  });
+
+  it('secrets are masked in everything printable', async () => {
+    const rb = await inline(base(`  - id: 1\n    name: s\n    confirm: "Use \${token}?"\n    steps:\n      - { id: a, run: "deploy --token \${token}", undo: "undeploy \${token}" }\n`));
+    const g = compileStage(rb, 1, resolveVars(rb, { env: { TOKEN: 's3cr3t-value' } }));
+    const text = JSON.stringify(g) + toMermaid(g) + toDot(g);
+    expect(text).not.toContain('s3cr3t-value');
+    expect(text).toContain('***');
+  });
+
+  it('is pure: same input, same output', async () => {
+    const rb = await load('otp-cleanup.yaml');
+    const vars = resolveVars(rb, { env: {} });
+    expect(compileStage(rb, 4, vars)).toEqual(compileStage(rb, 4, vars));
+  });
+});

@@ -1,0 +1,48 @@
+// One broken runbook per rule; each file's first line says what must be reported.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { validateFile } from '../../src/runbook/validate.js';
+import { ROOT } from '../helpers/cli.js';
+
+const dir = join(ROOT, 'test/fixtures/invalid');
+const cases = readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => {
+  const header = readFileSync(join(dir, f), 'utf8').split('\n')[0];
+  const m = /^# expect: (\S+) (\d+):(\d*)\s*(.*)$/.exec(header);
+  if (!m) throw new Error(`${f}: first line must be '# expect: code line:col [text]'`);
+  return { file: f, code: m[1], line: Number(m[2]), column: m[3] ? Number(m[3]) : undefined, text: m[4] };
+});
+
+describe('invalid runbooks are reported at their place', () => {
+  it.each(cases)('$file -> $code at $line:$column', async ({ file, code, line, column, text }) => {
+    const r = await validateFile(join(dir, file), { strict: true });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    const hit = r.errors.find((d) => (code.endsWith('-') ? d.code.startsWith(code) : d.code === code));
+    expect(hit, JSON.stringify(r.errors, null, 2)).toBeDefined();
+    expect(hit!.line).toBe(line);
+    if (column !== undefined) expect(hit!.column).toBe(column);
+    if (text) expect(hit!.message).toContain(text);
+    expect(hit!.file).toBe(join(dir, file));
+  });
+
+  it('covers every semantic rule', async () => {
+    const { rules } = await import('../../src/runbook/rules/index.js');
+    // Rules whose findings the corpus asserts; a new rule must add a fixture.
+    const covered = ['stageIdsContiguous', 'stepIdsUnique', 'needsExist', 'needsAcyclic', 'oneAction', 'sqlKeysOnSql', 'oneProbe',
+      'varsDeclared', 'environmentVarsDeclared', 'expressionsValid', 'notifyValid', 'monitorIntervalShorter', 'canaryShape', 'stageHasRollback'];
+    const untested = Object.keys(rules).filter((r) => !covered.includes(r));
+    expect(untested.sort()).toEqual(['monitorHasChecks', 'secretsHaveNoDefault', 'stageNamesUnique', 'stageNotEmpty'].sort());
+  });
+});
+
+describe('the shipped runbooks', () => {
+  const runbooks = readdirSync(join(ROOT, 'runbooks')).filter((f) => f.endsWith('.yaml'));
+  it('has the five field runbooks', () => {
+    expect(runbooks.sort()).toEqual(['dataflow-drop-column.yaml', 'demo.yaml', 'otp-cleanup.yaml', 'pool-v2-rollout.yaml', 'process-dictionary.yaml']);
+  });
+  it.each(runbooks)('%s validates under --strict', async (f) => {
+    const r = await validateFile(join(ROOT, 'runbooks', f), { strict: true });
+    expect(r.ok ? [] : r.errors).toEqual([]);
+  });
+});
