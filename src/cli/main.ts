@@ -71,6 +71,52 @@ export function buildProgram(): Command {
     .addHelpText('after', examples('migrate init', 'migrate init runbooks/my-change.yaml'))
     .action(lazy('init'));
 
+  program.command('stage')
+    .description('run stage N: preflight, gate, steps, monitor window, verify; rolls back on failure')
+    .argument('<N>', 'stage number')
+    .option('--dry-run', 'show what would run and what would block it; execute and journal nothing')
+    .option('--resume', 'finish an interrupted stage, skipping the steps the journal shows completed')
+    .option('--no-auto-rollback', 'on failure, leave the stage as it is for the operator')
+    .addHelpText('after', examples('migrate stage 1', 'migrate stage 2 --yes', 'migrate stage 2 --dry-run', 'migrate stage 2 --resume'))
+    .action(lazy('stage'));
+
+  program.command('up')
+    .description('run the remaining stages in order')
+    .option('--to <N>', 'stop after stage N')
+    .option('--no-auto-rollback', 'on failure, leave the stage as it is')
+    .addHelpText('after', examples('migrate up --to 2 --yes'))
+    .action(lazy('up'));
+
+  program.command('rollback')
+    .description('roll back the current stage (or an interrupted one); --to K rolls back every stage above K')
+    .option('--to <K>', 'roll back every stage above K, highest first')
+    .option('--emergency', 'roll back everything to 0 now: no waits or checks, past failing steps')
+    .option('--reason <text>', 'why (required with --emergency); journaled')
+    .addHelpText('after', examples('migrate rollback', 'migrate rollback --to 1', 'migrate rollback --emergency --reason "error spike" --yes'))
+    .action(lazy('rollback'));
+
+  program.command('check')
+    .description("run the guards and stage N's preflight now and print the values (exit 1 if any fails)")
+    .argument('[N]', 'stage number')
+    .addHelpText('after', examples('migrate check', 'migrate check 2 --json'))
+    .action(lazy('check'));
+
+  program.command('status')
+    .description('current stage, state, lock holder, last run')
+    .addHelpText('after', examples('migrate status', 'migrate status --json'))
+    .action(lazy('status'));
+
+  program.command('history')
+    .description('past runs, newest first')
+    .option('--limit <n>', 'how many', '20')
+    .addHelpText('after', examples('migrate history', 'migrate history --limit 5 --json'))
+    .action(lazy('history'));
+
+  program.command('unlock')
+    .description('remove a stale lock after confirmation; journaled')
+    .addHelpText('after', examples('migrate unlock', 'migrate unlock --yes'))
+    .action(lazy('unlock'));
+
   return program;
 }
 

@@ -1,0 +1,26 @@
+import { discoverRunbook } from '../../runbook/discover.js';
+import { loadRunbookFile } from '../../runbook/load.js';
+import { UsageError } from '../../errors.js';
+import type { GlobalOptions } from '../context.js';
+import { chalk, out } from '../output.js';
+import { openStore } from '../session.js';
+import { formatDuration } from '../../runbook/duration.js';
+
+export default async function history(_args: string[], opts: GlobalOptions & { limit: string }) {
+  const file = discoverRunbook(opts.runbook, process.env, process.cwd());
+  const loaded = loadRunbookFile(file);
+  if (!loaded.ok) throw new UsageError(`cannot read runbook ${file}: ${loaded.diagnostics[0]?.message}`);
+  const name = String((loaded.loaded.value as { name?: unknown }).name ?? '');
+  const limit = Number(opts.limit);
+  if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a positive whole number, got '${opts.limit}'`);
+  const { journal } = openStore(opts, name);
+  const runs = (await journal.project(name)).runs.slice().reverse().slice(0, limit);
+  await journal.close();
+  if (opts.json) return out(JSON.stringify(runs, null, 2));
+  if (!runs.length) return out('no runs yet');
+  for (const r of runs) {
+    const outcome = r.outcome === 'succeeded' ? chalk.green(r.outcome) : r.outcome ? chalk.red(r.outcome) : chalk.cyan('running');
+    const times = r.working_ms !== null ? chalk.dim(` working ${formatDuration(r.working_ms)}, waiting ${formatDuration(r.waiting_ms ?? 0)}`) : '';
+    out(`${r.started_at}  ${r.command.padEnd(24)} ${outcome}  ${r.operator}${times}${r.reason ? `\n    ${chalk.dim(r.reason)}` : ''}`);
+  }
+}

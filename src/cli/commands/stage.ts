@@ -1,0 +1,35 @@
+import { InterruptedError } from '../../errors.js';
+import { currentStage } from '../../journal/project.js';
+import { blocker, runStageCommand } from '../../engine/run.js';
+import { compileStage } from '../../plan/compile.js';
+import { parseStageNumber, type GlobalOptions } from '../context.js';
+import { chalk, out } from '../output.js';
+import { renderPlan } from '../render/plan.js';
+import { createSession } from '../session.js';
+import { interruptedFollowUp } from './shared.js';
+
+export default async function stage(args: string[], opts: GlobalOptions & { dryRun?: boolean; resume?: boolean; autoRollback: boolean }) {
+  const n = parseStageNumber(args[0]);
+  const session = await createSession(opts);
+  const { ctx } = session;
+  try {
+    if (opts.dryRun) {
+      const p = await ctx.journal.project(ctx.runbook.name);
+      out(renderPlan(compileStage(ctx.runbook, n, ctx.vars)));
+      const holder = await ctx.lock.holder();
+      const block = currentStage(p) >= n && !p.active ? null : blocker(p, n, Boolean(opts.resume));
+      out('');
+      if (holder) out(chalk.yellow(`would block: the lock is held by ${holder.operator} (pid ${holder.pid} on ${holder.host})`));
+      if (block) throw block;
+      out(currentStage(p) >= n ? `stage ${n} is already applied: a real run would do nothing` : `dry run: nothing was executed or journaled`);
+      return;
+    }
+    const ran = await runStageCommand(ctx, n, { resume: Boolean(opts.resume), autoRollback: opts.autoRollback });
+    out(ran ? chalk.green(`stage ${n} completed`) : `stage ${n} is already applied; nothing to do`);
+  } catch (e) {
+    if (e instanceof InterruptedError) await interruptedFollowUp(session.ctx, opts);
+    throw e;
+  } finally {
+    await session.dispose();
+  }
+}

@@ -1,0 +1,15 @@
+import { runUpCommand } from '../../engine/run.js';
+import { parseStageNumber, type GlobalOptions } from '../context.js';
+import { chalk, out } from '../output.js';
+import { createSession } from '../session.js';
+
+export default async function up(_args: string[], opts: GlobalOptions & { to?: string; autoRollback: boolean }) {
+  const to = opts.to !== undefined ? parseStageNumber(opts.to, '--to') : undefined;
+  const session = await createSession(opts);
+  try {
+    const ran = await runUpCommand(session.ctx, to, { resume: false, autoRollback: opts.autoRollback }, (n) => out(chalk.bold(`== stage ${n}`)));
+    out(ran.length ? chalk.green(`completed stage(s) ${ran.join(', ')}`) : 'nothing to do: every stage up to there is applied');
+  } finally {
+    await session.dispose();
+  }
+}

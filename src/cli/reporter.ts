@@ -1,0 +1,40 @@
+/**
+ * Progress for people and machines: a line per event (CI, pipes, --verbose),
+ * or NDJSON events with --json. Secrets are masked before anything prints.
+ */
+import { TaskState, type Reporter } from '../engine/types.js';
+import { formatDuration } from '../runbook/duration.js';
+import type { Vars } from '../runbook/vars.js';
+import type { GlobalOptions } from './context.js';
+import { chalk } from './output.js';
+
+const ICONS: Record<TaskState, string> = {
+  [TaskState.Pending]: '·', [TaskState.Running]: '▶', [TaskState.Succeeded]: '✓', [TaskState.Failed]: '✗', [TaskState.Skipped]: '↷', [TaskState.Waiting]: '?',
+};
+const COLOURS: Record<TaskState, (s: string) => string> = {
+  [TaskState.Pending]: chalk.dim, [TaskState.Running]: chalk.cyan, [TaskState.Succeeded]: chalk.green, [TaskState.Failed]: chalk.red, [TaskState.Skipped]: chalk.dim, [TaskState.Waiting]: chalk.yellow,
+};
+
+export function createReporter(opts: GlobalOptions, vars: Vars): Reporter {
+  const write = (s: string) => void process.stdout.write(`${vars.mask(s)}\n`);
+  if (opts.json) {
+    const emit = (o: Record<string, unknown>) => write(JSON.stringify({ ts: new Date().toISOString(), ...o }));
+    return {
+      task: (id, title, state, detail) => emit({ type: 'task', id, title, state, detail }),
+      output: (id, line) => emit({ type: 'output', id, line }),
+      sample: (window, s, counts) => emit({ type: 'sample', window, ...s, ...counts }),
+      countdown: (window, leftMs, samples) => emit({ type: 'countdown', window, left_ms: leftMs, samples }),
+      message: (text) => emit({ type: 'message', text }),
+    };
+  }
+  return {
+    task: (id, title, state, detail) => write(`${COLOURS[state](ICONS[state])} ${chalk.bold(title)}${detail ? `  ${chalk.dim(detail)}` : ''}`),
+    output: (_id, line) => write(`  ${chalk.dim('│')} ${line}`),
+    sample: (_w, s, c) => {
+      const mark = s.result === 'passed' ? chalk.green('✓') : s.result === 'error' ? chalk.red('!') : chalk.yellow('✗');
+      write(`  ${mark} ${s.message}${s.result !== 'passed' ? chalk.dim(` [${s.result}; ${c.consecutiveFailed} failed, ${c.consecutiveErrors} errors in a row]`) : ''}`);
+    },
+    countdown: (w, left, n) => write(chalk.dim(`  ◷ ${w}: ${formatDuration(left)} left, ${n} sample round(s)`)),
+    message: (text) => write(chalk.yellow(`» ${text}`)),
+  };
+}

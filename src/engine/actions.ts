@@ -1,0 +1,68 @@
+/** Running one action: run, http, pause. sql and flag arrive with their own issues. */
+import { InterruptedError } from '../errors.js';
+import { parseDuration } from '../runbook/duration.js';
+import { renderShell, renderText, renderUrl } from '../runbook/template.js';
+import { actionKind, type Action } from '../runbook/types.js';
+import { evaluate } from '../expr/evaluate.js';
+import { parseExpr } from '../expr/parse.js';
+import { jsonPath } from './checks.js';
+import { sleep, waiting, type RunContext } from './context.js';
+import type { Vars } from '../runbook/vars.js';
+
+export interface ActionResult {
+  ok: boolean;
+  message: string;
+  tail: string;
+  timedOut?: boolean;
+}
+
+/** Action kinds this build can execute; a stage using others is refused before it starts. */
+export const SUPPORTED_ACTIONS = new Set(['run', 'http', 'pause']);
+
+export async function runAction(ctx: RunContext, a: Action, opts: { id: string; timeoutMs: number | null; vars?: Vars }): Promise<ActionResult> {
+  const vars = opts.vars ?? ctx.vars;
+  const value = (n: string) => vars.value(n);
+  const kind = actionKind(a);
+  if (ctx.signal.aborted) throw new InterruptedError('interrupted');
+  switch (kind) {
+    case 'run': {
+      const env = Object.fromEntries(Object.entries(a.env ?? {}).map(([k, v]) => [k, renderText(String(v), value)]));
+      const cwd = a.cwd ? new URL(renderText(a.cwd, value), `file://${ctx.cwd}/`).pathname : ctx.cwd;
+      const cmd = Array.isArray(a.run) ? { argv: a.run.map((w) => renderText(w, value)) } : { shell: ctx.shell, script: renderShell(a.run!, value) };
+      const r = await ctx.runner.run(cmd, { cwd, env, timeoutMs: opts.timeoutMs, signal: ctx.signal, mask: (s) => vars.mask(s), onLine: (l) => ctx.reporter.output(opts.id, l) });
+      if (r.aborted) throw new InterruptedError('interrupted');
+      if (r.timedOut) return { ok: false, message: `timed out after ${opts.timeoutMs}ms; its process group was killed`, tail: r.tail, timedOut: true };
+      return { ok: r.exitCode === 0, message: r.exitCode === 0 ? 'ok' : `exited with code ${r.exitCode}`, tail: r.tail };
+    }
+    case 'http': {
+      const h = a.http!;
+      const url = renderUrl(h.url, value);
+      const body = h.body === undefined ? undefined : typeof h.body === 'string' ? renderText(h.body, value) : JSON.stringify(h.body, (_k, v) => (typeof v === 'string' ? renderText(v, value) : v));
+      const headers: Record<string, string> = Object.fromEntries(Object.entries(h.headers ?? {}).map(([k, v]) => [k, renderText(v, value)]));
+      if (typeof h.body === 'object' && !Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+      const timeout = AbortSignal.timeout(opts.timeoutMs ?? 30_000);
+      try {
+        const res = await fetch(url, { method: h.method ?? 'GET', headers, body, signal: AbortSignal.any([ctx.signal, timeout]) });
+        const text = await res.text();
+        let parsed: unknown = text;
+        try { parsed = JSON.parse(text); } catch { /* text */ }
+        const ok = h.expect ? Boolean(evaluate(parseExpr(h.expect), { ...vars.scope(), status: res.status, value: jsonPath(parsed, h.json) as never })) : res.ok;
+        return { ok, message: `HTTP ${res.status}${ok ? '' : h.expect ? ` (expected ${h.expect})` : ''}`, tail: vars.mask(text.slice(0, 2000)) };
+      } catch (e) {
+        if (ctx.signal.aborted) throw new InterruptedError('interrupted');
+        return { ok: false, message: vars.mask(`request failed: ${(e as Error).cause ? ((e as Error).cause as Error).message : (e as Error).message}`), tail: '' };
+      }
+    }
+    case 'pause': {
+      if (typeof a.pause === 'string') {
+        await sleep(ctx, parseDuration(a.pause)!);
+        if (ctx.signal.aborted) throw new InterruptedError('interrupted');
+        return { ok: true, message: `waited ${a.pause}`, tail: '' };
+      }
+      const yes = await waiting(ctx, () => ctx.prompter.confirm(renderText(a.pause && typeof a.pause === 'object' ? a.pause.message ?? 'Continue?' : 'Continue?', (n) => vars.display(n))));
+      return { ok: yes, message: yes ? 'operator continued' : 'operator declined', tail: '' };
+    }
+    default:
+      return { ok: false, message: `${kind} actions are not supported by this build yet`, tail: '' };
+  }
+}

@@ -1,0 +1,65 @@
+/** Everything one run needs, passed down explicitly. */
+import type { Journal, Lock } from '../journal/types.js';
+import type { EventName } from '../journal/events.js';
+import type { Runbook } from '../runbook/types.js';
+import type { Vars } from '../runbook/vars.js';
+import type { Prompter, ProcessRunner, Reporter } from './types.js';
+
+export interface RunContext {
+  runbook: Runbook;
+  file: string;
+  digest: string;
+  vars: Vars;
+  /** Where run steps and command checks execute: the runbook's directory. */
+  cwd: string;
+  shell: string;
+  journal: Journal;
+  lock: Lock;
+  runner: ProcessRunner;
+  reporter: Reporter;
+  prompter: Prompter;
+  operator: string;
+  host: string;
+  runId: string;
+  /** Aborted on SIGINT: every wait and process listens to it. */
+  signal: AbortSignal;
+  /** Time spent waiting on people and windows, so timeouts and reports exclude it. */
+  waited: { ms: number };
+}
+
+function maskDeep(v: unknown, mask: (s: string) => string): unknown {
+  if (typeof v === 'string') return mask(v);
+  if (Array.isArray(v)) return v.map((x) => maskDeep(x, mask));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, maskDeep(x, mask)]));
+  return v;
+}
+
+/** Journal an event for this run, secrets masked, durable before returning. */
+export async function record(ctx: RunContext, event: EventName, fields: Record<string, unknown> = {}): Promise<void> {
+  await ctx.journal.append({
+    run_id: ctx.runId, runbook: ctx.runbook.name, digest: ctx.digest, event, operator: ctx.operator,
+    ...(maskDeep(fields, (s) => ctx.vars.mask(s)) as Record<string, unknown>),
+  });
+}
+
+/** A wait that the interrupt path can cut short; counted as waiting time. */
+export async function sleep(ctx: RunContext, ms: number): Promise<void> {
+  if (ms <= 0) return;
+  const start = Date.now();
+  await new Promise<void>((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() { clearTimeout(t); ctx.signal.removeEventListener('abort', done); resolve(); }
+    ctx.signal.addEventListener('abort', done, { once: true });
+  });
+  ctx.waited.ms += Date.now() - start;
+}
+
+/** Time a prompt or other wait for people. */
+export async function waiting<T>(ctx: RunContext, fn: () => Promise<T>): Promise<T> {
+  const start = Date.now();
+  try {
+    return await fn();
+  } finally {
+    ctx.waited.ms += Date.now() - start;
+  }
+}

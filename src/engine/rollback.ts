@@ -1,0 +1,52 @@
+/**
+ * Rolling a stage back: the undo of every completed step in reverse
+ * completion order, then the stage's rollback steps (SPEC 3). An emergency
+ * rollback goes on past failures and records each.
+ */
+import { EventName } from '../journal/events.js';
+import { asAction, stepId, type Action, type Stage } from '../runbook/types.js';
+import { runAction } from './actions.js';
+import { record, type RunContext } from './context.js';
+import { TaskState } from './types.js';
+
+export interface RollbackOutcome { ok: boolean; failures: string[] }
+
+function undoOf(stage: Stage, step: string): Action | null {
+  const i = (stage.steps ?? []).findIndex((s, k) => stepId(s, k) === step);
+  if (i < 0) return null;
+  const s = stage.steps![i];
+  if (s.undo !== undefined) return asAction(s.undo);
+  if (s.undo_sql !== undefined) return { sql: s.undo_sql, database: s.database };
+  return null;
+}
+
+export async function rollbackStage(ctx: RunContext, stage: Stage, completed: string[], opts: { emergency: boolean; reason: string }): Promise<RollbackOutcome> {
+  await record(ctx, EventName.RollbackStarted, { stage: stage.id, completed, emergency: opts.emergency, reason: opts.reason });
+  const plan: { source: string; action: Action }[] = [];
+  for (const step of [...completed].reverse()) {
+    const undo = undoOf(stage, step);
+    if (undo) plan.push({ source: step, action: undo });
+  }
+  (stage.rollback ?? []).forEach((r, i) => plan.push({ source: `rollback-${i + 1}`, action: asAction(r) }));
+  const failures: string[] = [];
+  for (const { source, action } of plan) {
+    const id = `rollback:${stage.id}:${source}`;
+    const title = source.startsWith('rollback-') ? `stage ${stage.id} ${source.replace('-', ' step ')}` : `undo ${source}`;
+    ctx.reporter.task(id, title, TaskState.Running);
+    let r;
+    try {
+      r = await runAction(ctx, action, { id, timeoutMs: null });
+    } catch (e) {
+      r = { ok: false, message: (e as Error).message, tail: '' };
+    }
+    await record(ctx, EventName.RollbackStep, { stage: stage.id, source, ok: r.ok, message: r.message, tail: r.tail });
+    ctx.reporter.task(id, title, r.ok ? TaskState.Succeeded : TaskState.Failed, r.ok ? undefined : r.message);
+    if (!r.ok) {
+      failures.push(`${title}: ${r.message}`);
+      if (!opts.emergency) break;
+    }
+  }
+  if (failures.length) await record(ctx, EventName.RollbackFailed, { stage: stage.id, reason: failures.join('; ') });
+  else await record(ctx, EventName.RollbackCompleted, { stage: stage.id });
+  return { ok: failures.length === 0, failures };
+}

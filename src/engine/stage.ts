@@ -1,0 +1,112 @@
+/**
+ * One stage, top to bottom: preflight -> gate -> steps -> monitor window ->
+ * verify -> stage.completed. Any failure after the gate rolls the stage back
+ * (unless told not to). The caller holds the lock and opens the run.
+ */
+import { DeclinedError, InterruptedError, RollbackFailedError, StageFailedError, UsageError } from '../errors.js';
+import { EventName } from '../journal/events.js';
+import type { Projection } from '../journal/project.js';
+import { compileStage, findStage } from '../plan/compile.js';
+import type { NodeOf } from '../plan/graph.js';
+import { actionKind, asAction } from '../runbook/types.js';
+import { SUPPORTED_ACTIONS } from './actions.js';
+import { sampleCheck } from './checks.js';
+import { record, waiting, type RunContext } from './context.js';
+import { rollbackStage } from './rollback.js';
+import { runSteps, StepFailedError } from './steps.js';
+import { FailureKind, TaskState } from './types.js';
+import { BreachError, watchWindow } from './window.js';
+
+export interface StageOptions {
+  resume: boolean;
+  autoRollback: boolean;
+}
+
+export interface StageResult {
+  outcome: 'succeeded' | 'rolled_back';
+  reason: string | null;
+}
+
+/** Refuse, before anything runs, a stage that uses what this build cannot execute. */
+export function assertRunnable(ctx: RunContext, stageNumber: number): void {
+  const stage = findStage(ctx.runbook, stageNumber);
+  const kinds = [...(stage.steps ?? []), ...(stage.rollback ?? []).map(asAction)].map((a) => actionKind(a));
+  const missing: string[] = [...new Set(kinds.filter((k): k is NonNullable<typeof k> => !!k && !SUPPORTED_ACTIONS.has(k)))];
+  const checks = [...(stage.preflight ?? []), ...(stage.monitor?.checks ?? []), ...(stage.verify ?? []), ...(ctx.runbook.guards ?? [])];
+  if (checks.some((c) => c.sql !== undefined)) missing.push('sql checks');
+  if (stage.canary) missing.push('canary');
+  if (missing.length) throw new UsageError(`stage ${stageNumber} uses ${missing.join(', ')}, which this build cannot execute yet`, 'nothing was run; see the README for what is supported');
+}
+
+async function runChecks(ctx: RunContext, id: string, title: string, checks: import('../runbook/types.js').Check[], kind: FailureKind): Promise<void> {
+  if (!checks.length) return;
+  ctx.reporter.task(id, title, TaskState.Running);
+  const samples = await Promise.all(checks.map((c) => sampleCheck(c, { vars: ctx.vars, runner: ctx.runner, cwd: ctx.cwd, shell: ctx.shell, signal: ctx.signal })));
+  if (ctx.signal.aborted) throw new InterruptedError('interrupted');
+  for (const s of samples) ctx.reporter.output(id, `${s.result === 'passed' ? '✓' : '✗'} ${s.message}`);
+  const bad = samples.filter((s) => s.result !== 'passed');
+  const event = kind === FailureKind.Preflight ? EventName.PreflightFinished : EventName.VerifyFinished;
+  await record(ctx, event, { ok: bad.length === 0, samples: samples.map(({ check, value, result, message }) => ({ check, value, result, message })) });
+  ctx.reporter.task(id, title, bad.length ? TaskState.Failed : TaskState.Succeeded, bad.length ? bad.map((s) => s.message).join('; ') : undefined);
+  if (bad.length) throw Object.assign(new StageFailedError(`${title} failed: ${bad.map((s) => s.message).join('; ')}`), { kind });
+}
+
+export async function runStage(ctx: RunContext, stageNumber: number, projection: Projection, opts: StageOptions): Promise<StageResult> {
+  const stage = findStage(ctx.runbook, stageNumber);
+  const graph = compileStage(ctx.runbook, stageNumber, ctx.vars);
+  const resuming = opts.resume && projection.active?.stage === stageNumber;
+  const skip = new Set(resuming ? projection.active!.completed.map((c) => c.step) : []);
+
+  // Preflight and gate change nothing: a failure here leaves no trace but the journal.
+  if (!resuming) await runChecks(ctx, 'preflight', 'preflight', stage.preflight ?? [], FailureKind.Preflight);
+  const gate = graph.nodes.find((n): n is NodeOf<'gate'> => n.type === 'gate');
+  if (gate && !resuming) {
+    ctx.reporter.task('gate', gate.label, TaskState.Waiting);
+    const yes = ctx.prompter.assumeYes || (await waiting(ctx, () => gate.gate === 'stage-name' ? ctx.prompter.typed(gate.label, stage.name) : ctx.prompter.confirm(gate.label)));
+    await record(ctx, EventName.GateAnswered, { stage: stage.id, gate: gate.label, answer: yes ? 'yes' : 'no', via: ctx.prompter.assumeYes ? '--yes' : 'prompt' });
+    ctx.reporter.task('gate', gate.label, yes ? TaskState.Succeeded : TaskState.Failed, yes ? (ctx.prompter.assumeYes ? 'yes (--yes)' : 'yes') : 'declined');
+    if (!yes) throw new DeclinedError(`gate declined: ${gate.label}`, 'nothing was changed');
+  }
+
+  // Baselines are sampled before anything changes.
+  const windowChecks = [...(stage.monitor?.checks ?? []), ...(ctx.runbook.guards ?? [])];
+  const baselines = new Map<string, unknown>();
+  for (const c of windowChecks.filter((c) => c.baseline)) {
+    // `expect: true` samples the probe's value without judging it.
+    const v = await sampleCheck({ ...c, expect: 'true', baseline: false }, { vars: ctx.vars, runner: ctx.runner, cwd: ctx.cwd, shell: ctx.shell, signal: ctx.signal });
+    baselines.set(c.name, v.value);
+    ctx.reporter.output('baseline', `baseline ${c.name}: ${JSON.stringify(v.value)}`);
+  }
+
+  await record(ctx, EventName.StageStarted, { stage: stage.id, name: stage.name, resume: resuming, baselines: Object.fromEntries(baselines) });
+  try {
+    const steps = graph.nodes.filter((n): n is NodeOf<'step'> => n.type === 'step');
+    await runSteps(ctx, steps, stage.steps ?? [], stage.id, skip);
+    const monitor = graph.nodes.find((n): n is NodeOf<'monitor'> => n.type === 'monitor');
+    if (monitor) {
+      ctx.reporter.task('monitor', monitor.label, TaskState.Running);
+      await watchWindow(ctx, { id: 'monitor', durationMs: monitor.duration_ms, intervalMs: monitor.interval_ms, checks: windowChecks, tolerate: monitor.tolerate, errorLimit: monitor.error_limit, onBreach: monitor.on_breach }, baselines);
+      ctx.reporter.task('monitor', monitor.label, TaskState.Succeeded);
+    }
+    await runChecks(ctx, 'verify', 'verify', stage.verify ?? [], FailureKind.Verify);
+    await record(ctx, EventName.StageCompleted, { stage: stage.id });
+    return { outcome: 'succeeded', reason: null };
+  } catch (e) {
+    if (e instanceof InterruptedError || ctx.signal.aborted) {
+      await record(ctx, EventName.StageInterrupted, { stage: stage.id });
+      throw e instanceof InterruptedError ? e : new InterruptedError('interrupted');
+    }
+    const reason = e instanceof BreachError ? `breach: ${e.message}` : (e as Error).message;
+    if (e instanceof BreachError) ctx.reporter.task('monitor', 'monitor', TaskState.Failed, e.message);
+    await record(ctx, EventName.StageFailed, { stage: stage.id, reason, kind: e instanceof BreachError ? FailureKind.Breach : e instanceof StepFailedError ? (e.timedOut ? FailureKind.Timeout : FailureKind.Step) : FailureKind.Verify });
+    if (!opts.autoRollback) {
+      throw new StageFailedError(`stage ${stage.id} failed: ${reason}`, `not rolled back (--no-auto-rollback): run 'migrate rollback' or 'migrate stage ${stage.id} --resume'`);
+    }
+    const p = await ctx.journal.project(ctx.runbook.name);
+    const completed = p.active?.stage === stage.id ? p.active.completed.map((c) => c.step) : [];
+    ctx.reporter.message(`rolling back stage ${stage.id}: ${reason}`);
+    const rb = await rollbackStage(ctx, stage, completed, { emergency: false, reason });
+    if (!rb.ok) throw Object.assign(new RollbackFailedError(`stage ${stage.id} failed (${reason}) and its rollback failed: ${rb.failures.join('; ')}`, "state is dirty: fix it by hand, then 'migrate rollback' again"), { reason });
+    throw Object.assign(new StageFailedError(`stage ${stage.id} failed and was rolled back: ${reason}`), { reason, rolledBack: true });
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * The step graph: each step starts as soon as its needs are done, so a
+ * stage's wall time is its critical path, not the sum of its levels.
+ */
+import { InterruptedError } from '../errors.js';
+import { EventName } from '../journal/events.js';
+import { evaluate, truthy } from '../expr/evaluate.js';
+import { parseExpr } from '../expr/parse.js';
+import type { NodeOf } from '../plan/graph.js';
+import type { Step } from '../runbook/types.js';
+import { runAction } from './actions.js';
+import { record, sleep, type RunContext } from './context.js';
+import { TaskState } from './types.js';
+
+export class StepFailedError extends Error {
+  constructor(readonly step: string, message: string, readonly timedOut: boolean) {
+    super(message);
+  }
+}
+
+type StepNode = NodeOf<'step'>;
+
+async function runStep(ctx: RunContext, node: StepNode, spec: Step, stage: number): Promise<void> {
+  if (node.when !== null && !truthy(evaluate(parseExpr(node.when), ctx.vars.scope()))) {
+    await record(ctx, EventName.StepSkipped, { stage, step: node.step, when: node.when });
+    ctx.reporter.task(node.id, node.label, TaskState.Skipped, `when ${node.when} is false`);
+    return;
+  }
+  await record(ctx, EventName.StepStarted, { stage, step: node.step, action: node.action.kind, display: node.action.display });
+  const started = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    ctx.reporter.task(node.id, node.label, TaskState.Running, attempt ? `attempt ${attempt + 1} of ${node.retries + 1}` : node.action.display);
+    const r = await runAction(ctx, spec, { id: node.id, timeoutMs: node.timeout_ms });
+    if (r.ok) {
+      await record(ctx, EventName.StepSucceeded, { stage, step: node.step, attempts: attempt + 1, duration_ms: Date.now() - started, tail: r.tail });
+      ctx.reporter.task(node.id, node.label, TaskState.Succeeded, `${((Date.now() - started) / 1000).toFixed(1)}s`);
+      return;
+    }
+    if (attempt < node.retries) {
+      ctx.reporter.output(node.id, `${r.message}; retrying in ${node.retry_delay_ms}ms`);
+      await sleep(ctx, node.retry_delay_ms);
+      if (ctx.signal.aborted) throw new InterruptedError('interrupted');
+      continue;
+    }
+    await record(ctx, EventName.StepFailed, { stage, step: node.step, attempts: attempt + 1, message: r.message, tail: r.tail, continue_on_error: node.continue_on_error });
+    ctx.reporter.task(node.id, node.label, TaskState.Failed, r.message);
+    if (node.continue_on_error) return;
+    throw new StepFailedError(node.step, `step '${node.step}' failed: ${r.message}`, r.timedOut ?? false);
+  }
+}
+
+/** Run the graph; a failure stops new starts, lets running steps finish, then throws. */
+export async function runSteps(ctx: RunContext, nodes: StepNode[], specs: Step[], stage: number, skip: Set<string>): Promise<void> {
+  const done = new Set<string>(skip);
+  const started = new Set<string>(skip);
+  for (const id of skip) {
+    const n = nodes.find((x) => x.step === id);
+    if (n) ctx.reporter.task(n.id, n.label, TaskState.Skipped, 'already done (resume)');
+  }
+  let failure: unknown = null;
+  const running = new Map<string, Promise<void>>();
+  for (;;) {
+    if (!failure && !ctx.signal.aborted) {
+      for (const n of nodes) {
+        if (started.has(n.step) || !n.needs.every((d) => done.has(d))) continue;
+        started.add(n.step);
+        running.set(n.step, runStep(ctx, n, specs[n.index], stage).then(
+          () => { done.add(n.step); },
+          (e) => { failure ??= e; },
+        ).finally(() => running.delete(n.step)));
+      }
+    }
+    if (running.size === 0) break;
+    await Promise.race(running.values());
+  }
+  if (failure) throw failure;
+  if (ctx.signal.aborted) throw new InterruptedError('interrupted');
+}

@@ -1,0 +1,79 @@
+/**
+ * What the engine needs from the outside, as interfaces: the CLI supplies
+ * terminal rendering and prompts, tests supply fakes at this one boundary.
+ */
+
+export enum TaskState {
+  /** Not started. */
+  Pending = 'pending',
+  /** Running now. */
+  Running = 'running',
+  /** Finished successfully. */
+  Succeeded = 'succeeded',
+  /** Failed (after retries). */
+  Failed = 'failed',
+  /** Not run: `when` was false, or already done (--resume). */
+  Skipped = 'skipped',
+  /** Waiting for the operator. */
+  Waiting = 'waiting',
+}
+
+export enum FailureKind {
+  /** A step's action failed (non-zero exit, HTTP error). */
+  Step = 'step',
+  /** A step exceeded its timeout and was killed. */
+  Timeout = 'timeout',
+  /** A monitor window or canary hold breached its limits. */
+  Breach = 'breach',
+  /** A success criterion failed after the window. */
+  Verify = 'verify',
+  /** A readiness check failed: nothing was changed. */
+  Preflight = 'preflight',
+  /** The operator interrupted the run. */
+  Interrupt = 'interrupt',
+}
+
+export type SampleResult = 'passed' | 'failed' | 'inconclusive' | 'error';
+
+export interface Sample {
+  check: string;
+  probe: string;
+  value: unknown;
+  expect: string | null;
+  result: SampleResult;
+  /** One human line: "error rate 0.071 is not < 0.05". */
+  message: string;
+}
+
+/** How the engine shows progress; rendering is the CLI's business. */
+export interface Reporter {
+  task(id: string, title: string, state: TaskState, detail?: string): void;
+  output(id: string, line: string): void;
+  sample(window: string, sample: Sample, counts: { consecutiveFailed: number; consecutiveErrors: number }): void;
+  countdown(window: string, leftMs: number, samples: number): void;
+  message(text: string): void;
+}
+
+export interface Prompter {
+  /** A yes/no gate. Throws DeclinedError when it cannot ask (no TTY and no --yes). */
+  confirm(message: string): Promise<boolean>;
+  /** Typed confirmation: the operator must type `expected`. */
+  typed(message: string, expected: string): Promise<boolean>;
+  /** Whether answers come from --yes (journaled as such). */
+  readonly assumeYes: boolean;
+}
+
+export interface ProcessResult {
+  exitCode: number | null;
+  stdout: string;
+  /** The last lines of stdout and stderr, secrets masked. */
+  tail: string;
+  timedOut: boolean;
+  aborted: boolean;
+}
+
+export interface ProcessRunner {
+  run(cmd: { shell?: string; argv?: string[]; script?: string }, opts: {
+    cwd: string; env?: Record<string, string>; timeoutMs?: number | null; signal?: AbortSignal; onLine?: (line: string) => void; mask: (s: string) => string;
+  }): Promise<ProcessResult>;
+}

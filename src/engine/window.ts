@@ -1,0 +1,70 @@
+/** A monitor window: sample every interval for the duration; breach on the limits (SPEC 2.2). */
+import { InterruptedError } from '../errors.js';
+import { EventName } from '../journal/events.js';
+import type { Check, OnBreach, OnNoData } from '../runbook/types.js';
+import { sampleCheck } from './checks.js';
+import { record, sleep, waiting, type RunContext } from './context.js';
+import type { Sample } from './types.js';
+
+export interface WindowSpec {
+  id: string;
+  durationMs: number;
+  intervalMs: number;
+  checks: Check[];
+  tolerate: number;
+  errorLimit: number;
+  onBreach: OnBreach;
+}
+
+export class BreachError extends Error {
+  constructor(message: string, readonly sample: Sample) {
+    super(message);
+  }
+}
+
+const ordinal = (n: number) => `${n}${n % 10 === 1 && n % 100 !== 11 ? 'st' : n % 10 === 2 && n % 100 !== 12 ? 'nd' : n % 10 === 3 && n % 100 !== 13 ? 'rd' : 'th'}`;
+
+export async function watchWindow(ctx: RunContext, w: WindowSpec, baselines: Map<string, unknown>): Promise<void> {
+  await record(ctx, EventName.WindowStarted, { window: w.id, duration_ms: w.durationMs, interval_ms: w.intervalMs });
+  const failed = new Map<string, number>();
+  const errors = new Map<string, number>();
+  const start = Date.now();
+  const end = start + w.durationMs;
+  let samples = 0;
+  for (;;) {
+    const round = await Promise.all(w.checks.map((c) => sampleCheck(c, { vars: ctx.vars, runner: ctx.runner, cwd: ctx.cwd, shell: ctx.shell, signal: ctx.signal, baselines })));
+    if (ctx.signal.aborted) throw new InterruptedError('interrupted during the monitor window');
+    samples++;
+    for (const [i, s] of round.entries()) {
+      let result = s.result;
+      if (result === 'inconclusive') {
+        // Ask a person; without one, no data counts against the change.
+        const goOn = ctx.prompter.assumeYes || !process.stdin.isTTY ? false : await waiting(ctx, () => ctx.prompter.confirm(`${s.message}. Go on with the window?`).catch(() => false));
+        result = goOn ? 'passed' : 'failed';
+      }
+      const key = w.checks[i].name;
+      failed.set(key, result === 'failed' ? (failed.get(key) ?? 0) + 1 : 0);
+      errors.set(key, result === 'error' ? (errors.get(key) ?? 0) + 1 : 0);
+      const counts = { consecutiveFailed: failed.get(key)!, consecutiveErrors: errors.get(key)! };
+      await record(ctx, EventName.Sample, { window: w.id, check: s.check, probe: s.probe, value: s.value, expect: s.expect, result: s.result, counted_as: result, message: s.message, ...counts });
+      ctx.reporter.sample(w.id, { ...s, result }, counts);
+      let why: string | null = null;
+      if (counts.consecutiveFailed > w.tolerate) why = `${s.message} (${ordinal(counts.consecutiveFailed)} consecutive failure, tolerate ${w.tolerate})`;
+      else if (counts.consecutiveErrors >= w.errorLimit) why = `${s.message} (${ordinal(counts.consecutiveErrors)} consecutive probe error, error_limit ${w.errorLimit})`;
+      if (why) {
+        await record(ctx, EventName.Breach, { window: w.id, check: s.check, value: s.value, reason: why, on_breach: w.onBreach });
+        if (w.onBreach === 'continue') { ctx.reporter.message(`breach recorded, continuing: ${why}`); failed.set(key, 0); errors.set(key, 0); continue; }
+        if (w.onBreach === 'pause') {
+          const goOn = await waiting(ctx, () => ctx.prompter.confirm(`Breach: ${why}. Continue the window instead of rolling back?`).catch(() => false));
+          if (goOn) { failed.set(key, 0); errors.set(key, 0); continue; }
+        }
+        throw new BreachError(why, s);
+      }
+    }
+    const left = end - Date.now();
+    ctx.reporter.countdown(w.id, Math.max(0, left), samples);
+    if (left <= 0) break;
+    await sleep(ctx, Math.min(w.intervalMs, left));
+    if (ctx.signal.aborted) throw new InterruptedError('interrupted during the monitor window');
+  }
+}

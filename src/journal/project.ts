@@ -1,0 +1,102 @@
+/**
+ * The projection: a pure reducer from events to per-runbook state. `status`,
+ * `history`, `rollback` and `--resume` all read it; nothing else is stored.
+ */
+import { EventName } from './events.js';
+import type { JournalEvent, Outcome, RunSummary } from './types.js';
+
+export interface ActiveStage {
+  stage: number;
+  run_id: string;
+  /** Steps completed, in completion order: what rollback undoes and --resume skips. */
+  completed: { step: string; ts: string }[];
+  /** Undo records of flag steps and canary weights, for exact restore. */
+  records: Record<string, unknown>;
+  last_event: string;
+  last_step: string | null;
+}
+
+export interface Projection {
+  runbook: string;
+  /** Stages completed and not rolled back, in order of completion. */
+  applied: { stage: number; digest: string; run_id: string; at: string; completed: string[] }[];
+  /** A stage that started and neither completed nor was rolled back. */
+  active: ActiveStage | null;
+  dirty: { stage: number; reason: string; completed: string[] } | null;
+  runs: RunSummary[];
+  open_run: string | null;
+}
+
+export function emptyProjection(runbook: string): Projection {
+  return { runbook, applied: [], active: null, dirty: null, runs: [], open_run: null };
+}
+
+export const currentStage = (p: Projection) => Math.max(0, ...p.applied.map((a) => a.stage));
+
+const MAX_RUNS = 1000;
+
+export function apply(p: Projection, e: JournalEvent): Projection {
+  const run = p.runs.find((r) => r.run_id === e.run_id);
+  switch (e.event) {
+    case EventName.RunStarted:
+      p.runs.push({
+        run_id: e.run_id, command: String(e.command ?? ''), stages: (e.stages as number[]) ?? [], outcome: null,
+        started_at: e.ts, finished_at: null, operator: e.operator, reason: null, working_ms: null, waiting_ms: null,
+      });
+      if (p.runs.length > MAX_RUNS) p.runs.shift();
+      p.open_run = e.run_id;
+      break;
+    case EventName.RunFinished:
+      if (run) {
+        Object.assign(run, { outcome: e.outcome as Outcome, finished_at: e.ts, reason: (e.reason as string) ?? null, working_ms: e.working_ms ?? null, waiting_ms: e.waiting_ms ?? null });
+        if (e.stages) run.stages = e.stages as number[];
+      }
+      if (p.open_run === e.run_id) p.open_run = null;
+      break;
+    case EventName.StageStarted:
+      if (p.active && p.active.stage === e.stage) p.active.run_id = e.run_id; // resumed
+      else p.active = { stage: e.stage!, run_id: e.run_id, completed: [], records: {}, last_event: e.event, last_step: null };
+      break;
+    case EventName.StepStarted:
+    case EventName.StepFailed:
+      if (p.active) { p.active.last_step = e.step ?? null; p.active.last_event = e.event; }
+      break;
+    case EventName.StepSucceeded:
+      if (p.active && e.step && !p.active.completed.some((c) => c.step === e.step)) {
+        p.active.completed.push({ step: e.step, ts: e.ts });
+        p.active.last_step = e.step;
+        p.active.last_event = e.event;
+      }
+      break;
+    case EventName.FlagSet:
+    case EventName.WeightSet:
+      if (p.active) p.active.records[String(e.key)] = e.record;
+      break;
+    case EventName.StageCompleted:
+      p.applied = p.applied.filter((a) => a.stage !== e.stage);
+      p.applied.push({ stage: e.stage!, digest: e.digest, run_id: e.run_id, at: e.ts, completed: p.active && p.active.stage === e.stage ? p.active.completed.map((c) => c.step) : [] });
+      p.active = null;
+      break;
+    case EventName.RollbackCompleted:
+      p.applied = p.applied.filter((a) => a.stage !== e.stage);
+      if (p.active?.stage === e.stage) p.active = null;
+      if (p.dirty?.stage === e.stage) p.dirty = null;
+      break;
+    case EventName.RollbackFailed: {
+      const { active, dirty } = p;
+      const completed = active && active.stage === e.stage ? active.completed.map((c) => c.step)
+        : p.applied.find((a) => a.stage === e.stage)?.completed ?? (dirty && dirty.stage === e.stage ? dirty.completed : []);
+      p.applied = p.applied.filter((a) => a.stage !== e.stage);
+      if (p.active?.stage === e.stage) p.active = null;
+      p.dirty = { stage: e.stage!, reason: String(e.reason ?? 'a rollback step failed'), completed };
+      break;
+    }
+    case EventName.StageInterrupted:
+    case EventName.StageFailed:
+      if (p.active) p.active.last_event = e.event;
+      break;
+    default:
+      if (p.active && e.stage === p.active.stage) p.active.last_event = e.event;
+  }
+  return p;
+}

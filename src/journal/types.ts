@@ -1,0 +1,67 @@
+/** The journal: append-only events, and the state projected from them (SPEC 3, 6). */
+import type { EventName } from './events.js';
+
+export interface JournalEvent {
+  ts: string;
+  run_id: string;
+  runbook: string;
+  digest: string;
+  event: EventName;
+  operator: string;
+  stage?: number;
+  step?: string;
+  [key: string]: unknown;
+}
+
+export type NewEvent = Omit<JournalEvent, 'ts'>;
+
+export enum RunState {
+  /** Nothing running, nothing broken. */
+  Clean = 'clean',
+  /** A run holds the lock right now. */
+  InProgress = 'in_progress',
+  /** A run never finished (the process died); roll back or --resume. */
+  Interrupted = 'interrupted',
+  /** A rollback failed: manual intervention needed. */
+  Dirty = 'dirty',
+}
+
+export type Outcome = 'succeeded' | 'failed' | 'rolled_back' | 'rollback_failed' | 'declined' | 'interrupted' | 'blocked';
+
+export interface RunSummary {
+  run_id: string;
+  command: string;
+  stages: number[];
+  outcome: Outcome | null;
+  started_at: string;
+  finished_at: string | null;
+  operator: string;
+  reason: string | null;
+  working_ms: number | null;
+  waiting_ms: number | null;
+}
+
+export interface LockInfo {
+  pid: number;
+  host: string;
+  operator: string;
+  since: string;
+  run_id?: string;
+}
+
+export interface Journal {
+  /** Append and make durable before returning. */
+  append(event: NewEvent): Promise<void>;
+  /** The projection for one runbook (fast: snapshot plus tail). */
+  project(runbook: string): Promise<import('./project.js').Projection>;
+  /** Save a snapshot so later reads replay only the tail. */
+  checkpoint(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface Lock {
+  acquire(info: LockInfo): Promise<{ takenOver: LockInfo | null }>;
+  release(): Promise<void>;
+  holder(): Promise<LockInfo | null>;
+  remove(): Promise<void>;
+}
