@@ -14,6 +14,7 @@ function required(message: string): never {
 export function createPrompter(opts: GlobalOptions): Prompter {
   return {
     assumeYes: Boolean(opts.yes),
+    interactive: canPrompt(),
     async confirm(message) {
       if (opts.yes) return true;
       if (!canPrompt()) required(message);

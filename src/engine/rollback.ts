@@ -32,6 +32,12 @@ export async function rollbackStage(ctx: RunContext, stage: Stage, completed: st
   for (const { source, action } of plan) {
     const id = `rollback:${stage.id}:${source}`;
     const title = source.startsWith('rollback-') ? `stage ${stage.id} ${source.replace('-', ' step ')}` : `undo ${source}`;
+    if (opts.emergency && action.pause !== undefined) {
+      // An emergency waits for nothing: not for time, not for people.
+      await record(ctx, EventName.RollbackStep, { stage: stage.id, source, ok: true, skipped: 'emergency: waits are skipped' });
+      ctx.reporter.task(id, title, TaskState.Skipped, 'emergency: no waits');
+      continue;
+    }
     ctx.reporter.task(id, title, TaskState.Running);
     let r;
     try {

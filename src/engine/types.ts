@@ -61,6 +61,8 @@ export interface Prompter {
   typed(message: string, expected: string): Promise<boolean>;
   /** Whether answers come from --yes (journaled as such). */
   readonly assumeYes: boolean;
+  /** Whether a person can be asked at all (a terminal, not CI). */
+  readonly interactive: boolean;
 }
 
 export interface ProcessResult {

@@ -39,7 +39,7 @@ export async function watchWindow(ctx: RunContext, w: WindowSpec, baselines: Map
       let result = s.result;
       if (result === 'inconclusive') {
         // Ask a person; without one, no data counts against the change.
-        const goOn = ctx.prompter.assumeYes || !process.stdin.isTTY ? false : await waiting(ctx, () => ctx.prompter.confirm(`${s.message}. Go on with the window?`).catch(() => false));
+        const goOn = !ctx.prompter.interactive || ctx.prompter.assumeYes ? false : await waiting(ctx, () => ctx.prompter.confirm(`${s.message}. Go on with the window?`).catch(() => false));
         result = goOn ? 'passed' : 'failed';
       }
       const key = w.checks[i].name;

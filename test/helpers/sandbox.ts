@@ -1,0 +1,64 @@
+/** A temp directory holding one runbook, its state dir, and files its steps write. */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { BIN, migrate, tempDir, type Result } from './cli.js';
+
+export interface Sandbox {
+  dir: string;
+  run(args: string[], env?: Record<string, string>): Result;
+  /** Start the CLI without waiting (for locks, signals and crashes). */
+  spawn(args: string[], env?: Record<string, string>): import('node:child_process').ChildProcess;
+  read(file: string): string;
+  lines(file: string): string[];
+  exists(file: string): boolean;
+  journal(): Record<string, any>[];
+  status(): Record<string, any>;
+  history(): Record<string, any>[];
+}
+
+export function sandbox(yaml: string, files: Record<string, string> = {}): Sandbox {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'migrate.yaml'), yaml);
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text, { mode: 0o755 });
+  const read = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : '');
+  const box: Sandbox = {
+    dir,
+    run: (args, env = {}) => migrate(args, { cwd: dir, env }),
+    spawn: (args, env = {}) => spawn(process.execPath, [BIN, ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '1', CI: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] }),
+    read,
+    lines: (f) => read(f).split('\n').filter(Boolean),
+    exists: (f) => existsSync(join(dir, f)),
+    journal: () => read('.migrate/journal.jsonl').split('\n').filter(Boolean).map((l) => JSON.parse(l)),
+    status: () => JSON.parse(box.run(['status', '--json']).stdout),
+    history: () => JSON.parse(box.run(['history', '--json']).stdout),
+  };
+  return box;
+}
+
+/** A runbook with one stage built from YAML lines (indented as stage keys). */
+export function runbook(stages: string, head = ''): string {
+  return `version: 1\nname: t\n${head}stages:\n${stages}`;
+}
+
+export async function waitFor(cond: () => boolean, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export function exited(child: import('node:child_process').ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
+}
+
+/** A process is alive when it exists and is not a zombie waiting to be reaped. */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
