@@ -15,11 +15,18 @@ const COLOURS: Record<TaskState, (s: string) => string> = {
   [TaskState.Pending]: chalk.dim, [TaskState.Running]: chalk.cyan, [TaskState.Succeeded]: chalk.green, [TaskState.Failed]: chalk.red, [TaskState.Skipped]: chalk.dim, [TaskState.Waiting]: chalk.yellow,
 };
 
+/** The live task list for a person at a terminal; a line per event everywhere else. */
+export function wantsBoard(opts: GlobalOptions): boolean {
+  return !opts.json && !opts.verbose && Boolean(process.stdout.isTTY) && !process.env.CI;
+}
+
 export function createReporter(opts: GlobalOptions, vars: Vars): Reporter {
   const write = (s: string) => void process.stdout.write(`${vars.mask(s)}\n`);
   if (opts.json) {
     const emit = (o: Record<string, unknown>) => write(JSON.stringify({ ts: new Date().toISOString(), ...o }));
     return {
+      beginStage: (g) => emit({ type: 'stage', runbook: g.runbook, stage: g.stage.id, name: g.stage.name, risk: g.risk.effective }),
+      beginRollback: (stages, emergency) => emit({ type: 'rollback', stages, emergency }),
       task: (id, title, state, detail) => emit({ type: 'task', id, title, state, detail }),
       output: (id, line) => emit({ type: 'output', id, line }),
       sample: (window, s, counts) => emit({ type: 'sample', window, ...s, ...counts }),
@@ -28,6 +35,8 @@ export function createReporter(opts: GlobalOptions, vars: Vars): Reporter {
     };
   }
   return {
+    beginStage: (g) => write(chalk.bold(`── ${g.runbook} · stage ${g.stage.id}: ${g.stage.name} (risk ${g.risk.effective})`)),
+    beginRollback: (stages, emergency) => write(chalk.bold(`── ${emergency ? 'EMERGENCY ROLLBACK' : 'rollback'} of stage${stages.length > 1 ? 's' : ''} ${stages.join(', ')}`)),
     task: (id, title, state, detail) => write(`${COLOURS[state](ICONS[state])} ${chalk.bold(title)}${detail ? `  ${chalk.dim(detail)}` : ''}`),
     output: (_id, line) => write(`  ${chalk.dim('│')} ${line}`),
     sample: (_w, s, c) => {

@@ -13,7 +13,8 @@ import { FileLock } from '../journal/lockfile.js';
 import type { Journal, Lock } from '../journal/types.js';
 import { loadRunbook, type GlobalOptions, type LoadedRunbook } from './context.js';
 import { createPrompter } from './prompt.js';
-import { createReporter } from './reporter.js';
+import { createReporter, wantsBoard } from './reporter.js';
+import type { ListrBoard } from './listr-board.js';
 
 export function operatorName(): string {
   let user = process.env.USER ?? 'unknown';
@@ -35,11 +36,20 @@ export function openStore(opts: GlobalOptions, runbook: string): { journal: Jour
   return { journal: new FileJournal(dir), lock: new FileLock(dir, runbook) };
 }
 
-export async function createSession(opts: GlobalOptions): Promise<{ ctx: RunContext; rb: LoadedRunbook; interrupted: () => boolean; dispose: () => Promise<void> }> {
+export interface Session {
+  ctx: RunContext;
+  rb: LoadedRunbook;
+  /** The live task list, when a person is watching a terminal. */
+  board?: ListrBoard;
+  dispose: () => Promise<void>;
+}
+
+export async function createSession(opts: GlobalOptions): Promise<Session> {
   const runId = randomUUID();
   const operator = operatorName();
   const rb = await loadRunbook(opts, { operator, run_id: runId });
   const { journal, lock } = openStore(opts, rb.runbook.name);
+  const board = wantsBoard(opts) ? new (await import('./listr-board.js')).ListrBoard(rb.vars) : undefined;
   const controller = new AbortController();
   let sigints = 0;
   const onSigint = () => {
@@ -53,12 +63,13 @@ export async function createSession(opts: GlobalOptions): Promise<{ ctx: RunCont
     runbook: rb.runbook, file: rb.file, digest: rb.digest, vars: rb.vars,
     cwd: dirname(resolve(rb.file)), shell: rb.runbook.defaults?.shell ?? 'bash',
     journal, lock, runner: new ExecaRunner(),
-    reporter: createReporter(opts, rb.vars), prompter: createPrompter(opts),
+    reporter: board ?? createReporter(opts, rb.vars), prompter: createPrompter(opts, board),
     operator, host: hostname(), runId, signal: controller.signal, waited: { ms: 0 },
   };
   return {
-    ctx, rb, interrupted: () => controller.signal.aborted,
+    ctx, rb, board,
     dispose: async () => {
+      await board?.finish();
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigint);
       await journal.close();

@@ -107,7 +107,9 @@ export async function runRollbackCommand(ctx: RunContext, opts: RollbackOptions)
   return withRun(ctx, command, rollbackTargets(before, opts).map((t) => t.stage), async (p) => {
     const done: number[] = [];
     const failures: string[] = [];
-    for (const t of rollbackTargets(p, opts)) {
+    const targets = rollbackTargets(p, opts);
+    await ctx.reporter.beginRollback(targets.map((t) => t.stage), opts.emergency);
+    for (const t of targets) {
       const stage = findStage(ctx.runbook, t.stage);
       const r = await rollbackStage(ctx, stage, t.completed, { emergency: opts.emergency, reason: opts.reason ?? 'operator rollback' });
       if (!r.ok) {

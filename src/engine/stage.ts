@@ -56,6 +56,7 @@ export async function runStage(ctx: RunContext, stageNumber: number, projection:
   const graph = compileStage(ctx.runbook, stageNumber, ctx.vars);
   const resuming = opts.resume && projection.active?.stage === stageNumber;
   const skip = new Set(resuming ? projection.active!.completed.map((c) => c.step) : []);
+  await ctx.reporter.beginStage(graph);
 
   // Preflight and gate change nothing: a failure here leaves no trace but the journal.
   if (!resuming) await runChecks(ctx, 'preflight', 'preflight', stage.preflight ?? [], FailureKind.Preflight);

@@ -1,3 +1,5 @@
+import type { TaskGraph } from '../plan/graph.js';
+
 /**
  * What the engine needs from the outside, as interfaces: the CLI supplies
  * terminal rendering and prompts, tests supply fakes at this one boundary.
@@ -47,6 +49,10 @@ export interface Sample {
 
 /** How the engine shows progress; rendering is the CLI's business. */
 export interface Reporter {
+  /** A stage is about to run (order and lock checked): its graph lays out the display. */
+  beginStage(graph: TaskGraph): Promise<void> | void;
+  /** A rollback of these stages (highest first) is about to run. */
+  beginRollback(stages: number[], emergency: boolean): Promise<void> | void;
   task(id: string, title: string, state: TaskState, detail?: string): void;
   output(id: string, line: string): void;
   sample(window: string, sample: Sample, counts: { consecutiveFailed: number; consecutiveErrors: number }): void;

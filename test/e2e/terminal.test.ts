@@ -1,0 +1,64 @@
+// A person at a real terminal (tmux): the live task list and the gates.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BIN } from '../helpers/cli.js';
+import { runbook, sandbox, waitFor, type Sandbox } from '../helpers/sandbox.js';
+
+const tmux = (...args: string[]) => execFileSync('tmux', ['-L', 'migrate-test', ...args], { encoding: 'utf8' });
+let session = 0;
+afterEach(() => { try { tmux('kill-server'); } catch { /* none left */ } });
+
+/** Run the CLI in a fresh tmux pane; the exit code lands in a file. */
+async function inTerminal(box: Sandbox, args: string[]) {
+  const name = `s${++session}`;
+  const cmd = `cd ${box.dir} && env -u CI NO_COLOR=1 ${process.execPath} ${BIN} ${args.join(' ')}; echo $? > exit-code; sleep 30`;
+  tmux('new-session', '-d', '-s', name, '-x', '120', '-y', '40', cmd);
+  const screen = () => tmux('capture-pane', '-p', '-t', name);
+  const code = async () => { await waitFor(() => existsSync(join(box.dir, 'exit-code')), 20_000); return Number(readFileSync(join(box.dir, 'exit-code'), 'utf8')); };
+  return { screen, keys: (...k: string[]) => tmux('send-keys', '-t', name, ...k), code };
+}
+
+const gated = (extra = '') => runbook(`  - id: 1\n    name: Enable cache\n${extra}    confirm: Enable the cache?\n    steps:\n      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log" }\n`);
+
+describe('at a terminal', () => {
+  it('a declined gate exits 5 and changes nothing', async () => {
+    const box = sandbox(gated());
+    const t = await inTerminal(box, ['stage', '1']);
+    await waitFor(() => t.screen().includes('Enable the cache?'));
+    t.keys('n', 'Enter');
+    expect(await t.code()).toBe(5);
+    expect(box.exists('log')).toBe(false);
+    expect(box.journal().find((e) => e.event === 'gate.answered')).toMatchObject({ answer: 'no', via: 'prompt' });
+  });
+
+  it('an accepted gate runs the stage, shown as a live task list', async () => {
+    const box = sandbox(gated());
+    const t = await inTerminal(box, ['stage', '1']);
+    await waitFor(() => t.screen().includes('Enable the cache?'));
+    expect(t.screen()).toContain('t · stage 1: Enable cache');
+    t.keys('y', 'Enter');
+    expect(await t.code()).toBe(0);
+    expect(box.lines('log')).toEqual(['a']);
+    const screen = t.screen();
+    expect(screen).toMatch(/✔ steps \(1\)/);
+    expect(screen).toContain('rollback stage 1: not needed');
+    expect(box.journal().find((e) => e.event === 'gate.answered')).toMatchObject({ answer: 'yes', via: 'prompt' });
+  });
+
+  it('a critical stage wants its name typed', async () => {
+    const box = sandbox(gated('    risk: critical\n'));
+    const wrong = await inTerminal(box, ['stage', '1']);
+    await waitFor(() => wrong.screen().includes('Type the stage name'));
+    wrong.keys('yes', 'Enter');
+    expect(await wrong.code()).toBe(5);
+    expect(box.exists('log')).toBe(false);
+    execFileSync('rm', [join(box.dir, 'exit-code')]);
+    const right = await inTerminal(box, ['stage', '1']);
+    await waitFor(() => right.screen().includes('Type the stage name'));
+    right.keys('Enable cache', 'Enter');
+    expect(await right.code()).toBe(0);
+    expect(box.lines('log')).toEqual(['a']);
+  });
+});
