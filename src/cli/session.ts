@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { UsageError } from '../errors.js';
 import type { RunContext } from '../engine/context.js';
 import { ExecaRunner } from '../engine/process.js';
+import { Notifier } from '../engine/notify.js';
 import { FileJournal } from '../journal/file.js';
 import { FileLock } from '../journal/lockfile.js';
 import type { Journal, Lock } from '../journal/types.js';
@@ -66,6 +67,7 @@ export async function createSession(opts: GlobalOptions): Promise<Session> {
     reporter: board ?? createReporter(opts, rb.vars), prompter: createPrompter(opts, board),
     operator, host: hostname(), runId, signal: controller.signal, waited: { ms: 0 },
   };
+  if (rb.runbook.notify?.length) ctx.notifier = new Notifier(rb.runbook.notify, ctx);
   return {
     ctx, rb, board,
     dispose: async () => {

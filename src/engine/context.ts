@@ -4,6 +4,7 @@ import type { EventName } from '../journal/events.js';
 import type { Runbook } from '../runbook/types.js';
 import type { Vars } from '../runbook/vars.js';
 import type { Prompter, ProcessRunner, Reporter } from './types.js';
+import type { Notifier } from './notify.js';
 
 export interface RunContext {
   runbook: Runbook;
@@ -25,6 +26,7 @@ export interface RunContext {
   signal: AbortSignal;
   /** Time spent waiting on people and windows, so timeouts and reports exclude it. */
   waited: { ms: number };
+  notifier?: Notifier;
 }
 
 function maskDeep(v: unknown, mask: (s: string) => string): unknown {
@@ -36,10 +38,12 @@ function maskDeep(v: unknown, mask: (s: string) => string): unknown {
 
 /** Journal an event for this run, secrets masked, durable before returning. */
 export async function record(ctx: RunContext, event: EventName, fields: Record<string, unknown> = {}): Promise<void> {
-  await ctx.journal.append({
-    run_id: ctx.runId, runbook: ctx.runbook.name, digest: ctx.digest, event, operator: ctx.operator,
+  const e = {
+    ts: new Date().toISOString(), run_id: ctx.runId, runbook: ctx.runbook.name, digest: ctx.digest, event, operator: ctx.operator,
     ...(maskDeep(fields, (s) => ctx.vars.mask(s)) as Record<string, unknown>),
-  });
+  };
+  await ctx.journal.append(e);
+  ctx.notifier?.send(e);
 }
 
 /** A wait that the interrupt path can cut short; counted as waiting time. */

@@ -18,7 +18,7 @@ export class ExecaRunner implements ProcessRunner {
       extendEnv: true,
       detached: true,
       reject: false,
-      stdin: 'ignore',
+      ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' as const }),
       buffer: false,
       stripFinalNewline: false,
     });

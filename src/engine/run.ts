@@ -40,6 +40,7 @@ async function withRun<T>(ctx: RunContext, command: string, stages: number[], bo
     await record(ctx, EventName.RunFinished, { outcome, reason, stages, working_ms: total - ctx.waited.ms, waiting_ms: ctx.waited.ms }).catch(() => {});
     await ctx.journal.checkpoint().catch(() => {});
     await ctx.lock.release();
+    await ctx.notifier?.flush();
   }
 }
 

@@ -83,5 +83,7 @@ export interface ProcessResult {
 export interface ProcessRunner {
   run(cmd: { shell?: string; argv?: string[]; script?: string }, opts: {
     cwd: string; env?: Record<string, string>; timeoutMs?: number | null; signal?: AbortSignal; onLine?: (line: string) => void; mask: (s: string) => string;
+    /** Written to the process's stdin (otherwise stdin is closed). */
+    input?: string;
   }): Promise<ProcessResult>;
 }

@@ -51,3 +51,6 @@ export enum EventName {
 }
 
 export const EVENT_NAMES: string[] = Object.values(EventName);
+
+/** Events that happen many times a run are not notifiable: a pager per sample helps no one. */
+export const NOT_NOTIFIABLE = new Set<string>([EventName.Sample, EventName.StepStarted, EventName.WindowStarted]);

@@ -13,7 +13,8 @@ export interface JournalEvent {
   [key: string]: unknown;
 }
 
-export type NewEvent = Omit<JournalEvent, 'ts'>;
+/** An event to append; `ts` is set on append when absent. */
+export type NewEvent = Omit<JournalEvent, 'ts'> & { ts?: string };
 
 export enum RunState {
   /** Nothing running, nothing broken. */

@@ -3,7 +3,7 @@ import { ExprSyntaxError, namesIn, parseExpr } from '../../expr/parse.js';
 import { referencedNames } from '../template.js';
 import type { Runbook } from '../types.js';
 import { checks, strings } from '../walk.js';
-import { EVENT_NAMES } from '../../journal/events.js';
+import { EVENT_NAMES, NOT_NOTIFIABLE } from '../../journal/events.js';
 
 /** Names every template may use besides declared vars. */
 export const BUILTIN_VARS = ['runbook', 'stage', 'operator', 'run_id'];
@@ -89,6 +89,7 @@ export function notifyValid(rb: Runbook): Finding[] {
     if ((n.run === undefined) === (n.webhook === undefined)) out.push(error(['notify', i], 'notify-target', 'a notification needs exactly one of run or webhook'));
     n.on.forEach((ev, k) => {
       if (!EVENT_NAMES.includes(ev)) out.push(error(['notify', i, 'on', k], 'notify-event', `unknown event '${ev}'${didYouMean(ev, EVENT_NAMES)}`));
+      else if (NOT_NOTIFIABLE.has(ev)) out.push(error(['notify', i, 'on', k], 'notify-event', `'${ev}' happens many times a run; notify on a breach (monitor.breach) or an outcome instead`));
     });
     return out;
   });

@@ -1,0 +1,48 @@
+/**
+ * Notifications (`notify:` in the runbook): a command or a webhook per
+ * matching event, sent once per event. Sending never blocks the run: the
+ * emergency path must not wait on a pager. Pending sends finish before exit.
+ */
+import type { JournalEvent } from '../journal/types.js';
+import { renderShell, renderUrl } from '../runbook/template.js';
+import type { Notify } from '../runbook/types.js';
+import type { Vars } from '../runbook/vars.js';
+import type { ProcessRunner, Reporter } from './types.js';
+
+export class Notifier {
+  private pending = new Set<Promise<void>>();
+
+  constructor(
+    private readonly specs: Notify[],
+    private readonly deps: { runner: ProcessRunner; vars: Vars; cwd: string; shell: string; reporter: Reporter },
+  ) {}
+
+  send(event: JournalEvent): void {
+    for (const spec of this.specs) {
+      if (!spec.on.includes(event.event)) continue;
+      const p = this.deliver(spec, event).catch((e: Error) => {
+        this.deps.reporter.message(this.deps.vars.mask(`notification for ${event.event} failed: ${e.message}`));
+      }).finally(() => this.pending.delete(p));
+      this.pending.add(p);
+    }
+  }
+
+  private async deliver(spec: Notify, event: JournalEvent): Promise<void> {
+    const body = JSON.stringify(event);
+    const { vars } = this.deps;
+    if (spec.webhook) {
+      const res = await fetch(renderUrl(spec.webhook, (n) => vars.value(n)), {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(10_000),
+      });
+      if (!res.ok) throw new Error(`webhook answered HTTP ${res.status}`);
+      return;
+    }
+    const script = renderShell(spec.run!, (n) => vars.value(n));
+    const r = await this.deps.runner.run({ shell: this.deps.shell, script }, { cwd: this.deps.cwd, env: { MIGRATE_EVENT: body }, input: body, timeoutMs: 30_000, mask: (s) => vars.mask(s) });
+    if (r.exitCode !== 0) throw new Error(`'${vars.mask(spec.run!)}' exited ${r.exitCode ?? 'by timeout'}`);
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all([...this.pending]);
+  }
+}
