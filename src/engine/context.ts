@@ -1,6 +1,6 @@
 /** Everything one run needs, passed down explicitly. */
 import type { Journal, Lock } from '../journal/types.js';
-import type { EventName } from '../journal/events.js';
+import { REPORT_ONLY, type EventName } from '../journal/events.js';
 import type { Runbook } from '../runbook/types.js';
 import type { Vars } from '../runbook/vars.js';
 import type { Prompter, ProcessRunner, Reporter } from './types.js';
@@ -42,7 +42,7 @@ export async function record(ctx: RunContext, event: EventName, fields: Record<s
     ts: new Date().toISOString(), run_id: ctx.runId, runbook: ctx.runbook.name, digest: ctx.digest, event, operator: ctx.operator,
     ...(maskDeep(fields, (s) => ctx.vars.mask(s)) as Record<string, unknown>),
   };
-  await ctx.journal.append(e);
+  await ctx.journal.append(e, { sync: !REPORT_ONLY.has(event) });
   ctx.notifier?.send(e);
 }
 

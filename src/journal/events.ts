@@ -54,3 +54,10 @@ export const EVENT_NAMES: string[] = Object.values(EventName);
 
 /** Events that happen many times a run are not notifiable: a pager per sample helps no one. */
 export const NOT_NOTIFIABLE = new Set<string>([EventName.Sample, EventName.StepStarted, EventName.WindowStarted]);
+
+/**
+ * Reports of what already happened: no action waits on them, and the next
+ * announcing event (fsynced) makes them durable too. Everything else is
+ * fsynced before the action it announces proceeds.
+ */
+export const REPORT_ONLY = new Set<string>([EventName.StepSucceeded, EventName.StepSkipped, EventName.Sample]);

@@ -44,11 +44,11 @@ export class FileJournal implements Journal {
     fsyncSync(fd);
   }
 
-  async append(event: NewEvent): Promise<void> {
+  async append(event: NewEvent, opts: { sync?: boolean } = {}): Promise<void> {
     const fd = this.open();
     const line = `${JSON.stringify({ ts: new Date().toISOString(), ...event })}\n`;
     writeSync(fd, line);
-    fsyncSync(fd);
+    if (opts.sync !== false) fsyncSync(fd);
   }
 
   private readSnapshot(): Snapshot {
@@ -120,7 +120,10 @@ export class FileJournal implements Journal {
   }
 
   async close(): Promise<void> {
-    if (this.fd !== null) closeSync(this.fd);
+    if (this.fd !== null) {
+      fsyncSync(this.fd);
+      closeSync(this.fd);
+    }
     this.fd = null;
   }
 }

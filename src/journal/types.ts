@@ -51,8 +51,11 @@ export interface LockInfo {
 }
 
 export interface Journal {
-  /** Append and make durable before returning. */
-  append(event: NewEvent): Promise<void>;
+  /**
+   * Append; durable before returning unless `sync` is false, for events that
+   * announce nothing: the next synced event makes them durable with it.
+   */
+  append(event: NewEvent, opts?: { sync?: boolean }): Promise<void>;
   /** The projection for one runbook (fast: snapshot plus tail). */
   project(runbook: string): Promise<import('./project.js').Projection>;
   /** Save a snapshot so later reads replay only the tail. */

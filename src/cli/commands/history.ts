@@ -1,16 +1,13 @@
 import { discoverRunbook } from '../../runbook/discover.js';
-import { loadRunbookFile } from '../../runbook/load.js';
+import { readIdentity } from '../../runbook/identity.js';
 import { UsageError } from '../../errors.js';
 import type { GlobalOptions } from '../context.js';
 import { chalk, out } from '../output.js';
-import { openStore } from '../session.js';
+import { openStore } from '../store.js';
 import { formatDuration } from '../../runbook/duration.js';
 
 export default async function history(_args: string[], opts: GlobalOptions & { limit: string }) {
-  const file = discoverRunbook(opts.runbook, process.env, process.cwd());
-  const loaded = loadRunbookFile(file);
-  if (!loaded.ok) throw new UsageError(`cannot read runbook ${file}: ${loaded.diagnostics[0]?.message}`);
-  const name = String((loaded.loaded.value as { name?: unknown }).name ?? '');
+  const { name } = await readIdentity(discoverRunbook(opts.runbook, process.env, process.cwd()));
   const limit = Number(opts.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a positive whole number, got '${opts.limit}'`);
   const { journal } = openStore(opts, name);

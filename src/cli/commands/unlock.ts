@@ -5,7 +5,7 @@ import { loadRunbook } from '../context.js';
 import { DeclinedError } from '../../errors.js';
 import { out } from '../output.js';
 import { createPrompter } from '../prompt.js';
-import { openStore, operatorName } from '../session.js';
+import { openStore, operatorName } from '../store.js';
 
 export default async function unlock(_args: string[], opts: GlobalOptions) {
   const rb = await loadRunbook(opts);
