@@ -50,9 +50,11 @@ export function buildProgram(): Command {
     .action(lazy('validate'));
 
   program.command('plan')
-    .description('print the task graph stage N would run: levels, gates, windows, rollback plan, effective risk')
-    .argument('<stage>', 'stage number')
-    .addHelpText('after', examples('migrate plan 2', 'migrate plan 2 --json', 'migrate plan 3 --env staging --set percent=10'))
+    .description('print the task graph stage N would run: levels, gates, windows, rollback plan, effective risk, and what would block it')
+    .argument('[stage]', 'stage number')
+    .option('--rollback', 'preview a rollback instead: which stages, which undo steps, in order')
+    .option('--to <K>', 'with --rollback: every stage above K')
+    .addHelpText('after', examples('migrate plan 2', 'migrate plan 2 --json', 'migrate plan 3 --env staging --set percent=10', 'migrate plan --rollback --to 1'))
     .action(lazy('plan'));
 
   program.command('graph')

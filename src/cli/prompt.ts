@@ -1,5 +1,5 @@
 /** Gates for people: @inquirer/prompts in a terminal; exit 5 without one and without --yes. */
-import { DeclinedError } from '../errors.js';
+import { DeclinedError, InterruptedError } from '../errors.js';
 import type { Prompter } from '../engine/types.js';
 import type { GlobalOptions } from './context.js';
 import type { ListrBoard } from './listr-board.js';
@@ -29,6 +29,16 @@ async function askInput(board: ListrBoard | undefined, message: string): Promise
   return task.prompt(ListrInquirerPromptAdapter).run(input, { message });
 }
 
+/** Ctrl-C at a prompt is an interruption (exit 130), not a crash. */
+async function interruptible<T>(ask: () => Promise<T>): Promise<T> {
+  try {
+    return await ask();
+  } catch (e) {
+    if ((e as Error)?.name === 'ExitPromptError' || (e as Error)?.name === 'AbortPromptError') throw new InterruptedError('interrupted at a prompt; nothing more was changed');
+    throw e;
+  }
+}
+
 export function createPrompter(opts: GlobalOptions, board?: ListrBoard): Prompter {
   return {
     assumeYes: Boolean(opts.yes),
@@ -36,12 +46,12 @@ export function createPrompter(opts: GlobalOptions, board?: ListrBoard): Prompte
     async confirm(message) {
       if (opts.yes) return true;
       if (!canPrompt()) required(message);
-      return askConfirm(board, message);
+      return interruptible(() => askConfirm(board, message));
     },
     async typed(message, expected) {
       if (opts.yes) return true;
       if (!canPrompt()) required(message);
-      const answer = await askInput(board, `${message} Type the stage name to confirm (${expected}):`);
+      const answer = await interruptible(() => askInput(board, `${message} Type the stage name to confirm (${expected}):`));
       return answer.trim() === expected;
     },
   };

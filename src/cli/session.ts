@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { RunContext } from '../engine/context.js';
 import { ExecaRunner } from '../engine/process.js';
 import { Notifier } from '../engine/notify.js';
+import { WaitClock } from '../engine/clock.js';
 import { openStore, operatorName } from './store.js';
 import { loadRunbook, type GlobalOptions, type LoadedRunbook } from './context.js';
 import { createPrompter } from './prompt.js';
@@ -42,7 +43,7 @@ export async function createSession(opts: GlobalOptions): Promise<Session> {
     cwd: dirname(resolve(rb.file)), shell: rb.runbook.defaults?.shell ?? 'bash',
     journal, lock, runner: new ExecaRunner(),
     reporter: board ?? createReporter(opts, rb.vars), prompter: createPrompter(opts, board),
-    operator, host: hostname(), runId, signal: controller.signal, waited: { ms: 0 },
+    operator, host: hostname(), runId, signal: controller.signal, waited: new WaitClock(),
   };
   if (rb.runbook.notify?.length) ctx.notifier = new Notifier(rb.runbook.notify, ctx);
   return {

@@ -5,6 +5,7 @@ import type { Runbook } from '../runbook/types.js';
 import type { Vars } from '../runbook/vars.js';
 import type { Prompter, ProcessRunner, Reporter } from './types.js';
 import type { Notifier } from './notify.js';
+import type { WaitClock } from './clock.js';
 
 export interface RunContext {
   runbook: Runbook;
@@ -25,7 +26,7 @@ export interface RunContext {
   /** Aborted on SIGINT: every wait and process listens to it. */
   signal: AbortSignal;
   /** Time spent waiting on people and windows, so timeouts and reports exclude it. */
-  waited: { ms: number };
+  waited: WaitClock;
   notifier?: Notifier;
 }
 
@@ -49,21 +50,21 @@ export async function record(ctx: RunContext, event: EventName, fields: Record<s
 /** A wait that the interrupt path can cut short; counted as waiting time. */
 export async function sleep(ctx: RunContext, ms: number): Promise<void> {
   if (ms <= 0) return;
-  const start = Date.now();
+  ctx.waited.begin();
   await new Promise<void>((resolve) => {
     const t = setTimeout(done, ms);
     function done() { clearTimeout(t); ctx.signal.removeEventListener('abort', done); resolve(); }
     ctx.signal.addEventListener('abort', done, { once: true });
   });
-  ctx.waited.ms += Date.now() - start;
+  ctx.waited.end();
 }
 
 /** Time a prompt or other wait for people. */
 export async function waiting<T>(ctx: RunContext, fn: () => Promise<T>): Promise<T> {
-  const start = Date.now();
+  ctx.waited.begin();
   try {
     return await fn();
   } finally {
-    ctx.waited.ms += Date.now() - start;
+    ctx.waited.end();
   }
 }

@@ -4,34 +4,19 @@
  * rollback goes on past failures and records each.
  */
 import { EventName } from '../journal/events.js';
-import { asAction, stepId, type Action, type Stage } from '../runbook/types.js';
+import { rollbackActions } from '../plan/rollback.js';
+import type { Stage } from '../runbook/types.js';
 import { runAction } from './actions.js';
 import { record, type RunContext } from './context.js';
 import { TaskState } from './types.js';
 
 export interface RollbackOutcome { ok: boolean; failures: string[] }
 
-function undoOf(stage: Stage, step: string): Action | null {
-  const i = (stage.steps ?? []).findIndex((s, k) => stepId(s, k) === step);
-  if (i < 0) return null;
-  const s = stage.steps![i];
-  if (s.undo !== undefined) return asAction(s.undo);
-  if (s.undo_sql !== undefined) return { sql: s.undo_sql, database: s.database };
-  return null;
-}
-
 export async function rollbackStage(ctx: RunContext, stage: Stage, completed: string[], opts: { emergency: boolean; reason: string }): Promise<RollbackOutcome> {
   await record(ctx, EventName.RollbackStarted, { stage: stage.id, completed, emergency: opts.emergency, reason: opts.reason });
-  const plan: { source: string; action: Action }[] = [];
-  for (const step of [...completed].reverse()) {
-    const undo = undoOf(stage, step);
-    if (undo) plan.push({ source: step, action: undo });
-  }
-  (stage.rollback ?? []).forEach((r, i) => plan.push({ source: `rollback-${i + 1}`, action: asAction(r) }));
   const failures: string[] = [];
-  for (const { source, action } of plan) {
+  for (const { source, action, title } of rollbackActions(stage, completed)) {
     const id = `rollback:${stage.id}:${source}`;
-    const title = source.startsWith('rollback-') ? `stage ${stage.id} ${source.replace('-', ' step ')}` : `undo ${source}`;
     if (opts.emergency && action.pause !== undefined) {
       // An emergency waits for nothing: not for time, not for people.
       await record(ctx, EventName.RollbackStep, { stage: stage.id, source, ok: true, skipped: 'emergency: waits are skipped' });

@@ -11,6 +11,7 @@ import type { Outcome } from '../journal/types.js';
 import { findStage } from '../plan/compile.js';
 import { record, type RunContext } from './context.js';
 import { rollbackStage } from './rollback.js';
+import { blocker, rollbackTargets, type RollbackOptions } from '../plan/readiness.js';
 import { assertRunnable, runStage } from './stage.js';
 
 function outcomeOf(e: unknown): Outcome {
@@ -44,18 +45,6 @@ async function withRun<T>(ctx: RunContext, command: string, stages: number[], bo
   }
 }
 
-/** Why stage N cannot run now, or null. Shared by `stage`, `--dry-run` and `plan`. */
-export function blocker(p: Projection, n: number, resume: boolean): MigrateError | null {
-  if (p.dirty) return new RollbackFailedError(`state is dirty: the rollback of stage ${p.dirty.stage} failed (${p.dirty.reason})`, "fix it by hand, then run 'migrate rollback' again");
-  if (p.active && !(resume && p.active.stage === n)) {
-    return new UsageError(`stage ${p.active.stage} did not finish (last: ${p.active.last_event}${p.active.last_step ? ` at step ${p.active.last_step}` : ''})`, `run 'migrate rollback' to undo it, or 'migrate stage ${p.active.stage} --resume' to finish it`);
-  }
-  if (resume && !p.active) return new UsageError(`nothing to resume: no stage was interrupted`);
-  const current = currentStage(p);
-  if (current < n - 1) return new UsageError(`stage ${n} needs stage ${n - 1} first (current stage is ${current})`, `run 'migrate stage ${current + 1}'`);
-  return null;
-}
-
 export interface StageRunOptions { resume: boolean; autoRollback: boolean }
 
 /** Returns false when the stage was already applied (nothing to do). */
@@ -85,19 +74,6 @@ export async function runUpCommand(ctx: RunContext, to: number | undefined, opts
     if (await runStageCommand(ctx, n, { ...opts, resume: opts.resume && n === todo[0] })) ran.push(n);
   }
   return ran;
-}
-
-export interface RollbackOptions { to?: number; emergency: boolean; reason: string | null }
-
-/** Which stages a rollback undoes, highest first, with the steps to undo in each. */
-export function rollbackTargets(p: Projection, opts: RollbackOptions): { stage: number; completed: string[] }[] {
-  const targets: { stage: number; completed: string[] }[] = [];
-  if (p.dirty) targets.push({ stage: p.dirty.stage, completed: p.dirty.completed });
-  if (p.active) targets.push({ stage: p.active.stage, completed: p.active.completed.map((c) => c.step) });
-  const applied = [...p.applied].sort((a, b) => b.stage - a.stage);
-  const floor = opts.emergency ? 0 : opts.to ?? (p.active || p.dirty ? Infinity : (applied[0]?.stage ?? 1) - 1);
-  for (const a of applied) if (a.stage > floor) targets.push({ stage: a.stage, completed: a.completed });
-  return targets;
 }
 
 export async function runRollbackCommand(ctx: RunContext, opts: RollbackOptions): Promise<number[]> {

@@ -8,7 +8,8 @@ import { EventName } from '../journal/events.js';
 import type { Projection } from '../journal/project.js';
 import { compileStage, findStage } from '../plan/compile.js';
 import type { NodeOf } from '../plan/graph.js';
-import { actionKind, asAction } from '../runbook/types.js';
+import { actionKind, asAction, type Check, type Stage } from '../runbook/types.js';
+import { parseDuration } from '../runbook/duration.js';
 import { SUPPORTED_ACTIONS } from './actions.js';
 import { sampleCheck } from './checks.js';
 import { record, waiting, type RunContext } from './context.js';
@@ -38,7 +39,7 @@ export function assertRunnable(ctx: RunContext, stageNumber: number): void {
   if (missing.length) throw new UsageError(`stage ${stageNumber} uses ${missing.join(', ')}, which this build cannot execute yet`, 'nothing was run; see the README for what is supported');
 }
 
-async function runChecks(ctx: RunContext, id: string, title: string, checks: import('../runbook/types.js').Check[], kind: FailureKind): Promise<void> {
+async function runChecks(ctx: RunContext, id: string, title: string, checks: Check[], kind: FailureKind): Promise<void> {
   if (!checks.length) return;
   ctx.reporter.task(id, title, TaskState.Running);
   const samples = await Promise.all(checks.map((c) => sampleCheck(c, { vars: ctx.vars, runner: ctx.runner, cwd: ctx.cwd, shell: ctx.shell, signal: ctx.signal })));
@@ -49,6 +50,30 @@ async function runChecks(ctx: RunContext, id: string, title: string, checks: imp
   await record(ctx, event, { ok: bad.length === 0, samples: samples.map(({ check, value, result, message }) => ({ check, value, result, message })) });
   ctx.reporter.task(id, title, bad.length ? TaskState.Failed : TaskState.Succeeded, bad.length ? bad.map((s) => s.message).join('; ') : undefined);
   if (bad.length) throw Object.assign(new StageFailedError(`${title} failed: ${bad.map((s) => s.message).join('; ')}`), { kind });
+}
+
+/**
+ * A stage's `timeout` counts working time only: waits at gates, pauses and
+ * windows are excluded. When it runs out, running steps are stopped (their
+ * process groups killed) through a signal of the stage's own.
+ */
+function stageDeadline(ctx: RunContext, limitMs: number | null) {
+  if (limitMs === null) return { ctx, expired: () => false, clear: () => {} };
+  const controller = new AbortController();
+  const started = Date.now();
+  const waitedBefore = ctx.waited.ms;
+  let expired = false;
+  const timer = setInterval(() => {
+    if (Date.now() - started - (ctx.waited.ms - waitedBefore) > limitMs) {
+      expired = true;
+      controller.abort();
+    }
+  }, Math.min(250, limitMs));
+  return {
+    ctx: { ...ctx, signal: AbortSignal.any([ctx.signal, controller.signal]) },
+    expired: () => expired,
+    clear: () => clearInterval(timer),
+  };
 }
 
 export async function runStage(ctx: RunContext, stageNumber: number, projection: Projection, opts: StageOptions): Promise<StageResult> {
@@ -63,7 +88,13 @@ export async function runStage(ctx: RunContext, stageNumber: number, projection:
   const gate = graph.nodes.find((n): n is NodeOf<'gate'> => n.type === 'gate');
   if (gate && !resuming) {
     ctx.reporter.task('gate', gate.label, TaskState.Waiting);
-    const yes = ctx.prompter.assumeYes || (await waiting(ctx, () => gate.gate === 'stage-name' ? ctx.prompter.typed(gate.label, stage.name) : ctx.prompter.confirm(gate.label)));
+    let yes: boolean;
+    try {
+      yes = ctx.prompter.assumeYes || (await waiting(ctx, () => gate.gate === 'stage-name' ? ctx.prompter.typed(gate.label, stage.name) : ctx.prompter.confirm(gate.label)));
+    } catch (e) {
+      ctx.reporter.task('gate', gate.label, TaskState.Failed, e instanceof InterruptedError ? 'interrupted' : 'no answer');
+      throw e;
+    }
     await record(ctx, EventName.GateAnswered, { stage: stage.id, gate: gate.label, answer: yes ? 'yes' : 'no', via: ctx.prompter.assumeYes ? '--yes' : 'prompt' });
     ctx.reporter.task('gate', gate.label, yes ? TaskState.Succeeded : TaskState.Failed, yes ? (ctx.prompter.assumeYes ? 'yes (--yes)' : 'yes') : 'declined');
     if (!yes) throw new DeclinedError(`gate declined: ${gate.label}`, 'nothing was changed');
@@ -80,6 +111,9 @@ export async function runStage(ctx: RunContext, stageNumber: number, projection:
   }
 
   await record(ctx, EventName.StageStarted, { stage: stage.id, name: stage.name, resume: resuming, baselines: Object.fromEntries(baselines) });
+  const deadline = stageDeadline(ctx, stage.timeout ? parseDuration(stage.timeout)! : null);
+  const outer = ctx;
+  ctx = deadline.ctx;
   try {
     const steps = graph.nodes.filter((n): n is NodeOf<'step'> => n.type === 'step');
     await runSteps(ctx, steps, stage.steps ?? [], stage.id, skip);
@@ -91,23 +125,39 @@ export async function runStage(ctx: RunContext, stageNumber: number, projection:
     }
     await runChecks(ctx, 'verify', 'verify', stage.verify ?? [], FailureKind.Verify);
     await record(ctx, EventName.StageCompleted, { stage: stage.id });
+    deadline.clear();
     return { outcome: 'succeeded', reason: null };
-  } catch (e) {
-    if (e instanceof InterruptedError || ctx.signal.aborted) {
+  } catch (caught) {
+    let e = caught;
+    deadline.clear();
+    ctx = outer;
+    if (deadline.expired()) e = new StageFailedError(`stage ${stage.id} ran out of time: ${stage.timeout} of working time (waits at gates and in windows do not count)`);
+    if (!deadline.expired() && (e instanceof InterruptedError || ctx.signal.aborted)) {
       await record(ctx, EventName.StageInterrupted, { stage: stage.id });
       throw e instanceof InterruptedError ? e : new InterruptedError('interrupted');
     }
-    const reason = e instanceof BreachError ? `breach: ${e.message}` : (e as Error).message;
-    if (e instanceof BreachError) ctx.reporter.task('monitor', 'monitor', TaskState.Failed, e.message);
-    await record(ctx, EventName.StageFailed, { stage: stage.id, reason, kind: e instanceof BreachError ? FailureKind.Breach : e instanceof StepFailedError ? (e.timedOut ? FailureKind.Timeout : FailureKind.Step) : FailureKind.Verify });
-    if (!opts.autoRollback) {
-      throw new StageFailedError(`stage ${stage.id} failed: ${reason}`, `not rolled back (--no-auto-rollback): run 'migrate rollback' or 'migrate stage ${stage.id} --resume'`);
-    }
-    const p = await ctx.journal.project(ctx.runbook.name);
-    const completed = p.active?.stage === stage.id ? p.active.completed.map((c) => c.step) : [];
-    ctx.reporter.message(`rolling back stage ${stage.id}: ${reason}`);
-    const rb = await rollbackStage(ctx, stage, completed, { emergency: false, reason });
-    if (!rb.ok) throw Object.assign(new RollbackFailedError(`stage ${stage.id} failed (${reason}) and its rollback failed: ${rb.failures.join('; ')}`, "state is dirty: fix it by hand, then 'migrate rollback' again"), { reason });
-    throw Object.assign(new StageFailedError(`stage ${stage.id} failed and was rolled back: ${reason}`), { reason, rolledBack: true });
+    return failStage(ctx, stage, e, opts);
   }
+}
+
+function failureKind(e: unknown): FailureKind {
+  if (e instanceof BreachError) return FailureKind.Breach;
+  if (e instanceof StepFailedError) return e.timedOut ? FailureKind.Timeout : FailureKind.Step;
+  return FailureKind.Verify;
+}
+
+/** Journal the failure and, unless told not to, roll the stage back. Always throws. */
+async function failStage(ctx: RunContext, stage: Stage, e: unknown, opts: StageOptions): Promise<never> {
+  const reason = e instanceof BreachError ? `breach: ${e.message}` : (e as Error).message;
+  if (e instanceof BreachError) ctx.reporter.task('monitor', 'monitor', TaskState.Failed, e.message);
+  await record(ctx, EventName.StageFailed, { stage: stage.id, reason, kind: failureKind(e) });
+  if (!opts.autoRollback) {
+    throw new StageFailedError(`stage ${stage.id} failed: ${reason}`, `not rolled back (--no-auto-rollback): run 'migrate rollback' or 'migrate stage ${stage.id} --resume'`);
+  }
+  const p = await ctx.journal.project(ctx.runbook.name);
+  const completed = p.active?.stage === stage.id ? p.active.completed.map((c) => c.step) : [];
+  ctx.reporter.message(`rolling back stage ${stage.id}: ${reason}`);
+  const rb = await rollbackStage(ctx, stage, completed, { emergency: false, reason });
+  if (!rb.ok) throw Object.assign(new RollbackFailedError(`stage ${stage.id} failed (${reason}) and its rollback failed: ${rb.failures.join('; ')}`, "state is dirty: fix it by hand, then 'migrate rollback' again"), { reason });
+  throw Object.assign(new StageFailedError(`stage ${stage.id} failed and was rolled back: ${reason}`), { reason, rolledBack: true });
 }

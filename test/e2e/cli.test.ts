@@ -97,7 +97,7 @@ describe('plan and graph', () => {
     [['plan', 'two'], "stage must be a stage number, got 'two'"],
     [['plan', '1', '--set', 'nope=1'], "no var 'nope'"],
     [['plan', '1', '--env', 'prod'], "unknown environment 'prod'"],
-    [['plan'], "missing required argument 'stage'"],
+    [['plan'], 'plan needs a stage number'],
     [['frobnicate'], "unknown command 'frobnicate'"],
   ])('%j is a usage error (exit 2)', (args, text) => {
     const r = migrate([...otp, ...args]);

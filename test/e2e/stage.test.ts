@@ -172,3 +172,34 @@ describe('monitor windows', () => {
     expect(box.read('latency').trim()).toBe('100');
   });
 });
+
+describe('step and stage options', () => {
+  it('continue_on_error records the failure and goes on', () => {
+    const box = sandbox(runbook(`  - id: 1\n    name: one\n    irreversible: true\n    steps:\n      - { id: flaky, run: "exit 4", continue_on_error: true }\n      - { id: next, needs: [flaky], run: "echo next >> log" }\n`));
+    expect(box.run(['stage', '1']).code).toBe(0);
+    expect(box.lines('log')).toEqual(['next']);
+    expect(box.journal().find((e) => e.event === 'step.failed')).toMatchObject({ step: 'flaky', continue_on_error: true });
+  });
+
+  it('cwd is relative to the runbook; env reaches the process', () => {
+    const box = sandbox(runbook(`  - id: 1\n    name: one\n    irreversible: true\n    steps:\n      - { run: 'mkdir -p sub' }\n      - { id: w, needs: [step-1], cwd: sub, env: { GREETING: "hi \${who}" }, run: 'echo "$GREETING" > here' }\n`, 'vars:\n  who: { default: there }\n'));
+    expect(box.run(['stage', '1']).code).toBe(0);
+    expect(box.read('sub/here')).toBe('hi there\n');
+  });
+
+  it.each([['pass', 0], ['fail', 1]])('on_no_data: %s', (policy, code) => {
+    const box = sandbox(runbook(`  - id: 1\n    name: one\n    steps: [{ run: "true", undo: "true" }]\n    monitor:\n      duration: 200ms\n      interval: 100ms\n      checks: [{ name: empty, command: "true", expect: value > 1, on_no_data: ${policy} }]\n`));
+    expect(box.run(['stage', '1']).code).toBe(code);
+  });
+
+  it('a stage timeout stops the steps and rolls back; gate waits do not count', () => {
+    const box = sandbox(runbook(`  - id: 1\n    name: one\n    timeout: 1s\n    steps:\n      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log" }\n      - { id: slow, needs: [a], run: "sleep 20", undo: "echo undo-slow >> log" }\n`));
+    const r = box.run(['stage', '1']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('ran out of time: 1s of working time');
+    expect(box.lines('log')).toEqual(['a', 'undo-a']);
+    const paused = sandbox(runbook(`  - id: 1\n    name: one\n    timeout: 1s\n    irreversible: true\n    steps:\n      - { run: "true" }\n      - { id: wait, needs: [step-1], pause: 1500ms }\n      - { needs: [wait], run: "echo done >> log" }\n`));
+    expect(paused.run(['stage', '1']).code).toBe(0);
+    expect(paused.lines('log')).toEqual(['done']);
+  });
+});

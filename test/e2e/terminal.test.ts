@@ -62,3 +62,27 @@ describe('at a terminal', () => {
     expect(box.lines('log')).toEqual(['a']);
   });
 });
+
+describe('Ctrl-C at a terminal', () => {
+  it('stops the step, asks whether to roll back, rolls back on yes, exits 130', async () => {
+    const box = sandbox(runbook(`  - id: 1\n    name: Long\n    steps:\n      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log" }\n      - { id: long, needs: [a], run: "touch started; sleep 30", undo: "echo undo-long >> log" }\n`));
+    const t = await inTerminal(box, ['stage', '1']);
+    await waitFor(() => box.exists('started'));
+    t.keys('C-c');
+    await waitFor(() => t.screen().includes('Roll the stage back now?'));
+    t.keys('y', 'Enter');
+    expect(await t.code()).toBe(130);
+    expect(box.lines('log')).toEqual(['a', 'undo-a']);
+    expect(box.status()).toMatchObject({ state: 'clean', current_stage: 0 });
+  });
+
+  it('at a gate is an interruption (130), not a crash', async () => {
+    const box = sandbox(gated());
+    const t = await inTerminal(box, ['stage', '1']);
+    await waitFor(() => t.screen().includes('Enable the cache?'));
+    t.keys('C-c');
+    expect(await t.code()).toBe(130);
+    expect(t.screen()).not.toContain('internal error');
+    expect(box.exists('log')).toBe(false);
+  });
+});

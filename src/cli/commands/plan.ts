@@ -1,12 +1,66 @@
-import { compileStage } from '../../plan/compile.js';
-import { loadRunbook, parseStageNumber, type GlobalOptions } from '../context.js';
-import { out } from '../output.js';
+import { UsageError } from '../../errors.js';
+import { FileLock } from '../../journal/lockfile.js';
+import { currentStage, type Projection } from '../../journal/project.js';
+import { compileStage, describeAction, findStage } from '../../plan/compile.js';
+import { blocker, rollbackTargets } from '../../plan/readiness.js';
+import { rollbackActions } from '../../plan/rollback.js';
+import type { LockInfo } from '../../journal/types.js';
+import { loadRunbook, parseStageNumber, type GlobalOptions, type LoadedRunbook } from '../context.js';
+import { chalk, out } from '../output.js';
 import { renderPlan } from '../render/plan.js';
+import { openStore } from '../store.js';
 
-export default async function plan(args: string[], opts: GlobalOptions) {
-  const stage = parseStageNumber(args[0]);
-  const rb = await loadRunbook(opts, { stage: String(stage) });
-  const graph = compileStage(rb.runbook, stage, rb.vars);
-  if (opts.json) out(JSON.stringify(graph, null, 2));
-  else out(renderPlan(graph, rb.warnings));
+async function journalState(opts: GlobalOptions, rb: LoadedRunbook): Promise<{ p: Projection; lock: LockInfo | null }> {
+  const { journal, lock } = openStore(opts, rb.runbook.name);
+  const p = await journal.project(rb.runbook.name);
+  await journal.close();
+  const holder = await lock.holder();
+  return { p, lock: holder && !FileLock.isStale(holder) ? holder : null };
+}
+
+/** What would stop `migrate stage N` now, and whether the runbook drifted since its stages ran. */
+export function readiness(p: Projection, lock: LockInfo | null, n: number, digest: string) {
+  const current = currentStage(p);
+  const block = current >= n && !p.active ? null : blocker(p, n, false);
+  const blockers = [
+    ...(block ? [block.message] : []),
+    ...(lock ? [`the lock is held by ${lock.operator} (pid ${lock.pid} on ${lock.host}, since ${lock.since})`] : []),
+  ];
+  const drift = p.applied.filter((a) => a.digest !== digest).map((a) => a.stage);
+  return { current_stage: current, already_applied: current >= n, blockers, drift };
+}
+
+export default async function plan(args: string[], opts: GlobalOptions & { rollback?: boolean; to?: string }) {
+  const rb = await loadRunbook(opts, args[0] ? { stage: args[0] } : {});
+  const { p, lock } = await journalState(opts, rb);
+  if (opts.rollback) return planRollback(rb, p, opts);
+  if (args[0] === undefined) throw new UsageError('plan needs a stage number (or --rollback)', 'e.g. migrate plan 2');
+  const n = parseStageNumber(args[0]);
+  const graph = compileStage(rb.runbook, n, rb.vars);
+  const ready = readiness(p, lock, n, rb.digest);
+  if (opts.json) return out(JSON.stringify({ ...graph, readiness: ready }, null, 2));
+  out(renderPlan(graph, rb.warnings));
+  out('');
+  if (ready.already_applied) out(chalk.dim(`stage ${n} is already applied (current stage ${ready.current_stage}): a run would do nothing`));
+  else if (!ready.blockers.length) out(chalk.green(`ready: current stage is ${ready.current_stage}`));
+  for (const b of ready.blockers) out(chalk.yellow(`would block: ${b}`));
+  if (ready.drift.length) out(chalk.yellow(`drift: the runbook changed since stage(s) ${ready.drift.join(', ')} ran`));
+}
+
+function planRollback(rb: LoadedRunbook, p: Projection, opts: GlobalOptions & { to?: string }) {
+  const to = opts.to !== undefined ? parseStageNumber(opts.to, '--to') : undefined;
+  const targets = rollbackTargets(p, { to, emergency: false, reason: null });
+  const plan = targets.map((t) => ({
+    stage: t.stage,
+    name: findStage(rb.runbook, t.stage).name,
+    actions: rollbackActions(findStage(rb.runbook, t.stage), t.completed).map((a) => ({ source: a.source, title: a.title, ...describeAction(a.action, rb.vars) })),
+  }));
+  if (opts.json) return out(JSON.stringify({ runbook: rb.runbook.name, current_stage: currentStage(p), stages: plan }, null, 2));
+  if (!plan.length) return out('nothing to roll back: no stage is applied');
+  out(`${chalk.bold(rb.runbook.name)} · rollback of stage${plan.length > 1 ? 's' : ''} ${plan.map((s) => s.stage).join(', ')} (highest first)`);
+  for (const s of plan) {
+    out(`  ${chalk.bold(`stage ${s.stage}: ${s.name}`)}`);
+    if (!s.actions.length) out(chalk.yellow('    nothing to run: no completed step has an undo and the stage has no rollback steps'));
+    s.actions.forEach((a, i) => out(`    ${i + 1}. ${a.title}  ${chalk.dim(`${a.kind}: ${a.display.replace(/\s+/g, ' ')}`)}`));
+  }
 }

@@ -1,5 +1,6 @@
 import { UsageError } from '../../errors.js';
-import { rollbackTargets, runRollbackCommand } from '../../engine/run.js';
+import { runRollbackCommand } from '../../engine/run.js';
+import { rollbackTargets } from '../../plan/readiness.js';
 import { parseStageNumber, type GlobalOptions } from '../context.js';
 import { chalk, out } from '../output.js';
 import { createSession } from '../session.js';

@@ -1,6 +1,7 @@
 import { InterruptedError } from '../../errors.js';
 import { currentStage } from '../../journal/project.js';
-import { blocker, runStageCommand } from '../../engine/run.js';
+import { runStageCommand } from '../../engine/run.js';
+import { blocker } from '../../plan/readiness.js';
 import { compileStage } from '../../plan/compile.js';
 import { parseStageNumber, type GlobalOptions } from '../context.js';
 import { chalk, out } from '../output.js';
@@ -27,7 +28,7 @@ export default async function stage(args: string[], opts: GlobalOptions & { dryR
     const ran = await runStageCommand(ctx, n, { resume: Boolean(opts.resume), autoRollback: opts.autoRollback });
     out(ran ? chalk.green(`stage ${n} completed`) : `stage ${n} is already applied; nothing to do`);
   } catch (e) {
-    if (e instanceof InterruptedError) await interruptedFollowUp(session.ctx, opts);
+    if (e instanceof InterruptedError) await interruptedFollowUp(session.ctx, opts, session.board);
     throw e;
   } finally {
     await session.dispose();
