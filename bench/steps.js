@@ -38,12 +38,21 @@ async function timeBareSpawns(count) {
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
+// The same spawn through execa, as the executor makes it (the spec's process library).
+const { execa } = await import('execa');
+async function timeExecaSpawns(count) {
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < count; i++) await execa('bash', ['-c', 'true'], { detached: true, reject: false, stdin: 'ignore', buffer: false });
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const one = [], many = [], bare = [];
+const one = [], many = [], bare = [], viaExeca = [];
 for (let i = 0; i < runs; i++) {
   one.push(timeStage(1));
   many.push(timeStage(n));
   bare.push(await timeBareSpawns(n));
+  viaExeca.push(await timeExecaSpawns(n));
 }
 const perStep = (median(many) - median(one)) / (n - 1);
 const perSpawn = median(bare) / n;
@@ -51,4 +60,8 @@ console.log(`executor, median of ${runs} runs`);
 console.log(`  stage with 1 step            ${median(one).toFixed(0).padStart(6)} ms`);
 console.log(`  stage with ${n} chained steps  ${median(many).toFixed(0).padStart(6)} ms`);
 console.log(`  ${n} bare bash spawns          ${median(bare).toFixed(0).padStart(6)} ms`);
-console.log(`  per step ${perStep.toFixed(2)} ms vs per bare spawn ${perSpawn.toFixed(2)} ms: overhead ${(perStep - perSpawn).toFixed(2)} ms/step (${(perStep / perSpawn).toFixed(2)}x)`);
+console.log(`  ${n} execa spawns              ${median(viaExeca).toFixed(0).padStart(6)} ms`);
+const perExeca = median(viaExeca) / n;
+console.log(`  per step ${perStep.toFixed(2)} ms; per bare spawn ${perSpawn.toFixed(2)} ms; per execa spawn ${perExeca.toFixed(2)} ms`);
+console.log(`  overhead beyond a bare spawn:  ${(perStep - perSpawn).toFixed(2)} ms/step (${(perStep / perSpawn).toFixed(2)}x)`);
+console.log(`  overhead beyond an execa spawn: ${(perStep - perExeca).toFixed(2)} ms/step (journal fsync, graph, reporting)`);
