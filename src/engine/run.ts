@@ -47,33 +47,38 @@ async function withRun<T>(ctx: RunContext, command: string, stages: number[], bo
 
 export interface StageRunOptions { resume: boolean; autoRollback: boolean }
 
+/** Inside a run: check stage N may run, then run it. False when it was already applied. */
+async function stageInRun(ctx: RunContext, n: number, opts: StageRunOptions): Promise<boolean> {
+  const p = await ctx.journal.project(ctx.runbook.name);
+  const block = blocker(p, n, opts.resume);
+  if (block) throw block;
+  if (currentStage(p) >= n && !p.active) return false;
+  await runStage(ctx, n, p, opts);
+  return true;
+}
+
 /** Returns false when the stage was already applied (nothing to do). */
 export async function runStageCommand(ctx: RunContext, n: number, opts: StageRunOptions): Promise<boolean> {
   findStage(ctx.runbook, n);
   assertRunnable(ctx, n);
   const before = await ctx.journal.project(ctx.runbook.name);
   if (currentStage(before) >= n && !before.active) return false;
-  return withRun(ctx, `stage ${n}${opts.resume ? ' --resume' : ''}`, [n], async (p) => {
-    const block = blocker(p, n, opts.resume);
-    if (block) throw block;
-    if (currentStage(p) >= n) return false;
-    await runStage(ctx, n, p, opts);
-    return true;
-  });
+  return withRun(ctx, `stage ${n}${opts.resume ? ' --resume' : ''}`, [n], () => stageInRun(ctx, n, opts));
 }
 
-export async function runUpCommand(ctx: RunContext, to: number | undefined, opts: StageRunOptions, onStage: (n: number) => void): Promise<number[]> {
+/** The remaining stages up to N, in order, as one run that stops at the first failure. */
+export async function runUpCommand(ctx: RunContext, to: number | undefined, opts: StageRunOptions): Promise<number[]> {
   const last = to ?? ctx.runbook.stages.length;
   findStage(ctx.runbook, last);
   const p = await ctx.journal.project(ctx.runbook.name);
   const todo = ctx.runbook.stages.map((s) => s.id).filter((id) => id > currentStage(p) && id <= last);
   for (const n of todo) assertRunnable(ctx, n);
-  const ran: number[] = [];
-  for (const n of todo) {
-    onStage(n);
-    if (await runStageCommand(ctx, n, { ...opts, resume: opts.resume && n === todo[0] })) ran.push(n);
-  }
-  return ran;
+  if (!todo.length) return [];
+  return withRun(ctx, to === undefined ? 'up' : `up --to ${to}`, todo, async () => {
+    const ran: number[] = [];
+    for (const n of todo) if (await stageInRun(ctx, n, opts)) ran.push(n);
+    return ran;
+  });
 }
 
 export async function runRollbackCommand(ctx: RunContext, opts: RollbackOptions): Promise<number[]> {

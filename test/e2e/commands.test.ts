@@ -36,6 +36,14 @@ describe('plan reads the journal', () => {
 });
 
 describe('up', () => {
+  it('is one run covering the stages it ran', () => {
+    const box = sandbox(three);
+    expect(box.run(['up']).code).toBe(0);
+    expect(box.history()).toEqual([expect.objectContaining({ command: 'up', stages: [1, 2, 3], outcome: 'succeeded' })]);
+    expect(box.status()).toMatchObject({ current_stage: 3, last_run: { command: 'up', outcome: 'succeeded' } });
+    expect(box.run(['up']).stdout).toContain('nothing to do');
+  });
+
   it('runs the remaining stages in order and stops at a failure', () => {
     const box = sandbox(runbook(stage(1) + `  - id: 2\n    name: s2\n    steps: [{ id: bad, run: "exit 1", undo: "true" }]\n` + stage(3)));
     const r = box.run(['up']);

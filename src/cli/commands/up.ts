@@ -7,7 +7,7 @@ export default async function up(_args: string[], opts: GlobalOptions & { to?: s
   const to = opts.to !== undefined ? parseStageNumber(opts.to, '--to') : undefined;
   const session = await createSession(opts);
   try {
-    const ran = await runUpCommand(session.ctx, to, { resume: false, autoRollback: opts.autoRollback }, (n) => out(chalk.bold(`== stage ${n}`)));
+    const ran = await runUpCommand(session.ctx, to, { resume: false, autoRollback: opts.autoRollback });
     out(ran.length ? chalk.green(`completed stage(s) ${ran.join(', ')}`) : 'nothing to do: every stage up to there is applied');
   } finally {
     await session.dispose();
