@@ -13,24 +13,25 @@ function required(message: string): never {
 }
 
 /** Ask inside the live task list when there is one, so the prompt does not tear the display. */
-async function askConfirm(board: ListrBoard | undefined, message: string): Promise<boolean> {
+async function askConfirm(board: ListrBoard | undefined, message: string, signal?: AbortSignal): Promise<boolean> {
   const { confirm } = await import('@inquirer/prompts');
   const task = await board?.promptIn();
-  if (!task) return confirm({ message, default: false });
+  if (!task) return confirm({ message, default: false }, { signal });
   const { ListrInquirerPromptAdapter } = await import('@listr2/prompt-adapter-inquirer');
-  return task.prompt(ListrInquirerPromptAdapter).run(confirm, { message, default: false });
+  return task.prompt(ListrInquirerPromptAdapter).run(confirm, { message, default: false }, { signal });
 }
 
-async function askInput(board: ListrBoard | undefined, message: string): Promise<string> {
+async function askInput(board: ListrBoard | undefined, message: string, signal?: AbortSignal): Promise<string> {
   const { input } = await import('@inquirer/prompts');
   const task = await board?.promptIn();
-  if (!task) return input({ message });
+  if (!task) return input({ message }, { signal });
   const { ListrInquirerPromptAdapter } = await import('@listr2/prompt-adapter-inquirer');
-  return task.prompt(ListrInquirerPromptAdapter).run(input, { message });
+  return task.prompt(ListrInquirerPromptAdapter).run(input, { message }, { signal });
 }
 
-/** Ctrl-C at a prompt is an interruption (exit 130), not a crash. */
-async function interruptible<T>(ask: () => Promise<T>): Promise<T> {
+/** Ctrl-C at a prompt (or just before it) is an interruption (exit 130), not a crash. */
+async function interruptible<T>(ask: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (signal?.aborted) throw new InterruptedError('interrupted before the prompt; nothing more was changed');
   try {
     return await ask();
   } catch (e) {
@@ -39,19 +40,20 @@ async function interruptible<T>(ask: () => Promise<T>): Promise<T> {
   }
 }
 
-export function createPrompter(opts: GlobalOptions, board?: ListrBoard): Prompter {
+/** `signal` is the run's interrupt: a Ctrl-C that lands before a prompt takes the keyboard cancels it. */
+export function createPrompter(opts: GlobalOptions, board?: ListrBoard, signal?: AbortSignal): Prompter {
   return {
     assumeYes: Boolean(opts.yes),
     interactive: canPrompt(),
     async confirm(message) {
       if (opts.yes) return true;
       if (!canPrompt()) required(message);
-      return interruptible(() => askConfirm(board, message));
+      return interruptible(() => askConfirm(board, message, signal), signal);
     },
     async typed(message, expected) {
       if (opts.yes) return true;
       if (!canPrompt()) required(message);
-      const answer = await interruptible(() => askInput(board, `${message} Type the stage name to confirm (${expected}):`));
+      const answer = await interruptible(() => askInput(board, `${message} Type the stage name to confirm (${expected}):`, signal), signal);
       return answer.trim() === expected;
     },
   };

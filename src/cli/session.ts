@@ -42,7 +42,7 @@ export async function createSession(opts: GlobalOptions): Promise<Session> {
     runbook: rb.runbook, file: rb.file, digest: rb.digest, vars: rb.vars,
     cwd: dirname(resolve(rb.file)), shell: rb.runbook.defaults?.shell ?? 'bash',
     journal, lock, runner: new ExecaRunner(),
-    reporter: board ?? createReporter(opts, rb.vars), prompter: createPrompter(opts, board),
+    reporter: board ?? createReporter(opts, rb.vars), prompter: createPrompter(opts, board, controller.signal),
     operator, host: hostname(), runId, signal: controller.signal, waited: new WaitClock(),
   };
   if (rb.runbook.notify?.length) ctx.notifier = new Notifier(rb.runbook.notify, ctx);
