@@ -112,6 +112,11 @@ export function buildProgram(): Command {
     .addHelpText('after', examples('migrate history', 'migrate history --limit 5 --json'))
     .action(lazy('history'));
 
+  program.command('flags')
+    .description("the flag store's values")
+    .addHelpText('after', examples('migrate flags', 'migrate flags --json'))
+    .action(lazy('flags'));
+
   program.command('unlock')
     .description('remove a stale lock after confirmation; journaled')
     .addHelpText('after', examples('migrate unlock', 'migrate unlock --yes'))

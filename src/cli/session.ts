@@ -9,7 +9,9 @@ import type { RunContext } from '../engine/context.js';
 import { ExecaRunner } from '../engine/process.js';
 import { Notifier } from '../engine/notify.js';
 import { WaitClock } from '../engine/clock.js';
-import { openStore, operatorName } from './store.js';
+import { openStore, operatorName, stateDir } from './store.js';
+import { openFlagStore } from '../flags/open.js';
+import type { FlagStore } from '../flags/store.js';
 import { loadRunbook, type GlobalOptions, type LoadedRunbook } from './context.js';
 import { createPrompter } from './prompt.js';
 import { createReporter, wantsBoard } from './reporter.js';
@@ -44,12 +46,15 @@ export async function createSession(opts: GlobalOptions): Promise<Session> {
     journal, lock, runner: new ExecaRunner(),
     reporter: board ?? createReporter(opts, rb.vars), prompter: createPrompter(opts, board, controller.signal),
     operator, host: hostname(), runId, signal: controller.signal, waited: new WaitClock(),
+    flags: () => (flagStore ??= openFlagStore(rb.runbook, { runner: ctx.runner, vars: rb.vars, cwd: ctx.cwd, shell: ctx.shell, stateDir: stateDir(opts) })),
   };
+  let flagStore: Promise<FlagStore> | undefined;
   if (rb.runbook.notify?.length) ctx.notifier = new Notifier(rb.runbook.notify, ctx);
   return {
     ctx, rb, board,
     dispose: async () => {
       await board?.finish();
+      if (flagStore) await (await flagStore.catch(() => null))?.close();
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigint);
       await journal.close();

@@ -6,7 +6,9 @@ import { actionKind, type Action } from '../runbook/types.js';
 import { evaluate } from '../expr/evaluate.js';
 import { parseExpr } from '../expr/parse.js';
 import { jsonPath } from './checks.js';
-import { sleep, waiting, type RunContext } from './context.js';
+import { record, sleep, waiting, type RunContext } from './context.js';
+import { EventName } from '../journal/events.js';
+import { restore, showState } from '../flags/store.js';
 import type { Vars } from '../runbook/vars.js';
 
 export interface ActionResult {
@@ -17,9 +19,18 @@ export interface ActionResult {
 }
 
 /** Action kinds this build can execute; a stage using others is refused before it starts. */
-export const SUPPORTED_ACTIONS = new Set(['run', 'http', 'pause']);
+export const SUPPORTED_ACTIONS = new Set(['run', 'http', 'pause', 'flag']);
 
-export async function runAction(ctx: RunContext, a: Action, opts: { id: string; timeoutMs: number | null; vars?: Vars }): Promise<ActionResult> {
+export interface ActionOptions {
+  id: string;
+  timeoutMs: number | null;
+  vars?: Vars;
+  /** The stage and step it belongs to, for what it journals (a flag's previous value). */
+  stage?: number;
+  step?: string;
+}
+
+export async function runAction(ctx: RunContext, a: Action, opts: ActionOptions): Promise<ActionResult> {
   const vars = opts.vars ?? ctx.vars;
   const value = (n: string) => vars.value(n);
   const kind = actionKind(a);
@@ -62,7 +73,31 @@ export async function runAction(ctx: RunContext, a: Action, opts: { id: string; 
       const yes = await waiting(ctx, () => ctx.prompter.confirm(renderText(a.pause && typeof a.pause === 'object' ? a.pause.message ?? 'Continue?' : 'Continue?', (n) => vars.display(n))));
       return { ok: yes, message: yes ? 'operator continued' : 'operator declined', tail: '' };
     }
+    case 'flag':
+      return setFlag(ctx, a.flag!, opts, vars);
     default:
       return { ok: false, message: `${kind} actions are not supported by this build yet`, tail: '' };
+  }
+}
+
+/**
+ * Read the flag's previous state, journal it (fsynced) before writing, then
+ * write: a crash at any point leaves what rollback needs to restore it.
+ */
+async function setFlag(ctx: RunContext, f: NonNullable<Action['flag']>, opts: ActionOptions, vars: Vars): Promise<ActionResult> {
+  const store = await ctx.flags();
+  try {
+    if (f.restore) {
+      const before = await store.get(f.name);
+      await restore(store, f.name, f.restore.exists ? { exists: true, value: f.restore.value ?? null } : { exists: false });
+      return { ok: true, message: `flag ${f.name}: ${showState(before)} -> ${showState(f.restore.exists ? { exists: true, value: f.restore.value ?? null } : { exists: false })}`, tail: '' };
+    }
+    const value = typeof f.value === 'string' ? renderText(f.value, (n) => vars.value(n)) : f.value;
+    const previous = await store.get(f.name);
+    await record(ctx, EventName.FlagSet, { stage: opts.stage, step: opts.step, key: `step:${opts.step}`, record: { name: f.name, previous }, value, store: store.describe });
+    await store.set(f.name, value);
+    return { ok: true, message: `flag ${f.name}: ${showState(previous)} -> ${JSON.stringify(value)}`, tail: '' };
+  } catch (e) {
+    return { ok: false, message: vars.mask((e as Error).message), tail: '' };
   }
 }

@@ -6,6 +6,7 @@ import type { Vars } from '../runbook/vars.js';
 import type { Prompter, ProcessRunner, Reporter } from './types.js';
 import type { Notifier } from './notify.js';
 import type { WaitClock } from './clock.js';
+import type { FlagStore } from '../flags/store.js';
 
 export interface RunContext {
   runbook: Runbook;
@@ -28,6 +29,8 @@ export interface RunContext {
   /** Time spent waiting on people and windows, so timeouts and reports exclude it. */
   waited: WaitClock;
   notifier?: Notifier;
+  /** The flag store, opened on first use (a postgres store connects only then). */
+  flags: () => Promise<FlagStore>;
 }
 
 function maskDeep(v: unknown, mask: (s: string) => string): unknown {

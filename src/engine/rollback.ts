@@ -12,10 +12,11 @@ import { TaskState } from './types.js';
 
 export interface RollbackOutcome { ok: boolean; failures: string[] }
 
-export async function rollbackStage(ctx: RunContext, stage: Stage, completed: string[], opts: { emergency: boolean; reason: string }): Promise<RollbackOutcome> {
+export async function rollbackStage(ctx: RunContext, stage: Stage, target: { completed: string[]; records: Record<string, unknown> }, opts: { emergency: boolean; reason: string }): Promise<RollbackOutcome> {
+  const { completed, records } = target;
   await record(ctx, EventName.RollbackStarted, { stage: stage.id, completed, emergency: opts.emergency, reason: opts.reason });
   const failures: string[] = [];
-  for (const { source, action, title } of rollbackActions(stage, completed)) {
+  for (const { source, action, title, with: extra } of rollbackActions(stage, completed, records)) {
     const id = `rollback:${stage.id}:${source}`;
     if (opts.emergency && action.pause !== undefined) {
       // An emergency waits for nothing: not for time, not for people.
@@ -26,7 +27,7 @@ export async function rollbackStage(ctx: RunContext, stage: Stage, completed: st
     ctx.reporter.task(id, title, TaskState.Running);
     let r;
     try {
-      r = await runAction(ctx, action, { id, timeoutMs: null });
+      r = await runAction(ctx, action, { id, timeoutMs: null, stage: stage.id, vars: extra ? ctx.vars.with(extra) : undefined });
     } catch (e) {
       r = { ok: false, message: (e as Error).message, tail: '' };
     }

@@ -93,7 +93,7 @@ export async function runRollbackCommand(ctx: RunContext, opts: RollbackOptions)
     await ctx.reporter.beginRollback(targets.map((t) => t.stage), opts.emergency);
     for (const t of targets) {
       const stage = findStage(ctx.runbook, t.stage);
-      const r = await rollbackStage(ctx, stage, t.completed, { emergency: opts.emergency, reason: opts.reason ?? 'operator rollback' });
+      const r = await rollbackStage(ctx, stage, t, { emergency: opts.emergency, reason: opts.reason ?? 'operator rollback' });
       if (!r.ok) {
         failures.push(...r.failures);
         if (!opts.emergency) break;

@@ -17,6 +17,8 @@ import { rollbackStage } from './rollback.js';
 import { runSteps, StepFailedError } from './steps.js';
 import { FailureKind, TaskState } from './types.js';
 import { BreachError, watchWindow } from './window.js';
+import { PromotionDeclinedError, walkCanary } from './canary.js';
+import type { CanaryRecord } from '../plan/rollback.js';
 
 export interface StageOptions {
   resume: boolean;
@@ -33,9 +35,9 @@ export function assertRunnable(ctx: RunContext, stageNumber: number): void {
   const stage = findStage(ctx.runbook, stageNumber);
   const kinds = [...(stage.steps ?? []), ...(stage.rollback ?? []).map(asAction)].map((a) => actionKind(a));
   const missing: string[] = [...new Set(kinds.filter((k): k is NonNullable<typeof k> => !!k && !SUPPORTED_ACTIONS.has(k)))];
-  const checks = [...(stage.preflight ?? []), ...(stage.monitor?.checks ?? []), ...(stage.verify ?? []), ...(ctx.runbook.guards ?? [])];
+  const checks = [...(stage.preflight ?? []), ...(stage.monitor?.checks ?? []), ...(stage.canary?.checks ?? []), ...(stage.verify ?? []), ...(ctx.runbook.guards ?? [])];
   if (checks.some((c) => c.sql !== undefined)) missing.push('sql checks');
-  if (stage.canary) missing.push('canary');
+  if (stage.canary && actionKind(asAction(stage.canary.set)) === 'sql') missing.push('sql canary set steps');
   if (missing.length) throw new UsageError(`stage ${stageNumber} uses ${missing.join(', ')}, which this build cannot execute yet`, 'nothing was run; see the README for what is supported');
 }
 
@@ -102,8 +104,9 @@ export async function runStage(ctx: RunContext, stageNumber: number, projection:
 
   // Baselines are sampled before anything changes.
   const windowChecks = [...(stage.monitor?.checks ?? []), ...(ctx.runbook.guards ?? [])];
+  const baselineChecks = [...windowChecks, ...(stage.canary?.checks ?? [])];
   const baselines = new Map<string, unknown>();
-  for (const c of windowChecks.filter((c) => c.baseline)) {
+  for (const c of baselineChecks.filter((c) => c.baseline)) {
     // `expect: true` samples the probe's value without judging it.
     const v = await sampleCheck({ ...c, expect: 'true', baseline: false }, { vars: ctx.vars, runner: ctx.runner, cwd: ctx.cwd, shell: ctx.shell, signal: ctx.signal });
     baselines.set(c.name, v.value);
@@ -117,6 +120,8 @@ export async function runStage(ctx: RunContext, stageNumber: number, projection:
   try {
     const steps = graph.nodes.filter((n): n is NodeOf<'step'> => n.type === 'step');
     await runSteps(ctx, steps, stage.steps ?? [], stage.id, skip);
+    const canary = graph.nodes.filter((n): n is NodeOf<'canary'> => n.type === 'canary');
+    if (canary.length) await walkCanary(ctx, stage, canary, baselines, resuming ? (projection.active!.records.canary as CanaryRecord | undefined) ?? null : null);
     const monitor = graph.nodes.find((n): n is NodeOf<'monitor'> => n.type === 'monitor');
     if (monitor) {
       ctx.reporter.task('monitor', monitor.label, TaskState.Running);
@@ -132,6 +137,11 @@ export async function runStage(ctx: RunContext, stageNumber: number, projection:
     deadline.clear();
     ctx = outer;
     if (deadline.expired()) e = new StageFailedError(`stage ${stage.id} ran out of time: ${stage.timeout} of working time (waits at gates and in windows do not count)`);
+    if (e instanceof PromotionDeclinedError) {
+      // Not a failure: the operator is not ready. The canary holds where it is.
+      await record(ctx, EventName.StageInterrupted, { stage: stage.id, reason: e.message });
+      throw e;
+    }
     if (!deadline.expired() && (e instanceof InterruptedError || ctx.signal.aborted)) {
       await record(ctx, EventName.StageInterrupted, { stage: stage.id });
       throw e instanceof InterruptedError ? e : new InterruptedError('interrupted');
@@ -155,9 +165,9 @@ async function failStage(ctx: RunContext, stage: Stage, e: unknown, opts: StageO
     throw new StageFailedError(`stage ${stage.id} failed: ${reason}`, `not rolled back (--no-auto-rollback): run 'migrate rollback' or 'migrate stage ${stage.id} --resume'`);
   }
   const p = await ctx.journal.project(ctx.runbook.name);
-  const completed = p.active?.stage === stage.id ? p.active.completed.map((c) => c.step) : [];
+  const mine = p.active?.stage === stage.id ? p.active : null;
   ctx.reporter.message(`rolling back stage ${stage.id}: ${reason}`);
-  const rb = await rollbackStage(ctx, stage, completed, { emergency: false, reason });
+  const rb = await rollbackStage(ctx, stage, { completed: mine ? mine.completed.map((c) => c.step) : [], records: mine?.records ?? {} }, { emergency: false, reason });
   if (!rb.ok) throw Object.assign(new RollbackFailedError(`stage ${stage.id} failed (${reason}) and its rollback failed: ${rb.failures.join('; ')}`, "state is dirty: fix it by hand, then 'migrate rollback' again"), { reason });
   throw Object.assign(new StageFailedError(`stage ${stage.id} failed and was rolled back: ${reason}`), { reason, rolledBack: true });
 }

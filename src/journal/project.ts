@@ -19,10 +19,10 @@ export interface ActiveStage {
 export interface Projection {
   runbook: string;
   /** Stages completed and not rolled back, in order of completion. */
-  applied: { stage: number; digest: string; run_id: string; at: string; completed: string[] }[];
+  applied: { stage: number; digest: string; run_id: string; at: string; completed: string[]; records: Record<string, unknown> }[];
   /** A stage that started and neither completed nor was rolled back. */
   active: ActiveStage | null;
-  dirty: { stage: number; reason: string; completed: string[] } | null;
+  dirty: { stage: number; reason: string; completed: string[]; records: Record<string, unknown> } | null;
   runs: RunSummary[];
   open_run: string | null;
 }
@@ -74,7 +74,7 @@ export function apply(p: Projection, e: JournalEvent): Projection {
       break;
     case EventName.StageCompleted:
       p.applied = p.applied.filter((a) => a.stage !== e.stage);
-      p.applied.push({ stage: e.stage!, digest: e.digest, run_id: e.run_id, at: e.ts, completed: p.active && p.active.stage === e.stage ? p.active.completed.map((c) => c.step) : [] });
+      p.applied.push({ stage: e.stage!, digest: e.digest, run_id: e.run_id, at: e.ts, completed: p.active && p.active.stage === e.stage ? p.active.completed.map((c) => c.step) : [], records: p.active && p.active.stage === e.stage ? p.active.records : {} });
       p.active = null;
       break;
     case EventName.RollbackCompleted:
@@ -84,11 +84,13 @@ export function apply(p: Projection, e: JournalEvent): Projection {
       break;
     case EventName.RollbackFailed: {
       const { active, dirty } = p;
-      const completed = active && active.stage === e.stage ? active.completed.map((c) => c.step)
-        : p.applied.find((a) => a.stage === e.stage)?.completed ?? (dirty && dirty.stage === e.stage ? dirty.completed : []);
+      const applied = p.applied.find((a) => a.stage === e.stage);
+      const from = active && active.stage === e.stage ? { completed: active.completed.map((c) => c.step), records: active.records }
+        : applied ?? (dirty && dirty.stage === e.stage ? dirty : { completed: [], records: {} });
+      const { completed, records } = from;
       p.applied = p.applied.filter((a) => a.stage !== e.stage);
       if (p.active?.stage === e.stage) p.active = null;
-      p.dirty = { stage: e.stage!, reason: String(e.reason ?? 'a rollback step failed'), completed };
+      p.dirty = { stage: e.stage!, reason: String(e.reason ?? 'a rollback step failed'), completed, records };
       break;
     }
     case EventName.StageInterrupted:

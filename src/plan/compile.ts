@@ -40,8 +40,11 @@ export function describeAction(a: Action, vars: Vars): ActionNode {
       return { kind, display: `${a.http!.method ?? 'GET'} ${renderUrl(a.http!.url, show)}` };
     case 'pause':
       return { kind, display: typeof a.pause === 'string' ? `wait ${a.pause}` : `wait for the operator: ${a.pause!.message ?? 'continue?'}` };
-    case 'flag':
-      return { kind, display: `set flag ${a.flag!.name} = ${JSON.stringify(a.flag!.value)}` };
+    case 'flag': {
+      const f = a.flag!;
+      if (f.restore) return { kind, display: `restore flag ${f.name} to ${f.restore.exists ? JSON.stringify(f.restore.value) : '(absent)'}` };
+      return { kind, display: `set flag ${f.name} = ${typeof f.value === 'string' ? JSON.stringify(renderText(f.value, show)) : JSON.stringify(f.value)}` };
+    }
   }
 }
 

@@ -20,13 +20,15 @@ export function blocker(p: Projection, n: number, resume: boolean): MigrateError
 export interface RollbackOptions { to?: number; emergency: boolean; reason: string | null }
 
 /** Which stages a rollback undoes, highest first, with the steps to undo in each. */
-export function rollbackTargets(p: Projection, opts: RollbackOptions): { stage: number; completed: string[] }[] {
-  const targets: { stage: number; completed: string[] }[] = [];
-  if (p.dirty) targets.push({ stage: p.dirty.stage, completed: p.dirty.completed });
-  if (p.active) targets.push({ stage: p.active.stage, completed: p.active.completed.map((c) => c.step) });
+export interface RollbackTarget { stage: number; completed: string[]; records: Record<string, unknown> }
+
+export function rollbackTargets(p: Projection, opts: RollbackOptions): RollbackTarget[] {
+  const targets: RollbackTarget[] = [];
+  if (p.dirty) targets.push({ stage: p.dirty.stage, completed: p.dirty.completed, records: p.dirty.records });
+  if (p.active) targets.push({ stage: p.active.stage, completed: p.active.completed.map((c) => c.step), records: p.active.records });
   const applied = [...p.applied].sort((a, b) => b.stage - a.stage);
   const floor = opts.emergency ? 0 : opts.to ?? (p.active || p.dirty ? Infinity : (applied[0]?.stage ?? 1) - 1);
-  for (const a of applied) if (a.stage > floor) targets.push({ stage: a.stage, completed: a.completed });
+  for (const a of applied) if (a.stage > floor) targets.push({ stage: a.stage, completed: a.completed, records: a.records });
   return targets;
 }
 

@@ -117,7 +117,13 @@ export const runbookSchema = {
       oneOf: [
         obj('A JSON file.', { store: { const: 'file' }, path: str('Path (default .migrate/flags.json).') }, ['store']),
         obj('A PostgreSQL table.', { store: { const: 'postgres' }, table: str('Table (default migrate_flags).'), database: str('Connection URL.') }, ['store']),
-        obj('An existing flag service CLI.', { store: { const: 'command' }, get: str('Prints the value of ${flag}.'), set: str('Sets ${flag} to ${value}.') }, ['store', 'get', 'set']),
+        obj('An existing flag service CLI.', {
+          store: { const: 'command' },
+          get: str('Prints the value of ${flag}; nothing (or a non-zero exit) when it is absent.'),
+          set: str('Sets ${flag} to ${value}.'),
+          unset: str('Removes ${flag} (needed to restore a flag that did not exist).'),
+          list: str('Prints every flag as a JSON object (for `migrate flags`).'),
+        }, ['store', 'get', 'set']),
       ],
     },
     guards: arr(ref('check'), 'Health checks watched during every monitor window and canary hold.'),

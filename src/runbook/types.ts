@@ -33,7 +33,7 @@ export interface Action {
   statement_timeout?: string;
   http?: HttpSpec;
   pause?: string | { until: 'confirm'; message?: string };
-  flag?: { name: string; value: Scalar | null };
+  flag?: { name: string; value: Scalar | null; /** Set by rollback: put the flag back exactly as the journal recorded it. */ restore?: { exists: boolean; value?: Scalar | null } };
   env?: Record<string, Scalar>;
   cwd?: string;
   timeout?: string;
@@ -105,7 +105,7 @@ export interface Stage {
 export type FlagStoreSpec =
   | { store: 'file'; path?: string }
   | { store: 'postgres'; table?: string; database?: string }
-  | { store: 'command'; get: string; set: string };
+  | { store: 'command'; get: string; set: string; unset?: string; list?: string };
 
 export interface Notify {
   on: string[];

@@ -53,7 +53,7 @@ function planRollback(rb: LoadedRunbook, p: Projection, opts: GlobalOptions & { 
   const plan = targets.map((t) => ({
     stage: t.stage,
     name: findStage(rb.runbook, t.stage).name,
-    actions: rollbackActions(findStage(rb.runbook, t.stage), t.completed).map((a) => ({ source: a.source, title: a.title, ...describeAction(a.action, rb.vars) })),
+    actions: rollbackActions(findStage(rb.runbook, t.stage), t.completed, t.records).map((a) => ({ source: a.source, title: a.title, ...describeAction(a.action, a.with ? rb.vars.with(a.with) : rb.vars) })),
   }));
   if (opts.json) return out(JSON.stringify({ runbook: rb.runbook.name, current_stage: currentStage(p), stages: plan }, null, 2));
   if (!plan.length) return out('nothing to roll back: no stage is applied');

@@ -1,0 +1,22 @@
+import { dirname, resolve } from 'node:path';
+import { ExecaRunner } from '../../engine/process.js';
+import { openFlagStore } from '../../flags/open.js';
+import { loadRunbook, type GlobalOptions } from '../context.js';
+import { chalk, out } from '../output.js';
+import { stateDir } from '../store.js';
+
+export default async function flags(_args: string[], opts: GlobalOptions) {
+  const rb = await loadRunbook(opts);
+  const store = await openFlagStore(rb.runbook, { runner: new ExecaRunner(), vars: rb.vars, cwd: dirname(resolve(rb.file)), shell: rb.runbook.defaults?.shell ?? 'bash', stateDir: stateDir(opts) });
+  try {
+    const values = await store.list();
+    if (opts.json) return out(JSON.stringify(values, null, 2));
+    out(chalk.dim(store.describe));
+    const names = Object.keys(values).sort();
+    if (!names.length) return out('no flags set');
+    const width = Math.max(...names.map((n) => n.length));
+    for (const n of names) out(`${n.padEnd(width)}  ${JSON.stringify(values[n])}`);
+  } finally {
+    await store.close();
+  }
+}

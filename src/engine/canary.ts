@@ -1,0 +1,63 @@
+/**
+ * A canary stage (SPEC 2.7): for each weight, journal it, set it, then hold
+ * while the checks and guards are sampled. A breach stops the walk (the
+ * stage's rollback puts traffic back to 0). A manual hold waits for the
+ * operator to promote. Resume continues at the last weight the journal shows.
+ */
+import { DeclinedError, InterruptedError } from '../errors.js';
+import { EventName } from '../journal/events.js';
+import type { NodeOf } from '../plan/graph.js';
+import type { CanaryRecord } from '../plan/rollback.js';
+import { asAction, type Check, type Stage } from '../runbook/types.js';
+import { runAction } from './actions.js';
+import { record, waiting, type RunContext } from './context.js';
+import { StepFailedError } from './steps.js';
+import { TaskState } from './types.js';
+import { watchWindow } from './window.js';
+
+/** The operator chose not to promote: the canary stays where it is (resume or roll back later). */
+export class PromotionDeclinedError extends DeclinedError {}
+
+export async function walkCanary(ctx: RunContext, stage: Stage, nodes: NodeOf<'canary'>[], baselines: Map<string, unknown>, resumeAt: CanaryRecord | null): Promise<void> {
+  const canary = stage.canary!;
+  const set = typeof canary.set === 'string' ? { run: canary.set } : canary.set;
+  const checks: Check[] = [...(canary.checks ?? []), ...(ctx.runbook.guards ?? [])];
+  let start = 0;
+  if (resumeAt) {
+    start = Math.max(0, nodes.findIndex((n) => n.weight === resumeAt.weight));
+    for (const n of nodes.slice(0, start)) ctx.reporter.task(n.id, n.label, TaskState.Skipped, 'reached before (resume)');
+  }
+  let previous = resumeAt?.previous ?? 0;
+  for (const [i, node] of nodes.entries()) {
+    if (i < start) continue;
+    if (ctx.signal.aborted) throw new InterruptedError('interrupted');
+    const rec: CanaryRecord = { weight: node.weight, previous };
+    await record(ctx, EventName.WeightSet, { stage: stage.id, key: 'canary', record: rec, weight: node.weight });
+    ctx.reporter.task(node.id, node.label, TaskState.Running, `setting ${node.weight}%`);
+    const r = await runAction(ctx, asAction(set), { id: node.id, timeoutMs: null, stage: stage.id, vars: ctx.vars.with({ weight: String(node.weight) }) });
+    if (!r.ok) {
+      ctx.reporter.task(node.id, node.label, TaskState.Failed, r.message);
+      throw new StepFailedError(`canary ${node.weight}%`, `setting the canary to ${node.weight}% failed: ${r.message}`, r.timedOut ?? false);
+    }
+    previous = node.weight;
+    if (node.hold_ms === 'manual') {
+      const next = nodes[i + 1];
+      ctx.reporter.task(node.id, node.label, TaskState.Waiting, 'holding until the operator promotes');
+      const question = next ? `Canary at ${node.weight}%: promote to ${next.weight}%?` : `Canary at ${node.weight}%: finish the rollout?`;
+      let yes: boolean;
+      try {
+        yes = await waiting(ctx, () => ctx.prompter.confirm(question));
+      } catch (e) {
+        if (e instanceof DeclinedError) throw new PromotionDeclinedError(`${e.message}; the canary stays at ${node.weight}%`, e.hint);
+        throw e;
+      }
+      if (!yes) throw new PromotionDeclinedError(`promotion declined: the canary stays at ${node.weight}%`, `run 'migrate stage ${stage.id} --resume' to promote later, or 'migrate rollback' to go back to 0%`);
+    } else {
+      await watchWindow(ctx, {
+        id: node.id, durationMs: node.hold_ms, intervalMs: node.interval_ms, checks,
+        tolerate: node.tolerate, errorLimit: node.error_limit, onBreach: node.on_breach,
+      }, baselines);
+    }
+    ctx.reporter.task(node.id, node.label, TaskState.Succeeded);
+  }
+}

@@ -1,0 +1,22 @@
+/**
+ * Which database an sql step, check or store means: its `database`, else the
+ * var `db`, else DATABASE_URL (SPEC 2.1). pg is imported only here, lazily.
+ */
+import { UsageError } from '../errors.js';
+import { renderText } from '../runbook/template.js';
+import type { Vars } from '../runbook/vars.js';
+import type pg from 'pg';
+
+export function databaseUrl(database: string | undefined, vars: Vars, env: Record<string, string | undefined> = process.env): string {
+  if (database !== undefined) return renderText(database, (n) => vars.value(n));
+  if (vars.has('db')) return vars.value('db');
+  if (env.DATABASE_URL) return env.DATABASE_URL;
+  throw new UsageError('no database: give the step a `database`, define a var `db`, or set DATABASE_URL');
+}
+
+export async function connect(url: string, applicationName = 'migrate'): Promise<pg.Client> {
+  const { default: pgm } = await import('pg');
+  const client = new pgm.Client({ connectionString: url, application_name: applicationName, connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  return client;
+}
