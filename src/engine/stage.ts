@@ -159,7 +159,7 @@ function failureKind(e: unknown): FailureKind {
 /** Journal the failure and, unless told not to, roll the stage back. Always throws. */
 async function failStage(ctx: RunContext, stage: Stage, e: unknown, opts: StageOptions): Promise<never> {
   const reason = e instanceof BreachError ? `breach: ${e.message}` : (e as Error).message;
-  if (e instanceof BreachError) ctx.reporter.task('monitor', 'monitor', TaskState.Failed, e.message);
+  if (e instanceof BreachError) ctx.reporter.task(e.window, e.window, TaskState.Failed, e.message);
   await record(ctx, EventName.StageFailed, { stage: stage.id, reason, kind: failureKind(e) });
   if (!opts.autoRollback) {
     throw new StageFailedError(`stage ${stage.id} failed: ${reason}`, `not rolled back (--no-auto-rollback): run 'migrate rollback' or 'migrate stage ${stage.id} --resume'`);

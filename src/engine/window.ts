@@ -17,7 +17,7 @@ export interface WindowSpec {
 }
 
 export class BreachError extends Error {
-  constructor(message: string, readonly sample: Sample) {
+  constructor(message: string, readonly sample: Sample, readonly window: string) {
     super(message);
   }
 }
@@ -58,7 +58,7 @@ export async function watchWindow(ctx: RunContext, w: WindowSpec, baselines: Map
           const goOn = await waiting(ctx, () => ctx.prompter.confirm(`Breach: ${why}. Continue the window instead of rolling back?`).catch(() => false));
           if (goOn) { failed.set(key, 0); errors.set(key, 0); continue; }
         }
-        throw new BreachError(why, s);
+        throw new BreachError(why, s, w.id);
       }
     }
     const left = end - Date.now();

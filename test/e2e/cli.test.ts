@@ -58,7 +58,7 @@ describe('plan and graph', () => {
     expect(g.levels).toEqual([['enable-error-context'], ['smoke']]);
     expect(g.nodes.map((n: { id: string }) => n.id)).toEqual(['gate', 'step:enable-error-context', 'step:smoke', 'monitor', 'verify']);
     expect(g.nodes.find((n: { id: string }) => n.id === 'monitor').duration_ms).toBe(2 * 3_600_000);
-    expect(g.rollback[0].action.display).toBe('./bin/flags disable use_logger_error_context');
+    expect(g.rollback[0].action).toEqual({ kind: 'flag', display: 'restore flag use_logger_error_context to its previous value' });
   });
 
   it('plan for people shows levels, the window and the rollback plan', () => {
