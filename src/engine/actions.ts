@@ -18,9 +18,6 @@ export interface ActionResult {
   timedOut?: boolean;
 }
 
-/** Action kinds this build can execute; a stage using others is refused before it starts. */
-export const SUPPORTED_ACTIONS = new Set(['run', 'http', 'pause', 'flag']);
-
 export interface ActionOptions {
   id: string;
   timeoutMs: number | null;
@@ -75,8 +72,19 @@ export async function runAction(ctx: RunContext, a: Action, opts: ActionOptions)
     }
     case 'flag':
       return setFlag(ctx, a.flag!, opts, vars);
+    case 'sql': {
+      const { runSql } = await import('../pg/execute.js');
+      try {
+        const r = await runSql(a, vars, { signal: ctx.signal, onLine: (l) => ctx.reporter.output(opts.id, l) });
+        if (ctx.signal.aborted) throw new InterruptedError('interrupted');
+        return { ok: r.ok, message: r.message, tail: r.ok ? '' : r.message };
+      } catch (e) {
+        if (e instanceof InterruptedError) throw e;
+        return { ok: false, message: vars.mask(`database: ${(e as Error).message}`), tail: '' };
+      }
+    }
     default:
-      return { ok: false, message: `${kind} actions are not supported by this build yet`, tail: '' };
+      return { ok: false, message: 'no action', tail: '' };
   }
 }
 

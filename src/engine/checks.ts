@@ -89,7 +89,13 @@ export async function sampleCheck(check: Check, ctx: CheckContext): Promise<Samp
         return { ...base, probe, value: res.status, result: ok ? 'passed' : 'failed', message: `${base.check}: HTTP ${res.status}` };
       }
     } else {
-      return { ...base, probe: 'sql', value: null, result: 'error', message: `${base.check}: sql checks are not supported by this build yet` };
+      probe = vars.mask(check.sql!.trim().replace(/\s+/g, ' '));
+      const { querySql } = await import('../pg/query.js');
+      const r = await querySql(check.sql!, check.database, vars, timeoutMs, ctx.signal);
+      scope.value = r.value as Value;
+      scope.rows = r.rows;
+      if (check.expect === undefined) return { ...base, probe, value: r.value, result: 'passed', message: `${base.check}: ${r.rows} row(s)` };
+      if (r.rows === 0) scope.value = null;
     }
   } catch (e) {
     return { ...base, probe, value: null, result: 'error', message: `${base.check}: ${vars.mask((e as Error).cause ? String(((e as Error).cause as Error).message ?? e) : (e as Error).message)}` };

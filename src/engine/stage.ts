@@ -3,14 +3,13 @@
  * verify -> stage.completed. Any failure after the gate rolls the stage back
  * (unless told not to). The caller holds the lock and opens the run.
  */
-import { DeclinedError, InterruptedError, RollbackFailedError, StageFailedError, UsageError } from '../errors.js';
+import { DeclinedError, InterruptedError, RollbackFailedError, StageFailedError } from '../errors.js';
 import { EventName } from '../journal/events.js';
 import type { Projection } from '../journal/project.js';
-import { compileStage, findStage } from '../plan/compile.js';
+import { compileStageLinted, findStage } from '../plan/compile.js';
 import type { NodeOf } from '../plan/graph.js';
-import { actionKind, asAction, type Check, type Stage } from '../runbook/types.js';
+import type { Check, Stage } from '../runbook/types.js';
 import { parseDuration } from '../runbook/duration.js';
-import { SUPPORTED_ACTIONS } from './actions.js';
 import { sampleCheck } from './checks.js';
 import { record, waiting, type RunContext } from './context.js';
 import { rollbackStage } from './rollback.js';
@@ -28,17 +27,6 @@ export interface StageOptions {
 export interface StageResult {
   outcome: 'succeeded' | 'rolled_back';
   reason: string | null;
-}
-
-/** Refuse, before anything runs, a stage that uses what this build cannot execute. */
-export function assertRunnable(ctx: RunContext, stageNumber: number): void {
-  const stage = findStage(ctx.runbook, stageNumber);
-  const kinds = [...(stage.steps ?? []), ...(stage.rollback ?? []).map(asAction)].map((a) => actionKind(a));
-  const missing: string[] = [...new Set(kinds.filter((k): k is NonNullable<typeof k> => !!k && !SUPPORTED_ACTIONS.has(k)))];
-  const checks = [...(stage.preflight ?? []), ...(stage.monitor?.checks ?? []), ...(stage.canary?.checks ?? []), ...(stage.verify ?? []), ...(ctx.runbook.guards ?? [])];
-  if (checks.some((c) => c.sql !== undefined)) missing.push('sql checks');
-  if (stage.canary && actionKind(asAction(stage.canary.set)) === 'sql') missing.push('sql canary set steps');
-  if (missing.length) throw new UsageError(`stage ${stageNumber} uses ${missing.join(', ')}, which this build cannot execute yet`, 'nothing was run; see the README for what is supported');
 }
 
 async function runChecks(ctx: RunContext, id: string, title: string, checks: Check[], kind: FailureKind): Promise<void> {
@@ -80,7 +68,7 @@ function stageDeadline(ctx: RunContext, limitMs: number | null) {
 
 export async function runStage(ctx: RunContext, stageNumber: number, projection: Projection, opts: StageOptions): Promise<StageResult> {
   const stage = findStage(ctx.runbook, stageNumber);
-  const graph = compileStage(ctx.runbook, stageNumber, ctx.vars);
+  const graph = await compileStageLinted(ctx.runbook, stageNumber, ctx.vars);
   const resuming = opts.resume && projection.active?.stage === stageNumber;
   const skip = new Set(resuming ? projection.active!.completed.map((c) => c.step) : []);
   await ctx.reporter.beginStage(graph);

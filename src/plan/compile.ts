@@ -91,6 +91,7 @@ export function compileStage(rb: Runbook, stageNumber: number, vars: Vars, opts:
   const declared = stage.risk ?? 'low';
   const raisers = opts.riskRaisers ?? [];
   const effective = [declared, ...raisers.map((r) => r.risk)].reduce((a, b) => (RISKS.indexOf(b) > RISKS.indexOf(a) ? b : a));
+  const reasons = [...new Set(raisers.filter((r) => RISKS.indexOf(r.risk) > RISKS.indexOf(declared)).map((r) => `${r.reason} (${r.risk})`))];
 
   if (stage.preflight?.length) {
     nodes.push({ id: 'preflight', type: 'preflight', label: `preflight (${stage.preflight.length} check${stage.preflight.length > 1 ? 's' : ''})`, checks: stage.preflight.map((c) => describeCheck(c, vars, false)) });
@@ -183,7 +184,7 @@ export function compileStage(rb: Runbook, stageNumber: number, vars: Vars, opts:
   return {
     runbook: rb.name,
     stage: { id: stage.id, name: stage.name, description: stage.description ?? null },
-    risk: { declared, effective, reasons: raisers.map((r) => r.reason) },
+    risk: { declared, effective, reasons },
     nodes,
     edges,
     levels: Array.from({ length: maxLevel + 1 }, (_, l) => stepNodes.filter((n) => n.level === l).map((n) => n.step)),
@@ -192,4 +193,12 @@ export function compileStage(rb: Runbook, stageNumber: number, vars: Vars, opts:
     watch_ms: watch,
     unset_vars: vars.unset.filter((v) => used.has(v)),
   };
+}
+
+/** compileStage with the SQL lint's risk findings: the lint (and its parser) loads only for stages with SQL. */
+export async function compileStageLinted(rb: Runbook, stageNumber: number, vars: Vars): Promise<TaskGraph> {
+  const stage = findStage(rb, stageNumber);
+  const hasSql = (stage.steps ?? []).some((s) => s.sql !== undefined);
+  const riskRaisers = hasSql ? await (await import('../pg/lint.js')).sqlRiskRaisers(rb, stageNumber) : [];
+  return compileStage(rb, stageNumber, vars, { riskRaisers });
 }

@@ -26,7 +26,8 @@ function undoOf(stage: Stage, step: string, records: StageRecords): Action | nul
   if (i < 0) return null;
   const s = stage.steps![i];
   if (s.undo !== undefined) return asAction(s.undo);
-  if (s.undo_sql !== undefined) return { sql: s.undo_sql, database: s.database };
+  // An undo runs like its step: same database, same transaction mode (DROP INDEX CONCURRENTLY needs none).
+  if (s.undo_sql !== undefined) return { sql: s.undo_sql, database: s.database, transaction: s.transaction, lock_timeout: s.lock_timeout, statement_timeout: s.statement_timeout };
   if (s.flag) {
     const rec = records[`step:${step}`] as FlagRecord | undefined;
     // Without a record the flag was never written: nothing to restore.

@@ -64,6 +64,7 @@ const step = obj('A step: one action, with its place in the task graph.', {
   continue_on_error: { type: 'boolean', description: 'A failure is recorded but does not fail the stage.' },
   undo: { description: 'How to reverse this step: a shell string or an action.', oneOf: [{ type: 'string' }, ref('action')] },
   undo_sql: str('SQL that reverses an sql step.'),
+  allow: arr({ type: 'string' }, 'SQL lint findings this step accepts on purpose (e.g. drop-column in a contract stage): no warning, but they still raise the effective risk.'),
 });
 
 const check = obj('A health or readiness check: one probe and an optional expectation.', {

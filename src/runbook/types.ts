@@ -51,6 +51,7 @@ export interface Step extends Action {
   continue_on_error?: boolean;
   undo?: string | Action;
   undo_sql?: string;
+  allow?: string[];
 }
 
 export interface Check {

@@ -7,6 +7,12 @@ import { loadRunbookFile, loadRunbookSource, locate, type LoadedFile } from './l
 import { checkStructure } from './structure.js';
 import { rules } from './rules/index.js';
 import type { Runbook } from './types.js';
+import { actions } from './walk.js';
+
+function hasSqlText(rb: Runbook): boolean {
+  for (const { value } of actions(rb)) if (value.sql !== undefined || (value as { undo_sql?: string }).undo_sql !== undefined) return true;
+  return false;
+}
 
 export interface ValidateOptions {
   /** Warnings become errors (`validate --strict`). */
@@ -45,6 +51,8 @@ export async function validateLoaded(loaded: LoadedFile, opts: ValidateOptions =
   const findings: Finding[] = [];
   for (const rule of Object.values(rules)) findings.push(...rule(runbook));
   for (const rule of opts.extraRules ?? []) findings.push(...(await rule(runbook)));
+  // The SQL lint needs PostgreSQL's parser (WebAssembly): load it only when there is SQL.
+  if (hasSqlText(runbook)) findings.push(...(await (await import('../pg/lint.js')).sqlLintRule(runbook)));
   const { errors, warnings } = split([...yamlWarnings, ...located(findings)], opts.strict ?? false);
   if (errors.length) return { ok: false, errors, warnings };
   return { ok: true, value: { runbook, file: loaded.file, digest: loaded.digest, warnings } };

@@ -1,7 +1,7 @@
 import { UsageError } from '../../errors.js';
 import { FileLock } from '../../journal/lockfile.js';
 import { currentStage, type Projection } from '../../journal/project.js';
-import { compileStage, describeAction, findStage } from '../../plan/compile.js';
+import { compileStageLinted, describeAction, findStage } from '../../plan/compile.js';
 import { blocker, rollbackTargets } from '../../plan/readiness.js';
 import { rollbackActions } from '../../plan/rollback.js';
 import type { LockInfo } from '../../journal/types.js';
@@ -36,7 +36,7 @@ export default async function plan(args: string[], opts: GlobalOptions & { rollb
   if (opts.rollback) return planRollback(rb, p, opts);
   if (args[0] === undefined) throw new UsageError('plan needs a stage number (or --rollback)', 'e.g. migrate plan 2');
   const n = parseStageNumber(args[0]);
-  const graph = compileStage(rb.runbook, n, rb.vars);
+  const graph = await compileStageLinted(rb.runbook, n, rb.vars);
   const ready = readiness(p, lock, n, rb.digest);
   if (opts.json) return out(JSON.stringify({ ...graph, readiness: ready }, null, 2));
   out(renderPlan(graph, rb.warnings));

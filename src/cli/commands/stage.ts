@@ -2,7 +2,7 @@ import { InterruptedError } from '../../errors.js';
 import { currentStage } from '../../journal/project.js';
 import { runStageCommand } from '../../engine/run.js';
 import { blocker } from '../../plan/readiness.js';
-import { compileStage } from '../../plan/compile.js';
+import { compileStageLinted } from '../../plan/compile.js';
 import { parseStageNumber, type GlobalOptions } from '../context.js';
 import { chalk, out } from '../output.js';
 import { renderPlan } from '../render/plan.js';
@@ -16,7 +16,7 @@ export default async function stage(args: string[], opts: GlobalOptions & { dryR
   try {
     if (opts.dryRun) {
       const p = await ctx.journal.project(ctx.runbook.name);
-      out(renderPlan(compileStage(ctx.runbook, n, ctx.vars)));
+      out(renderPlan(await compileStageLinted(ctx.runbook, n, ctx.vars)));
       const holder = await ctx.lock.holder();
       const block = currentStage(p) >= n && !p.active ? null : blocker(p, n, Boolean(opts.resume));
       out('');

@@ -73,7 +73,7 @@ export function oneAction(rb: Runbook): Finding[] {
 /** SQL-only keys only make sense on sql actions. */
 export function sqlKeysOnSql(rb: Runbook): Finding[] {
   const out: Finding[] = [];
-  const keys = ['database', 'transaction', 'lock_timeout', 'statement_timeout', 'undo_sql'] as const;
+  const keys = ['database', 'transaction', 'lock_timeout', 'statement_timeout', 'undo_sql', 'allow'] as const;
   for (const { value, path } of actions(rb)) {
     if (value.sql !== undefined) continue;
     for (const k of keys) {

@@ -1,0 +1,73 @@
+/**
+ * SQL through PostgreSQL's own parser (libpg-query, WebAssembly, loaded only
+ * when there is SQL). `${var}` references are replaced by `$N` placeholders of
+ * the same length first, so every offset still points into the runbook text.
+ */
+import { parseTemplate } from '../runbook/template.js';
+
+export interface Statement {
+  /** The statement's source text (with `${var}` still in it). */
+  text: string;
+  /** Where it starts in the step's SQL. */
+  offset: number;
+  /** The parse tree: { KindStmt: {...} }. */
+  node: Record<string, any>;
+}
+
+export class SqlSyntaxError extends Error {
+  constructor(message: string, readonly offset: number) {
+    super(message);
+  }
+}
+
+/** Same-length text with `$N` for each `${name}`; names in order of first use. */
+export function placeholders(sql: string): { text: string; names: string[] } {
+  const names: string[] = [];
+  let text = '';
+  for (const p of parseTemplate(sql)) {
+    if ('text' in p) { text += p.text === '${' ? '$${' : p.text; continue; }
+    let i = names.indexOf(p.name);
+    if (i < 0) i = names.push(p.name) - 1;
+    const raw = `\${${p.name}}`;
+    text += `$${i + 1}`.padEnd(raw.length, ' ');
+  }
+  return { text, names };
+}
+
+let lib: typeof import('libpg-query') | null = null;
+
+export async function parseSql(sql: string): Promise<Statement[]> {
+  lib ??= await import('libpg-query');
+  const { text } = placeholders(sql);
+  let tree: { stmts?: { stmt: Record<string, any>; stmt_location?: number; stmt_len?: number }[] };
+  try {
+    tree = (await lib.parse(text)) as unknown as typeof tree;
+  } catch (e) {
+    const pos = (e as { sqlDetails?: { cursorPosition?: number } }).sqlDetails?.cursorPosition ?? 0;
+    throw new SqlSyntaxError((e as Error).message, pos); // libpg-query's cursorPosition is 0-based
+  }
+  return (tree.stmts ?? []).map((s) => {
+    const start = s.stmt_location ?? 0;
+    const end = s.stmt_len ? start + s.stmt_len : sql.length;
+    const raw = sql.slice(start, end);
+    const lead = raw.length - raw.trimStart().length;
+    return { text: raw.trim(), offset: start + lead, node: s.stmt };
+  });
+}
+
+/** The statement kind ('AlterTableStmt') and its body. */
+export function kindOf(st: Statement): [string, Record<string, any>] {
+  const [kind] = Object.keys(st.node);
+  return [kind, st.node[kind]];
+}
+
+/** Every table a statement names (RangeVar), for messages like "blocked on dataflow_events". */
+export function relationsOf(node: unknown, out = new Set<string>()): Set<string> {
+  if (Array.isArray(node)) node.forEach((n) => relationsOf(n, out));
+  else if (node && typeof node === 'object') {
+    const rec = node as Record<string, any>;
+    if (typeof rec.relname === 'string') out.add(rec.schemaname ? `${rec.schemaname}.${rec.relname}` : rec.relname);
+    for (const v of Object.values(rec)) relationsOf(v, out);
+  }
+  return out;
+}
