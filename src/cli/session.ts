@@ -29,7 +29,7 @@ export async function createSession(opts: GlobalOptions): Promise<Session> {
   const runId = randomUUID();
   const operator = operatorName();
   const rb = await loadRunbook(opts, { operator, run_id: runId });
-  const { journal, lock } = openStore(opts, rb.runbook.name);
+  const { journal, lock } = await openStore(opts, rb.runbook.name);
   const board = wantsBoard(opts) ? new (await import('./listr-board.js')).ListrBoard(rb.vars) : undefined;
   const controller = new AbortController();
   let sigints = 0;

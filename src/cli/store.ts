@@ -17,12 +17,14 @@ export function stateDir(opts: GlobalOptions): string {
   return resolve(opts.stateDir ?? process.env.MIGRATE_STATE_DIR ?? '.migrate');
 }
 
-export function openStore(opts: GlobalOptions, runbook: string): { journal: Journal; lock: Lock } {
+/** The journal and lock: PostgreSQL for a postgres:// URL (shared by a team), else files in the state dir. */
+export async function openStore(opts: GlobalOptions, runbook: string): Promise<{ journal: Journal; lock: Lock }> {
   const url = opts.journal ?? process.env.MIGRATE_JOURNAL_URL;
   if (url && /^postgres(ql)?:\/\//.test(url)) {
-    throw new UsageError('the PostgreSQL journal is not available in this build yet', 'omit --journal / MIGRATE_JOURNAL_URL to use the file journal in --state-dir');
+    const { PgJournal, PgLock } = await import('../journal/postgres.js');
+    return { journal: new PgJournal(url), lock: new PgLock(url, runbook) };
   }
-  if (url) throw new UsageError(`--journal must be a postgres:// URL, got '${url}'`);
+  if (url) throw new UsageError(`--journal must be a postgres:// URL, got '${url.replace(/\/\/[^@/]*@/, '//***@')}'`);
   const dir = stateDir(opts);
   return { journal: new FileJournal(dir), lock: new FileLock(dir, runbook) };
 }

@@ -31,11 +31,13 @@ export class FileLock implements Lock {
   }
 
   async holder(): Promise<LockInfo | null> {
+    let h: LockInfo;
     try {
-      return JSON.parse(readFileSync(this.path, 'utf8')) as LockInfo;
+      h = JSON.parse(readFileSync(this.path, 'utf8')) as LockInfo;
     } catch {
       return null;
     }
+    return { ...h, stale: FileLock.isStale(h) };
   }
 
   /** Whether the holder is a live process (or on another host, where we cannot tell). */

@@ -48,6 +48,8 @@ export interface LockInfo {
   operator: string;
   since: string;
   run_id?: string;
+  /** Set by holder(): the holding process is gone (a file lock on this host); the next run takes it over. */
+  stale?: boolean;
 }
 
 export interface Journal {

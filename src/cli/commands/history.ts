@@ -10,7 +10,7 @@ export default async function history(_args: string[], opts: GlobalOptions & { l
   const { name } = await readIdentity(discoverRunbook(opts.runbook, process.env, process.cwd()));
   const limit = Number(opts.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a positive whole number, got '${opts.limit}'`);
-  const { journal } = openStore(opts, name);
+  const { journal } = await openStore(opts, name);
   const runs = (await journal.project(name)).runs.slice().reverse().slice(0, limit);
   await journal.close();
   if (opts.json) return out(JSON.stringify(runs, null, 2));

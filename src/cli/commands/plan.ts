@@ -1,5 +1,4 @@
 import { UsageError } from '../../errors.js';
-import { FileLock } from '../../journal/lockfile.js';
 import { currentStage, type Projection } from '../../journal/project.js';
 import { compileStageLinted, describeAction, findStage } from '../../plan/compile.js';
 import { blocker, rollbackTargets } from '../../plan/readiness.js';
@@ -11,11 +10,11 @@ import { renderPlan } from '../render/plan.js';
 import { openStore } from '../store.js';
 
 async function journalState(opts: GlobalOptions, rb: LoadedRunbook): Promise<{ p: Projection; lock: LockInfo | null }> {
-  const { journal, lock } = openStore(opts, rb.runbook.name);
+  const { journal, lock } = await openStore(opts, rb.runbook.name);
   const p = await journal.project(rb.runbook.name);
   await journal.close();
   const holder = await lock.holder();
-  return { p, lock: holder && !FileLock.isStale(holder) ? holder : null };
+  return { p, lock: holder && !holder.stale ? holder : null };
 }
 
 /** What would stop `migrate stage N` now, and whether the runbook drifted since its stages ran. */

@@ -20,7 +20,7 @@ export default async function stage(args: string[], opts: GlobalOptions & { dryR
       const holder = await ctx.lock.holder();
       const block = currentStage(p) >= n && !p.active ? null : blocker(p, n, Boolean(opts.resume));
       out('');
-      if (holder) out(chalk.yellow(`would block: the lock is held by ${holder.operator} (pid ${holder.pid} on ${holder.host})`));
+      if (holder && !holder.stale) out(chalk.yellow(`would block: the lock is held by ${holder.operator} (pid ${holder.pid} on ${holder.host})`));
       if (block) throw block;
       out(currentStage(p) >= n ? `stage ${n} is already applied: a real run would do nothing` : `dry run: nothing was executed or journaled`);
       return;

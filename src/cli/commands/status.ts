@@ -1,5 +1,4 @@
 import { currentStage } from '../../journal/project.js';
-import { FileLock } from '../../journal/lockfile.js';
 import { RunState } from '../../journal/types.js';
 import { discoverRunbook } from '../../runbook/discover.js';
 import { readIdentity } from '../../runbook/identity.js';
@@ -10,11 +9,11 @@ import { openStore } from '../store.js';
 export default async function status(_args: string[], opts: GlobalOptions) {
   const file = discoverRunbook(opts.runbook, process.env, process.cwd());
   const { name, digest } = await readIdentity(file);
-  const { journal, lock } = openStore(opts, name);
+  const { journal, lock } = await openStore(opts, name);
   const p = await journal.project(name);
   await journal.close();
   const holder = await lock.holder();
-  const live = holder && !FileLock.isStale(holder) ? holder : null;
+  const live = holder && !holder.stale ? holder : null;
   const state = p.dirty ? RunState.Dirty : live ? RunState.InProgress : p.active ? RunState.Interrupted : RunState.Clean;
   const drift = p.applied.filter((a) => a.digest !== digest).map((a) => a.stage);
   const result = {

@@ -9,7 +9,7 @@ import { openStore, operatorName } from '../store.js';
 
 export default async function unlock(_args: string[], opts: GlobalOptions) {
   const rb = await loadRunbook(opts);
-  const { journal, lock } = openStore(opts, rb.runbook.name);
+  const { journal, lock } = await openStore(opts, rb.runbook.name);
   const holder = await lock.holder();
   if (!holder) return out('no lock is held');
   const ok = await createPrompter(opts).confirm(`Remove the lock held by ${holder.operator} (pid ${holder.pid} on ${holder.host} since ${holder.since})? Only do this if that run is really gone.`);

@@ -1,0 +1,50 @@
+// A team sharing one journal and lock in PostgreSQL, from different directories.
+import { describe, expect, it } from 'vitest';
+import { assertSessionConnection } from '../../src/journal/postgres.js';
+import { freshDatabase, sql } from '../helpers/pg.js';
+import { exited, runbook, sandbox, waitFor } from '../helpers/sandbox.js';
+
+const rb = runbook(`  - id: 1\n    name: slow\n    steps:\n      - { run: "touch started; sleep \${hold}", undo: "echo undone >> log" }\n  - id: 2\n    name: next\n    irreversible: true\n    steps: [{ run: "true" }]\n`, 'vars:\n  hold: { default: "0" }\n');
+
+describe('the PostgreSQL journal', () => {
+  it('shares one lock and one history between operators in different directories', async () => {
+    const url = await freshDatabase();
+    const alice = sandbox(rb);
+    const bob = sandbox(rb);
+    const env = { MIGRATE_JOURNAL_URL: url };
+    const first = alice.spawn(['stage', '1', '--set', 'hold=30'], env);
+    await waitFor(() => alice.exists('started'));
+    const second = bob.run(['stage', '1'], env);
+    expect(second.code).toBe(4);
+    expect(second.stderr).toMatch(/another run holds the lock: .+@.+ \(pid \d+ on /);
+    const status = JSON.parse(bob.run(['status', '--json'], env).stdout);
+    expect(status).toMatchObject({ state: 'in_progress', lock: { operator: expect.stringContaining('@') } });
+    // Killing the holder frees the lock: PostgreSQL ends its session.
+    first.kill('SIGKILL');
+    await exited(first);
+    await waitFor(() => JSON.parse(bob.run(['status', '--json'], env).stdout).lock === null, 15_000);
+    expect(JSON.parse(bob.run(['status', '--json'], env).stdout)).toMatchObject({ state: 'interrupted', active: { stage: 1 } });
+    // Bob rolls back Alice's interrupted stage, then runs it himself.
+    expect(bob.run(['rollback', '--yes'], env).code).toBe(0);
+    expect(bob.run(['up'], env).code).toBe(0);
+    const aliceSees = JSON.parse(alice.run(['history', '--json'], env).stdout);
+    const bobSees = JSON.parse(bob.run(['history', '--json'], env).stdout);
+    expect(aliceSees).toEqual(bobSees);
+    expect(aliceSees.map((r: { command: string; outcome: string }) => [r.command, r.outcome])).toEqual([['up', 'succeeded'], ['rollback', 'succeeded'], ['stage 1', null]]);
+    expect(JSON.parse(alice.run(['status', '--json'], env).stdout)).toMatchObject({ current_stage: 2, state: 'clean' });
+    expect(alice.exists('.migrate/journal.jsonl')).toBe(false);
+    const rows = await sql(url, 'SELECT count(*)::int AS n, count(DISTINCT run_id)::int AS runs FROM migrate_journal');
+    expect(rows[0].runs).toBe(3);
+    expect((await sql(url, 'SELECT version FROM migrate_schema'))[0].version).toBe(1);
+  });
+
+  it('refuses a transaction-pooling proxy', async () => {
+    let pid = 100;
+    const fake = { query: async () => ({ rows: [{ pid: pid++ }] }) };
+    await expect(assertSessionConnection(fake as never, 'postgres://u@db:5432/x')).rejects.toThrow(/transaction-pooling proxy/);
+    const steady = { query: async () => ({ rows: [{ pid: 7 }] }) };
+    await expect(assertSessionConnection(steady as never, 'postgres://u@db:5432/x')).resolves.toBeUndefined();
+    await expect(assertSessionConnection(steady as never, 'postgres://u@pgbouncer:6432/x')).rejects.toMatchObject({ hint: expect.stringContaining('migrate_session=1') });
+    await expect(assertSessionConnection(steady as never, 'postgres://u@pgbouncer:6432/x?migrate_session=1')).resolves.toBeUndefined();
+  });
+});
