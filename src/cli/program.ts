@@ -112,6 +112,12 @@ export function buildProgram(): Command {
     .addHelpText('after', examples('migrate history', 'migrate history --limit 5 --json'))
     .action(lazy('history'));
 
+  program.command('rehearse')
+    .description("practise stage N's SQL and its rollback on a scratch copy of the schema; fail when rollback leaves a difference")
+    .argument('<N>', 'stage number')
+    .addHelpText('after', examples('migrate rehearse 1', 'DATABASE_URL=postgres://staging/app migrate rehearse 4 --json'))
+    .action(lazy('rehearse'));
+
   program.command('flags')
     .description("the flag store's values")
     .addHelpText('after', examples('migrate flags', 'migrate flags --json'))

@@ -37,8 +37,14 @@ export default async function plan(args: string[], opts: GlobalOptions & { rollb
   const n = parseStageNumber(args[0]);
   const graph = await compileStageLinted(rb.runbook, n, rb.vars);
   const ready = readiness(p, lock, n, rb.digest);
-  if (opts.json) return out(JSON.stringify({ ...graph, readiness: ready }, null, 2));
+  const deps = await liveDependents(rb, n);
+  if (opts.json) return out(JSON.stringify({ ...graph, readiness: ready, dependents: deps.dependents, ...(deps.note ? { dependents_note: deps.note } : {}) }, null, 2));
   out(renderPlan(graph, rb.warnings));
+  if (deps.dependents?.length) {
+    out('');
+    out(chalk.bold('live dependents') + chalk.dim(' (from the catalog, of what this stage drops or renames)'));
+    for (const d of deps.dependents) out(chalk.yellow(`  ${d.kind} ${d.name} depends on ${d.object} (step ${d.step})`));
+  } else if (deps.note) out(chalk.dim(deps.note));
   out('');
   if (ready.already_applied) out(chalk.dim(`stage ${n} is already applied (current stage ${ready.current_stage}): a run would do nothing`));
   else if (!ready.blockers.length) out(chalk.green(`ready: current stage is ${ready.current_stage}`));
@@ -61,5 +67,32 @@ function planRollback(rb: LoadedRunbook, p: Projection, opts: GlobalOptions & { 
     out(`  ${chalk.bold(`stage ${s.stage}: ${s.name}`)}`);
     if (!s.actions.length) out(chalk.yellow('    nothing to run: no completed step has an undo and the stage has no rollback steps'));
     s.actions.forEach((a, i) => out(`    ${i + 1}. ${a.title}  ${chalk.dim(`${a.kind}: ${a.display.replace(/\s+/g, ' ')}`)}`));
+  }
+}
+
+/**
+ * With the database reachable, what depends on the tables and columns this
+ * stage drops or renames. Connects only when the stage has such a step.
+ */
+async function liveDependents(rb: LoadedRunbook, n: number): Promise<{ dependents: import('../../pg/dependents.js').Dependent[] | null; note?: string }> {
+  const stage = findStage(rb.runbook, n);
+  if (!(stage.steps ?? []).some((s) => s.sql !== undefined)) return { dependents: [] };
+  const { stageDependents, targetsOf } = await import('../../pg/dependents.js');
+  const { parseSql } = await import('../../pg/parse.js');
+  let any = false;
+  for (const s of stage.steps ?? []) if (s.sql !== undefined) for (const st of await parseSql(s.sql).catch(() => [])) if (targetsOf(st).length) any = true;
+  if (!any) return { dependents: [] };
+  const { connect, databaseUrl } = await import('../../pg/connect.js');
+  let client;
+  try {
+    client = await connect(databaseUrl(undefined, rb.vars), 'migrate plan (read-only)');
+  } catch (e) {
+    return { dependents: null, note: `dependents not checked: the database is not reachable (${rb.vars.mask((e as Error).message)})` };
+  }
+  try {
+    await client.query('BEGIN READ ONLY');
+    return { dependents: await stageDependents(client, stage) };
+  } finally {
+    await client.end().catch(() => {});
   }
 }
