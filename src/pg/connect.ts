@@ -20,3 +20,24 @@ export async function connect(url: string, applicationName = 'migrate'): Promise
   await client.connect();
   return client;
 }
+
+/**
+ * Stop what a session is running and close it. Closing the socket alone is
+ * not enough: the server notices a gone client only when it next writes, so a
+ * long statement would go on holding its locks.
+ */
+export async function cancelAndClose(client: pg.Client, url: string): Promise<void> {
+  const pid = (client as unknown as { processID?: number }).processID;
+  if (pid) {
+    try {
+      const side = await connect(url, 'migrate cancel');
+      await side.query('SELECT pg_cancel_backend($1)', [pid]).finally(() => side.end());
+    } catch { /* the server may be gone too; closing below is all that is left */ }
+  }
+  await client.end().catch(() => {});
+}
+
+/** Ask the server to notice a client that died (kill -9) within a second, and abort its statement (PostgreSQL 14+). */
+export async function watchClient(client: pg.Client): Promise<void> {
+  await client.query("SET client_connection_check_interval = '1s'").catch(() => {});
+}

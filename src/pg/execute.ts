@@ -10,7 +10,7 @@ import { parseDuration } from '../runbook/duration.js';
 import { renderSql } from '../runbook/template.js';
 import type { Action } from '../runbook/types.js';
 import type { Vars } from '../runbook/vars.js';
-import { connect, databaseUrl } from './connect.js';
+import { cancelAndClose, connect, databaseUrl, watchClient } from './connect.js';
 import { parseSql, relationsOf, SqlSyntaxError, type Statement } from './parse.js';
 
 export interface SqlResult { ok: boolean; message: string; attempts: number }
@@ -49,9 +49,11 @@ export async function runSql(a: Action, vars: Vars, opts: { signal?: AbortSignal
   const stmtMs = a.statement_timeout ? parseDuration(a.statement_timeout)! : null;
   const transactional = a.transaction !== false;
   const attempts = opts.attempts ?? LOCK_ATTEMPTS;
-  const client = await connect(databaseUrl(a.database, vars), 'migrate');
-  // Closing the connection is how an interrupt stops a running statement: the server rolls it back.
-  const onAbort = () => { void client.end().catch(() => {}); };
+  const url = databaseUrl(a.database, vars);
+  const client = await connect(url, 'migrate');
+  await watchClient(client);
+  // An interrupt cancels the running statement and closes the session: the server rolls the transaction back.
+  const onAbort = () => { void cancelAndClose(client, url); };
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     for (let attempt = 1; ; attempt++) {

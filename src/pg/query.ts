@@ -1,11 +1,13 @@
 /** An sql check's probe: `value` is the first column of the first row, `rows` the row count. */
 import { renderSql } from '../runbook/template.js';
 import type { Vars } from '../runbook/vars.js';
-import { connect, databaseUrl } from './connect.js';
+import { cancelAndClose, connect, databaseUrl, watchClient } from './connect.js';
 
 export async function querySql(sql: string, database: string | undefined, vars: Vars, timeoutMs: number, signal?: AbortSignal): Promise<{ value: unknown; rows: number }> {
-  const client = await connect(databaseUrl(database, vars), 'migrate check');
-  const onAbort = () => { void client.end().catch(() => {}); };
+  const url = databaseUrl(database, vars);
+  const client = await connect(url, 'migrate check');
+  await watchClient(client);
+  const onAbort = () => { void cancelAndClose(client, url); };
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     // A check only reads: a read-only transaction makes sure of it.

@@ -93,3 +93,24 @@ describe('postgres flag store', () => {
     expect(await sql(url, 'SELECT name, value FROM app_flags ORDER BY name')).toEqual([{ name: 'pool', value: 'v1' }]);
   });
 });
+
+describe('interrupts', () => {
+  it('SIGINT during a statement closes the connection: the server rolls it back, exit 130', async () => {
+    const url = await freshDatabase();
+    const { exited } = await import('../helpers/sandbox.js');
+    const box = sandbox(runbook(`  - id: 1\n    name: slow\n    irreversible: true\n    steps:\n      - sql: CREATE TABLE half_done (id int); SELECT pg_sleep(30);\n`, head));
+    const child = box.spawn(['stage', '1'], { DATABASE_URL: url });
+    const running = async () => (await sql(url, "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'migrate' AND query LIKE '%pg_sleep%'"))[0].n;
+    const end = Date.now() + 15_000;
+    while ((await running()) === 0) {
+      if (Date.now() > end) throw new Error('the statement never started');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    child.kill('SIGINT');
+    expect(await exited(child)).toBe(130);
+    const gone = Date.now() + 10_000;
+    while ((await running()) > 0 && Date.now() < gone) await new Promise((r) => setTimeout(r, 100));
+    expect(await running()).toBe(0);
+    expect(await tables(url)).toEqual([]);
+  });
+});
