@@ -13,20 +13,13 @@ function required(message: string): never {
 }
 
 /** Ask inside the live task list when there is one, so the prompt does not tear the display. */
-async function askConfirm(board: ListrBoard | undefined, message: string, signal?: AbortSignal): Promise<boolean> {
-  const { confirm } = await import('@inquirer/prompts');
+async function ask<T>(board: ListrBoard | undefined, pick: (p: typeof import('@inquirer/prompts')) => (config: any, context?: any) => Promise<T>, config: Record<string, unknown>, signal?: AbortSignal): Promise<T> {
+  const prompt = pick(await import('@inquirer/prompts'));
   const task = await board?.promptIn();
-  if (!task) return confirm({ message, default: false }, { signal });
+  if (!task) return prompt(config, { signal });
   const { ListrInquirerPromptAdapter } = await import('@listr2/prompt-adapter-inquirer');
-  return task.prompt(ListrInquirerPromptAdapter).run(confirm, { message, default: false }, { signal });
-}
-
-async function askInput(board: ListrBoard | undefined, message: string, signal?: AbortSignal): Promise<string> {
-  const { input } = await import('@inquirer/prompts');
-  const task = await board?.promptIn();
-  if (!task) return input({ message }, { signal });
-  const { ListrInquirerPromptAdapter } = await import('@listr2/prompt-adapter-inquirer');
-  return task.prompt(ListrInquirerPromptAdapter).run(input, { message }, { signal });
+  const adapter = task.prompt(ListrInquirerPromptAdapter) as unknown as { run: (p: unknown, c: unknown, x: unknown) => Promise<T> };
+  return adapter.run(prompt, config, { signal });
 }
 
 /** Ctrl-C at a prompt (or just before it) is an interruption (exit 130), not a crash. */
@@ -48,12 +41,12 @@ export function createPrompter(opts: GlobalOptions, board?: ListrBoard, signal?:
     async confirm(message) {
       if (opts.yes) return true;
       if (!canPrompt()) required(message);
-      return interruptible(() => askConfirm(board, message, signal), signal);
+      return interruptible(() => ask<boolean>(board, (p) => p.confirm, { message, default: false }, signal), signal);
     },
     async typed(message, expected) {
       if (opts.yes) return true;
       if (!canPrompt()) required(message);
-      const answer = await interruptible(() => askInput(board, `${message} Type the stage name to confirm (${expected}):`, signal), signal);
+      const answer = await interruptible(() => ask<string>(board, (p) => p.input, { message: `${message} Type the stage name to confirm (${expected}):` }, signal), signal);
       return answer.trim() === expected;
     },
   };

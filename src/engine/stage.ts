@@ -32,7 +32,7 @@ export interface StageResult {
 async function runChecks(ctx: RunContext, id: string, title: string, checks: Check[], kind: FailureKind): Promise<void> {
   if (!checks.length) return;
   ctx.reporter.task(id, title, TaskState.Running);
-  const samples = await Promise.all(checks.map((c) => sampleCheck(c, { vars: ctx.vars, runner: ctx.runner, cwd: ctx.cwd, shell: ctx.shell, signal: ctx.signal })));
+  const samples = await Promise.all(checks.map((c) => sampleCheck(c, ctx)));
   if (ctx.signal.aborted) throw new InterruptedError('interrupted');
   for (const s of samples) ctx.reporter.output(id, `${s.result === 'passed' ? '✓' : '✗'} ${s.message}`);
   const bad = samples.filter((s) => s.result !== 'passed');
@@ -96,7 +96,7 @@ export async function runStage(ctx: RunContext, stageNumber: number, projection:
   const baselines = new Map<string, unknown>();
   for (const c of baselineChecks.filter((c) => c.baseline)) {
     // `expect: true` samples the probe's value without judging it.
-    const v = await sampleCheck({ ...c, expect: 'true', baseline: false }, { vars: ctx.vars, runner: ctx.runner, cwd: ctx.cwd, shell: ctx.shell, signal: ctx.signal });
+    const v = await sampleCheck({ ...c, expect: 'true', baseline: false }, ctx);
     baselines.set(c.name, v.value);
     ctx.reporter.output('baseline', `baseline ${c.name}: ${JSON.stringify(v.value)}`);
   }

@@ -32,7 +32,7 @@ export async function watchWindow(ctx: RunContext, w: WindowSpec, baselines: Map
   const end = start + w.durationMs;
   let samples = 0;
   for (;;) {
-    const round = await Promise.all(w.checks.map((c) => sampleCheck(c, { vars: ctx.vars, runner: ctx.runner, cwd: ctx.cwd, shell: ctx.shell, signal: ctx.signal, baselines })));
+    const round = await Promise.all(w.checks.map((c) => sampleCheck(c, { ...ctx, baselines })));
     if (ctx.signal.aborted) throw new InterruptedError('interrupted during the monitor window');
     samples++;
     for (const [i, s] of round.entries()) {

@@ -18,7 +18,7 @@ export function monitorIntervalShorter(rb: Runbook): Finding[] {
 export function monitorHasChecks(rb: Runbook): Finding[] {
   return rb.stages.flatMap((stage, s) =>
     stage.monitor && !stage.monitor.checks?.length && !rb.guards?.length
-      ? [warning(['stages', s, 'monitor'], 'monitor-empty', `stage ${stage.id}'s monitor window has no checks and the runbook has no guards: it only waits`)]
+      ? [warning(['stages', s, 'monitor'], 'monitor-empty', `stage ${stage.id}'s monitor window has no checks and the runbook has no guards: it only waits`, { atKey: true })]
       : []);
 }
 
