@@ -6,18 +6,24 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli.js';
 import { runbook, sandbox, waitFor, type Sandbox } from '../helpers/sandbox.js';
 
-const tmux = (...args: string[]) => execFileSync('tmux', ['-L', 'migrate-test', ...args], { encoding: 'utf8' });
+// One tmux server (socket) per terminal: killing one never races with starting the next.
+const sockets: string[] = [];
+const tmux = (socket: string, ...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
 let session = 0;
-afterEach(() => { try { tmux('kill-server'); } catch { /* none left */ } });
+afterEach(() => {
+  for (const s of sockets.splice(0)) { try { tmux(s, 'kill-server'); } catch { /* already gone */ } }
+});
 
 /** Run the CLI in a fresh tmux pane; the exit code lands in a file. */
 async function inTerminal(box: Sandbox, args: string[]) {
   const name = `s${++session}`;
+  const socket = `migrate-test-${process.pid}-${session}`;
+  sockets.push(socket);
   const cmd = `cd ${box.dir} && env -u CI NO_COLOR=1 ${process.execPath} ${BIN} ${args.join(' ')}; echo $? > exit-code; sleep 30`;
-  tmux('new-session', '-d', '-s', name, '-x', '120', '-y', '40', cmd);
-  const screen = () => tmux('capture-pane', '-p', '-t', name);
+  tmux(socket, 'new-session', '-d', '-s', name, '-x', '120', '-y', '40', cmd);
+  const screen = () => tmux(socket, 'capture-pane', '-p', '-t', name);
   const code = async () => { await waitFor(() => existsSync(join(box.dir, 'exit-code')), 20_000); return Number(readFileSync(join(box.dir, 'exit-code'), 'utf8')); };
-  return { screen, keys: (...k: string[]) => tmux('send-keys', '-t', name, ...k), code };
+  return { screen, keys: (...k: string[]) => tmux(socket, 'send-keys', '-t', name, ...k), code };
 }
 
 const gated = (extra = '') => runbook(`  - id: 1\n    name: Enable cache\n${extra}    confirm: Enable the cache?\n    steps:\n      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log" }\n`);
