@@ -1,4 +1,5 @@
 /** Running one action: run, http, pause. sql and flag arrive with their own issues. */
+import { resolve } from 'node:path';
 import { InterruptedError } from '../errors.js';
 import { parseDuration } from '../runbook/duration.js';
 import { renderShell, renderText, renderUrl } from '../runbook/template.js';
@@ -35,7 +36,7 @@ export async function runAction(ctx: RunContext, a: Action, opts: ActionOptions)
   switch (kind) {
     case 'run': {
       const env = Object.fromEntries(Object.entries(a.env ?? {}).map(([k, v]) => [k, renderText(String(v), value)]));
-      const cwd = a.cwd ? new URL(renderText(a.cwd, value), `file://${ctx.cwd}/`).pathname : ctx.cwd;
+      const cwd = a.cwd ? resolve(ctx.cwd, renderText(a.cwd, value)) : ctx.cwd;
       const cmd = Array.isArray(a.run) ? { argv: a.run.map((w) => renderText(w, value)) } : { shell: ctx.shell, script: renderShell(a.run!, value) };
       const r = await ctx.runner.run(cmd, { cwd, env, timeoutMs: opts.timeoutMs, signal: ctx.signal, mask: (s) => vars.mask(s), onLine: (l) => ctx.reporter.output(opts.id, l) });
       if (r.aborted) throw new InterruptedError('interrupted');

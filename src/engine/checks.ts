@@ -2,7 +2,7 @@
 import { evaluate, ExprEvalError, type Value } from '../expr/evaluate.js';
 import { exprToString, namesIn, parseExpr, type Expr } from '../expr/parse.js';
 import { parseDuration } from '../runbook/duration.js';
-import { renderShell, renderUrl } from '../runbook/template.js';
+import { renderShell, renderText, renderUrl } from '../runbook/template.js';
 import type { Check } from '../runbook/types.js';
 import type { Vars } from '../runbook/vars.js';
 import type { ProcessRunner, Sample } from './types.js';
@@ -76,7 +76,7 @@ export async function sampleCheck(check: Check, ctx: CheckContext): Promise<Samp
       probe = `${check.http.method ?? 'GET'} ${vars.mask(url)}`;
       const res = await fetch(url, {
         method: check.http.method ?? 'GET',
-        headers: Object.fromEntries(Object.entries(check.http.headers ?? {}).map(([k, v]) => [k, renderUrl(v, (n) => vars.value(n))])),
+        headers: Object.fromEntries(Object.entries(check.http.headers ?? {}).map(([k, v]) => [k, renderText(v, (n) => vars.value(n))])),
         signal: ctx.signal ? AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs),
       });
       const text = await res.text();

@@ -1,5 +1,5 @@
 /** A monitor window: sample every interval for the duration; breach on the limits (SPEC 2.2). */
-import { InterruptedError } from '../errors.js';
+import { DeclinedError, InterruptedError } from '../errors.js';
 import { EventName } from '../journal/events.js';
 import type { Check, OnBreach, OnNoData } from '../runbook/types.js';
 import { sampleCheck } from './checks.js';
@@ -24,6 +24,12 @@ export class BreachError extends Error {
 
 const ordinal = (n: number) => `${n}${n % 10 === 1 && n % 100 !== 11 ? 'st' : n % 10 === 2 && n % 100 !== 12 ? 'nd' : n % 10 === 3 && n % 100 !== 13 ? 'rd' : 'th'}`;
 
+/** No one to ask counts as "no"; an interrupt at the prompt stays an interrupt. */
+function declinedIsNo(e: unknown): false {
+  if (e instanceof DeclinedError) return false;
+  throw e;
+}
+
 export async function watchWindow(ctx: RunContext, w: WindowSpec, baselines: Map<string, unknown>): Promise<void> {
   await record(ctx, EventName.WindowStarted, { window: w.id, duration_ms: w.durationMs, interval_ms: w.intervalMs });
   const failed = new Map<string, number>();
@@ -39,7 +45,7 @@ export async function watchWindow(ctx: RunContext, w: WindowSpec, baselines: Map
       let result = s.result;
       if (result === 'inconclusive') {
         // Ask a person; without one, no data counts against the change.
-        const goOn = !ctx.prompter.interactive || ctx.prompter.assumeYes ? false : await waiting(ctx, () => ctx.prompter.confirm(`${s.message}. Go on with the window?`).catch(() => false));
+        const goOn = !ctx.prompter.interactive || ctx.prompter.assumeYes ? false : await waiting(ctx, () => ctx.prompter.confirm(`${s.message}. Go on with the window?`).catch(declinedIsNo));
         result = goOn ? 'passed' : 'failed';
       }
       const key = w.checks[i].name;
@@ -55,7 +61,7 @@ export async function watchWindow(ctx: RunContext, w: WindowSpec, baselines: Map
         await record(ctx, EventName.Breach, { window: w.id, check: s.check, value: s.value, reason: why, on_breach: w.onBreach });
         if (w.onBreach === 'continue') { ctx.reporter.message(`breach recorded, continuing: ${why}`); failed.set(key, 0); errors.set(key, 0); continue; }
         if (w.onBreach === 'pause') {
-          const goOn = await waiting(ctx, () => ctx.prompter.confirm(`Breach: ${why}. Continue the window instead of rolling back?`).catch(() => false));
+          const goOn = await waiting(ctx, () => ctx.prompter.confirm(`Breach: ${why}. Continue the window instead of rolling back?`).catch(declinedIsNo));
           if (goOn) { failed.set(key, 0); errors.set(key, 0); continue; }
         }
         throw new BreachError(why, s, w.id);

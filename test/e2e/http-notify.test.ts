@@ -42,6 +42,14 @@ describe('http', () => {
     expect(r2.stderr).toContain('error rate: 0.2 is not < 0.05');
   });
 
+  it('check headers carry var values as they are (a header is not a URL)', async () => {
+    server = await serve({ '/metrics': () => ({ json: { ok: 1 } }) });
+    const box = sandbox(runbook(`  - id: 1\n    name: s1\n    irreversible: true\n    preflight:\n      - { name: authed, http: { url: "\${base}/metrics", headers: { Authorization: "Bearer \${token}" } } }\n    steps: [{ run: "true" }]\n`, 'vars:\n  base: { default: "http://x" }\n  token: { env: TOKEN, secret: true }\n'));
+    const r = await runAsync(box, ['check', '1', '--set', `base=${server.url}`], { TOKEN: 'tok/en+1 x' });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(server.requests[0].headers.authorization).toBe('Bearer tok/en+1 x');
+  });
+
   it('a refused connection is an error sample, not a failure', async () => {
     const box = sandbox(runbook(`  - id: 1\n    name: s1\n    steps: [{ run: "true", undo: "true" }]\n    monitor:\n      duration: 5s\n      interval: 50ms\n      error_limit: 2\n      checks: [{ name: down, http: { url: "http://127.0.0.1:9/x" }, expect: status == 200 }]\n`));
     const r = await runAsync(box, ['stage', '1']);

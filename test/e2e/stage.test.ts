@@ -187,6 +187,13 @@ describe('step and stage options', () => {
     expect(box.read('sub/here')).toBe('hi there\n');
   });
 
+  it('cwd may contain spaces', () => {
+    const box = sandbox(runbook(`  - id: 1\n    name: one\n    irreversible: true\n    steps:\n      - { run: 'mkdir -p "my dir"' }\n      - { needs: [step-1], cwd: my dir, run: 'pwd > here' }\n`));
+    const r = box.run(['stage', '1']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(box.read('my dir/here').trim()).toMatch(/my dir$/);
+  });
+
   it.each([['pass', 0], ['fail', 1]])('on_no_data: %s', (policy, code) => {
     const box = sandbox(runbook(`  - id: 1\n    name: one\n    steps: [{ run: "true", undo: "true" }]\n    monitor:\n      duration: 200ms\n      interval: 100ms\n      checks: [{ name: empty, command: "true", expect: value > 1, on_no_data: ${policy} }]\n`));
     expect(box.run(['stage', '1']).code).toBe(code);

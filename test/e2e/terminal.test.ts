@@ -82,6 +82,18 @@ describe('Ctrl-C at a terminal', () => {
     expect(box.status()).toMatchObject({ state: 'clean', current_stage: 0 });
   });
 
+  it('at a breach prompt (on_breach: pause) is an interruption (130), not a rollback', async () => {
+    const box = sandbox(runbook(`  - id: 1\n    name: Watch\n    steps:\n      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log" }\n    monitor:\n      duration: 30s\n      interval: 100ms\n      on_breach: pause\n      checks: [{ name: bad, command: "echo 9", expect: value < 1 }]\n`));
+    const t = await inTerminal(box, ['stage', '1']);
+    await waitFor(() => t.screen().includes('Continue the window instead of rolling back?'));
+    t.keys('C-c');
+    await waitFor(() => t.screen().includes('Roll the stage back now?'));
+    t.keys('n', 'Enter');
+    expect(await t.code()).toBe(130);
+    expect(box.lines('log')).toEqual(['a']);
+    expect(box.journal().map((e) => e.event)).not.toContain('rollback.started');
+  });
+
   it('at a gate is an interruption (130), not a crash', async () => {
     const box = sandbox(gated());
     const t = await inTerminal(box, ['stage', '1']);
