@@ -25,10 +25,13 @@ export class MigrateError extends Error {
   readonly exitCode: ExitCode = ExitCode.Failed;
   /** Further lines an operator needs (what to do next). */
   hint?: string;
-  constructor(message: string, hint?: string) {
+  /** The short cause history records (what breached, with its value); the message when absent. */
+  reason?: string;
+  constructor(message: string, hint?: string, reason?: string) {
     super(message);
     this.name = new.target.name;
     this.hint = hint;
+    this.reason = reason;
   }
 }
 
@@ -46,6 +49,14 @@ export class InvalidRunbookError extends MigrateError {
 
 export class StageFailedError extends MigrateError {
   override readonly exitCode = ExitCode.Failed;
+  /** The stage was rolled back cleanly after failing. */
+  rolledBack = false;
+
+  static rolledBack(message: string, reason: string): StageFailedError {
+    const e = new StageFailedError(message, undefined, reason);
+    e.rolledBack = true;
+    return e;
+  }
 }
 
 export class CheckFailedError extends MigrateError {

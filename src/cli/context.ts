@@ -1,4 +1,5 @@
 /** Global options turned into what commands need: the runbook, validated, and its vars. */
+import { dirname, resolve } from 'node:path';
 import { InvalidRunbookError, UsageError } from '../errors.js';
 import { discoverRunbook } from '../runbook/discover.js';
 import { validateFile, type ValidRunbook } from '../runbook/validate.js';
@@ -18,6 +19,9 @@ export interface GlobalOptions {
 
 export interface LoadedRunbook extends ValidRunbook {
   vars: Vars;
+  /** Where run steps, command checks and relative paths resolve: the runbook's directory. */
+  cwd: string;
+  shell: string;
 }
 
 /** Load, validate and resolve vars; an invalid runbook throws with every diagnostic. */
@@ -26,7 +30,7 @@ export async function loadRunbook(opts: GlobalOptions, builtins: Record<string, 
   const result = await validateFile(file);
   if (!result.ok) throw new InvalidRunbookError(result.errors);
   const vars = resolveVars(result.value.runbook, { env: process.env, environment: opts.env, set: parseSetOptions(opts.set), builtins: { runbook: result.value.runbook.name, ...builtins } });
-  return { ...result.value, vars };
+  return { ...result.value, vars, cwd: dirname(resolve(file)), shell: result.value.runbook.defaults?.shell ?? 'bash' };
 }
 
 export function parseStageNumber(text: string, what = 'stage'): number {

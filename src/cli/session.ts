@@ -3,7 +3,6 @@
  * prompter, and the one SIGINT -> AbortController path.
  */
 import { hostname } from 'node:os';
-import { dirname, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { RunContext } from '../engine/context.js';
 import { ExecaRunner } from '../engine/process.js';
@@ -32,17 +31,13 @@ export async function createSession(opts: GlobalOptions): Promise<Session> {
   const { journal, lock } = await openStore(opts, rb.runbook.name);
   const board = wantsBoard(opts) ? new (await import('./listr-board.js')).ListrBoard(rb.vars) : undefined;
   const controller = new AbortController();
-  let sigints = 0;
-  const onSigint = () => {
-    sigints++;
-    if (sigints > 1) return; // the first one is being handled: rollback prompts follow
-    controller.abort();
-  };
+  // Aborting is idempotent: a second Ctrl-C while the first is handled changes nothing.
+  const onSigint = () => controller.abort();
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
   const ctx: RunContext = {
     runbook: rb.runbook, file: rb.file, digest: rb.digest, vars: rb.vars,
-    cwd: dirname(resolve(rb.file)), shell: rb.runbook.defaults?.shell ?? 'bash',
+    cwd: rb.cwd, shell: rb.shell,
     journal, lock, runner: new ExecaRunner(),
     reporter: board ?? createReporter(opts, rb.vars), prompter: createPrompter(opts, board, controller.signal),
     operator, host: hostname(), runId, signal: controller.signal, waited: new WaitClock(),

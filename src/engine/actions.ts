@@ -1,8 +1,9 @@
-/** Running one action: run, http, pause. sql and flag arrive with their own issues. */
+/** Running one action: run, http, pause, flag or sql. */
 import { resolve } from 'node:path';
 import { InterruptedError } from '../errors.js';
 import { parseDuration } from '../runbook/duration.js';
-import { renderShell, renderText, renderUrl } from '../runbook/template.js';
+import { renderShell, renderText } from '../runbook/template.js';
+import { errorText, request } from './http.js';
 import { actionKind, type Action } from '../runbook/types.js';
 import { evaluate } from '../expr/evaluate.js';
 import { parseExpr } from '../expr/parse.js';
@@ -45,30 +46,23 @@ export async function runAction(ctx: RunContext, a: Action, opts: ActionOptions)
     }
     case 'http': {
       const h = a.http!;
-      const url = renderUrl(h.url, value);
-      const body = h.body === undefined ? undefined : typeof h.body === 'string' ? renderText(h.body, value) : JSON.stringify(h.body, (_k, v) => (typeof v === 'string' ? renderText(v, value) : v));
-      const headers: Record<string, string> = Object.fromEntries(Object.entries(h.headers ?? {}).map(([k, v]) => [k, renderText(v, value)]));
-      if (typeof h.body === 'object' && !Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
-      const timeout = AbortSignal.timeout(opts.timeoutMs ?? 30_000);
       try {
-        const res = await fetch(url, { method: h.method ?? 'GET', headers, body, signal: AbortSignal.any([ctx.signal, timeout]) });
-        const text = await res.text();
-        let parsed: unknown = text;
-        try { parsed = JSON.parse(text); } catch { /* text */ }
-        const ok = h.expect ? Boolean(evaluate(parseExpr(h.expect), { ...vars.scope(), status: res.status, value: jsonPath(parsed, h.json) as never })) : res.ok;
-        return { ok, message: `HTTP ${res.status}${ok ? '' : h.expect ? ` (expected ${h.expect})` : ''}`, tail: vars.mask(text.slice(0, 2000)) };
+        const r = await request(h, vars, opts.timeoutMs ?? 30_000, ctx.signal);
+        const ok = h.expect ? Boolean(evaluate(parseExpr(h.expect), { ...vars.scope(), status: r.status, value: jsonPath(r.body, h.json) as never })) : r.ok;
+        return { ok, message: `HTTP ${r.status}${ok ? '' : h.expect ? ` (expected ${h.expect})` : ''}`, tail: vars.mask(r.text.slice(0, 2000)) };
       } catch (e) {
         if (ctx.signal.aborted) throw new InterruptedError('interrupted');
-        return { ok: false, message: vars.mask(`request failed: ${(e as Error).cause ? ((e as Error).cause as Error).message : (e as Error).message}`), tail: '' };
+        return { ok: false, message: vars.mask(`request failed: ${errorText(e)}`), tail: '' };
       }
     }
     case 'pause': {
-      if (typeof a.pause === 'string') {
-        await sleep(ctx, parseDuration(a.pause)!);
+      const pause = a.pause!;
+      if (typeof pause === 'string') {
+        await sleep(ctx, parseDuration(pause)!);
         if (ctx.signal.aborted) throw new InterruptedError('interrupted');
-        return { ok: true, message: `waited ${a.pause}`, tail: '' };
+        return { ok: true, message: `waited ${pause}`, tail: '' };
       }
-      const yes = await waiting(ctx, () => ctx.prompter.confirm(renderText(a.pause && typeof a.pause === 'object' ? a.pause.message ?? 'Continue?' : 'Continue?', (n) => vars.display(n))));
+      const yes = await waiting(ctx, () => ctx.prompter.confirm(renderText(pause.message ?? 'Continue?', (n) => vars.display(n))));
       return { ok: yes, message: yes ? 'operator continued' : 'operator declined', tail: '' };
     }
     case 'flag':

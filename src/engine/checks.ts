@@ -2,7 +2,8 @@
 import { evaluate, ExprEvalError, type Value } from '../expr/evaluate.js';
 import { exprToString, namesIn, parseExpr, type Expr } from '../expr/parse.js';
 import { parseDuration } from '../runbook/duration.js';
-import { renderShell, renderText, renderUrl } from '../runbook/template.js';
+import { renderShell, renderUrl } from '../runbook/template.js';
+import { errorText, request } from './http.js';
 import type { Check } from '../runbook/types.js';
 import type { Vars } from '../runbook/vars.js';
 import type { ProcessRunner, Sample } from './types.js';
@@ -56,6 +57,8 @@ export async function sampleCheck(check: Check, ctx: CheckContext): Promise<Samp
   const timeoutMs = check.timeout ? parseDuration(check.timeout)! : DEFAULT_TIMEOUT;
   const base = { check: vars.mask(check.name), expect: check.expect ?? null };
   const scope: Record<string, Value> = { ...vars.scope() };
+  // An expectation about the exit code takes a failing exit (and no output) as data, not as an error.
+  const usesExit = check.expect !== undefined && namesIn(parseExpr(check.expect)).some((n) => n.name === 'exit_code');
   let probe = '';
   try {
     if (check.command !== undefined) {
@@ -69,24 +72,14 @@ export async function sampleCheck(check: Check, ctx: CheckContext): Promise<Samp
       if (check.expect === undefined) {
         return { ...base, probe, value: r.exitCode, result: r.exitCode === 0 ? 'passed' : 'failed', message: r.exitCode === 0 ? `${base.check}: ok` : `${base.check}: exited ${r.exitCode}${r.tail ? `: ${r.tail.split('\n').slice(-1)[0]}` : ''}` };
       }
-      const usesExit = namesIn(parseExpr(check.expect)).some((n) => n.name === 'exit_code');
       if (r.exitCode !== 0 && !usesExit) return { ...base, probe, value: scope.value, result: 'error', message: `${base.check}: probe exited ${r.exitCode}` };
     } else if (check.http !== undefined) {
-      const url = renderUrl(check.http.url, (n) => vars.value(n));
-      probe = `${check.http.method ?? 'GET'} ${vars.mask(url)}`;
-      const res = await fetch(url, {
-        method: check.http.method ?? 'GET',
-        headers: Object.fromEntries(Object.entries(check.http.headers ?? {}).map(([k, v]) => [k, renderText(v, (n) => vars.value(n))])),
-        signal: ctx.signal ? AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs),
-      });
-      const text = await res.text();
-      let body: unknown = text;
-      try { body = text === '' ? '' : JSON.parse(text); } catch { /* not JSON: the text */ }
+      probe = `${check.http.method ?? 'GET'} ${vars.mask(renderUrl(check.http.url, (n) => vars.value(n)))}`;
+      const res = await request(check.http, vars, timeoutMs, ctx.signal);
       scope.status = res.status;
-      scope.value = jsonPath(body, check.http.json) as Value;
+      scope.value = jsonPath(res.body, check.http.json) as Value;
       if (check.expect === undefined) {
-        const ok = res.status >= 200 && res.status < 300;
-        return { ...base, probe, value: res.status, result: ok ? 'passed' : 'failed', message: `${base.check}: HTTP ${res.status}` };
+        return { ...base, probe, value: res.status, result: res.ok ? 'passed' : 'failed', message: `${base.check}: HTTP ${res.status}` };
       }
     } else {
       probe = vars.mask(check.sql!.trim().replace(/\s+/g, ' '));
@@ -98,12 +91,12 @@ export async function sampleCheck(check: Check, ctx: CheckContext): Promise<Samp
       if (r.rows === 0) scope.value = null;
     }
   } catch (e) {
-    return { ...base, probe, value: null, result: 'error', message: `${base.check}: ${vars.mask((e as Error).cause ? String(((e as Error).cause as Error).message ?? e) : (e as Error).message)}` };
+    return { ...base, probe, value: null, result: 'error', message: `${base.check}: ${vars.mask(errorText(e))}` };
   }
 
   if (check.baseline) scope.baseline = (ctx.baselines?.get(check.name) ?? null) as Value;
   const value = scope.value;
-  if (noData(value) && !(check.expect ?? '').includes('exit_code')) {
+  if (noData(value) && !usesExit) {
     const policy = check.on_no_data ?? 'inconclusive';
     const result = policy === 'fail' ? 'failed' : policy === 'pass' ? 'passed' : 'inconclusive';
     return { ...base, probe, value: value ?? null, result, message: `${base.check}: no data` };

@@ -18,7 +18,7 @@ function outcomeOf(e: unknown): Outcome {
   if (e instanceof RollbackFailedError) return 'rollback_failed';
   if (e instanceof DeclinedError) return 'declined';
   if (e instanceof InterruptedError) return 'interrupted';
-  if (e instanceof StageFailedError) return (e as { rolledBack?: boolean }).rolledBack ? 'rolled_back' : 'failed';
+  if (e instanceof StageFailedError) return e.rolledBack ? 'rolled_back' : 'failed';
   return 'failed';
 }
 
@@ -34,7 +34,7 @@ async function withRun<T>(ctx: RunContext, command: string, stages: number[], bo
     return await body(p);
   } catch (e) {
     outcome = outcomeOf(e);
-    reason = (e as { reason?: string }).reason ?? (e as Error).message;
+    reason = (e instanceof MigrateError && e.reason) || (e as Error).message;
     throw e;
   } finally {
     const total = Date.now() - started;
@@ -82,9 +82,10 @@ export async function runUpCommand(ctx: RunContext, to: number | undefined, opts
 export async function runRollbackCommand(ctx: RunContext, opts: RollbackOptions): Promise<number[]> {
   const before = await ctx.journal.project(ctx.runbook.name);
   if (opts.to !== undefined && opts.to > currentStage(before)) throw new UsageError(`--to ${opts.to} is above the current stage ${currentStage(before)}`);
-  if (!rollbackTargets(before, opts).length) return [];
+  const planned = rollbackTargets(before, opts);
+  if (!planned.length) return [];
   const command = opts.emergency ? 'rollback --emergency' : opts.to !== undefined ? `rollback --to ${opts.to}` : 'rollback';
-  return withRun(ctx, command, rollbackTargets(before, opts).map((t) => t.stage), async (p) => {
+  return withRun(ctx, command, planned.map((t) => t.stage), async (p) => {
     const done: number[] = [];
     const failures: string[] = [];
     const targets = rollbackTargets(p, opts);
@@ -97,7 +98,7 @@ export async function runRollbackCommand(ctx: RunContext, opts: RollbackOptions)
         if (!opts.emergency) break;
       } else done.push(t.stage);
     }
-    if (failures.length) throw Object.assign(new RollbackFailedError(`rollback failed: ${failures.join('; ')}`, "state is dirty: fix it by hand, then run 'migrate rollback' again"), { reason: failures.join('; ') });
+    if (failures.length) throw new RollbackFailedError(`rollback failed: ${failures.join('; ')}`, "state is dirty: fix it by hand, then run 'migrate rollback' again", failures.join('; '));
     return done;
   });
 }

@@ -24,11 +24,6 @@ export interface StageOptions {
   autoRollback: boolean;
 }
 
-export interface StageResult {
-  outcome: 'succeeded' | 'rolled_back';
-  reason: string | null;
-}
-
 async function runChecks(ctx: RunContext, id: string, title: string, checks: Check[], kind: FailureKind): Promise<void> {
   if (!checks.length) return;
   ctx.reporter.task(id, title, TaskState.Running);
@@ -39,7 +34,7 @@ async function runChecks(ctx: RunContext, id: string, title: string, checks: Che
   const event = kind === FailureKind.Preflight ? EventName.PreflightFinished : EventName.VerifyFinished;
   await record(ctx, event, { ok: bad.length === 0, samples: samples.map(({ check, value, result, message }) => ({ check, value, result, message })) });
   ctx.reporter.task(id, title, bad.length ? TaskState.Failed : TaskState.Succeeded, bad.length ? bad.map((s) => s.message).join('; ') : undefined);
-  if (bad.length) throw Object.assign(new StageFailedError(`${title} failed: ${bad.map((s) => s.message).join('; ')}`), { kind });
+  if (bad.length) throw new StageFailedError(`${title} failed: ${bad.map((s) => s.message).join('; ')}`);
 }
 
 /**
@@ -66,7 +61,7 @@ function stageDeadline(ctx: RunContext, limitMs: number | null) {
   };
 }
 
-export async function runStage(ctx: RunContext, stageNumber: number, projection: Projection, opts: StageOptions): Promise<StageResult> {
+export async function runStage(ctx: RunContext, stageNumber: number, projection: Projection, opts: StageOptions): Promise<void> {
   const stage = findStage(ctx.runbook, stageNumber);
   const graph = await compileStageLinted(ctx.runbook, stageNumber, ctx.vars);
   const resuming = opts.resume && projection.active?.stage === stageNumber;
@@ -119,7 +114,6 @@ export async function runStage(ctx: RunContext, stageNumber: number, projection:
     await runChecks(ctx, 'verify', 'verify', stage.verify ?? [], FailureKind.Verify);
     await record(ctx, EventName.StageCompleted, { stage: stage.id });
     deadline.clear();
-    return { outcome: 'succeeded', reason: null };
   } catch (caught) {
     let e = caught;
     deadline.clear();
@@ -156,6 +150,6 @@ async function failStage(ctx: RunContext, stage: Stage, e: unknown, opts: StageO
   const mine = p.active?.stage === stage.id ? p.active : null;
   ctx.reporter.message(`rolling back stage ${stage.id}: ${reason}`);
   const rb = await rollbackStage(ctx, stage, { completed: mine ? mine.completed.map((c) => c.step) : [], records: mine?.records ?? {} }, { emergency: false, reason });
-  if (!rb.ok) throw Object.assign(new RollbackFailedError(`stage ${stage.id} failed (${reason}) and its rollback failed: ${rb.failures.join('; ')}`, "state is dirty: fix it by hand, then 'migrate rollback' again"), { reason });
-  throw Object.assign(new StageFailedError(`stage ${stage.id} failed and was rolled back: ${reason}`), { reason, rolledBack: true });
+  if (!rb.ok) throw new RollbackFailedError(`stage ${stage.id} failed (${reason}) and its rollback failed: ${rb.failures.join('; ')}`, "state is dirty: fix it by hand, then 'migrate rollback' again", reason);
+  throw StageFailedError.rolledBack(`stage ${stage.id} failed and was rolled back: ${reason}`, reason);
 }

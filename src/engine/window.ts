@@ -37,8 +37,10 @@ export async function watchWindow(ctx: RunContext, w: WindowSpec, baselines: Map
   const start = Date.now();
   const end = start + w.durationMs;
   let samples = 0;
+  const checkCtx = { ...ctx, baselines };
+  const reset = (key: string) => { failed.set(key, 0); errors.set(key, 0); };
   for (;;) {
-    const round = await Promise.all(w.checks.map((c) => sampleCheck(c, { ...ctx, baselines })));
+    const round = await Promise.all(w.checks.map((c) => sampleCheck(c, checkCtx)));
     if (ctx.signal.aborted) throw new InterruptedError('interrupted during the monitor window');
     samples++;
     for (const [i, s] of round.entries()) {
@@ -59,10 +61,10 @@ export async function watchWindow(ctx: RunContext, w: WindowSpec, baselines: Map
       else if (counts.consecutiveErrors >= w.errorLimit) why = `${s.message} (${ordinal(counts.consecutiveErrors)} consecutive probe error, error_limit ${w.errorLimit})`;
       if (why) {
         await record(ctx, EventName.Breach, { window: w.id, check: s.check, value: s.value, reason: why, on_breach: w.onBreach });
-        if (w.onBreach === 'continue') { ctx.reporter.message(`breach recorded, continuing: ${why}`); failed.set(key, 0); errors.set(key, 0); continue; }
+        if (w.onBreach === 'continue') { ctx.reporter.message(`breach recorded, continuing: ${why}`); reset(key); continue; }
         if (w.onBreach === 'pause') {
           const goOn = await waiting(ctx, () => ctx.prompter.confirm(`Breach: ${why}. Continue the window instead of rolling back?`).catch(declinedIsNo));
-          if (goOn) { failed.set(key, 0); errors.set(key, 0); continue; }
+          if (goOn) { reset(key); continue; }
         }
         throw new BreachError(why, s, w.id);
       }

@@ -64,16 +64,22 @@ SELECT 'foreign key', format('%s on %s', k.conname, k.conrelid::regclass)
  WHERE $2::text IS NULL OR t.attnum = ANY (k.confkey)
 `;
 
-export async function stageDependents(client: pg.Client, stage: Stage): Promise<Dependent[]> {
-  const out: Dependent[] = [];
+/** What the stage's sql steps drop, rename or retype (no database needed). */
+export async function stageTargets(stage: Stage): Promise<{ step: string; target: Target }[]> {
+  const out: { step: string; target: Target }[] = [];
   for (const [i, step] of (stage.steps ?? []).entries()) {
     if (step.sql === undefined) continue;
-    for (const st of await parseSql(step.sql)) {
-      for (const t of targetsOf(st)) {
-        const rows = (await client.query(QUERY, [t.table, t.column])).rows;
-        for (const r of rows) if (r.kind && r.name) out.push({ step: stepId(step, i), object: t.column ? `${t.table}.${t.column}` : t.table, kind: r.kind, name: r.name });
-      }
-    }
+    // A statement that does not parse is a validation error already.
+    for (const st of await parseSql(step.sql).catch(() => [])) for (const target of targetsOf(st)) out.push({ step: stepId(step, i), target });
+  }
+  return out;
+}
+
+export async function stageDependents(client: pg.Client, targets: { step: string; target: Target }[]): Promise<Dependent[]> {
+  const out: Dependent[] = [];
+  for (const { step, target: t } of targets) {
+    const rows = (await client.query(QUERY, [t.table, t.column])).rows;
+    for (const r of rows) if (r.kind && r.name) out.push({ step, object: t.column ? `${t.table}.${t.column}` : t.table, kind: r.kind, name: r.name });
   }
   return out;
 }

@@ -2,7 +2,6 @@ import { CheckFailedError } from '../../errors.js';
 import { sampleCheck } from '../../engine/checks.js';
 import { ExecaRunner } from '../../engine/process.js';
 import { findStage } from '../../plan/compile.js';
-import { dirname, resolve } from 'node:path';
 import { loadRunbook, parseStageNumber, type GlobalOptions } from '../context.js';
 import { chalk, out } from '../output.js';
 
@@ -10,7 +9,7 @@ export default async function check(args: string[], opts: GlobalOptions) {
   const rb = await loadRunbook(opts);
   const n = args[0] !== undefined ? parseStageNumber(args[0]) : undefined;
   const checks = [...(rb.runbook.guards ?? []).map((c) => ({ c, kind: 'guard' })), ...(n !== undefined ? findStage(rb.runbook, n).preflight ?? [] : []).map((c) => ({ c, kind: `stage ${n} preflight` }))];
-  const ctx = { vars: rb.vars, runner: new ExecaRunner(), cwd: dirname(resolve(rb.file)), shell: rb.runbook.defaults?.shell ?? 'bash' };
+  const ctx = { vars: rb.vars, runner: new ExecaRunner(), cwd: rb.cwd, shell: rb.shell };
   const samples = await Promise.all(checks.map(({ c }) => sampleCheck(c, ctx)));
   if (opts.json) out(JSON.stringify(samples.map((s, i) => ({ kind: checks[i].kind, ...s })), null, 2));
   else for (const [i, s] of samples.entries()) out(`${s.result === 'passed' ? chalk.green('✓') : chalk.red('✗')} ${chalk.dim(checks[i].kind.padEnd(18))} ${s.message}  ${chalk.dim(`[${s.result}] ${s.probe}`)}`);

@@ -1,4 +1,3 @@
-import { dirname, resolve } from 'node:path';
 import { ExecaRunner } from '../../engine/process.js';
 import { openFlagStore } from '../../flags/open.js';
 import { loadRunbook, type GlobalOptions } from '../context.js';
@@ -7,7 +6,7 @@ import { stateDir } from '../store.js';
 
 export default async function flags(_args: string[], opts: GlobalOptions) {
   const rb = await loadRunbook(opts);
-  const store = await openFlagStore(rb.runbook, { runner: new ExecaRunner(), vars: rb.vars, cwd: dirname(resolve(rb.file)), shell: rb.runbook.defaults?.shell ?? 'bash', stateDir: stateDir(opts) });
+  const store = await openFlagStore(rb.runbook, { runner: new ExecaRunner(), vars: rb.vars, cwd: rb.cwd, shell: rb.shell, stateDir: stateDir(opts) });
   try {
     const values = await store.list();
     if (opts.json) return out(JSON.stringify(values, null, 2));

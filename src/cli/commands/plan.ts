@@ -77,11 +77,9 @@ function planRollback(rb: LoadedRunbook, p: Projection, opts: GlobalOptions & { 
 async function liveDependents(rb: LoadedRunbook, n: number): Promise<{ dependents: import('../../pg/dependents.js').Dependent[] | null; note?: string }> {
   const stage = findStage(rb.runbook, n);
   if (!(stage.steps ?? []).some((s) => s.sql !== undefined)) return { dependents: [] };
-  const { stageDependents, targetsOf } = await import('../../pg/dependents.js');
-  const { parseSql } = await import('../../pg/parse.js');
-  let any = false;
-  for (const s of stage.steps ?? []) if (s.sql !== undefined) for (const st of await parseSql(s.sql).catch(() => [])) if (targetsOf(st).length) any = true;
-  if (!any) return { dependents: [] };
+  const { stageDependents, stageTargets } = await import('../../pg/dependents.js');
+  const targets = await stageTargets(stage);
+  if (!targets.length) return { dependents: [] };
   const { connect, databaseUrl } = await import('../../pg/connect.js');
   let client;
   try {
@@ -91,7 +89,7 @@ async function liveDependents(rb: LoadedRunbook, n: number): Promise<{ dependent
   }
   try {
     await client.query('BEGIN READ ONLY');
-    return { dependents: await stageDependents(client, stage) };
+    return { dependents: await stageDependents(client, targets) };
   } finally {
     await client.end().catch(() => {});
   }
