@@ -10,7 +10,7 @@ import { parseExpr } from '../expr/parse.js';
 import { jsonPath } from './checks.js';
 import { record, sleep, waiting, type RunContext } from './context.js';
 import { EventName } from '../journal/events.js';
-import { restore, showState } from '../flags/store.js';
+import { restore, showState, type FlagState, type FlagStore } from '../flags/store.js';
 import type { Vars } from '../runbook/vars.js';
 
 export interface ActionResult {
@@ -89,18 +89,33 @@ export async function runAction(ctx: RunContext, a: Action, opts: ActionOptions)
  */
 async function setFlag(ctx: RunContext, f: NonNullable<Action['flag']>, opts: ActionOptions, vars: Vars): Promise<ActionResult> {
   const store = await ctx.flags();
-  try {
-    if (f.restore) {
-      const before = await store.get(f.name);
-      await restore(store, f.name, f.restore.exists ? { exists: true, value: f.restore.value ?? null } : { exists: false });
-      return { ok: true, message: `flag ${f.name}: ${showState(before)} -> ${showState(f.restore.exists ? { exists: true, value: f.restore.value ?? null } : { exists: false })}`, tail: '' };
+  return exclusive(store, async () => {
+    try {
+      if (f.restore) {
+        const before = await store.get(f.name);
+        const target: FlagState = f.restore.exists ? { exists: true, value: f.restore.value ?? null } : { exists: false };
+        await restore(store, f.name, target);
+        return { ok: true, message: `flag ${f.name}: ${showState(before)} -> ${showState(target)}`, tail: '' };
+      }
+      const value = typeof f.value === 'string' ? renderText(f.value, (n) => vars.value(n)) : f.value;
+      const previous = await store.get(f.name);
+      await record(ctx, EventName.FlagSet, { stage: opts.stage, step: opts.step, key: `step:${opts.step}`, record: { name: f.name, previous }, value, store: store.describe });
+      await store.set(f.name, value);
+      return { ok: true, message: `flag ${f.name}: ${showState(previous)} -> ${JSON.stringify(value)}`, tail: '' };
+    } catch (e) {
+      return { ok: false, message: vars.mask((e as Error).message), tail: '' };
     }
-    const value = typeof f.value === 'string' ? renderText(f.value, (n) => vars.value(n)) : f.value;
-    const previous = await store.get(f.name);
-    await record(ctx, EventName.FlagSet, { stage: opts.stage, step: opts.step, key: `step:${opts.step}`, record: { name: f.name, previous }, value, store: store.describe });
-    await store.set(f.name, value);
-    return { ok: true, message: `flag ${f.name}: ${showState(previous)} -> ${JSON.stringify(value)}`, tail: '' };
-  } catch (e) {
-    return { ok: false, message: vars.mask((e as Error).message), tail: '' };
-  }
+  });
+}
+
+/**
+ * Flag writes go one at a time per store: parallel steps must not interleave
+ * one's read, journal and write with another's, and few flag services are
+ * safe under concurrent writes from one caller.
+ */
+const flagQueues = new WeakMap<FlagStore, Promise<unknown>>();
+function exclusive<T>(store: FlagStore, fn: () => Promise<T>): Promise<T> {
+  const next = (flagQueues.get(store) ?? Promise.resolve()).then(fn, fn);
+  flagQueues.set(store, next.catch(() => undefined));
+  return next;
 }

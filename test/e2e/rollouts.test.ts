@@ -54,6 +54,17 @@ describe('flag steps (command store)', () => {
   });
 });
 
+describe('parallel flag steps', () => {
+  it('write one at a time, so a flag service never sees two writes at once', () => {
+    const cli = `#!/usr/bin/env bash\ncase "$1" in\n  get) cat "v.$2" 2>/dev/null ;;\n  set) mkdir busy || exit 9; sleep 0.2; echo "$3" > "v.$2"; rmdir busy ;;\n  unset) rm -f "v.$2" ;;\nesac\n`;
+    const box = sandbox(runbook(`  - id: 1\n    name: flags\n    steps:\n      - { id: a, flag: { name: one, value: 1 } }\n      - { id: b, flag: { name: two, value: 2 } }\n      - { id: c, flag: { name: three, value: 3 } }\n`,
+      'flags:\n  store: command\n  get: ./flagctl get ${flag}\n  set: ./flagctl set ${flag} ${value}\n  unset: ./flagctl unset ${flag}\n'), { flagctl: cli });
+    const r = box.run(['stage', '1']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(['one', 'two', 'three'].map((f) => box.read(`v.${f}`).trim())).toEqual(['1', '2', '3']);
+  });
+});
+
 describe('canary stages', () => {
   const canary = (hold: string, extra = '') => runbook(`  - id: 1\n    name: rollout\n    canary:\n      weights: [5, 10, 25, 50, 100]\n      hold: ${hold}\n      interval: 100ms\n      set:\n        run: echo \${weight} > weight; echo \${weight} >> weights\n        undo: echo 0 > weight\n      checks:\n        - name: error rate\n          command: 'if [ "$(cat weight)" -ge "$(cat limit 2>/dev/null || echo 1000)" ]; then echo 0.2; else echo 0.01; fi'\n          expect: value < 0.05\n${extra}`);
 
