@@ -1,6 +1,6 @@
 // The published schema is the one the CLI validates with, and a standard
 // JSON Schema validator (as editors use) agrees with it on real runbooks.
-import Ajv from 'ajv';
+import { Ajv } from 'ajv';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
