@@ -37,10 +37,9 @@ export async function watchWindow(ctx: RunContext, w: WindowSpec, baselines: Map
   const start = Date.now();
   const end = start + w.durationMs;
   let samples = 0;
-  const checkCtx = { ...ctx, baselines };
   const reset = (key: string) => { failed.set(key, 0); errors.set(key, 0); };
   for (;;) {
-    const round = await Promise.all(w.checks.map((c) => sampleCheck(c, checkCtx)));
+    const round = await Promise.all(w.checks.map((c) => sampleCheck(c, ctx, { baseline: baselines.get(c.name) })));
     if (ctx.signal.aborted) throw new InterruptedError('interrupted during the monitor window');
     samples++;
     for (const [i, s] of round.entries()) {

@@ -8,6 +8,7 @@ import { referencedNames, renderShell, renderText, renderUrl } from '../runbook/
 import { actionKind, asAction, RISKS, stepId, type Action, type Check, type Risk, type Runbook, type Stage, type WindowSpec } from '../runbook/types.js';
 import { strings } from '../runbook/walk.js';
 import type { Vars } from '../runbook/vars.js';
+import { moduleOf, probeOf } from '../probes/index.js';
 import type { ActionNode, CheckNode, GraphNode, RollbackEntry, TaskGraph } from './graph.js';
 
 export interface CompileOptions {
@@ -50,11 +51,8 @@ export function describeAction(a: Action, vars: Vars): ActionNode {
 
 export function describeCheck(c: Check, vars: Vars, guard: boolean): CheckNode {
   const show = (name: string) => vars.display(name);
-  const probe = c.command !== undefined ? 'command' : c.http !== undefined ? 'http' : 'sql';
-  const display = probe === 'command' ? renderShell(c.command!, show)
-    : probe === 'http' ? `${c.http!.method ?? 'GET'} ${renderUrl(c.http!.url, show)}${c.http!.json ? ` -> ${c.http!.json}` : ''}`
-      : renderText(c.sql!.trim(), show);
-  return { name: renderText(c.name, show), probe, display, expect: c.expect ?? null, baseline: c.baseline ?? false, guard };
+  const probe = probeOf(c);
+  return { name: renderText(c.name, show), probe: probe.kind, display: moduleOf(probe).describe(probe, show), expect: c.expect ?? null, baseline: c.baseline ?? false, guard };
 }
 
 function windowLimits(w: WindowSpec) {

@@ -1,9 +1,10 @@
 /** The compiled form of a stage: plain data, printed by `plan --json` and run by the engine. */
 import type { OnBreach, OnNoData, Risk } from '../runbook/types.js';
+import type { ProbeKind } from '../probes/index.js';
 
 export interface CheckNode {
   name: string;
-  probe: 'command' | 'http' | 'sql';
+  probe: ProbeKind;
   /** The probe as it would run, secrets masked. */
   display: string;
   expect: string | null;

@@ -65,7 +65,6 @@ export interface Check {
   on_no_data?: OnNoData;
   timeout?: string;
 }
-export const PROBE_KEYS = ['command', 'http', 'sql'] as const;
 
 export interface WindowSpec {
   interval?: string;

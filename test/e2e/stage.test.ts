@@ -168,7 +168,7 @@ describe('monitor windows', () => {
     const box = sandbox(runbook(`  - id: 1\n    name: one\n    steps:\n      - { id: a, run: "echo 300 > latency", undo: "echo 100 > latency" }\n    monitor:\n      duration: 5s\n      interval: 100ms\n`, 'guards:\n  - name: latency within 2x baseline\n    command: cat latency\n    baseline: true\n    expect: value < baseline * 2\n'), { latency: '100' });
     const r = box.run(['stage', '1']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('latency within 2x baseline: 300 is not < baseline * 2');
+    expect(r.stderr).toContain('latency within 2x baseline: 300 is not < 200 (baseline 100 × 2)');
     expect(box.read('latency').trim()).toBe('100');
   });
 });

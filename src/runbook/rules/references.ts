@@ -2,6 +2,7 @@ import { didYouMean, error, warning, type Finding, type Path } from '../diagnost
 import { ExprSyntaxError, namesIn, parseExpr } from '../../expr/parse.js';
 import { referencedNames } from '../template.js';
 import type { Runbook } from '../types.js';
+import { PROBE_KEYS, probes } from '../../probes/index.js';
 import { checks, strings } from '../walk.js';
 import { EVENT_NAMES, NOT_NOTIFIABLE } from '../../journal/events.js';
 
@@ -69,7 +70,8 @@ export function expressionsValid(rb: Runbook): Finding[] {
   const out: Finding[] = [];
   for (const { value: c, path } of checks(rb)) {
     if (c.expect === undefined) continue;
-    const probeNames = c.sql !== undefined ? ['value', 'rows'] : c.http ? ['value', 'status'] : ['value', 'exit_code'];
+    const kind = PROBE_KEYS.find((k) => c[k] !== undefined);
+    const probeNames = kind ? probes[kind].reads.names : ['value'];
     out.push(...checkExpression(c.expect, [...path, 'expect'], [...probeNames, ...(c.baseline ? ['baseline'] : []), ...vars]));
     if (c.http?.expect !== undefined) out.push(error([...path, 'http', 'expect'], 'expect-placement', `put a check's expectation in its own 'expect', not under http`, { atKey: true }));
   }

@@ -1,5 +1,6 @@
 import { didYouMean, error, type Finding, type Path } from '../diagnostics.js';
-import { ACTION_KEYS, PROBE_KEYS, stepId, type Runbook, type Stage } from '../types.js';
+import { PROBE_KEYS } from '../../probes/index.js';
+import { ACTION_KEYS, stepId, type Runbook, type Stage } from '../types.js';
 import { actions, checks } from '../walk.js';
 
 export function stepIdsUnique(rb: Runbook): Finding[] {
