@@ -3,6 +3,7 @@
  * prompter, and the one SIGINT -> AbortController path.
  */
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { RunContext } from '../engine/context.js';
 import { ExecaRunner } from '../engine/process.js';
@@ -41,6 +42,7 @@ export async function createSession(opts: GlobalOptions): Promise<Session> {
     journal, lock, runner: new ExecaRunner(),
     reporter: board ?? createReporter(opts, rb.vars), prompter: createPrompter(opts, board, controller.signal),
     operator, host: hostname(), runId, signal: controller.signal, waited: new WaitClock(),
+    stepEnv: { MIGRATE_RUNBOOK: resolve(rb.file), MIGRATE_RUN_ID: runId, MIGRATE_OPERATOR: operator, MIGRATE_STATE_DIR: stateDir(opts) },
     flags: () => (flagStore ??= openFlagStore(rb.runbook, { runner: ctx.runner, vars: rb.vars, cwd: ctx.cwd, shell: ctx.shell, stateDir: stateDir(opts) })),
   };
   let flagStore: Promise<FlagStore> | undefined;

@@ -36,7 +36,11 @@ export async function runAction(ctx: RunContext, a: Action, opts: ActionOptions)
   if (ctx.signal.aborted) throw new InterruptedError('interrupted');
   switch (kind) {
     case 'run': {
-      const env = Object.fromEntries(Object.entries(a.env ?? {}).map(([k, v]) => [k, renderText(String(v), value)]));
+      // The run's own coordinates come last: a step's env: cannot make them lie.
+      const env = {
+        ...Object.fromEntries(Object.entries(a.env ?? {}).map(([k, v]) => [k, renderText(String(v), value)])),
+        ...ctx.stepEnv, ...(opts.stage !== undefined ? { MIGRATE_STAGE: String(opts.stage) } : {}),
+      };
       const cwd = a.cwd ? resolve(ctx.cwd, renderText(a.cwd, value)) : ctx.cwd;
       const cmd = Array.isArray(a.run) ? { argv: a.run.map((w) => renderText(w, value)) } : { shell: ctx.shell, script: renderShell(a.run!, value) };
       const r = await ctx.runner.run(cmd, { cwd, env, timeoutMs: opts.timeoutMs, signal: ctx.signal, mask: (s) => vars.mask(s), onLine: (l) => ctx.reporter.output(opts.id, l) });

@@ -29,6 +29,8 @@ export interface RunContext {
   /** Time spent waiting on people and windows, so timeouts and reports exclude it. */
   waited: WaitClock;
   notifier?: Notifier;
+  /** Given to every run action: MIGRATE_RUNBOOK, MIGRATE_RUN_ID, MIGRATE_OPERATOR, MIGRATE_STATE_DIR (MIGRATE_STAGE is per stage). */
+  stepEnv?: Record<string, string>;
   /** The flag store, opened on first use (a postgres store connects only then). */
   flags: () => Promise<FlagStore>;
 }
