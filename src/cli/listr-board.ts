@@ -3,12 +3,19 @@
  * Reporter interface; this board turns them into a listr2 task list laid out
  * from the compiled graph: preflight, gate, steps (concurrent), window,
  * verify, rollback. Prompts run inside the task that asks.
+ *
+ * Rendering must never end a run: every change to a listr2 task goes through
+ * one guarded path, a task that has finished is never touched again (listr2
+ * drops its output buffer then), and any rendering error switches the board
+ * to plain lines for the rest of the run.
  */
 import { Listr, type ListrTaskWrapper, type DefaultRenderer, type SimpleRenderer } from 'listr2';
 import { TaskState, type Reporter, type Sample } from '../engine/types.js';
 import type { TaskGraph } from '../plan/graph.js';
 import { formatDuration } from '../runbook/duration.js';
 import type { Vars } from '../runbook/vars.js';
+import { chalk } from './output.js';
+import { lineReporter } from './reporter.js';
 
 type Wrapper = ListrTaskWrapper<unknown, typeof DefaultRenderer, typeof SimpleRenderer>;
 
@@ -25,13 +32,18 @@ interface Slot {
   detail?: string;
   lines: string[];
   latest: Map<string, string>;
+  /** Resolved when the slot is settled (a group: also when its first child starts). */
   done: Deferred;
   wrapper: Deferred<Wrapper>;
   finished: boolean;
-  group: boolean;
+  /** The group this slot belongs to (a step inside "steps (N)"). */
+  parent?: Slot;
+  children?: Slot[];
 }
 
 export interface Layout { id: string; title: string; children?: Layout[] }
+
+const isRollback = (id: string) => id.startsWith('rollback:');
 
 /** The slots of one stage run, in display order. */
 export function stageLayout(g: TaskGraph): Layout[] {
@@ -49,84 +61,142 @@ export function stageLayout(g: TaskGraph): Layout[] {
 export class ListrBoard implements Reporter {
   private slots = new Map<string, Slot>();
   private order: Slot[] = [];
+  private list: Listr<any, any, any> | null = null;
   private running: Promise<unknown> | null = null;
   private lastActive: Slot | null = null;
+  /** Plain lines, once the live display has failed. */
+  private fallback: Reporter | null = null;
+  private readonly onCrash = (e: Error) => this.rendererCrashed(e);
 
   constructor(private readonly vars: Vars) {}
 
+  /** Whether the live display still runs (prompts then go through it). */
+  get live(): boolean {
+    return !this.fallback && this.running !== null;
+  }
+
   async beginStage(graph: TaskGraph): Promise<void> {
     await this.finish();
+    if (this.fallback) return this.fallback.beginStage(graph);
     this.start(stageLayout(graph), `${graph.runbook} · stage ${graph.stage.id}: ${graph.stage.name} (risk ${graph.risk.effective})`);
   }
 
   async beginRollback(stages: number[], emergency: boolean): Promise<void> {
     await this.finish();
+    if (this.fallback) return this.fallback.beginRollback(stages, emergency);
     this.start(stages.map((n) => ({ id: `rollback:${n}`, title: `rollback stage ${n}` })), emergency ? 'EMERGENCY ROLLBACK' : 'rollback');
   }
 
-  private start(layout: Layout[], title?: string): void {
+  private start(layout: Layout[], title: string): void {
     this.slots.clear();
     this.order = [];
-    const make = (l: Layout, phase: number): Slot => {
-      const s: Slot = { id: l.id, title: this.vars.mask(l.title), phase, state: TaskState.Pending, lines: [], latest: new Map(), done: new Deferred(), wrapper: new Deferred<Wrapper>(), finished: false, group: Boolean(l.children) };
+    const make = (l: Layout, phase: number, parent?: Slot): Slot => {
+      const s: Slot = {
+        id: l.id, title: this.vars.mask(l.title), phase, state: TaskState.Pending, lines: [], latest: new Map(),
+        done: new Deferred(), wrapper: new Deferred<Wrapper>(), finished: false, parent,
+      };
       this.slots.set(l.id, s);
       this.order.push(s);
+      if (l.children) s.children = l.children.map((c) => make(c, phase, s));
       return s;
     };
-    const taskFor = (l: Layout, phase: number): any => {
-      if (l.children) {
-        const kids = l.children.map((c) => taskFor(c, phase));
-        const group = make(l, phase);
-        return {
-          title: group.title,
-          task: (_: unknown, t: Wrapper) => {
-            group.wrapper.resolve(t);
-            return t.newListr(kids, { concurrent: true, exitOnError: false });
-          },
-        };
-      }
-      const s = make(l, phase);
-      return {
-        title: s.title,
-        rendererOptions: { outputBar: l.id.startsWith('rollback:') ? Infinity : 1, persistentOutput: l.id.startsWith('rollback:') },
-        task: async (_: unknown, t: Wrapper) => {
-          s.wrapper.resolve(t);
-          await s.done.promise;
-          if (s.state === TaskState.Skipped || s.state === TaskState.Pending) return t.skip(`${s.title}: ${s.detail ?? 'not run'}`);
-          t.title = s.detail ? `${s.title} ${this.dim(s.detail)}` : s.title;
-          if (s.state === TaskState.Failed) throw new Error(`${s.title}: ${s.detail ?? 'failed'}`);
-        },
-      };
-    };
-    const tasks = layout.map((l, i) => taskFor(l, i));
-    const list = new Listr(title ? [{ title, task: (_: unknown, t: Wrapper) => t.newListr(tasks, { concurrent: false, exitOnError: false }) }] : tasks, {
+    const leaf = (s: Slot): any => ({
+      title: s.title,
+      rendererOptions: { outputBar: isRollback(s.id) ? Infinity : 1, persistentOutput: isRollback(s.id) },
+      task: async (_: unknown, t: Wrapper) => {
+        s.wrapper.resolve(t);
+        await s.done.promise;
+        if (this.fallback) return;
+        if (s.state === TaskState.Skipped || s.state === TaskState.Pending) return t.skip(`${s.title}: ${s.detail ?? 'not run'}`);
+        t.title = this.titled(s, s.detail);
+        if (s.state === TaskState.Failed) throw new Error(`${s.title}: ${s.detail ?? 'failed'}`);
+      },
+    });
+    const group = (s: Slot): any => ({
+      title: s.title,
+      task: async (_: unknown, t: Wrapper) => {
+        s.wrapper.resolve(t);
+        // A group none of whose children ran is "not run", never a green tick.
+        await s.done.promise;
+        if (this.fallback) return;
+        if (s.state === TaskState.Skipped) return t.skip(`${s.title}: ${s.detail ?? 'not run'}`);
+        return t.newListr(s.children!.map(leaf), { concurrent: true, exitOnError: false });
+      },
+    });
+    const tasks = layout.map((l, i) => make(l, i)).map((s) => (s.children ? group(s) : leaf(s)));
+    this.list = new Listr([{ title, task: (_: unknown, t: Wrapper) => t.newListr(tasks, { concurrent: false, exitOnError: false }) }], {
       concurrent: false,
       exitOnError: false,
       registerSignalListeners: false,
       rendererOptions: { collapseSubtasks: false, collapseSkips: true, showErrorMessage: true },
     });
-    this.running = list.run().catch(() => undefined);
+    process.on('uncaughtException', this.onCrash);
+    this.running = this.list.run().catch((e) => this.degrade(e));
   }
 
   /** Mark everything not reached as not run, and wait for the renderer to settle. */
   async finish(): Promise<void> {
     if (!this.running) return;
-    for (const s of this.order) {
-      const rollback = s.id.startsWith('rollback:');
-      if (rollback && s.lines.length) this.settle(s, s.state === TaskState.Failed ? TaskState.Failed : TaskState.Succeeded, s.state === TaskState.Failed ? 'a rollback step failed' : undefined);
-      else this.settle(s, TaskState.Skipped, s.state === TaskState.Running ? 'stopped' : rollback ? 'not needed' : 'not run');
-    }
-    await this.running;
+    const stopped = this.order.some((s) => !s.children && (s.state === TaskState.Running || s.state === TaskState.Failed));
+    for (const s of this.order) this.conclude(s, stopped ? 'not run' : 'not needed');
+    if (!this.fallback) await this.running;
     this.running = null;
+    process.off('uncaughtException', this.onCrash);
   }
 
-  private dim(s: string): string {
-    return `\x1b[2m${s}\x1b[22m`;
+  /** The end of a slot nobody settled: a rollback that printed lines ran; anything else did not. */
+  private conclude(s: Slot, rollbackDetail = 'not run'): void {
+    if (isRollback(s.id) && s.lines.length) this.settle(s, s.state === TaskState.Failed ? TaskState.Failed : TaskState.Succeeded, s.state === TaskState.Failed ? 'a rollback step failed' : undefined);
+    else this.settle(s, TaskState.Skipped, s.state === TaskState.Running ? 'stopped' : isRollback(s.id) ? rollbackDetail : 'not run');
+  }
+
+  private titled(s: Slot, detail?: string): string {
+    return detail ? `${s.title} ${chalk.dim(detail)}` : s.title;
+  }
+
+  /**
+   * The one way to change a listr2 task: never once it has finished, and a
+   * rendering error makes the board fall back to lines instead of ending the run.
+   */
+  private touch(s: Slot, change: (t: Wrapper) => void): void {
+    void s.wrapper.promise.then((t) => {
+      if (this.fallback || t.task.hasFinalized()) return;
+      try {
+        change(t);
+      } catch (e) {
+        this.degrade(e);
+      }
+    });
+  }
+
+  /** An error thrown inside listr2's own render loop: the board's, not the run's. */
+  private rendererCrashed(e: Error): void {
+    if (/listr2|log-update|listr-board|cli-truncate|wrap-ansi/.test(e?.stack ?? '')) return this.degrade(e);
+    // Not ours: let it crash as it would have without this listener.
+    process.off('uncaughtException', this.onCrash);
+    setImmediate(() => { throw e; });
+  }
+
+  /** Stop the live display for good and go on with plain lines. */
+  private degrade(e: unknown): void {
+    if (this.fallback) return;
+    this.fallback = lineReporter(this.vars);
+    const renderer = (this.list as unknown as { renderer?: { end(): void; logger?: { process?: { release(): void } } } } | null)?.renderer;
+    try {
+      renderer?.end();
+    } catch {
+      // The renderer is broken: at least give the terminal back its cursor and output.
+      try { renderer?.logger?.process?.release(); } catch { /* nothing more to do */ }
+    }
+    // The list is abandoned, not finished: finishing it would make listr2 draw again.
+    this.fallback.message(`the live display failed (${(e as Error)?.message ?? e}); continuing with plain lines`);
+    const now = this.order.filter((s) => !s.finished && s.state !== TaskState.Pending && !s.children);
+    for (const s of now) this.fallback.task(s.id, s.title, s.state, s.detail);
   }
 
   private slotFor(id: string): Slot | undefined {
     if (this.slots.has(id)) return this.slots.get(id);
-    if (id.startsWith('rollback:')) return this.slots.get(id.split(':').slice(0, 2).join(':'));
+    if (isRollback(id)) return this.slots.get(id.split(':').slice(0, 2).join(':'));
     if (id === 'baseline') return this.slots.get('monitor');
     return undefined;
   }
@@ -136,19 +206,26 @@ export class ListrBoard implements Reporter {
     s.finished = true;
     s.state = state;
     if (detail !== undefined) s.detail = detail;
+    if (s.children) for (const c of s.children) this.settle(c, TaskState.Skipped, 'not run');
     s.done.resolve();
   }
 
   /** Reaching a later phase means earlier ones that never finished were not run. */
   private reach(s: Slot): void {
-    for (const o of this.order) if (o.phase < s.phase && !o.group) this.settle(o, TaskState.Skipped, 'not run');
+    for (const o of this.order) if (o.phase < s.phase && !o.children) this.conclude(o);
+    for (const o of this.order) if (o.children && o.phase < s.phase && !o.finished && o.state === TaskState.Pending) this.conclude(o);
+    if (s.parent && s.parent.state === TaskState.Pending) {
+      s.parent.state = TaskState.Running;
+      s.parent.done.resolve();
+    }
     this.lastActive = s;
   }
 
   task(id: string, title: string, state: TaskState, detail?: string): void {
+    if (this.fallback) return this.fallback.task(id, title, state, detail);
     const s = this.slotFor(id);
     if (!s) return;
-    if (s.id.startsWith('rollback:') && s.id !== id) {
+    if (isRollback(s.id) && s.id !== id) {
       // Rollback actions are lines inside the stage's rollback task.
       this.reach(s);
       const icon = state === TaskState.Succeeded ? '✓' : state === TaskState.Failed ? '✗' : state === TaskState.Skipped ? '↷' : '▶';
@@ -159,33 +236,40 @@ export class ListrBoard implements Reporter {
     this.reach(s);
     if (state === TaskState.Running || state === TaskState.Waiting) {
       s.state = state;
-      void s.wrapper.promise.then((t) => { t.title = detail ? `${s.title} ${this.dim(detail)}` : s.title; });
+      this.touch(s, (t) => { t.title = this.titled(s, detail); });
     } else this.settle(s, state, detail);
   }
 
   output(id: string, line: string): void {
+    if (this.fallback) return this.fallback.output(id, line);
     const s = this.slotFor(id) ?? this.lastActive;
-    if (!s) return;
-    s.lines.push(this.vars.mask(line));
+    if (!s || s.finished) return;
+    const masked = this.vars.mask(line);
+    s.lines.push(masked);
     if (s.lines.length > 5) s.lines.shift();
-    void s.wrapper.promise.then((t) => { t.output = s.lines.join('\n'); });
+    // listr2 keeps a rollback's lines itself (all of them); elsewhere the last few show as one block.
+    this.touch(s, (t) => { t.output = isRollback(s.id) ? masked : s.lines.join('\n'); });
   }
 
   sample(window: string, sample: Sample, counts: { consecutiveFailed: number; consecutiveErrors: number }): void {
+    if (this.fallback) return this.fallback.sample(window, sample, counts);
     const s = this.slotFor(window);
     if (!s) return;
     const mark = sample.result === 'passed' ? '✓' : sample.result === 'error' ? '!' : '✗';
-    s.latest.set(sample.check, `${mark} ${this.vars.mask(sample.message)}${counts.consecutiveFailed || counts.consecutiveErrors ? ` (${counts.consecutiveFailed} failed, ${counts.consecutiveErrors} errors in a row)` : ''}`);
-    void s.wrapper.promise.then((t) => { t.output = [...s.latest.values()].join('\n'); });
+    const streak = counts.consecutiveFailed || counts.consecutiveErrors ? ` (${counts.consecutiveFailed} failed, ${counts.consecutiveErrors} errors in a row)` : '';
+    s.latest.set(sample.check, `${mark} ${this.vars.mask(sample.message)}${streak}`);
+    this.touch(s, (t) => { t.output = [...s.latest.values()].join('\n'); });
   }
 
   countdown(window: string, leftMs: number, samples: number): void {
+    if (this.fallback) return this.fallback.countdown(window, leftMs, samples);
     const s = this.slotFor(window);
     if (!s) return;
-    void s.wrapper.promise.then((t) => { t.title = `${s.title} ${this.dim(`${formatDuration(leftMs)} left · ${samples} sample round(s)`)}`; });
+    this.touch(s, (t) => { t.title = this.titled(s, `${formatDuration(leftMs)} left · ${samples} sample round(s)`); });
   }
 
   message(text: string): void {
+    if (this.fallback) return this.fallback.message(text);
     const s = this.lastActive;
     if (s) this.output(s.id, `» ${text}`);
   }
@@ -193,7 +277,13 @@ export class ListrBoard implements Reporter {
   /** The task to prompt in: one waiting for the operator (a gate), else the one running. */
   async promptIn(): Promise<Wrapper | null> {
     const s = this.order.find((o) => o.state === TaskState.Waiting && !o.finished) ?? this.lastActive;
-    if (!s || !this.running) return null;
-    return s.wrapper.promise;
+    if (!s || !this.live) return null;
+    const t = await s.wrapper.promise;
+    return this.live && !t.task.hasFinalized() ? t : null;
+  }
+
+  /** A prompt inside the task list failed for a rendering reason: lines from now on. */
+  promptFailed(e: unknown): void {
+    this.degrade(e);
   }
 }

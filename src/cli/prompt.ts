@@ -18,9 +18,19 @@ async function ask<T>(board: ListrBoard | undefined, pick: (p: typeof import('@i
   const task = await board?.promptIn();
   if (!task) return prompt(config, { signal });
   const { ListrInquirerPromptAdapter } = await import('@listr2/prompt-adapter-inquirer');
-  const adapter = task.prompt(ListrInquirerPromptAdapter) as unknown as { run: (p: unknown, c: unknown, x: unknown) => Promise<T> };
-  return adapter.run(prompt, config, { signal });
+  try {
+    const adapter = task.prompt(ListrInquirerPromptAdapter) as unknown as { run: (p: unknown, c: unknown, x: unknown) => Promise<T> };
+    return await adapter.run(prompt, config, { signal });
+  } catch (e) {
+    if (isPromptEnd(e)) throw e;
+    // The live display broke while asking: ask again on a plain terminal.
+    board!.promptFailed(e);
+    return prompt(config, { signal });
+  }
 }
+
+/** The operator ended the prompt (Ctrl-C, or the run's interrupt): not a rendering failure. */
+const isPromptEnd = (e: unknown) => ['ExitPromptError', 'AbortPromptError'].includes((e as Error)?.name);
 
 /** Ctrl-C at a prompt (or just before it) is an interruption (exit 130), not a crash. */
 async function interruptible<T>(ask: () => Promise<T>, signal?: AbortSignal): Promise<T> {
@@ -28,7 +38,7 @@ async function interruptible<T>(ask: () => Promise<T>, signal?: AbortSignal): Pr
   try {
     return await ask();
   } catch (e) {
-    if ((e as Error)?.name === 'ExitPromptError' || (e as Error)?.name === 'AbortPromptError') throw new InterruptedError('interrupted at a prompt; nothing more was changed');
+    if (isPromptEnd(e)) throw new InterruptedError('interrupted at a prompt; nothing more was changed');
     throw e;
   }
 }

@@ -20,24 +20,19 @@ export function wantsBoard(opts: GlobalOptions): boolean {
   return !opts.json && !opts.verbose && Boolean(process.stdout.isTTY) && !process.env.CI;
 }
 
-export function createReporter(opts: GlobalOptions, vars: Vars): Reporter {
+/** Rollback actions are reported as `rollback:<stage>:<source>`: name the stage, since several may be undone in one run. */
+function stageOf(id: string): string {
+  const m = /^rollback:(\d+):/.exec(id);
+  return m ? `stage ${m[1]}: ` : '';
+}
+
+/** A line per event: for CI, pipes, --verbose, and a live display that failed. */
+export function lineReporter(vars: Vars): Reporter {
   const write = (s: string) => void process.stdout.write(`${vars.mask(s)}\n`);
-  if (opts.json) {
-    const emit = (o: Record<string, unknown>) => write(JSON.stringify({ ts: new Date().toISOString(), ...o }));
-    return {
-      beginStage: (g) => emit({ type: 'stage', runbook: g.runbook, stage: g.stage.id, name: g.stage.name, risk: g.risk.effective }),
-      beginRollback: (stages, emergency) => emit({ type: 'rollback', stages, emergency }),
-      task: (id, title, state, detail) => emit({ type: 'task', id, title, state, detail }),
-      output: (id, line) => emit({ type: 'output', id, line }),
-      sample: (window, s, counts) => emit({ type: 'sample', window, ...s, ...counts }),
-      countdown: (window, leftMs, samples) => emit({ type: 'countdown', window, left_ms: leftMs, samples }),
-      message: (text) => emit({ type: 'message', text }),
-    };
-  }
   return {
     beginStage: (g) => write(chalk.bold(`── ${g.runbook} · stage ${g.stage.id}: ${g.stage.name} (risk ${g.risk.effective})`)),
     beginRollback: (stages, emergency) => write(chalk.bold(`── ${emergency ? 'EMERGENCY ROLLBACK' : 'rollback'} of stage${stages.length > 1 ? 's' : ''} ${stages.join(', ')}`)),
-    task: (id, title, state, detail) => write(`${COLOURS[state](ICONS[state])} ${chalk.bold(title)}${detail ? `  ${chalk.dim(detail)}` : ''}`),
+    task: (id, title, state, detail) => write(`${COLOURS[state](ICONS[state])} ${chalk.bold(`${stageOf(id)}${title}`)}${detail ? `  ${chalk.dim(detail)}` : ''}`),
     output: (_id, line) => write(`  ${chalk.dim('│')} ${line}`),
     sample: (_w, s, c) => {
       const mark = s.result === 'passed' ? chalk.green('✓') : s.result === 'error' ? chalk.red('!') : chalk.yellow('✗');
@@ -46,4 +41,22 @@ export function createReporter(opts: GlobalOptions, vars: Vars): Reporter {
     countdown: (w, left, n) => write(chalk.dim(`  ◷ ${w}: ${formatDuration(left)} left, ${n} sample round(s)`)),
     message: (text) => write(chalk.yellow(`» ${text}`)),
   };
+}
+
+/** NDJSON events for --json. */
+function jsonReporter(vars: Vars): Reporter {
+  const emit = (o: Record<string, unknown>) => void process.stdout.write(`${vars.mask(JSON.stringify({ ts: new Date().toISOString(), ...o }))}\n`);
+  return {
+    beginStage: (g) => emit({ type: 'stage', runbook: g.runbook, stage: g.stage.id, name: g.stage.name, risk: g.risk.effective }),
+    beginRollback: (stages, emergency) => emit({ type: 'rollback', stages, emergency }),
+    task: (id, title, state, detail) => emit({ type: 'task', id, title, state, detail }),
+    output: (id, line) => emit({ type: 'output', id, line }),
+    sample: (window, s, counts) => emit({ type: 'sample', window, ...s, ...counts }),
+    countdown: (window, leftMs, samples) => emit({ type: 'countdown', window, left_ms: leftMs, samples }),
+    message: (text) => emit({ type: 'message', text }),
+  };
+}
+
+export function createReporter(opts: GlobalOptions, vars: Vars): Reporter {
+  return opts.json ? jsonReporter(vars) : lineReporter(vars);
 }

@@ -15,6 +15,9 @@ export interface RollbackOutcome { ok: boolean; failures: string[] }
 export async function rollbackStage(ctx: RunContext, stage: Stage, target: { completed: string[]; records: Record<string, unknown> }, opts: { emergency: boolean; reason: string }): Promise<RollbackOutcome> {
   const { completed, records } = target;
   await record(ctx, EventName.RollbackStarted, { stage: stage.id, completed, emergency: opts.emergency, reason: opts.reason });
+  // The stage as a whole is reported too, so a display can say it was undone even when it had nothing to undo.
+  const whole = `rollback:${stage.id}`;
+  ctx.reporter.task(whole, `rollback stage ${stage.id}`, TaskState.Running);
   const failures: string[] = [];
   for (const { source, action, title, with: extra } of rollbackActions(stage, completed, records)) {
     const id = `rollback:${stage.id}:${source}`;
@@ -40,5 +43,6 @@ export async function rollbackStage(ctx: RunContext, stage: Stage, target: { com
   }
   if (failures.length) await record(ctx, EventName.RollbackFailed, { stage: stage.id, reason: failures.join('; ') });
   else await record(ctx, EventName.RollbackCompleted, { stage: stage.id });
+  ctx.reporter.task(whole, `rollback stage ${stage.id}`, failures.length ? TaskState.Failed : TaskState.Succeeded, failures.length ? `${failures.length} step(s) failed` : 'rolled back');
   return { ok: failures.length === 0, failures };
 }
