@@ -17,6 +17,8 @@ export enum ExitCode {
   Locked = 4,
   /** A gate was declined, or confirmation was needed without --yes. */
   Declined = 5,
+  /** The environment is broken: unwritable state dir, full disk, a damaged journal that cannot be repaired. */
+  Environment = 6,
   /** Interrupted by a signal. */
   Interrupted = 130,
 }
@@ -77,4 +79,42 @@ export class DeclinedError extends MigrateError {
 
 export class InterruptedError extends MigrateError {
   override readonly exitCode = ExitCode.Interrupted;
+}
+
+/** The machine, not the runbook or the stage: unwritable state, full disk, damaged journal (exit 6). */
+export class EnvironmentError extends MigrateError {
+  override readonly exitCode = ExitCode.Environment;
+}
+
+/** errno codes that mean "the environment is broken", and how to say it. */
+const ENVIRONMENT_CODES: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted (read-only or immutable)',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EFBIG: 'file too large',
+  ENOTDIR: 'a path component is not a directory',
+  EISDIR: 'is a directory, not a file',
+  EEXIST: 'exists and is not a directory',
+  ELOOP: 'is a symbolic link',
+  EIO: 'input/output error',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files',
+};
+
+/**
+ * An fs failure as a one-line EnvironmentError (`doing` says what failed, e.g.
+ * "cannot write the journal /x/journal.jsonl"); anything else unchanged.
+ */
+export function asEnvironmentError(e: unknown, doing?: string): unknown {
+  if (e instanceof MigrateError || !(e instanceof Error)) return e;
+  const code = (e as NodeJS.ErrnoException).code;
+  const what = code ? ENVIRONMENT_CODES[code] : undefined;
+  if (!what) return e;
+  const path = (e as NodeJS.ErrnoException).path;
+  const head = doing ?? `cannot use ${path ?? 'the state directory'}`;
+  const err = new EnvironmentError(`${head}: ${what} (${code})`, 'fix the state directory (space, permissions, path), then run the command again');
+  err.cause = e;
+  return err;
 }

@@ -3,7 +3,7 @@
  * exits. `status` is answered without loading commander: it is what people
  * and scripts poll, and it must cost little more than starting node.
  */
-import { ExitCode, InvalidRunbookError, MigrateError } from '../errors.js';
+import { asEnvironmentError, ExitCode, InvalidRunbookError, MigrateError } from '../errors.js';
 import type { GlobalOptions } from './context.js';
 
 /** `status` with only simple options; anything else goes through commander. */
@@ -38,7 +38,9 @@ export async function main(argv: string[]): Promise<void> {
   process.exit(code);
 }
 
-async function report(e: unknown, verbose: boolean): Promise<number> {
+async function report(caught: unknown, verbose: boolean): Promise<number> {
+  // An fs failure nobody wrapped is still the machine's fault, not a bug: exit 6, one line.
+  const e = asEnvironmentError(caught);
   const commanderCode = (e as { code?: unknown })?.code;
   if (typeof commanderCode === 'string' && commanderCode.startsWith('commander.')) {
     // commander has printed its message (or the help) already

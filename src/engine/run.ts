@@ -14,7 +14,12 @@ import { rollbackStage } from './rollback.js';
 import { blocker, rollbackTargets, type RollbackOptions } from '../plan/readiness.js';
 import { runStage } from './stage.js';
 
+/** Errors from blocker(): the run was refused, nothing changed. */
+const refused = new WeakSet<Error>();
+
 function outcomeOf(e: unknown): Outcome {
+  // Refused before changing anything (wrong stage, damaged journal): not a failed run.
+  if (e instanceof Error && refused.has(e)) return 'blocked';
   if (e instanceof RollbackFailedError) return 'rollback_failed';
   if (e instanceof DeclinedError) return 'declined';
   if (e instanceof InterruptedError) return 'interrupted';
@@ -31,6 +36,7 @@ async function withRun<T>(ctx: RunContext, command: string, stages: number[], bo
     if (takenOver) await record(ctx, EventName.LockTakenOver, { previous: takenOver });
     await record(ctx, EventName.RunStarted, { command, stages, pid: process.pid, host: ctx.host });
     const p = await ctx.journal.project(ctx.runbook.name);
+    for (const line of [...(p.notes ?? []), ...(p.damage ?? [])]) ctx.reporter.message(`journal: ${line}`);
     return await body(p);
   } catch (e) {
     outcome = outcomeOf(e);
@@ -51,7 +57,10 @@ export interface StageRunOptions { resume: boolean; autoRollback: boolean }
 async function stageInRun(ctx: RunContext, n: number, opts: StageRunOptions): Promise<boolean> {
   const p = await ctx.journal.project(ctx.runbook.name);
   const block = blocker(p, n, opts.resume);
-  if (block) throw block;
+  if (block) {
+    refused.add(block);
+    throw block;
+  }
   if (currentStage(p) >= n && !p.active) return false;
   await runStage(ctx, n, p, opts);
   return true;

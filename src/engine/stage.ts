@@ -3,7 +3,7 @@
  * verify -> stage.completed. Any failure after the gate rolls the stage back
  * (unless told not to). The caller holds the lock and opens the run.
  */
-import { DeclinedError, InterruptedError, RollbackFailedError, StageFailedError } from '../errors.js';
+import { DeclinedError, EnvironmentError, InterruptedError, RollbackFailedError, StageFailedError } from '../errors.js';
 import { EventName } from '../journal/events.js';
 import type { Projection } from '../journal/project.js';
 import { compileStageLinted, findStage } from '../plan/compile.js';
@@ -119,6 +119,9 @@ export async function runStage(ctx: RunContext, stageNumber: number, projection:
     deadline.clear();
     ctx = outer;
     if (deadline.expired()) e = new StageFailedError(`stage ${stage.id} ran out of time: ${stage.timeout} of working time (waits at gates and in windows do not count)`);
+    // The journal cannot be written (disk full, read-only): undoing now would act unrecorded. The journal
+    // shows what ran; the step whose outcome was lost is in doubt, and the next rollback undoes it.
+    if (e instanceof EnvironmentError) throw e;
     if (e instanceof PromotionDeclinedError) {
       // Not a failure: the operator is not ready. The canary holds where it is.
       await record(ctx, EventName.StageInterrupted, { stage: stage.id, reason: e.message });
@@ -149,7 +152,8 @@ async function failStage(ctx: RunContext, stage: Stage, e: unknown, opts: StageO
   const p = await ctx.journal.project(ctx.runbook.name);
   const mine = p.active?.stage === stage.id ? p.active : null;
   ctx.reporter.message(`rolling back stage ${stage.id}: ${reason}`);
-  const rb = await rollbackStage(ctx, stage, { completed: mine ? mine.completed.map((c) => c.step) : [], records: mine?.records ?? {} }, { emergency: false, reason });
+  const undo = mine ? [...mine.completed.map((c) => c.step), ...mine.in_doubt] : [];
+  const rb = await rollbackStage(ctx, stage, { completed: undo, records: mine?.records ?? {} }, { emergency: false, reason });
   if (!rb.ok) throw new RollbackFailedError(`stage ${stage.id} failed (${reason}) and its rollback failed: ${rb.failures.join('; ')}`, "state is dirty: fix it by hand, then 'migrate rollback' again", reason);
   throw StageFailedError.rolledBack(`stage ${stage.id} failed and was rolled back: ${reason}`, reason);
 }

@@ -4,18 +4,59 @@
  * ignored when reading and cut off before the next write. A snapshot of the
  * projections, with the byte offset it covers, keeps reads fast on a long
  * journal: only the tail after it is replayed.
+ *
+ * Damage is reported, never fatal to reading: a line that is not an event is
+ * skipped and named (file:line); a journal that no longer holds what the
+ * snapshot covered (truncated, edited, replaced) is replayed from the start and
+ * said so. Both stay on record in the snapshot (`damage`), so stages keep
+ * refusing until a person has looked (plan/readiness). fs failures become
+ * one-line EnvironmentErrors (exit 6).
  */
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { asEnvironmentError } from '../errors.js';
 import { apply, emptyProjection, type Projection } from './project.js';
-import type { Journal, JournalEvent, NewEvent } from './types.js';
+import { parseEvent, type Journal, type NewEvent } from './types.js';
 
-interface Snapshot { version: 1; offset: number; projections: Record<string, Projection> }
+interface Snapshot {
+  version: 1;
+  /** Bytes of the journal the projections cover, and how many lines that is. */
+  offset: number;
+  lines: number;
+  /** Hash of the last bytes before `offset`: a journal cut short or rewritten no longer matches. */
+  tail: string;
+  projections: Record<string, Projection>;
+  /** What was wrong with the journal, for people (kept until the snapshot is deleted). */
+  damage: string[];
+}
+
+const TAIL_BYTES = 256;
+const emptySnapshot = (damage: string[] = []): Snapshot => ({ version: 1, offset: 0, lines: 0, tail: '', projections: {}, damage });
+
+function validSnapshot(s: unknown): s is Snapshot {
+  const o = s as Partial<Snapshot> | null;
+  return !!o && typeof o === 'object' && o.version === 1 && Number.isSafeInteger(o.offset) && Number.isSafeInteger(o.lines)
+    && typeof o.tail === 'string' && !!o.projections && typeof o.projections === 'object' && !Array.isArray(o.projections)
+    && Object.values(o.projections).every((p) => p && typeof p === 'object' && Array.isArray(p.applied) && Array.isArray(p.runs))
+    && Array.isArray(o.damage);
+}
+
+/** Run an fs call; its failure becomes a one-line EnvironmentError saying what could not be done. */
+function fsDo<T>(doing: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw asEnvironmentError(e, doing);
+  }
+}
 
 export class FileJournal implements Journal {
   readonly path: string;
   private readonly snapshotPath: string;
   private fd: number | null = null;
+  /** Said once per process: the snapshot was unreadable and got rebuilt. */
+  private notes: string[] = [];
 
   constructor(readonly dir: string) {
     this.path = join(dir, 'journal.jsonl');
@@ -24,9 +65,14 @@ export class FileJournal implements Journal {
 
   private open(): number {
     if (this.fd !== null) return this.fd;
-    mkdirSync(this.dir, { recursive: true });
-    const fd = openSync(this.path, 'a+');
-    this.repairTail(fd);
+    fsDo(`cannot create the state directory ${this.dir}`, () => mkdirSync(this.dir, { recursive: true }));
+    const fd = fsDo(`cannot open the journal ${this.path}`, () => openSync(this.path, 'a+'));
+    try {
+      fsDo(`cannot repair the journal ${this.path}`, () => this.repairTail(fd));
+    } catch (e) {
+      closeSync(fd);
+      throw e;
+    }
     this.fd = fd;
     return fd;
   }
@@ -47,57 +93,92 @@ export class FileJournal implements Journal {
   async append(event: NewEvent, opts: { sync?: boolean } = {}): Promise<void> {
     const fd = this.open();
     const line = `${JSON.stringify({ ts: new Date().toISOString(), ...event })}\n`;
-    writeSync(fd, line);
-    if (opts.sync !== false) fsyncSync(fd);
+    try {
+      fsDo(`cannot write the journal ${this.path}`, () => {
+        writeSync(fd, line);
+        if (opts.sync !== false) fsyncSync(fd);
+      });
+    } catch (e) {
+      // A write cut short (disk full) leaves a torn line: reopen, so the next append repairs it first.
+      try { closeSync(fd); } catch { /* already broken */ }
+      this.fd = null;
+      throw e;
+    }
   }
 
   private readSnapshot(): Snapshot {
+    let text: string;
     try {
-      const s = JSON.parse(readFileSync(this.snapshotPath, 'utf8')) as Snapshot;
-      if (s.version === 1) return s;
-    } catch { /* no snapshot yet, or a bad one: replay from the start */ }
-    return { version: 1, offset: 0, projections: {} };
+      text = readFileSync(this.snapshotPath, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.note(`${this.snapshotPath} cannot be read (${(e as NodeJS.ErrnoException).code}): rebuilt from the journal`);
+      return emptySnapshot();
+    }
+    try {
+      const s = JSON.parse(text) as Partial<Snapshot>;
+      if (validSnapshot(s)) return s;
+      if (s?.version === 1 && s.tail === undefined && s.projections) return emptySnapshot(); // an older format: rebuilt quietly
+    } catch { /* reported below */ }
+    this.note(`${this.snapshotPath} is damaged: rebuilt from the journal`);
+    return emptySnapshot();
+  }
+
+  private note(text: string): void {
+    if (!this.notes.includes(text)) this.notes.push(text);
   }
 
   /** Replay events after the snapshot's offset into its projections. */
   private replay(): Snapshot {
-    const snap = this.readSnapshot();
+    let snap = this.readSnapshot();
     if (!existsSync(this.path)) return snap;
-    const fd = openSync(this.path, 'r');
+    const fd = fsDo(`cannot read the journal ${this.path}`, () => openSync(this.path, 'r'));
     try {
-      const size = fstatSync(fd).size;
-      if (snap.offset > size) return this.rebuild(); // journal was replaced: do not trust the snapshot
-      let offset = snap.offset;
-      const buf = Buffer.alloc(1 << 20);
-      let carry = '';
-      while (offset < size) {
-        const n = readSync(fd, buf, 0, buf.length, offset);
-        if (n <= 0) break;
-        offset += n;
-        const text = carry + buf.toString('utf8', 0, n);
-        const lines = text.split('\n');
-        carry = lines.pop()!;
-        for (const line of lines) this.applyLine(snap, line);
-        snap.offset = offset - Buffer.byteLength(carry);
-      }
-      // `carry` is a torn line with no newline: ignored, and not covered by the offset.
-      return snap;
+      return fsDo(`cannot read the journal ${this.path}`, () => {
+        const size = fstatSync(fd).size;
+        if (fstatSync(fd).isDirectory()) throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' });
+        const lost = this.lostSince(fd, size, snap);
+        if (lost) snap = emptySnapshot([lost]);
+        this.readFrom(fd, size, snap);
+        return snap;
+      });
     } finally {
       closeSync(fd);
     }
   }
 
-  private rebuild(): Snapshot {
-    try { renameSync(this.snapshotPath, `${this.snapshotPath}.stale`); } catch { /* none */ }
-    return this.replay();
+  /** Whether the journal still holds what the snapshot covered; a sentence when it does not. */
+  private lostSince(fd: number, size: number, snap: Snapshot): string | null {
+    if (snap.offset === 0) return null;
+    if (snap.offset > size) {
+      return `${this.path} is shorter (${size} bytes) than when last read (${snap.offset} bytes, ${snap.lines} events): it was truncated or replaced; events may be lost`;
+    }
+    if (tailHash(fd, snap.offset) !== snap.tail) return `${this.path} changed before line ${snap.lines + 1} since it was last read: it was edited or replaced`;
+    return null;
   }
 
-  private applyLine(snap: Snapshot, line: string): void {
+  private readFrom(fd: number, size: number, snap: Snapshot): void {
+    let offset = snap.offset;
+    const buf = Buffer.alloc(1 << 20);
+    let carry = '';
+    while (offset < size) {
+      const n = readSync(fd, buf, 0, buf.length, offset);
+      if (n <= 0) break;
+      offset += n;
+      const text = carry + buf.toString('utf8', 0, n);
+      const lines = text.split('\n');
+      carry = lines.pop()!;
+      for (const line of lines) this.applyLine(snap, line, ++snap.lines);
+      snap.offset = offset - Buffer.byteLength(carry);
+    }
+    // `carry` is a torn line with no newline: ignored, and not covered by the offset.
+    snap.tail = tailHash(fd, snap.offset);
+  }
+
+  private applyLine(snap: Snapshot, line: string, n: number): void {
     if (!line.trim()) return;
-    let e: JournalEvent;
-    try {
-      e = JSON.parse(line);
-    } catch {
+    const e = parseEvent(line);
+    if (typeof e === 'string') {
+      snap.damage.push(`${this.path}:${n} is not an event (${e}): ignored`);
       return;
     }
     const p = (snap.projections[e.runbook] ??= emptyProjection(e.runbook));
@@ -105,25 +186,42 @@ export class FileJournal implements Journal {
   }
 
   async project(runbook: string): Promise<Projection> {
-    return this.replay().projections[runbook] ?? emptyProjection(runbook);
+    const snap = this.replay();
+    const p = snap.projections[runbook] ?? emptyProjection(runbook);
+    return { ...p, damage: [...new Set(snap.damage)], notes: [...this.notes] };
   }
 
   async checkpoint(): Promise<void> {
     const snap = this.replay();
-    mkdirSync(this.dir, { recursive: true });
     const tmp = `${this.snapshotPath}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(snap));
-    const fd = openSync(tmp, 'r');
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, this.snapshotPath);
+    try {
+      fsDo(`cannot write the snapshot ${this.snapshotPath}`, () => {
+        mkdirSync(this.dir, { recursive: true });
+        writeFileSync(tmp, JSON.stringify(snap));
+        const fd = openSync(tmp, 'r');
+        fsyncSync(fd);
+        closeSync(fd);
+        renameSync(tmp, this.snapshotPath);
+      });
+    } catch (e) {
+      try { unlinkSync(tmp); } catch { /* never written */ }
+      throw e;
+    }
   }
 
   async close(): Promise<void> {
     if (this.fd !== null) {
-      fsyncSync(this.fd);
-      closeSync(this.fd);
+      const fd = this.fd;
+      this.fd = null;
+      try { fsyncSync(fd); } catch { /* reported by the append that failed */ }
+      closeSync(fd);
     }
-    this.fd = null;
   }
+}
+
+function tailHash(fd: number, offset: number): string {
+  const len = Math.min(offset, TAIL_BYTES);
+  const buf = Buffer.alloc(len);
+  const n = len ? readSync(fd, buf, 0, len, offset - len) : 0;
+  return createHash('sha256').update(buf.subarray(0, n)).digest('hex').slice(0, 16);
 }

@@ -10,6 +10,11 @@ export interface ActiveStage {
   run_id: string;
   /** Steps completed, in completion order: what rollback undoes and --resume skips. */
   completed: { step: string; ts: string }[];
+  /**
+   * Steps started with no outcome yet, in start order: *in doubt* (they may have run, partly or fully).
+   * Rollback undoes them too; --resume runs them again.
+   */
+  in_doubt: string[];
   /** Undo records of flag steps and canary weights, for exact restore. */
   records: Record<string, unknown>;
   last_event: string;
@@ -25,6 +30,10 @@ export interface Projection {
   dirty: { stage: number; reason: string; completed: string[]; records: Record<string, unknown> } | null;
   runs: RunSummary[];
   open_run: string | null;
+  /** What is wrong with the journal it came from (bad lines, lost events): set by the journal on read, never stored. Stages refuse. */
+  damage?: string[];
+  /** What the journal repaired on read (a damaged snapshot rebuilt): worth saying, blocks nothing. */
+  notes?: string[];
 }
 
 export function emptyProjection(runbook: string): Projection {
@@ -55,15 +64,27 @@ export function apply(p: Projection, e: JournalEvent): Projection {
       break;
     case EventName.StageStarted:
       if (p.active && p.active.stage === e.stage) p.active.run_id = e.run_id; // resumed
-      else p.active = { stage: e.stage!, run_id: e.run_id, completed: [], records: {}, last_event: e.event, last_step: null };
+      else p.active = { stage: e.stage!, run_id: e.run_id, completed: [], in_doubt: [], records: {}, last_event: e.event, last_step: null };
       break;
     case EventName.StepStarted:
+      if (p.active) {
+        p.active.last_step = e.step ?? null;
+        p.active.last_event = e.event;
+        if (e.step && !p.active.in_doubt.includes(e.step) && !p.active.completed.some((c) => c.step === e.step)) p.active.in_doubt.push(e.step);
+      }
+      break;
     case EventName.StepFailed:
-      if (p.active) { p.active.last_step = e.step ?? null; p.active.last_event = e.event; }
+    case EventName.StepSkipped:
+      if (p.active) {
+        p.active.last_step = e.step ?? null;
+        p.active.last_event = e.event;
+        p.active.in_doubt = p.active.in_doubt.filter((s) => s !== e.step);
+      }
       break;
     case EventName.StepSucceeded:
       if (p.active && e.step && !p.active.completed.some((c) => c.step === e.step)) {
         p.active.completed.push({ step: e.step, ts: e.ts });
+        p.active.in_doubt = p.active.in_doubt.filter((s) => s !== e.step);
         p.active.last_step = e.step;
         p.active.last_event = e.event;
       }
@@ -85,7 +106,7 @@ export function apply(p: Projection, e: JournalEvent): Projection {
     case EventName.RollbackFailed: {
       const { active, dirty } = p;
       const applied = p.applied.find((a) => a.stage === e.stage);
-      const from = active && active.stage === e.stage ? { completed: active.completed.map((c) => c.step), records: active.records }
+      const from = active && active.stage === e.stage ? { completed: [...active.completed.map((c) => c.step), ...active.in_doubt], records: active.records }
         : applied ?? (dirty && dirty.stage === e.stage ? dirty : { completed: [], records: {} });
       const { completed, records } = from;
       p.applied = p.applied.filter((a) => a.stage !== e.stage);

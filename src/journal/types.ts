@@ -13,6 +13,20 @@ export interface JournalEvent {
   [key: string]: unknown;
 }
 
+/** A journal line as an event, or why it is not one (a short description for people). */
+export function parseEvent(line: string): JournalEvent | string {
+  let e: unknown;
+  try {
+    e = JSON.parse(line);
+  } catch {
+    return 'not JSON';
+  }
+  if (!e || typeof e !== 'object' || Array.isArray(e)) return JSON.stringify(e).slice(0, 40);
+  const o = e as Record<string, unknown>;
+  for (const k of ['ts', 'run_id', 'runbook', 'event'] as const) if (typeof o[k] !== 'string') return `no ${k}`;
+  return o as JournalEvent;
+}
+
 /** An event to append; `ts` is set on append when absent. */
 export type NewEvent = Omit<JournalEvent, 'ts'> & { ts?: string };
 

@@ -2,11 +2,15 @@
  * Whether a run may proceed, from the journal's projection: shared by the
  * engine (which refuses) and by `plan` / `--dry-run` (which report).
  */
-import { MigrateError, RollbackFailedError, UsageError } from '../errors.js';
+import { EnvironmentError, MigrateError, RollbackFailedError, UsageError } from '../errors.js';
 import { currentStage, type Projection } from '../journal/project.js';
 
 /** Why stage N cannot run now, or null. Shared by `stage`, `--dry-run` and `plan`. */
 export function blocker(p: Projection, n: number, resume: boolean): MigrateError | null {
+  // A stage decided on a journal that lost or garbled events could repeat or skip work: a person looks first.
+  if (p.damage?.length) {
+    return new EnvironmentError(`the journal is damaged: ${p.damage.join('; ')}`, `'migrate status' and 'migrate rollback' still work; repair or restore the journal, then delete snapshot.json in the state directory`);
+  }
   if (p.dirty) return new RollbackFailedError(`state is dirty: the rollback of stage ${p.dirty.stage} failed (${p.dirty.reason})`, "fix it by hand, then run 'migrate rollback' again");
   if (p.active && !(resume && p.active.stage === n)) {
     return new UsageError(`stage ${p.active.stage} did not finish (last: ${p.active.last_event}${p.active.last_step ? ` at step ${p.active.last_step}` : ''})`, `run 'migrate rollback' to undo it, or 'migrate stage ${p.active.stage} --resume' to finish it`);
@@ -25,7 +29,8 @@ export interface RollbackTarget { stage: number; completed: string[]; records: R
 export function rollbackTargets(p: Projection, opts: RollbackOptions): RollbackTarget[] {
   const targets: RollbackTarget[] = [];
   if (p.dirty) targets.push({ stage: p.dirty.stage, completed: p.dirty.completed, records: p.dirty.records });
-  if (p.active) targets.push({ stage: p.active.stage, completed: p.active.completed.map((c) => c.step), records: p.active.records });
+  // In-doubt steps may have run, partly or fully: undone too, first (they started last).
+  if (p.active) targets.push({ stage: p.active.stage, completed: [...p.active.completed.map((c) => c.step), ...p.active.in_doubt], records: p.active.records });
   const applied = [...p.applied].sort((a, b) => b.stage - a.stage);
   const floor = opts.emergency ? 0 : opts.to ?? (p.active || p.dirty ? Infinity : (applied[0]?.stage ?? 1) - 1);
   for (const a of applied) if (a.stage > floor) targets.push({ stage: a.stage, completed: a.completed, records: a.records });

@@ -88,15 +88,16 @@ describe('crashes and signals', () => {
     return box;
   }
 
-  it('kill -9 mid-step: status says interrupted at which step; rollback undoes exactly the completed steps', async () => {
+  it('kill -9 mid-step: status names the step in doubt; rollback undoes the completed and the in-doubt steps', async () => {
     const box = await crashDuringB();
     const s = box.status();
-    expect(s).toMatchObject({ state: 'interrupted', current_stage: 0, active: { stage: 1, completed_steps: ['a'], last_step: 'b' }, lock: { stale: true } });
+    expect(s).toMatchObject({ state: 'interrupted', current_stage: 0, active: { stage: 1, completed_steps: ['a'], in_doubt: ['b'], last_step: 'b' }, lock: { stale: true } });
     expect(box.run(['status']).stdout).toContain('stage 1 did not finish');
+    expect(box.run(['status']).stdout).toMatch(/in doubt .*: b/);
     expect(box.run(['stage', '2']).code).toBe(2);
     const r = box.run(['rollback', '--yes']);
     expect(r.code, r.stderr).toBe(0);
-    expect(box.lines('log')).toEqual(['a', 'b-start', 'undo-a']);
+    expect(box.lines('log')).toEqual(['a', 'b-start', 'undo-b', 'undo-a']);
     expect(box.status()).toMatchObject({ state: 'clean', current_stage: 0, lock: null });
     expect(box.journal().map((e) => e.event)).toContain('lock.taken_over');
   });

@@ -11,7 +11,9 @@ export default async function history(_args: string[], opts: GlobalOptions & { l
   const limit = Number(opts.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a positive whole number, got '${opts.limit}'`);
   const { journal } = await openStore(opts, name);
-  const runs = (await journal.project(name)).runs.slice().reverse().slice(0, limit);
+  const p = await journal.project(name);
+  for (const line of [...(p.notes ?? []), ...(p.damage ?? [])]) process.stderr.write(`warning: journal: ${line}\n`);
+  const runs = p.runs.slice().reverse().slice(0, limit);
   await journal.close();
   if (opts.json) return out(JSON.stringify(runs, null, 2));
   if (!runs.length) return out('no runs yet');

@@ -12,6 +12,8 @@ export default async function status(_args: string[], opts: GlobalOptions) {
   const { journal, lock } = await openStore(opts, name);
   const p = await journal.project(name);
   await journal.close();
+  // Damage goes to stderr so `status --json` stays parseable; status itself still answers.
+  for (const line of [...(p.notes ?? []), ...(p.damage ?? [])]) process.stderr.write(`warning: journal: ${line}\n`);
   const holder = await lock.holder();
   const live = holder && !holder.stale ? holder : null;
   const state = p.dirty ? RunState.Dirty : live ? RunState.InProgress : p.active ? RunState.Interrupted : RunState.Clean;
@@ -22,7 +24,7 @@ export default async function status(_args: string[], opts: GlobalOptions) {
     state,
     lock: holder && { pid: holder.pid, host: holder.host, operator: holder.operator, since: holder.since, stale: !live },
     last_run: p.runs[p.runs.length - 1] ?? null,
-    active: p.active && { stage: p.active.stage, completed_steps: p.active.completed.map((c) => c.step), last_event: p.active.last_event, last_step: p.active.last_step },
+    active: p.active && { stage: p.active.stage, completed_steps: p.active.completed.map((c) => c.step), in_doubt: p.active.in_doubt, last_event: p.active.last_event, last_step: p.active.last_step },
     dirty: p.dirty && { stage: p.dirty.stage, reason: p.dirty.reason },
     drift: drift.length ? { stages: drift, message: 'the runbook changed since these stages were applied' } : null,
   };
@@ -35,6 +37,7 @@ export default async function status(_args: string[], opts: GlobalOptions) {
   out(`${chalk.bold(name)}: stage ${result.current_stage} · ${colour(state)}`);
   if (p.active && state === RunState.Interrupted) {
     out(chalk.yellow(`stage ${p.active.stage} did not finish (last: ${p.active.last_event}${p.active.last_step ? ` at ${p.active.last_step}` : ''}; completed: ${p.active.completed.map((c) => c.step).join(', ') || 'none'}).`));
+    if (p.active.in_doubt.length) out(chalk.yellow(`in doubt (started, no outcome; may have run partly): ${p.active.in_doubt.join(', ')}`));
     out(chalk.yellow(`run 'migrate rollback' to undo it, or 'migrate stage ${p.active.stage} --resume' to finish it`));
   }
   if (p.dirty) out(chalk.red(`dirty: the rollback of stage ${p.dirty.stage} failed: ${p.dirty.reason}. Fix it by hand, then run 'migrate rollback' again.`));
