@@ -11,7 +11,9 @@ import { renderSql } from '../runbook/template.js';
 import type { Action } from '../runbook/types.js';
 import type { Vars } from '../runbook/vars.js';
 import { cancelAndClose, connect, databaseUrl, watchClient } from './connect.js';
-import { parseSql, relationsOf, SqlSyntaxError, type Statement } from './parse.js';
+import { BlockerWatch, describeBlockers } from './blockers.js';
+import { concurrentIndexTargets, dropLeftovers, invalidIndexes, ours } from './concurrent-index.js';
+import { kindOf, parseSql, relationsOf, SqlSyntaxError, type Statement } from './parse.js';
 
 export interface SqlResult { ok: boolean; message: string; attempts: number }
 
@@ -55,26 +57,71 @@ export async function runSql(a: Action, vars: Vars, opts: { signal?: AbortSignal
   // An interrupt cancels the running statement and closes the session: the server rolls the transaction back.
   const onAbort = () => { void cancelAndClose(client, url); };
   opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const pid = (client as unknown as { processID: number }).processID;
+  const blockers = new BlockerWatch(url, pid, Math.max(20, Math.min(200, lockMs / 3)));
+  const indexes = transactional ? null : concurrentIndexTargets(statements);
+  const done = (ok: boolean, message: string, attempt: number): SqlResult => ({ ok, message: vars.mask(message), attempts: attempt });
   try {
+    const invalidBefore = indexes ? await invalidIndexes(client, indexes) : [];
     for (let attempt = 1; ; attempt++) {
+      blockers.watch();
       const r = await runOnce(client, statements, vars, { transactional, lockMs, stmtMs });
-      if (r.ok || r.code !== LOCK_NOT_AVAILABLE || attempt >= attempts || opts.signal?.aborted) {
-        return { ok: r.ok, message: r.ok ? `${statements.length} statement(s) ${transactional ? 'committed' : 'done'}` : r.message, attempts: attempt };
+      blockers.stopWatching();
+      if (r.ok && indexes) {
+        const invalid = ours(await invalidIndexes(client, indexes), invalidBefore, indexes);
+        if (invalid.length) return done(false, invalidIndexMessage(invalid.map((i) => i.name)), attempt);
       }
+      if (r.ok) return done(true, `${statements.length} statement(s) ${transactional ? 'committed' : 'done'}`, attempt);
+      if (r.code !== LOCK_NOT_AVAILABLE) return done(false, r.message, attempt);
+      await blockers.afterFailure(r.relations);
+      const who = blockers.last.length ? `${describeBlockers(blockers.last)}\n` : '';
+      if (attempt >= attempts || opts.signal?.aborted) return done(false, `${who}${r.message}`, attempt);
       // Exponential backoff with full jitter, so several waiting runs do not retry in step.
       const delay = Math.random() * (opts.baseDelayMs ?? 200) * 2 ** (attempt - 1);
-      opts.onLine?.(`lock not available (attempt ${attempt} of ${attempts}); retrying in ${Math.round(delay)}ms`);
+      const by = blockers.last.length ? `, ${describeBlockers(blockers.last)}` : '';
+      opts.onLine?.(vars.mask(`lock not available (attempt ${attempt} of ${attempts}${by}); retrying in ${Math.round(delay)}ms`));
       await sleep(delay, opts.signal);
+      if (indexes) {
+        const dropped = await dropLeftovers(client, indexes, invalidBefore).catch((e: Error) => { opts.onLine?.(`could not drop the INVALID index left behind yet: ${e.message}`); return []; });
+        if (dropped.length) opts.onLine?.(`dropped the INVALID index the failed attempt left: ${dropped.join(', ')}`);
+      }
     }
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
+    await blockers.close();
     await client.end().catch(() => {});
   }
 }
 
-async function runOnce(client: pg.Client, statements: Statement[], vars: Vars, o: { transactional: boolean; lockMs: number; stmtMs: number | null }): Promise<{ ok: true } | { ok: false; code?: string; message: string }> {
+function invalidIndexMessage(names: string[]): string {
+  return `index ${names.join(', ')} is INVALID after the step (a CONCURRENTLY build that failed, now or in an earlier run): `
+    + `queries do not use it. DROP INDEX CONCURRENTLY ${names[0]}; then run the step again`;
+}
+
+type Outcome = { ok: true } | { ok: false; code?: string; message: string; relations: string[] };
+
+/** A statement that ended or opened a transaction where the step promised otherwise. */
+class TransactionBroken extends Error {}
+
+const TX_END: Record<string, string> = {
+  TRANS_STMT_COMMIT: 'COMMITTED: this step cannot roll them back',
+  TRANS_STMT_ROLLBACK: 'rolled back',
+  TRANS_STMT_PREPARE: 'PREPARED as a two-phase transaction, still holding their locks until COMMIT PREPARED or ROLLBACK PREPARED',
+};
+
+function transactionEnded(st: Statement, index: number, total: number): string {
+  const [k, b] = kindOf(st);
+  const fate = (k === 'TransactionStmt' && TX_END[b.kind]) || 'committed or rolled back (check the database)';
+  return `statement ${index + 1} of ${total} ended the step transaction (${st.text.split('\n')[0]}): `
+    + `the statements before it were ${fate}; nothing after it ran. Leave transaction control to migrate, `
+    + 'or use transaction: false and write BEGIN/COMMIT yourself';
+}
+
+async function runOnce(client: pg.Client, statements: Statement[], vars: Vars, o: { transactional: boolean; lockMs: number; stmtMs: number | null }): Promise<Outcome> {
   const scope = o.transactional ? 'LOCAL ' : '';
+  const status = () => client.getTransactionStatus();
   let i = 0;
+  let opened = -1;
   try {
     if (o.transactional) await client.query('BEGIN');
     // Timeouts are settings, not values: numbers we computed, never runbook text.
@@ -82,20 +129,29 @@ async function runOnce(client: pg.Client, statements: Statement[], vars: Vars, o
     if (o.stmtMs !== null) await client.query(`SET ${scope}statement_timeout = ${Math.round(o.stmtMs)}`);
     for (; i < statements.length; i++) {
       const { text, values } = renderSql(statements[i].text, (n) => vars.value(n));
+      const was = status();
       await client.query(text, values);
+      // The protocol reports the transaction state after every statement: hold the step to its promise.
+      if (o.transactional && status() !== 'T') throw new TransactionBroken(transactionEnded(statements[i], i, statements.length));
+      if (was === 'I' && status() !== 'I') opened = i;
     }
     if (o.transactional) await client.query('COMMIT');
+    else if (status() !== 'I') {
+      throw new TransactionBroken(`the step ended inside a transaction (the BEGIN at statement ${opened + 1} of ${statements.length} has no COMMIT): `
+        + 'it was rolled back, so nothing since that BEGIN happened. Add the COMMIT');
+    }
     return { ok: true };
   } catch (e) {
-    if (o.transactional) await client.query('ROLLBACK').catch(() => {});
+    if (status() !== 'I') await client.query('ROLLBACK').catch(() => {});
+    if (e instanceof TransactionBroken) return { ok: false, message: e.message, relations: [] };
     const err = e as pg.DatabaseError;
-    if (!err.code) return { ok: false, message: vars.mask(`database connection failed: ${err.message}`) };
+    if (!err.code) return { ok: false, message: `database connection failed: ${err.message}`, relations: [] };
     const st = statements[Math.min(i, statements.length - 1)];
     let message = describeError(err, st, i, statements.length);
+    const relations = [...relationsOf(st.node)];
     if (err.code === LOCK_NOT_AVAILABLE) {
-      const rel = [...relationsOf(st.node)];
-      message = `a lock blocked it${rel.length ? ` on ${rel.join(', ')}` : ''}: another session holds a conflicting lock longer than lock_timeout ${o.lockMs}ms\n${message}`;
+      message = `a lock blocked it${relations.length ? ` on ${relations.join(', ')}` : ''}: another session holds a conflicting lock longer than lock_timeout ${o.lockMs}ms\n${message}`;
     }
-    return { ok: false, code: err.code, message: vars.mask(message) };
+    return { ok: false, code: err.code, message, relations };
   }
 }

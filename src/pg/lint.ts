@@ -19,7 +19,7 @@ export async function lintSql(sql: string, transactional: boolean): Promise<Lint
     for (const rule of Object.values(lintRules)) out.push(...rule(st, ctx).map((f) => ({ ...f, offset: st.offset })));
     if (kindOf(st)[0] === 'CreateStmt') for (const r of relationsOf(st.node)) ctx.created.add(r);
   }
-  out.push(...transactionFindings(statements));
+  out.push(...transactionFindings(statements, transactional));
   return out;
 }
 

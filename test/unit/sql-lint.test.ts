@@ -26,7 +26,7 @@ const cases: [code: string, risky: string, safe: string, transactional?: boolean
   ['update-without-where', 'UPDATE t SET c = 1', 'UPDATE t SET c = 1 WHERE id BETWEEN 1 AND 1000'],
   ['delete-without-where', 'DELETE FROM t', 'DELETE FROM t WHERE id < 1000'],
   ['dml-with-ddl', 'ALTER TABLE t ADD COLUMN d int; UPDATE t SET d = 1 WHERE id < 10', 'UPDATE t SET d = 1 WHERE id < 10'],
-  ['begin-without-commit', 'BEGIN; UPDATE t SET c = 1 WHERE id = 1', 'BEGIN; UPDATE t SET c = 1 WHERE id = 1; COMMIT'],
+  ['begin-without-commit', 'BEGIN; UPDATE t SET c = 1 WHERE id = 1', 'BEGIN; UPDATE t SET c = 1 WHERE id = 1; COMMIT', false],
 ];
 
 describe('sql lint', () => {
