@@ -124,8 +124,9 @@ export function buildProgram(): Command {
     .action(lazy('flags'));
 
   program.command('unlock')
-    .description('remove a stale lock after confirmation; journaled')
-    .addHelpText('after', examples('migrate unlock', 'migrate unlock --yes'))
+    .description("remove the lock of a run that is gone, after confirmation; journaled. Never a live run's: stop that with Ctrl-C or rollback --emergency")
+    .option('--force', 'also remove a lock whose holder cannot be checked from here (another host, unreadable lock file)')
+    .addHelpText('after', examples('migrate unlock', 'migrate unlock --yes', 'migrate unlock --force'))
     .action(lazy('unlock'));
 
   return program;

@@ -1,12 +1,17 @@
 /**
- * One run per runbook: <state-dir>/<runbook>.lock holds pid, host, operator
- * and start time. A lock whose process is gone on this host is taken over.
+ * One run per runbook: <state-dir>/<runbook>.lock holds pid, host, operator,
+ * start time and run id. The file is written whole under a temp name and
+ * linked into place (link never replaces), so no one ever reads a half-written
+ * lock. A lock whose process is gone on this host is taken over by exactly
+ * one run; a run removes only a lock holding its own run id.
  */
-import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { closeSync, fsyncSync, linkSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { LockHeldError } from '../errors.js';
-import type { Lock, LockInfo } from './types.js';
+import { ensureStateDir, openPrivate, readRegular } from './statedir.js';
+import type { Lock, LockInfo, StopRequest } from './types.js';
 
 export function processAlive(pid: number): boolean {
   try {
@@ -17,64 +22,197 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/** When a process started (clock ticks since boot, Linux): a reused pid has another start time. */
+export function processStarted(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+  } catch {
+    return undefined;
+  }
+}
+
 export function describeHolder(h: LockInfo): string {
   return `${h.operator} (pid ${h.pid} on ${h.host}, since ${h.since})`;
 }
 
+const sameHolder = (a: LockInfo, b: LockInfo) => a.pid === b.pid && a.host === b.host && a.since === b.since && a.run_id === b.run_id;
+
+/** How to stop a live run instead of breaking its lock. */
+export const STOP_HINT = "to stop that run: press Ctrl-C in its terminal, or run 'migrate rollback --emergency --reason \"...\"' (it interrupts the run, then rolls back)";
+
+/** `unlock` never breaks a live run: only a holder proven gone, or with --force one that cannot be checked from here. */
+export function assertRemovable(h: LockInfo, force: boolean): void {
+  if (h.stale) return;
+  if (h.unverifiable && force) return;
+  if (h.unverifiable) {
+    throw new LockHeldError(`the lock is held by ${describeHolder(h)}, which cannot be checked from this host`, `make sure that run is gone on ${h.host}, then 'migrate unlock --force'; ${STOP_HINT}`);
+  }
+  throw new LockHeldError(`the lock is held by a live run: ${describeHolder(h)}; unlock refuses to break it`, STOP_HINT);
+}
+
+/** Test-only: tests set MIGRATE_TEST_LOCK_DELAY_MS to widen the window between seeing a holder and acting on it. */
+async function testDelay(): Promise<void> {
+  const ms = Number(process.env.MIGRATE_TEST_LOCK_DELAY_MS ?? 0);
+  if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 export class FileLock implements Lock {
   readonly path: string;
-  private held = false;
+  private mine: string | null = null;
 
-  constructor(dir: string, runbook: string) {
-    mkdirSync(dir, { recursive: true });
+  constructor(readonly dir: string, readonly runbook: string, private readonly onStop?: (r: StopRequest) => void) {
     this.path = join(dir, `${runbook}.lock`);
   }
 
-  async holder(): Promise<LockInfo | null> {
-    let h: LockInfo;
-    try {
-      h = JSON.parse(readFileSync(this.path, 'utf8')) as LockInfo;
-    } catch {
-      return null;
-    }
-    return { ...h, stale: FileLock.isStale(h) };
+  /** Where an emergency rollback leaves its request for the holder, before signalling it. */
+  get stopPath(): string {
+    return `${this.path}.stop`;
   }
 
-  /** Whether the holder is a live process (or on another host, where we cannot tell). */
-  static isStale(h: LockInfo): boolean {
-    return h.host === hostname() && !processAlive(h.pid);
+  /** The raw lock text; null when there is no lock. */
+  private raw(path = this.path): string | null {
+    return readRegular(path);
+  }
+
+  async holder(): Promise<LockInfo | null> {
+    const text = this.raw();
+    return text === null ? null : FileLock.parse(text, this.path);
+  }
+
+  static parse(text: string, path: string): LockInfo {
+    try {
+      const h = JSON.parse(text) as LockInfo;
+      if (h && typeof h.pid === 'number' && typeof h.host === 'string') return { ...h, ...FileLock.liveness(h) };
+    } catch { /* below */ }
+    // Never written by a run of this version (the lock is linked into place whole): someone else's, or damaged.
+    return { pid: 0, host: 'unknown', operator: 'unknown', since: 'unknown', unreadable: `lock file ${path} is empty or unreadable`, unverifiable: true };
+  }
+
+  /** Proven gone: on this host, and its pid is free or now belongs to a process that started later. */
+  static liveness(h: LockInfo): { stale: boolean; unverifiable: boolean } {
+    if (h.host !== hostname()) return { stale: false, unverifiable: true };
+    const dead = !processAlive(h.pid) || (h.started !== undefined && processStarted(h.pid) !== undefined && processStarted(h.pid) !== h.started);
+    return { stale: dead, unverifiable: false };
+  }
+
+  private writeTemp(info: LockInfo): string {
+    const tmp = `${this.path}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
+    const fd = openPrivate(tmp, 'wx');
+    try {
+      writeSync(fd, JSON.stringify(info));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    return tmp;
   }
 
   async acquire(info: LockInfo): Promise<{ takenOver: LockInfo | null }> {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        writeFileSync(this.path, JSON.stringify(info), { flag: 'wx' });
-        this.held = true;
-        return { takenOver: null };
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    ensureStateDir(this.dir);
+    const full: LockInfo = { ...info, started: processStarted(process.pid) };
+    const tmp = this.writeTemp(full);
+    try {
+      for (let attempt = 0; attempt < 50; attempt++) {
+        if (this.link(tmp)) return this.took(full, null);
+        const text = this.raw();
+        if (text === null) continue; // released meanwhile: try again
+        const h = FileLock.parse(text, this.path);
+        if (h.unreadable) throw new LockHeldError(`${h.unreadable}; a run may still hold it`, "if no run is going, remove it with 'migrate unlock --force'");
+        if (!h.stale) throw new LockHeldError(`another run holds the lock: ${describeHolder(h)}`, `wait for it to finish; ${STOP_HINT}`);
+        await testDelay();
+        const taken = this.takeOver(text, tmp);
+        if (taken) return this.took(full, h);
+        await sleep(20); // another taker is at it: look again
       }
-      const h = await this.holder();
-      if (h && !FileLock.isStale(h)) {
-        throw new LockHeldError(`another run holds the lock: ${describeHolder(h)}`, `wait for it to finish; if that process is gone on another host, run 'migrate unlock'`);
-      }
-      try { unlinkSync(this.path); } catch { /* raced with another taker */ }
-      if (h) {
-        writeFileSync(this.path, JSON.stringify(info), { flag: 'wx' });
-        this.held = true;
-        return { takenOver: h };
-      }
+      throw new LockHeldError('could not take the lock: it kept changing hands');
+    } finally {
+      try { unlinkSync(tmp); } catch { /* linked or gone */ }
     }
-    throw new LockHeldError('could not take the lock: it changed hands while trying');
+  }
+
+  private took(info: LockInfo, previous: LockInfo | null): { takenOver: LockInfo | null } {
+    this.mine = JSON.stringify(info);
+    if (this.onStop) process.on('SIGUSR2', this.onSignal);
+    return { takenOver: previous };
+  }
+
+  /** Link the finished temp file into place; false when a lock is there. */
+  private link(tmp: string, path = this.path): boolean {
+    try {
+      linkSync(tmp, path);
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw e;
+    }
+  }
+
+  /**
+   * Replace the dead holder's lock, serialized through a takeover file taken
+   * with link: of two takers exactly one gets it, re-checks that the lock is
+   * still the dead one, and swaps in its own.
+   */
+  private takeOver(dead: string, tmp: string): boolean {
+    const guard = `${this.path}.takeover`;
+    if (!this.link(tmp, guard)) {
+      this.clearAbandonedGuard(guard);
+      return false;
+    }
+    try {
+      if (this.raw() !== dead) return false;
+      unlinkSync(this.path);
+      return this.link(tmp);
+    } finally {
+      try { unlinkSync(guard); } catch { /* gone */ }
+    }
+  }
+
+  /** A taker that died inside takeOver (a window of microseconds) leaves its guard: move it aside if its process is gone. */
+  private clearAbandonedGuard(guard: string): void {
+    const text = this.raw(guard);
+    if (text === null || !FileLock.parse(text, guard).stale) return;
+    const aside = `${guard}.${process.pid}.dead`;
+    try {
+      renameSync(guard, aside);
+      if (this.raw(aside) !== text) this.link(aside, guard); // a live taker's guard: put it back
+      unlinkSync(aside);
+    } catch { /* someone else cleared it */ }
   }
 
   async release(): Promise<void> {
-    if (!this.held) return;
-    this.held = false;
-    try { unlinkSync(this.path); } catch { /* already gone */ }
+    if (this.mine === null) return;
+    const mine = this.mine;
+    this.mine = null;
+    process.off('SIGUSR2', this.onSignal);
+    // Only our own lock: after an unlock of a dead-looking run, the file may be someone else's now.
+    if (this.raw() === mine) {
+      try { unlinkSync(this.path); } catch { /* gone */ }
+    }
   }
 
-  async remove(): Promise<void> {
-    try { unlinkSync(this.path); } catch { /* none */ }
+  /** Move the lock aside and check it is still the one judged removable: a run may have taken it over meanwhile. */
+  async remove(h: LockInfo, opts: { force: boolean }): Promise<void> {
+    assertRemovable(h, opts.force);
+    const aside = `${this.path}.${process.pid}.removed`;
+    try {
+      renameSync(this.path, aside);
+    } catch {
+      return; // gone already
+    }
+    const now = this.raw(aside);
+    const same = now !== null && (h.unreadable ? FileLock.parse(now, aside).unreadable : sameHolder(FileLock.parse(now, aside), h));
+    if (!same && !this.link(aside, this.path)) throw new LockHeldError('the lock changed hands while removing it; nothing was removed');
+    unlinkSync(aside);
+    if (!same) throw new LockHeldError('the lock changed hands while removing it; nothing was removed', "run 'migrate status' to see who holds it now");
   }
+
+  private readonly onSignal = () => {
+    const text = this.raw(this.stopPath);
+    let req: StopRequest | null = null;
+    try { req = text ? (JSON.parse(text) as StopRequest) : null; } catch { /* below */ }
+    if (req && this.mine && req.run_id === (JSON.parse(this.mine) as LockInfo).run_id) this.onStop?.(req);
+  };
 }

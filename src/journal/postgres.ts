@@ -9,6 +9,7 @@ import type pg from 'pg';
 import { LockHeldError, MigrateError, UsageError } from '../errors.js';
 import { connect } from '../pg/connect.js';
 import { apply, emptyProjection, type Projection } from './project.js';
+import { assertRemovable } from './lockfile.js';
 import type { Journal, JournalEvent, Lock, LockInfo, NewEvent } from './types.js';
 
 export const SCHEMA_VERSION = 1;
@@ -167,14 +168,8 @@ export class PgLock implements Lock {
     }
   }
 
-  /** `unlock` with a shared journal ends the holder's session, which frees its lock. */
-  async remove(): Promise<void> {
-    const db = await openSchema(this.url, 'migrate unlock');
-    try {
-      const h = await this.holderRow(db);
-      if (h) await db.query('SELECT pg_terminate_backend($1)', [h.pid]);
-    } finally {
-      await db.end();
-    }
+  /** A session holding the advisory lock is alive (PostgreSQL frees a dead session's lock): `unlock` never ends it. */
+  async remove(h: LockInfo, opts: { force: boolean }): Promise<void> {
+    assertRemovable(h, opts.force);
   }
 }

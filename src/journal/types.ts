@@ -62,8 +62,23 @@ export interface LockInfo {
   operator: string;
   since: string;
   run_id?: string;
-  /** Set by holder(): the holding process is gone (a file lock on this host); the next run takes it over. */
+  /** When the holding process started (Linux clock ticks): tells the holder from a later process that reused its pid. */
+  started?: number;
+  /** Set by holder(): proven gone (its process is dead on this host); the next run takes it over, `unlock` may remove it. */
   stale?: boolean;
+  /** Set by holder(): whether it lives cannot be checked from here (another host, or an unreadable lock); only `unlock --force` removes it. */
+  unverifiable?: boolean;
+  /** Set by holder(): why the lock file could not be read. */
+  unreadable?: string;
+}
+
+/** An emergency rollback asking the run holding the lock to stop now. */
+export interface StopRequest {
+  /** The run asked to stop. */
+  run_id?: string;
+  operator: string;
+  reason: string;
+  at: string;
 }
 
 export interface Journal {
@@ -80,8 +95,11 @@ export interface Journal {
 }
 
 export interface Lock {
+  /** Take the lock (or a dead holder's, atomically) or throw LockHeldError naming the holder. */
   acquire(info: LockInfo): Promise<{ takenOver: LockInfo | null }>;
+  /** Let go of our own lock only. */
   release(): Promise<void>;
   holder(): Promise<LockInfo | null>;
-  remove(): Promise<void>;
+  /** `unlock`: remove this holder's lock; refuses a live one (and one that cannot be checked, unless forced). */
+  remove(holder: LockInfo, opts: { force: boolean }): Promise<void>;
 }

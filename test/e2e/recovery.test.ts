@@ -63,16 +63,14 @@ describe('locks', () => {
     await exited(first);
   });
 
-  it('a lock held by a live process on this host is respected; unlock removes it after confirmation', () => {
+  it('a lock held by a live process on this host is respected, also by unlock', () => {
     const box = sandbox(runbook(stage(1)));
-    box.run(['status']); // creates the state dir
+    box.stateDir();
     const lock = { pid: 1, host: hostname(), operator: 'alice@elsewhere', since: '2026-01-01T00:00:00Z' };
     writeFileSync(join(box.dir, '.migrate/t.lock'), JSON.stringify(lock));
     expect(box.run(['stage', '1']).code).toBe(4);
-    expect(box.run(['unlock']).code).toBe(5);
-    expect(box.run(['unlock', '--yes']).code).toBe(0);
-    expect(box.journal().find((e) => e.event === 'lock.removed')?.previous).toMatchObject({ operator: 'alice@elsewhere' });
-    expect(box.run(['stage', '1']).code).toBe(0);
+    expect(box.run(['unlock', '--yes']).code).toBe(4);
+    expect(box.exists('.migrate/t.lock')).toBe(true);
   });
 });
 

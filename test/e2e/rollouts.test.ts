@@ -11,7 +11,7 @@ describe('flag steps (file store)', () => {
 
   it('sets flags, and rollback restores exactly: a new flag removed, existing values back', () => {
     const box = sandbox(rb);
-    box.run(['status']); // creates the state dir
+    box.stateDir();
     writeFileSync(join(box.dir, '.migrate/flags.json'), JSON.stringify({ pool: 'v1', legacy: true, untouched: 7 }));
     expect(box.run(['stage', '1']).code).toBe(0);
     expect(flagsFile(box.dir)).toEqual({ pool: 'v2', legacy: false, untouched: 7, brand_new: true });

@@ -1,5 +1,5 @@
 /** A temp directory holding one runbook, its state dir, and files its steps write. */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { BIN, migrate, tempDir, type Result } from './cli.js';
@@ -12,6 +12,8 @@ export interface Sandbox {
   read(file: string): string;
   lines(file: string): string[];
   exists(file: string): boolean;
+  /** Create the state dir (.migrate, 0700) as a run would, and return its path. */
+  stateDir(): string;
   journal(): Record<string, any>[];
   status(): Record<string, any>;
   history(): Record<string, any>[];
@@ -29,6 +31,10 @@ export function sandbox(yaml: string, files: Record<string, string> = {}): Sandb
     read,
     lines: (f) => read(f).split('\n').filter(Boolean),
     exists: (f) => existsSync(join(dir, f)),
+    stateDir: () => {
+      mkdirSync(join(dir, '.migrate'), { recursive: true, mode: 0o700 });
+      return join(dir, '.migrate');
+    },
     journal: () => read('.migrate/journal.jsonl').split('\n').filter(Boolean).map((l) => JSON.parse(l)),
     status: () => JSON.parse(box.run(['status', '--json']).stdout),
     history: () => JSON.parse(box.run(['history', '--json']).stdout),

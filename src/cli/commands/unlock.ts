@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventName } from '../../journal/events.js';
+import { assertRemovable, describeHolder } from '../../journal/lockfile.js';
 import type { GlobalOptions } from '../context.js';
 import { loadRunbook } from '../context.js';
 import { DeclinedError } from '../../errors.js';
@@ -7,15 +8,24 @@ import { out } from '../output.js';
 import { createPrompter } from '../prompt.js';
 import { openStore, operatorName } from '../store.js';
 
-export default async function unlock(_args: string[], opts: GlobalOptions) {
+/** Remove the lock of a run proven gone; never a live run's (stop that with Ctrl-C or `rollback --emergency`). */
+export default async function unlock(_args: string[], opts: GlobalOptions & { force?: boolean }) {
   const rb = await loadRunbook(opts);
   const { journal, lock } = await openStore(opts, rb.runbook.name);
-  const holder = await lock.holder();
-  if (!holder) return out('no lock is held');
-  const ok = await createPrompter(opts).confirm(`Remove the lock held by ${holder.operator} (pid ${holder.pid} on ${holder.host} since ${holder.since})? Only do this if that run is really gone.`);
-  if (!ok) throw new DeclinedError('unlock declined');
-  await journal.append({ run_id: randomUUID(), runbook: rb.runbook.name, digest: rb.digest, event: EventName.LockRemoved, operator: operatorName(), previous: holder });
-  await lock.remove();
-  await journal.close();
-  out('lock removed');
+  try {
+    const holder = await lock.holder();
+    if (!holder) return out('no lock is held');
+    const force = Boolean(opts.force);
+    assertRemovable(holder, force);
+    const who = holder.unreadable ?? `the lock held by ${describeHolder(holder)}`;
+    const why = holder.stale ? 'that process is gone' : 'it cannot be checked from here: only do this if that run is really gone';
+    const ok = await createPrompter(opts).confirm(`Remove ${who}? (${why})`);
+    if (!ok) throw new DeclinedError('unlock declined');
+    const { stale, unverifiable, ...previous } = holder;
+    await journal.append({ run_id: randomUUID(), runbook: rb.runbook.name, digest: rb.digest, event: EventName.LockRemoved, operator: operatorName(), previous, proven_gone: Boolean(stale), forced: force && Boolean(unverifiable) });
+    await lock.remove(holder, { force });
+    out('lock removed');
+  } finally {
+    await journal.close();
+  }
 }

@@ -1,0 +1,102 @@
+/**
+ * The state directory is private to its operator: created 0700, files 0600,
+ * every file opened with O_NOFOLLOW and checked to be a regular file, so a
+ * symlink planted there never redirects a write (or the journal's tail
+ * repair) to another file. A directory owned by someone else, or writable by
+ * group or others, is refused: whoever can write there can forge the journal.
+ */
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { EnvironmentError } from '../errors.js';
+
+const FLAGS: Record<string, number> = {
+  r: constants.O_RDONLY,
+  'a+': constants.O_RDWR | constants.O_APPEND | constants.O_CREAT,
+  w: constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC,
+  wx: constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL,
+};
+
+const checked = new Set<string>();
+
+function problem(e: unknown, path: string, doing: string): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ELOOP') return new EnvironmentError(`${path} is a symbolic link; migrate does not follow links in its state directory`, 'remove the link (the state directory holds only files migrate wrote)');
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'ENOTDIR' || code === 'EISDIR' || code === 'ENOSPC') {
+    return new EnvironmentError(`cannot ${doing} ${path}: ${(e as Error).message.replace(/^[A-Z]+: /, '')}`, 'fix the state directory (permissions, space, path), then run the command again');
+  }
+  return e;
+}
+
+/**
+ * Check the state dir (creating it 0700 when `create`): a directory of
+ * ours, not writable by group or others. False when it does not exist and
+ * was not created.
+ */
+export function ensureStateDir(dir: string, create = true): boolean {
+  if (checked.has(dir)) return true;
+  try {
+    if (create) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = statSync(dir);
+    if (!st.isDirectory()) throw new EnvironmentError(`the state directory ${dir} is not a directory`, 'pass --state-dir <dir>, or move that file away');
+    const uid = process.getuid?.();
+    if (uid !== undefined && st.uid !== uid) {
+      throw new EnvironmentError(`the state directory ${dir} belongs to uid ${st.uid}, not to you (uid ${uid}): its journal and lock could be forged`, 'use a state directory of your own (--state-dir), or have its owner run migrate');
+    }
+    if (st.mode & 0o022) {
+      const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
+      throw new EnvironmentError(`the state directory ${dir} is writable by group or others (mode ${mode}): its journal and lock could be forged`, `chmod go-w ${dir}`);
+    }
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !create) return false;
+    throw problem(e, dir, 'use the state directory');
+  }
+  checked.add(dir);
+  return true;
+}
+
+/** Open a state file without following a symlink, created 0600; refuses anything but a regular file. */
+export function openPrivate(path: string, flags: keyof typeof FLAGS): number {
+  let fd: number;
+  try {
+    fd = openSync(path, FLAGS[flags]! | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
+  } catch (e) {
+    throw problem(e, path, flags === 'r' ? 'read' : 'write');
+  }
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd);
+    throw new EnvironmentError(`${path} is not a regular file`, 'remove it (the state directory holds only files migrate wrote)');
+  }
+  return fd;
+}
+
+/** A state file's text, null when it does not exist; never through a symlink. */
+export function readRegular(path: string): string | null {
+  let fd: number;
+  try {
+    fd = openPrivate(path, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const buf = Buffer.alloc(size);
+    let n = 0;
+    while (n < size) {
+      const got = readSync(fd, buf, n, size - n, n);
+      if (got <= 0) break;
+      n += got;
+    }
+    return buf.toString('utf8', 0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Whether a path is a regular file (not following a symlink). */
+export function isRegularFile(path: string): boolean {
+  try {
+    return lstatSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
