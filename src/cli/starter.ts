@@ -33,7 +33,7 @@ stages:
         run: echo "enable the feature here"
         undo: echo "disable the feature here"
       - id: smoke
-        needs: [enable]          # steps without needs may run in parallel
+        # no needs: waits for the step above; needs: [] would run it beside 'enable'
         run: echo "smoke test here"
         retries: 2
         retry_delay: 5s

@@ -6,6 +6,7 @@ import { UsageError } from '../errors.js';
 import { parseDuration } from '../runbook/duration.js';
 import { referencedNames, renderShell, renderText, renderUrl } from '../runbook/template.js';
 import { actionKind, asAction, RISKS, stepId, type Action, type Check, type Risk, type Runbook, type Stage, type WindowSpec } from '../runbook/types.js';
+import { stepLevels, stepNeeds } from '../runbook/order.js';
 import { strings } from '../runbook/walk.js';
 import type { Vars } from '../runbook/vars.js';
 import { moduleOf, probeOf } from '../probes/index.js';
@@ -59,21 +60,6 @@ function windowLimits(w: WindowSpec) {
   return { tolerate: w.tolerate ?? 0, error_limit: w.error_limit ?? 4, on_breach: w.on_breach ?? 'rollback', on_no_data: w.on_no_data ?? 'inconclusive' };
 }
 
-function levels(stage: Stage): Map<string, number> {
-  const steps = stage.steps ?? [];
-  const byId = new Map(steps.map((s, i) => [stepId(s, i), s]));
-  const level = new Map<string, number>();
-  const depth = (id: string): number => {
-    if (level.has(id)) return level.get(id)!;
-    const needs = byId.get(id)?.needs ?? [];
-    const d = needs.length ? 1 + Math.max(...needs.map(depth)) : 0;
-    level.set(id, d);
-    return d;
-  };
-  steps.forEach((s, i) => depth(stepId(s, i)));
-  return level;
-}
-
 export function compileStage(rb: Runbook, stageNumber: number, vars: Vars, opts: CompileOptions = {}): TaskGraph {
   const stage = findStage(rb, stageNumber);
   const show = (name: string) => vars.display(name);
@@ -106,9 +92,10 @@ export function compileStage(rb: Runbook, stageNumber: number, vars: Vars, opts:
 
   const steps = stage.steps ?? [];
   if (steps.length) {
-    const depth = levels(stage);
+    const depth = stepLevels(steps);
     const ids = steps.map(stepId);
-    const needed = new Set(steps.flatMap((s) => s.needs ?? []));
+    const needs = stepNeeds(steps);
+    const needed = new Set(needs.flat());
     for (const [i, s] of steps.entries()) {
       const id = ids[i];
       const undo = s.undo !== undefined ? describeAction(asAction(s.undo), vars)
@@ -116,13 +103,13 @@ export function compileStage(rb: Runbook, stageNumber: number, vars: Vars, opts:
           : s.flag ? { kind: 'flag' as const, display: `restore flag ${s.flag.name} to its previous value` } : null;
       nodes.push({
         id: `step:${id}`, type: 'step', label: s.name ? renderText(s.name, show) : id, step: id, index: i,
-        action: describeAction(s, vars), needs: s.needs ?? [], level: depth.get(id)!, when: s.when ?? null,
+        action: describeAction(s, vars), needs: needs[i], level: depth.get(id)!, when: s.when ?? null,
         timeout_ms: ms(s.timeout ?? rb.defaults?.timeout), retries: s.retries ?? 0, retry_delay_ms: ms(s.retry_delay) ?? 1000,
         continue_on_error: s.continue_on_error ?? false, undo,
       });
-      for (const n of s.needs ?? []) edges.push({ from: `step:${n}`, to: `step:${id}` });
+      for (const n of needs[i]) edges.push({ from: `step:${n}`, to: `step:${id}` });
     }
-    const roots = ids.filter((_, i) => !(steps[i].needs ?? []).length).map((id) => `step:${id}`);
+    const roots = ids.filter((_, i) => !needs[i].length).map((id) => `step:${id}`);
     const sinks = ids.filter((id) => !needed.has(id)).map((id) => `step:${id}`);
     connect(roots, sinks);
   }
@@ -175,7 +162,8 @@ export function compileStage(rb: Runbook, stageNumber: number, vars: Vars, opts:
     rollback.push({ source: 'stage', label: a.name ? renderText(a.name, show) : `rollback step ${i + 1}`, action: describeAction(a, vars) });
   }
 
-  const maxLevel = Math.max(-1, ...stepNodes.map((n) => n.level));
+  const levels: string[][] = [];
+  for (const n of stepNodes) (levels[n.level] ??= []).push(n.step);
   const used = new Set<string>();
   for (const { text } of strings({ ...stage, guards: rb.guards }, [])) for (const r of referencedNames(text)) used.add(r.name);
 
@@ -185,7 +173,7 @@ export function compileStage(rb: Runbook, stageNumber: number, vars: Vars, opts:
     risk: { declared, effective, reasons },
     nodes,
     edges,
-    levels: Array.from({ length: maxLevel + 1 }, (_, l) => stepNodes.filter((n) => n.level === l).map((n) => n.step)),
+    levels,
     rollback,
     irreversible: stage.irreversible ?? false,
     watch_ms: watch,

@@ -57,7 +57,7 @@ const actionFields: Record<string, S> = {
 const step = obj('A step: one action, with its place in the task graph.', {
   id: str('Identifier, required when another step needs this one.', { pattern: '^[A-Za-z0-9_.-]+$', 'x-code': 'step-id', 'x-message': 'step ids use letters, digits, _ . -' }),
   ...actionFields,
-  needs: arr({ type: 'string' }, 'Steps that must complete first; steps without needs may run in parallel.'),
+  needs: arr({ type: 'string' }, 'Steps that must complete first. Without needs a step waits for the step declared before it; `needs: []` runs it with the first.'),
   when: str('An expression; false skips the step.'),
   retries: intMin(0, 'Extra attempts after a failure.'),
   retry_delay: ref('duration'),

@@ -36,10 +36,27 @@ describe('compile', () => {
   const base = (stage: string) => `version: 1\nname: t\nvars:\n  token: { env: TOKEN, secret: true }\nstages:\n${stage}`;
 
   it('levels follow needs, and parallel roots share level 1', async () => {
-    const rb = await inline(base(`  - id: 1\n    name: s\n    irreversible: true\n    steps:\n      - { id: a, run: "true" }\n      - { id: b, run: "true" }\n      - { id: c, needs: [a, b], run: "true" }\n      - { id: d, needs: [c], run: "true" }\n      - { id: e, needs: [a], run: "true" }\n`));
+    const rb = await inline(base(`  - id: 1\n    name: s\n    irreversible: true\n    steps:\n      - { id: a, run: "true" }\n      - { id: b, needs: [], run: "true" }\n      - { id: c, needs: [a, b], run: "true" }\n      - { id: d, needs: [c], run: "true" }\n      - { id: e, needs: [a], run: "true" }\n`));
     const g = compileStage(rb, 1, resolveVars(rb));
     expect(g.levels).toEqual([['a', 'b'], ['c', 'e'], ['d']]);
     expect(g.edges).toContainEqual({ from: 'step:a', to: 'step:c' });
+  });
+
+  it('a step without needs follows the step declared before it; needs: [] opts into parallel', async () => {
+    const rb = await inline(base(`  - id: 1\n    name: s\n    irreversible: true\n    steps:\n      - { id: a, run: "true" }\n      - { id: b, run: "true" }\n      - { id: c, needs: [], run: "true" }\n      - { id: d, run: "true" }\n      - { id: e, needs: [a, c], run: "true" }\n`));
+    const g = compileStage(rb, 1, resolveVars(rb));
+    expect(g.levels).toEqual([['a', 'c'], ['b', 'd', 'e']]);
+    const needs = Object.fromEntries(g.nodes.flatMap((n) => (n.type === 'step' ? [[n.step, n.needs]] : [])));
+    expect(needs).toEqual({ a: [], b: ['a'], c: [], d: ['c'], e: ['a', 'c'] });
+    expect(g.edges).toContainEqual({ from: 'step:a', to: 'step:b' });
+    expect(g.edges).not.toContainEqual({ from: 'step:b', to: 'step:c' });
+  });
+
+  it('a long chain of declared steps compiles (levels are not computed recursively)', async () => {
+    const steps = Array.from({ length: 12_000 }, (_, i) => `      - { id: s${i}, run: "true" }\n`).join('');
+    const rb = await inline(base(`  - id: 1\n    name: s\n    irreversible: true\n    steps:\n${steps}`));
+    const g = compileStage(rb, 1, resolveVars(rb));
+    expect(g.levels).toHaveLength(12_000);
   });
 
   it.each([

@@ -1,6 +1,7 @@
 import { didYouMean, error, type Finding, type Path } from '../diagnostics.js';
 import { PROBE_KEYS } from '../../probes/index.js';
-import { ACTION_KEYS, stepId, type Runbook, type Stage } from '../types.js';
+import { needsCycles } from '../order.js';
+import { ACTION_KEYS, stepId, type Runbook } from '../types.js';
 import { actions, checks } from '../walk.js';
 
 export function stepIdsUnique(rb: Runbook): Finding[] {
@@ -27,33 +28,13 @@ export function needsExist(rb: Runbook): Finding[] {
   });
 }
 
-/** Depth-first search over needs; reports each cycle once, with its path. */
+/** The needs graph, with declared order's implicit edges, has no cycle; each is reported once, with its path. */
 export function needsAcyclic(rb: Runbook): Finding[] {
-  return rb.stages.flatMap((stage, s) => findCycles(stage).map(({ cycle, index }) =>
-    error(['stages', s, 'steps', index, 'needs'], 'needs-cycle', `steps of stage ${stage.id} need each other in a cycle: ${cycle.join(' -> ')}`)));
-}
-
-function findCycles(stage: Stage): { cycle: string[]; index: number }[] {
-  const steps = stage.steps ?? [];
-  const ids = steps.map(stepId);
-  const needs = new Map(steps.map((st, i) => [ids[i], (st.needs ?? []).filter((n) => ids.includes(n) && n !== ids[i])]));
-  const state = new Map<string, 'open' | 'done'>();
-  const found: { cycle: string[]; index: number }[] = [];
-  const stack: string[] = [];
-  const visit = (id: string) => {
-    state.set(id, 'open');
-    stack.push(id);
-    for (const n of needs.get(id) ?? []) {
-      if (state.get(n) === 'open') {
-        const cycle = [...stack.slice(stack.indexOf(n)), n];
-        found.push({ cycle, index: ids.indexOf(n) });
-      } else if (!state.has(n)) visit(n);
-    }
-    stack.pop();
-    state.set(id, 'done');
-  };
-  for (const id of ids) if (!state.has(id)) visit(id);
-  return found;
+  return rb.stages.flatMap((stage, s) => needsCycles(stage.steps ?? []).map(({ cycle, index }) => {
+    const implicit = (stage.steps ?? []).some((st, i) => st.needs === undefined && i > 0 && cycle.includes(stepId(st, i)));
+    return error(['stages', s, 'steps', index, 'needs'], 'needs-cycle', `steps of stage ${stage.id} need each other in a cycle: ${cycle.join(' -> ')}` +
+      (implicit ? ' (a step without needs waits for the step declared before it)' : ''));
+  }));
 }
 
 /** Exactly one of run/sql/http/pause/flag in every action. */
