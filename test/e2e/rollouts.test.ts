@@ -57,7 +57,7 @@ describe('flag steps (command store)', () => {
 describe('parallel flag steps', () => {
   it('write one at a time, so a flag service never sees two writes at once', () => {
     const cli = `#!/usr/bin/env bash\ncase "$1" in\n  get) cat "v.$2" 2>/dev/null ;;\n  set) mkdir busy || exit 9; sleep 0.2; echo "$3" > "v.$2"; rmdir busy ;;\n  unset) rm -f "v.$2" ;;\nesac\n`;
-    const box = sandbox(runbook(`  - id: 1\n    name: flags\n    steps:\n      - { id: a, flag: { name: one, value: 1 } }\n      - { id: b, flag: { name: two, value: 2 } }\n      - { id: c, flag: { name: three, value: 3 } }\n`,
+    const box = sandbox(runbook(`  - id: 1\n    name: flags\n    steps:\n      - { id: a, flag: { name: one, value: 1 } }\n      - { id: b, needs: [], flag: { name: two, value: 2 } }\n      - { id: c, needs: [], flag: { name: three, value: 3 } }\n`,
       'flags:\n  store: command\n  get: ./flagctl get ${flag}\n  set: ./flagctl set ${flag} ${value}\n  unset: ./flagctl unset ${flag}\n'), { flagctl: cli });
     const r = box.run(['stage', '1']);
     expect(r.code, r.stdout + r.stderr).toBe(0);

@@ -87,8 +87,8 @@ describe('a stage', () => {
     expect(alive(pid)).toBe(false);
   });
 
-  it('parallel steps overlap: each starts as soon as its needs are done', () => {
-    const box = sandbox(runbook(`  - id: 1\n    name: one\n    irreversible: true\n    steps:\n      - { id: x, run: "sleep 0.5" }\n      - { id: y, run: "sleep 0.5" }\n      - { id: z, run: "sleep 0.5" }\n      - { id: slow, run: "sleep 1" }\n      - { id: after-x, needs: [x], run: "true" }\n`));
+  it('parallel steps (needs: []) overlap: each starts as soon as its needs are done', () => {
+    const box = sandbox(runbook(`  - id: 1\n    name: one\n    irreversible: true\n    steps:\n      - { id: x, run: "sleep 0.5" }\n      - { id: y, needs: [], run: "sleep 0.5" }\n      - { id: z, needs: [], run: "sleep 0.5" }\n      - { id: slow, needs: [], run: "sleep 1" }\n      - { id: after-x, needs: [x], run: "true" }\n`));
     expect(box.run(['stage', '1']).code).toBe(0);
     const events = box.journal();
     const at = (ev: string, s: string) => Date.parse(events.find((e) => e.event === ev && e.step === s)!.ts);
