@@ -8,7 +8,8 @@
 import { DURATION_PATTERN } from './duration.js';
 
 type S = Record<string, unknown>;
-const ref = (name: string): S => ({ $ref: `#/definitions/${name}` });
+// A description beside $ref is ignored by validators but shown by editors and docs/runbook.md.
+const ref = (name: string, description?: string): S => ({ $ref: `#/definitions/${name}`, ...(description ? { description } : {}) });
 const str = (description: string, extra: S = {}): S => ({ type: 'string', description, ...extra });
 const obj = (description: string, properties: Record<string, S>, required: string[] = [], extra: S = {}): S =>
   ({ type: 'object', description, properties, required, additionalProperties: false, ...extra });
@@ -25,15 +26,15 @@ const http = obj('An HTTP request.', {
   body: { description: 'Request body: a string, or an object sent as JSON.', type: ['string', 'object'] },
   json: str('Dotted path into the JSON response, e.g. "errors.rate" or "items.0.id".'),
   expect: str('For http steps: an expression over status and value that must hold.'),
-  timeout: ref('duration'),
+  timeout: ref('duration', 'Give up on the request after this long.'),
 }, ['url']);
 
 const sqlFields: Record<string, S> = {
   sql: str('SQL statements; ${var} values become bound parameters.'),
   database: str('Connection URL (default: var db, else DATABASE_URL).'),
   transaction: { type: 'boolean', description: 'Run in one transaction (default true).' },
-  lock_timeout: ref('duration'),
-  statement_timeout: ref('duration'),
+  lock_timeout: ref('duration', 'SET LOCAL lock_timeout (default 1s); a statement that times out on a lock is retried with backoff.'),
+  statement_timeout: ref('duration', 'SET LOCAL statement_timeout.'),
 };
 
 const actionFields: Record<string, S> = {
@@ -51,7 +52,7 @@ const actionFields: Record<string, S> = {
   }, ['name', 'value']),
   env: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] }, description: 'Extra environment variables.' },
   cwd: str('Working directory, relative to the runbook.'),
-  timeout: ref('duration'),
+  timeout: ref('duration', 'Kill the action (its whole process group) after this long (default: defaults.timeout).'),
 };
 
 const step = obj('A step: one action, with its place in the task graph.', {
@@ -60,7 +61,7 @@ const step = obj('A step: one action, with its place in the task graph.', {
   needs: arr({ type: 'string' }, 'Steps that must complete first. Without needs a step waits for the step declared before it; `needs: []` runs it with the first.'),
   when: str('An expression; false skips the step.'),
   retries: intMin(0, 'Extra attempts after a failure.'),
-  retry_delay: ref('duration'),
+  retry_delay: ref('duration', 'Wait between retries.'),
   continue_on_error: { type: 'boolean', description: 'A failure is recorded but does not fail the stage.' },
   undo: { description: 'How to reverse this step: a shell string or an action.', oneOf: [{ type: 'string' }, ref('action')] },
   undo_sql: str('SQL that reverses an sql step.'),
@@ -76,11 +77,11 @@ const check = obj('A health or readiness check: one probe and an optional expect
   expect: str('Expression over value, status, rows, exit_code, baseline and vars.'),
   baseline: { type: 'boolean', description: 'Sample once before the stage starts; available as `baseline`.' },
   on_no_data: onNoData,
-  timeout: ref('duration'),
+  timeout: ref('duration', 'A probe that takes longer is an error sample.'),
 }, ['name']);
 
 const windowFields: Record<string, S> = {
-  interval: ref('duration'),
+  interval: ref('duration', 'Time between samples (default: a tenth of the window or hold, at most 30s).'),
   checks: arr(ref('check'), 'Checks sampled every interval (the guards are sampled too).'),
   tolerate: intMin(0, 'Consecutive failed samples allowed before a breach (default 0).'),
   error_limit: intMin(1, 'Consecutive probe errors that count as a breach (default 4).'),
@@ -110,16 +111,16 @@ export const runbookSchema = {
     },
     environments: {
       type: 'object', description: 'Overrides chosen with --env NAME.',
-      additionalProperties: obj('An environment.', { vars: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } } }),
+      additionalProperties: obj('An environment.', { vars: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] }, description: 'Var values for this environment (above env and default, below --set).' } }),
     },
-    defaults: obj('Defaults for every step.', { timeout: ref('duration'), shell: str('Shell for run strings (default bash, else sh).') }),
+    defaults: obj('Defaults for every step.', { timeout: ref('duration', 'Timeout of every step without its own.'), shell: str('Shell for run strings (default bash, else sh).') }),
     flags: {
       description: 'Where flag steps write.',
       oneOf: [
-        obj('A JSON file.', { store: { const: 'file' }, path: str('Path (default .migrate/flags.json).') }, ['store']),
-        obj('A PostgreSQL table.', { store: { const: 'postgres' }, table: str('Table (default migrate_flags).'), database: str('Connection URL.') }, ['store']),
+        obj('A JSON file.', { store: { const: 'file', description: 'A JSON file.' }, path: str('Path (default .migrate/flags.json).') }, ['store']),
+        obj('A PostgreSQL table.', { store: { const: 'postgres', description: 'A table your application reads.' }, table: str('Table (default migrate_flags).'), database: str('Connection URL.') }, ['store']),
         obj('An existing flag service CLI.', {
-          store: { const: 'command' },
+          store: { const: 'command', description: 'Commands of your flag service.' },
           get: str('Prints the value of ${flag}; nothing (or a non-zero exit) when it is absent.'),
           set: str('Sets ${flag} to ${value}.'),
           unset: str('Removes ${flag} (needed to restore a flag that did not exist).'),
@@ -146,16 +147,16 @@ export const runbookSchema = {
       description: str('What the stage changes.'),
       risk: { type: 'string', enum: ['low', 'medium', 'high', 'critical'], description: 'Declared risk (default low).' },
       irreversible: { type: 'boolean', description: 'The stage cannot be undone; no rollback warning.' },
-      timeout: ref('duration'),
+      timeout: ref('duration', 'Working time allowed for the whole stage (waiting at gates does not count).'),
       preflight: arr(ref('check'), 'Readiness checks; all must pass before anything runs.'),
       confirm: {
         description: 'A confirmation gate.',
         oneOf: [{ type: 'string' }, obj('A gate.', { message: str('Question.'), type: str('"confirm" or "stage-name" (type the stage name).', { enum: ['confirm', 'stage-name'] }) }, ['message'])],
       },
       steps: arr(step, 'The steps, a task graph through needs.'),
-      monitor: obj('Monitoring window after the steps.', { duration: ref('duration'), ...windowFields }, ['duration']),
+      monitor: obj('Monitoring window after the steps.', { duration: ref('duration', 'How long to watch.'), ...windowFields }, ['duration']),
       canary: obj('A gradual rollout: a hold at each weight.', {
-        weights: arr({ oneOf: [canaryWeight, obj('A weight with its own hold.', { weight: canaryWeight, hold: { oneOf: [ref('duration'), { const: 'manual' }] } }, ['weight'])] }, 'Weights in order.', { minItems: 1 }),
+        weights: arr({ oneOf: [canaryWeight, obj('A weight with its own hold.', { weight: canaryWeight, hold: { description: 'Hold at this weight, or manual.', oneOf: [ref('duration'), { const: 'manual' }] } }, ['weight'])] }, 'Weights in order.', { minItems: 1 }),
         hold: { description: 'Hold at each weight, or manual (the operator promotes).', oneOf: [ref('duration'), { const: 'manual' }] },
         set: { description: 'How to set a weight; ${weight} is the weight. Its undo (default: set weight 0) runs on rollback.', oneOf: [{ type: 'string' }, step] },
         ...windowFields,

@@ -29,6 +29,7 @@ describe('npm pack', () => {
     expect(files).toContain('bin/migrate.js');
     expect(files).toContain('dist/cli/main.js');
     expect(files).toContain('schema/runbook.schema.json');
+    expect(files).toContain('docs/runbook.md');
     expect(files.filter((f) => /^(src|test|bench|scripts)\//.test(f) || /app-state|flags\.json/.test(f))).toEqual([]);
 
     const project = tempDir('migrate-install-');

@@ -1,0 +1,159 @@
+/**
+ * The reference docs stand on their own and cannot drift: generated files are
+ * up to date, every schema field is described, every diagnostic and lint code
+ * and every journal event (with every field it is recorded with) is documented,
+ * and links stay inside the repository.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT, migrate } from '../helpers/cli.js';
+import { runbook, sandbox } from '../helpers/sandbox.js';
+import { eventFields, sourceFiles } from '../helpers/source-scan.js';
+
+const doc = (name: string) => readFileSync(join(ROOT, 'docs', name), 'utf8');
+const headings = (text: string, level: string) =>
+  new Set([...text.matchAll(new RegExp(`^${level} (\\S+)$`, 'gm'))].map((m) => m[1]));
+
+/** The body of one `### name` section: up to the next heading. */
+function section(text: string, name: string): string {
+  const start = text.indexOf(`\n### ${name}\n`);
+  if (start < 0) return '';
+  const rest = text.slice(start + 1);
+  const end = rest.slice(4).search(/\n#{2,3} /);
+  return end < 0 ? rest : rest.slice(0, end + 4);
+}
+
+/** Codes rules emit: error(path, 'code', ...), warning(...), code: '...', 'x-code': '...'. */
+function emittedCodes(files: string[]): Set<string> {
+  const codes = new Set<string>();
+  for (const f of files) {
+    const text = readFileSync(join(ROOT, f), 'utf8');
+    for (const m of text.matchAll(/\b(?:error|warning)\((?:\[[^\]]*\]|[^,()]+), *'([a-z0-9-]+)'/g)) codes.add(m[1]);
+    for (const m of text.matchAll(/'x-code': *'([a-z0-9-]+)'/g)) codes.add(m[1]);
+    for (const m of text.matchAll(/\bcode: ([^,}\n]+)/g)) for (const c of m[1].matchAll(/'([a-z][a-z0-9]*(?:-[a-z0-9]+)+|[a-z]+)'/g)) codes.add(c[1]);
+  }
+  return codes;
+}
+
+describe('generated docs', () => {
+  it('docs/runbook.md and docs/lint.md are what the generator writes now', () => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'gen-docs.js'), '--check'], { encoding: 'utf8' });
+    expect(r.stderr + r.stdout, 'run `npm run docs` and commit the result').toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('every field of the runbook schema has a description', async () => {
+    const { runbookSchema } = await import('../../dist/runbook/schema.js');
+    const missing: string[] = [];
+    const seen = new Set<object>();
+    const visit = (s: any, path: string) => {
+      if (!s || typeof s !== 'object' || seen.has(s)) return;
+      seen.add(s);
+      for (const [k, v] of Object.entries<any>(s.properties ?? {})) {
+        if (!v.description) missing.push(`${path}${k}`);
+        visit(v, `${path}${k}.`);
+      }
+      for (const key of ['items', 'additionalProperties']) visit(s[key], `${path}${key === 'items' ? '[]' : '<name>'}.`);
+      for (const o of s.oneOf ?? []) visit(o, path);
+    };
+    visit(runbookSchema, '');
+    for (const [name, d] of Object.entries(runbookSchema.definitions)) visit(d, `${name}.`);
+    expect(missing, 'schema fields without a description (docs/runbook.md shows it)').toEqual([]);
+  });
+});
+
+describe('diagnostics and lint codes', () => {
+  const lintDocs = headings(doc('lint.md'), '##');
+  const diagDocs = headings(doc('diagnostics.md'), '###');
+  const lintSources = sourceFiles('src/pg');
+  const lintRuleCodes = new Set([...emittedCodes(['src/pg/lint-rules.ts'])].map((c) => `sql-${c}`));
+  const codes = emittedCodes(sourceFiles('src').filter((f) => f !== 'src/pg/lint-rules.ts'));
+
+  it('every lint code the rules can raise is documented in docs/lint.md, and nothing else is', () => {
+    const sqlCodes = new Set([...lintRuleCodes, ...[...emittedCodes(lintSources)].filter((c) => c.startsWith('sql-'))]);
+    expect([...sqlCodes].filter((c) => !lintDocs.has(c)), 'lint codes missing from docs/lint.md (scripts/docs/lint-examples.js)').toEqual([]);
+    expect([...lintDocs].filter((c) => !sqlCodes.has(c)), 'docs/lint.md documents codes no rule raises').toEqual([]);
+  });
+
+  it('every diagnostic code the source emits is documented in docs/diagnostics.md, and nothing else is', () => {
+    const diag = [...codes].filter((c) => !c.startsWith('sql-') && !c.startsWith('yaml-') && !lintRuleCodes.has(`sql-${c}`));
+    expect(diag.filter((c) => !diagDocs.has(c)), 'codes missing from docs/diagnostics.md').toEqual([]);
+    expect([...diagDocs].filter((c) => c !== 'yaml-*' && !codes.has(c)), 'docs/diagnostics.md documents codes nothing emits').toEqual([]);
+  });
+
+  it('every code the invalid-runbook corpus produces is documented', () => {
+    const dir = join(ROOT, 'test', 'fixtures', 'invalid');
+    const seen = new Set<string>();
+    const files = readdirSync(dir).filter((x) => x.endsWith('.yaml')).map((f) => join(dir, f));
+    const r = migrate(['validate', '--format', 'json', ...files]);
+    for (const d of JSON.parse(r.stdout) as { code: string }[]) seen.add(d.code);
+    expect(seen.size).toBeGreaterThan(10);
+    const undocumented = [...seen].filter((c) => !(diagDocs.has(c) || lintDocs.has(c) || (c.startsWith('yaml-') && diagDocs.has('yaml-*'))));
+    expect(undocumented).toEqual([]);
+  });
+});
+
+describe('events', () => {
+  const text = doc('events.md');
+  const documented = headings(text, '###');
+
+  it('docs/events.md has a section for every event in src/journal/events.ts, and no other', async () => {
+    const { EVENT_NAMES } = await import('../../dist/journal/events.js');
+    expect(EVENT_NAMES.filter((e: string) => !documented.has(e)), 'events missing from docs/events.md').toEqual([]);
+    expect([...documented].filter((e) => !EVENT_NAMES.includes(e)), 'docs/events.md documents events that do not exist').toEqual([]);
+  });
+
+  it('every field the source records an event with is in that event\'s table', async () => {
+    const { EventName } = await import('../../dist/journal/events.js');
+    const missing: string[] = [];
+    for (const [member, fields] of eventFields()) {
+      const name = (EventName as Record<string, string>)[member];
+      const body = section(text, name);
+      for (const f of fields) if (!COMMON.has(f) && !body.includes(`| \`${f}\` |`)) missing.push(`${name}.${f}`);
+    }
+    expect(missing, 'event fields missing from docs/events.md').toEqual([]);
+  });
+
+  it('every field of a real journal is documented (stages, a canary breach, rollbacks, an emergency)', () => {
+    const box = sandbox(runbook([
+      '  - id: 1', '    name: one', '    confirm: go?', '    preflight: [{ name: up, command: "true" }]', '    steps:',
+      '      - { id: a, run: "echo a", undo: "echo undo a" }',
+      '      - { id: skip, run: "true", when: "false" }',
+      '      - { id: f, flag: { name: feature, value: true } }',
+      '    monitor: { duration: 600ms, interval: 200ms, checks: [{ name: n, command: "echo 3", baseline: true, expect: "value <= baseline" }] }',
+      '    verify: [{ name: v, command: "echo 1", expect: "value == 1" }]',
+      '  - id: 2', '    name: two', '    steps: [{ id: b, run: "true", undo: "true" }]',
+      '    canary: { weights: [50, 100], hold: 600ms, interval: 200ms, set: { run: "echo ${weight}", undo: "true" },',
+      '              checks: [{ name: bad, command: "echo 9", expect: "value < 5" }] }',
+    ].join('\n') + '\n'));
+    expect(box.run(['stage', '1', '--yes']).code).toBe(0);
+    expect(box.run(['stage', '2', '--yes']).code).toBe(1);
+    expect(box.run(['rollback', '--emergency', '--reason', 'drill', '--yes']).code).toBe(0);
+    const missing = new Set<string>();
+    for (const e of box.journal()) {
+      const body = section(text, e.event);
+      for (const f of Object.keys(e)) if (!COMMON.has(f) && !body.includes(`| \`${f}\` |`)) missing.add(`${e.event}.${f}`);
+    }
+    expect([...missing], 'journal fields missing from docs/events.md').toEqual([]);
+  });
+});
+
+const COMMON = new Set(['ts', 'run_id', 'runbook', 'digest', 'event', 'operator']);
+
+describe('links', () => {
+  it('README.md and docs/*.md link only to files inside the repository that exist', () => {
+    const files = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+    const broken: string[] = [];
+    for (const f of files) {
+      for (const m of readFileSync(join(ROOT, f), 'utf8').matchAll(/\]\(([^)\s]+)\)/g)) {
+        const target = m[1].split('#')[0];
+        if (!target || /^https?:/.test(target)) continue;
+        const abs = join(ROOT, dirname(f), target);
+        if (!abs.startsWith(ROOT) || !existsSync(abs)) broken.push(`${f} -> ${m[1]}`);
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+});
