@@ -99,8 +99,18 @@ export const lintExamples = [
     safe: { sql: "UPDATE orders SET region = 'eu' WHERE region IS NULL;", note: 'the data change in a step of its own, after the step that adds the column' },
   },
   {
+    code: 'transaction-control',
+    flagged: [{ sql: 'BEGIN;\nALTER TABLE orders ADD COLUMN note text;\nCOMMIT;' }],
+    safe: { sql: 'ALTER TABLE orders ADD COLUMN note text;', note: 'migrate already runs the step in one transaction, with lock_timeout' },
+  },
+  {
+    code: 'nested-transaction',
+    flagged: [{ sql: 'BEGIN;\nALTER TABLE orders ADD COLUMN note text;\nBEGIN;\nUPDATE orders SET note = \'\' WHERE id = 1;\nCOMMIT;', tx: false }],
+    safe: { sql: 'BEGIN;\nALTER TABLE orders ADD COLUMN note text;\nCOMMIT;\nBEGIN;\nUPDATE orders SET note = \'\' WHERE id = 1;\nCOMMIT;', tx: false, note: 'each transaction committed before the next begins, in a step with `transaction: false`' },
+  },
+  {
     code: 'begin-without-commit',
-    flagged: [{ sql: 'BEGIN;\nALTER TABLE orders ADD COLUMN note text;' }],
+    flagged: [{ sql: 'BEGIN;\nALTER TABLE orders ADD COLUMN note text;', tx: false }],
     safe: { sql: 'ALTER TABLE orders ADD COLUMN note text;', note: 'let migrate run the step in a transaction (the default)' },
   },
 ];
