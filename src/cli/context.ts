@@ -13,6 +13,8 @@ export interface GlobalOptions {
   journal?: string;
   json?: boolean;
   yes?: boolean;
+  /** Stage names confirmed ahead of time: they answer typed-name (critical) gates, which --yes does not. */
+  confirmStage?: string[];
   color: boolean;
   verbose?: boolean;
 }

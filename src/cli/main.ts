@@ -23,7 +23,25 @@ function fastStatusOptions(args: string[]): GlobalOptions | null {
   return opts;
 }
 
+/**
+ * A reader that went away (`migrate status | head -1`) is not an error: the
+ * rest of the output is dropped and the command ends with its own exit code.
+ */
+function tolerateClosedPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+      stream.write = ((_chunk: unknown, enc?: unknown, cb?: unknown) => {
+        const done = typeof enc === 'function' ? enc : cb;
+        if (typeof done === 'function') queueMicrotask(() => done());
+        return true;
+      }) as typeof stream.write;
+    });
+  }
+}
+
 export async function main(argv: string[]): Promise<void> {
+  tolerateClosedPipes();
   let code: number = ExitCode.Ok;
   try {
     const fast = fastStatusOptions(argv.slice(2));

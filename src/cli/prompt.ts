@@ -53,9 +53,12 @@ export function createPrompter(opts: GlobalOptions, board?: ListrBoard, signal?:
       if (!canPrompt()) required(message);
       return interruptible(() => ask<boolean>(board, (p) => p.confirm, { message, default: false }, signal), signal);
     },
+    preconfirmed: (name) => (opts.confirmStage ?? []).includes(name),
     async typed(message, expected) {
-      if (opts.yes) return true;
-      if (!canPrompt()) required(message);
+      if (!canPrompt()) {
+        throw new DeclinedError(`stage "${expected}" must be confirmed by its name: ${message}`,
+          `--yes does not confirm a critical stage: pass --confirm-stage "${expected}" (or run it at a terminal and type the name)`);
+      }
       const answer = await interruptible(() => ask<string>(board, (p) => p.input, { message: `${message} Type the stage name to confirm (${expected}):` }, signal), signal);
       return answer.trim() === expected;
     },

@@ -73,15 +73,19 @@ export async function runStage(ctx: RunContext, stageNumber: number, projection:
   const gate = graph.nodes.find((n): n is NodeOf<'gate'> => n.type === 'gate');
   if (gate && !resuming) {
     ctx.reporter.task('gate', gate.label, TaskState.Waiting);
+    // --yes answers a yes/no gate; only the stage's own name (--confirm-stage, or typed) answers a typed-name gate.
+    const typedGate = gate.gate === 'stage-name';
+    const given = typedGate ? Boolean(ctx.prompter.preconfirmed?.(stage.name)) : ctx.prompter.assumeYes;
+    const via = given ? (typedGate ? '--confirm-stage' : '--yes') : 'prompt';
     let yes: boolean;
     try {
-      yes = ctx.prompter.assumeYes || (await waiting(ctx, () => gate.gate === 'stage-name' ? ctx.prompter.typed(gate.label, stage.name) : ctx.prompter.confirm(gate.label)));
+      yes = given || (await waiting(ctx, () => typedGate ? ctx.prompter.typed(gate.label, stage.name) : ctx.prompter.confirm(gate.label)));
     } catch (e) {
       ctx.reporter.task('gate', gate.label, TaskState.Failed, e instanceof InterruptedError ? 'interrupted' : 'no answer');
       throw e;
     }
-    await record(ctx, EventName.GateAnswered, { stage: stage.id, gate: gate.label, answer: yes ? 'yes' : 'no', via: ctx.prompter.assumeYes ? '--yes' : 'prompt' });
-    ctx.reporter.task('gate', gate.label, yes ? TaskState.Succeeded : TaskState.Failed, yes ? (ctx.prompter.assumeYes ? 'yes (--yes)' : 'yes') : 'declined');
+    await record(ctx, EventName.GateAnswered, { stage: stage.id, gate: gate.label, answer: yes ? 'yes' : 'no', via });
+    ctx.reporter.task('gate', gate.label, yes ? TaskState.Succeeded : TaskState.Failed, yes ? (given ? `yes (${via})` : 'yes') : 'declined');
     if (!yes) throw new DeclinedError(`gate declined: ${gate.label}`, 'nothing was changed');
   }
 

@@ -63,8 +63,10 @@ export interface Reporter {
 export interface Prompter {
   /** A yes/no gate. Throws DeclinedError when it cannot ask (no TTY and no --yes). */
   confirm(message: string): Promise<boolean>;
-  /** Typed confirmation: the operator must type `expected`. */
+  /** Typed confirmation: the operator must type `expected`. --yes never answers it. */
   typed(message: string, expected: string): Promise<boolean>;
+  /** Whether this stage name was confirmed ahead of time (--confirm-stage): answers its typed gate. */
+  preconfirmed?(stageName: string): boolean;
   /** Whether answers come from --yes (journaled as such). */
   readonly assumeYes: boolean;
   /** Whether a person can be asked at all (a terminal, not CI). */

@@ -27,7 +27,7 @@ describe('dataflow-drop-column on PostgreSQL', () => {
     const url = await seeded();
     const box = dataflowBox();
     const env = { DATABASE_URL: url };
-    const up = box.run(['up', '--yes', '--set', 'batch_size=1000'], env);
+    const up = box.run(['up', '--yes', '--confirm-stage', 'Contract', '--set', 'batch_size=1000'], env);
     expect(up.code, up.stdout.slice(-2000) + up.stderr).toBe(0);
     expect(await columns(url)).toEqual(['id', 'created_at', 'payload']);
     expect((await sql(url, "SELECT count(*)::int AS n FROM dataflow_events WHERE payload->>'kind' IS NULL"))[0].n).toBe(0);

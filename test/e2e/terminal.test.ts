@@ -67,6 +67,16 @@ describe('at a terminal', () => {
     expect(await right.code()).toBe(0);
     expect(box.lines('log')).toEqual(['a']);
   });
+
+  it('--yes at a terminal still asks a critical stage for its name', async () => {
+    const box = sandbox(gated('    risk: critical\n'));
+    const t = await inTerminal(box, ['stage', '1', '--yes']);
+    await waitFor(() => t.screen().includes('Type the stage name'));
+    expect(box.exists('log')).toBe(false);
+    t.keys('Enable cache', 'Enter');
+    expect(await t.code()).toBe(0);
+    expect(box.journal().find((e) => e.event === 'gate.answered')).toMatchObject({ answer: 'yes', via: 'prompt' });
+  });
 });
 
 describe('Ctrl-C at a terminal', () => {
