@@ -65,6 +65,12 @@ export function buildProgram(): Command {
     .addHelpText('after', examples('migrate graph 2 > stage2.mmd', 'migrate graph 2 --format dot | dot -Tsvg > stage2.svg'))
     .action(lazy('graph'));
 
+  program.command('explain')
+    .description("print a diagnostic's or SQL lint rule's documentation (no code: list them)")
+    .argument('[code]', 'a code from validate or plan, e.g. needs-cycle or sql-drop-column')
+    .addHelpText('after', examples('migrate explain sql-set-not-null', 'migrate explain no-rollback', 'migrate explain'))
+    .action(lazy('explain'));
+
   program.command('init')
     .description('write a commented starter runbook')
     .argument('[path]', 'where to write it', 'migrate.yaml')
