@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { RunContext } from '../engine/context.js';
 import { ExecaRunner } from '../engine/process.js';
 import { Notifier } from '../engine/notify.js';
-import { WaitClock } from '../engine/clock.js';
+import { systemClock, WaitClock } from '../engine/clock.js';
 import { openStore, operatorName, stateDir } from './store.js';
 import { openFlagStore } from '../flags/open.js';
 import type { FlagStore } from '../flags/store.js';
@@ -41,7 +41,7 @@ export async function createSession(opts: GlobalOptions): Promise<Session> {
     cwd: rb.cwd, shell: rb.shell,
     journal, lock, runner: new ExecaRunner(),
     reporter: board ?? createReporter(opts, rb.vars), prompter: createPrompter(opts, board, controller.signal),
-    operator, host: hostname(), runId, signal: controller.signal, waited: new WaitClock(),
+    operator, host: hostname(), runId, signal: controller.signal, waited: new WaitClock(systemClock), clock: systemClock,
     stepEnv: { MIGRATE_RUNBOOK: resolve(rb.file), MIGRATE_RUN_ID: runId, MIGRATE_OPERATOR: operator, MIGRATE_STATE_DIR: stateDir(opts) },
     flags: () => (flagStore ??= openFlagStore(rb.runbook, { runner: ctx.runner, vars: rb.vars, cwd: ctx.cwd, shell: ctx.shell, stateDir: stateDir(opts) })),
   };

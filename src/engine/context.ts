@@ -5,7 +5,7 @@ import type { Runbook } from '../runbook/types.js';
 import type { Vars } from '../runbook/vars.js';
 import type { Prompter, ProcessRunner, Reporter } from './types.js';
 import type { Notifier } from './notify.js';
-import type { WaitClock } from './clock.js';
+import type { Clock, WaitClock } from './clock.js';
 import type { FlagStore } from '../flags/store.js';
 
 export interface RunContext {
@@ -28,6 +28,8 @@ export interface RunContext {
   signal: AbortSignal;
   /** Time spent waiting on people and windows, so timeouts and reports exclude it. */
   waited: WaitClock;
+  /** Real time in the CLI, virtual time in the engine harness. */
+  clock: Clock;
   notifier?: Notifier;
   /** Given to every run action: MIGRATE_RUNBOOK, MIGRATE_RUN_ID, MIGRATE_OPERATOR, MIGRATE_STATE_DIR (MIGRATE_STAGE is per stage). */
   stepEnv?: Record<string, string>;
@@ -45,7 +47,7 @@ function maskDeep(v: unknown, mask: (s: string) => string): unknown {
 /** Journal an event for this run, secrets masked, durable before returning. */
 export async function record(ctx: RunContext, event: EventName, fields: Record<string, unknown> = {}): Promise<void> {
   const e = {
-    ts: new Date().toISOString(), run_id: ctx.runId, runbook: ctx.runbook.name, digest: ctx.digest, event, operator: ctx.operator,
+    ts: new Date(ctx.clock.now()).toISOString(), run_id: ctx.runId, runbook: ctx.runbook.name, digest: ctx.digest, event, operator: ctx.operator,
     ...(maskDeep(fields, (s) => ctx.vars.mask(s)) as Record<string, unknown>),
   };
   await ctx.journal.append(e, { sync: !REPORT_ONLY.has(event) });
@@ -56,11 +58,7 @@ export async function record(ctx: RunContext, event: EventName, fields: Record<s
 export async function sleep(ctx: RunContext, ms: number): Promise<void> {
   if (ms <= 0) return;
   ctx.waited.begin();
-  await new Promise<void>((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() { clearTimeout(t); ctx.signal.removeEventListener('abort', done); resolve(); }
-    ctx.signal.addEventListener('abort', done, { once: true });
-  });
+  await ctx.clock.sleep(ms, ctx.signal);
   ctx.waited.end();
 }
 

@@ -28,8 +28,8 @@ function outcomeOf(e: unknown): Outcome {
 }
 
 async function withRun<T>(ctx: RunContext, command: string, stages: number[], body: (p: Projection) => Promise<T>): Promise<T> {
-  const { takenOver } = await ctx.lock.acquire({ pid: process.pid, host: hostname(), operator: ctx.operator, since: new Date().toISOString(), run_id: ctx.runId });
-  const started = Date.now();
+  const { takenOver } = await ctx.lock.acquire({ pid: process.pid, host: hostname(), operator: ctx.operator, since: new Date(ctx.clock.now()).toISOString(), run_id: ctx.runId });
+  const started = ctx.clock.now();
   let outcome: Outcome = 'succeeded';
   let reason: string | null = null;
   try {
@@ -43,7 +43,7 @@ async function withRun<T>(ctx: RunContext, command: string, stages: number[], bo
     reason = (e instanceof MigrateError && e.reason) || (e as Error).message;
     throw e;
   } finally {
-    const total = Date.now() - started;
+    const total = ctx.clock.now() - started;
     await record(ctx, EventName.RunFinished, { outcome, reason, stages, working_ms: total - ctx.waited.ms, waiting_ms: ctx.waited.ms }).catch(() => {});
     await ctx.journal.checkpoint().catch(() => {});
     await ctx.lock.release();

@@ -45,19 +45,27 @@ async function runChecks(ctx: RunContext, id: string, title: string, checks: Che
 function stageDeadline(ctx: RunContext, limitMs: number | null) {
   if (limitMs === null) return { ctx, expired: () => false, clear: () => {} };
   const controller = new AbortController();
-  const started = Date.now();
+  const stop = new AbortController();
+  const started = ctx.clock.now();
   const waitedBefore = ctx.waited.ms;
+  const working = () => ctx.clock.now() - started - (ctx.waited.ms - waitedBefore);
   let expired = false;
-  const timer = setInterval(() => {
-    if (Date.now() - started - (ctx.waited.ms - waitedBefore) > limitMs) {
-      expired = true;
-      controller.abort();
+  // Sleep for the working time left; waits in between push the end further, so check again on waking.
+  void (async () => {
+    while (!stop.signal.aborted) {
+      const left = limitMs - working();
+      if (left < 0) {
+        expired = true;
+        controller.abort();
+        return;
+      }
+      await ctx.clock.sleep(left + 1, stop.signal);
     }
-  }, Math.min(250, limitMs));
+  })();
   return {
     ctx: { ...ctx, signal: AbortSignal.any([ctx.signal, controller.signal]) },
     expired: () => expired,
-    clear: () => clearInterval(timer),
+    clear: () => stop.abort(),
   };
 }
 

@@ -27,15 +27,15 @@ async function runStep(ctx: RunContext, node: StepNode, spec: Step, stage: numbe
     return;
   }
   await record(ctx, EventName.StepStarted, { stage, step: node.step, action: node.action.kind, display: node.action.display });
-  const started = Date.now();
+  const started = ctx.clock.now();
   for (let attempt = 0; ; attempt++) {
     ctx.reporter.task(node.id, node.label, TaskState.Running, attempt ? `attempt ${attempt + 1} of ${node.retries + 1}` : node.action.display);
     const r = await runAction(ctx, spec, { id: node.id, timeoutMs: node.timeout_ms, stage, step: node.step });
     // Stopped by an interrupt or the stage's deadline: no outcome is known, so none is journaled (the step stays in doubt).
     if (!r.ok && ctx.signal.aborted) throw new InterruptedError('interrupted');
     if (r.ok) {
-      await record(ctx, EventName.StepSucceeded, { stage, step: node.step, attempts: attempt + 1, duration_ms: Date.now() - started, tail: r.tail });
-      ctx.reporter.task(node.id, node.label, TaskState.Succeeded, `${((Date.now() - started) / 1000).toFixed(1)}s`);
+      await record(ctx, EventName.StepSucceeded, { stage, step: node.step, attempts: attempt + 1, duration_ms: ctx.clock.now() - started, tail: r.tail });
+      ctx.reporter.task(node.id, node.label, TaskState.Succeeded, `${((ctx.clock.now() - started) / 1000).toFixed(1)}s`);
       return;
     }
     if (attempt < node.retries) {

@@ -34,7 +34,7 @@ export async function watchWindow(ctx: RunContext, w: WindowSpec, baselines: Map
   await record(ctx, EventName.WindowStarted, { window: w.id, duration_ms: w.durationMs, interval_ms: w.intervalMs });
   const failed = new Map<string, number>();
   const errors = new Map<string, number>();
-  const start = Date.now();
+  const start = ctx.clock.now();
   const end = start + w.durationMs;
   let samples = 0;
   const reset = (key: string) => { failed.set(key, 0); errors.set(key, 0); };
@@ -68,7 +68,7 @@ export async function watchWindow(ctx: RunContext, w: WindowSpec, baselines: Map
         throw new BreachError(why, s, w.id);
       }
     }
-    const left = end - Date.now();
+    const left = end - ctx.clock.now();
     ctx.reporter.countdown(w.id, Math.max(0, left), samples);
     if (left <= 0) break;
     await sleep(ctx, Math.min(w.intervalMs, left));

@@ -20,6 +20,6 @@ export async function interruptedFollowUp(ctx: RunContext, opts: GlobalOptions, 
   const { confirm } = await import('@inquirer/prompts');
   const yes = await confirm({ message: 'Interrupted. Roll the stage back now?', default: true }).catch(() => false);
   if (!yes) return;
-  const fresh = { ...ctx, runId: randomUUID(), signal: new AbortController().signal, waited: new WaitClock() };
+  const fresh = { ...ctx, runId: randomUUID(), signal: new AbortController().signal, waited: new WaitClock(ctx.clock) };
   await runRollbackCommand(fresh, { emergency: false, reason: 'interrupted by the operator' });
 }

@@ -1,0 +1,41 @@
+/** The journal and lock in memory: same projection as the real ones, no files. */
+import { apply, emptyProjection, type Projection } from '../../src/journal/project.js';
+import type { Journal, JournalEvent, Lock, LockInfo, NewEvent } from '../../src/journal/types.js';
+import { LockHeldError } from '../../src/errors.js';
+
+export class MemoryJournal implements Journal {
+  readonly events: JournalEvent[] = [];
+
+  async append(event: NewEvent): Promise<void> {
+    this.events.push({ ts: new Date().toISOString(), ...event } as JournalEvent);
+  }
+
+  async project(runbook: string): Promise<Projection> {
+    return this.events.filter((e) => e.runbook === runbook).reduce(apply, emptyProjection(runbook));
+  }
+
+  async checkpoint(): Promise<void> {}
+  async close(): Promise<void> {}
+}
+
+export class MemoryLock implements Lock {
+  private held: LockInfo | null = null;
+
+  async acquire(info: LockInfo): Promise<{ takenOver: LockInfo | null }> {
+    if (this.held) throw new LockHeldError(`locked by ${this.held.operator}`);
+    this.held = info;
+    return { takenOver: null };
+  }
+
+  async release(): Promise<void> {
+    this.held = null;
+  }
+
+  async holder(): Promise<LockInfo | null> {
+    return this.held;
+  }
+
+  async remove(): Promise<void> {
+    this.held = null;
+  }
+}
