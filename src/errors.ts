@@ -3,6 +3,7 @@
  * cli/main.ts maps them to exit codes (SPEC 4.2). Nothing else exits.
  */
 import type { Diagnostic } from './runbook/diagnostics.js';
+import type { Sample } from './engine/types.js';
 
 export enum ExitCode {
   /** Success, or nothing to do. */
@@ -117,4 +118,69 @@ export function asEnvironmentError(e: unknown, doing?: string): unknown {
   const err = new EnvironmentError(`${head}: ${what} (${code})`, 'fix the state directory (space, permissions, path), then run the command again');
   err.cause = e;
   return err;
+}
+
+/** Why a stage failed, as journaled in `stage.failed`'s `kind`. */
+export enum FailureKind {
+  /** A step's action failed (non-zero exit, HTTP error). */
+  Step = 'step',
+  /** A step, or the stage's working time, ran out and was stopped. */
+  Timeout = 'timeout',
+  /** A monitor window or canary hold breached its limits. */
+  Breach = 'breach',
+  /** A success criterion failed after the window. */
+  Verify = 'verify',
+  /** A readiness check failed: nothing was changed. */
+  Preflight = 'preflight',
+  /** The operator interrupted the run. */
+  Interrupt = 'interrupt',
+  /** A person was needed inside the steps (a `pause: {until: confirm}`) and said no, or nobody could be asked. */
+  Declined = 'declined',
+  /** Anything else: a bug or an unexpected environment failure, never dressed up as one of the above. */
+  Internal = 'internal',
+}
+
+/** A failure inside a running stage: each kind of failure is its own class and carries its kind. */
+export abstract class StageFailure extends MigrateError {
+  abstract readonly kind: FailureKind;
+}
+
+export class StepFailedError extends StageFailure {
+  readonly kind: FailureKind;
+  constructor(readonly step: string, message: string, readonly timedOut: boolean) {
+    super(message);
+    this.kind = timedOut ? FailureKind.Timeout : FailureKind.Step;
+  }
+}
+
+/** The stage's own `timeout` (working time) ran out. */
+export class StageTimeoutError extends StageFailure {
+  readonly kind = FailureKind.Timeout;
+}
+
+export class BreachError extends StageFailure {
+  readonly kind = FailureKind.Breach;
+  constructor(message: string, readonly sample: Sample, readonly window: string) {
+    super(message);
+  }
+}
+
+export class VerifyFailedError extends StageFailure {
+  readonly kind = FailureKind.Verify;
+}
+
+/** A `pause: {until: confirm}` step was declined, or nobody could be asked: needs a person (exit 5). */
+export class StepDeclinedError extends DeclinedError {
+  readonly kind = FailureKind.Declined;
+}
+
+/** The operator chose not to promote: the canary stays where it is (resume or roll back later). */
+export class PromotionDeclinedError extends DeclinedError {}
+
+/** The kind journaled for a stage failure; anything unforeseen is `internal`, never a guess. */
+export function failureKind(e: unknown): FailureKind {
+  if (e instanceof StageFailure || e instanceof StepDeclinedError) return e.kind;
+  if (e instanceof DeclinedError) return FailureKind.Declined;
+  if (e instanceof InterruptedError) return FailureKind.Interrupt;
+  return FailureKind.Internal;
 }

@@ -1,6 +1,6 @@
 /** Running one action: run, http, pause, flag or sql. */
 import { resolve } from 'node:path';
-import { InterruptedError } from '../errors.js';
+import { DeclinedError, InterruptedError } from '../errors.js';
 import { parseDuration } from '../runbook/duration.js';
 import { renderShell, renderText } from '../runbook/template.js';
 import { errorText, request } from './http.js';
@@ -67,7 +67,8 @@ export async function runAction(ctx: RunContext, a: Action, opts: ActionOptions)
         return { ok: true, message: `waited ${pause}`, tail: '' };
       }
       const yes = await waiting(ctx, () => ctx.prompter.confirm(renderText(pause.message ?? 'Continue?', (n) => vars.display(n))));
-      return { ok: yes, message: yes ? 'operator continued' : 'operator declined', tail: '' };
+      if (!yes) throw new DeclinedError('the operator declined to continue');
+      return { ok: true, message: 'operator continued', tail: '' };
     }
     case 'flag':
       return setFlag(ctx, a.flag!, opts, vars);

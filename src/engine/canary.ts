@@ -4,24 +4,20 @@
  * stage's rollback puts traffic back to 0). A manual hold waits for the
  * operator to promote. Resume continues at the last weight the journal shows.
  */
-import { DeclinedError, InterruptedError } from '../errors.js';
+import { DeclinedError, InterruptedError, PromotionDeclinedError, StepFailedError } from '../errors.js';
 import { EventName } from '../journal/events.js';
 import type { NodeOf } from '../plan/graph.js';
 import type { CanaryRecord } from '../plan/rollback.js';
-import { asAction, type Check, type Stage } from '../runbook/types.js';
+import { asAction, type Stage } from '../runbook/types.js';
+import type { Baselines, Watched } from './baselines.js';
 import { runAction } from './actions.js';
 import { record, waiting, type RunContext } from './context.js';
-import { StepFailedError } from './steps.js';
 import { TaskState } from './types.js';
 import { watchWindow } from './window.js';
 
-/** The operator chose not to promote: the canary stays where it is (resume or roll back later). */
-export class PromotionDeclinedError extends DeclinedError {}
-
-export async function walkCanary(ctx: RunContext, stage: Stage, nodes: NodeOf<'canary'>[], baselines: Map<string, unknown>, resumeAt: CanaryRecord | null): Promise<void> {
+export async function walkCanary(ctx: RunContext, stage: Stage, nodes: NodeOf<'canary'>[], checks: Watched[], baselines: Baselines, resumeAt: CanaryRecord | null): Promise<void> {
   const canary = stage.canary!;
   const set = typeof canary.set === 'string' ? { run: canary.set } : canary.set;
-  const checks: Check[] = [...(canary.checks ?? []), ...(ctx.runbook.guards ?? [])];
   let start = 0;
   if (resumeAt) {
     start = Math.max(0, nodes.findIndex((n) => n.weight === resumeAt.weight));
@@ -55,7 +51,7 @@ export async function walkCanary(ctx: RunContext, stage: Stage, nodes: NodeOf<'c
     } else {
       await watchWindow(ctx, {
         id: node.id, durationMs: node.hold_ms, intervalMs: node.interval_ms, checks,
-        tolerate: node.tolerate, errorLimit: node.error_limit, onBreach: node.on_breach,
+        tolerate: node.tolerate, errorLimit: node.error_limit, onBreach: node.on_breach, onNoData: node.on_no_data,
       }, baselines);
     }
     ctx.reporter.task(node.id, node.label, TaskState.Succeeded);

@@ -3,20 +3,24 @@
  * verify -> stage.completed. Any failure after the gate rolls the stage back
  * (unless told not to). The caller holds the lock and opens the run.
  */
-import { DeclinedError, EnvironmentError, InterruptedError, RollbackFailedError, StageFailedError } from '../errors.js';
+import {
+  BreachError, DeclinedError, EnvironmentError, failureKind, InterruptedError, PromotionDeclinedError, RollbackFailedError, StageFailedError,
+  StageTimeoutError, VerifyFailedError,
+} from '../errors.js';
 import { EventName } from '../journal/events.js';
 import type { Projection } from '../journal/project.js';
 import { compileStageLinted, findStage } from '../plan/compile.js';
 import type { NodeOf } from '../plan/graph.js';
-import type { Check, Stage } from '../runbook/types.js';
+import type { Stage } from '../runbook/types.js';
 import { parseDuration } from '../runbook/duration.js';
 import { sampleCheck } from './checks.js';
 import { record, waiting, type RunContext } from './context.js';
 import { rollbackStage } from './rollback.js';
-import { runSteps, StepFailedError } from './steps.js';
+import { runSteps } from './steps.js';
 import { FailureKind, TaskState } from './types.js';
-import { BreachError, watchWindow } from './window.js';
-import { PromotionDeclinedError, walkCanary } from './canary.js';
+import { watchWindow } from './window.js';
+import { walkCanary } from './canary.js';
+import { stageChecks, takeBaselines, type Baselines, type Watched } from './baselines.js';
 import type { CanaryRecord } from '../plan/rollback.js';
 
 export interface StageOptions {
@@ -24,17 +28,19 @@ export interface StageOptions {
   autoRollback: boolean;
 }
 
-async function runChecks(ctx: RunContext, id: string, title: string, checks: Check[], kind: FailureKind): Promise<void> {
+async function runChecks(ctx: RunContext, id: string, title: string, checks: Watched[], kind: FailureKind, baselines: Baselines): Promise<void> {
   if (!checks.length) return;
   ctx.reporter.task(id, title, TaskState.Running);
-  const samples = await Promise.all(checks.map((c) => sampleCheck(c, ctx)));
+  const samples = await Promise.all(checks.map((w) => sampleCheck(w.check, ctx, { baseline: baselines.get(w.id) })));
   if (ctx.signal.aborted) throw new InterruptedError('interrupted');
   for (const s of samples) ctx.reporter.output(id, `${s.result === 'passed' ? '✓' : '✗'} ${s.message}`);
   const bad = samples.filter((s) => s.result !== 'passed');
   const event = kind === FailureKind.Preflight ? EventName.PreflightFinished : EventName.VerifyFinished;
   await record(ctx, event, { ok: bad.length === 0, samples: samples.map(({ check, value, result, message }) => ({ check, value, result, message })) });
   ctx.reporter.task(id, title, bad.length ? TaskState.Failed : TaskState.Succeeded, bad.length ? bad.map((s) => s.message).join('; ') : undefined);
-  if (bad.length) throw new StageFailedError(`${title} failed: ${bad.map((s) => s.message).join('; ')}`);
+  if (!bad.length) return;
+  const message = `${title} failed: ${bad.map((s) => s.message).join('; ')}`;
+  throw kind === FailureKind.Verify ? new VerifyFailedError(message) : new StageFailedError(message);
 }
 
 /**
@@ -77,7 +83,12 @@ export async function runStage(ctx: RunContext, stageNumber: number, projection:
   await ctx.reporter.beginStage(graph);
 
   // Preflight and gate change nothing: a failure here leaves no trace but the journal.
-  if (!resuming) await runChecks(ctx, 'preflight', 'preflight', stage.preflight ?? [], FailureKind.Preflight);
+  const checks = stageChecks(ctx.runbook, stage);
+  if (!resuming) {
+    // A preflight baseline can only be now: sampled live, just before the check.
+    const live = await takeBaselines(ctx, checks.preflight);
+    await runChecks(ctx, 'preflight', 'preflight', checks.preflight, FailureKind.Preflight, live);
+  }
   const gate = graph.nodes.find((n): n is NodeOf<'gate'> => n.type === 'gate');
   if (gate && !resuming) {
     ctx.reporter.task('gate', gate.label, TaskState.Waiting);
@@ -97,16 +108,10 @@ export async function runStage(ctx: RunContext, stageNumber: number, projection:
     if (!yes) throw new DeclinedError(`gate declined: ${gate.label}`, 'nothing was changed');
   }
 
-  // Baselines are sampled before anything changes.
-  const windowChecks = [...(stage.monitor?.checks ?? []), ...(ctx.runbook.guards ?? [])];
-  const baselineChecks = [...windowChecks, ...(stage.canary?.checks ?? [])];
-  const baselines = new Map<string, unknown>();
-  for (const c of baselineChecks.filter((c) => c.baseline)) {
-    // `expect: true` samples the probe's value without judging it.
-    const v = await sampleCheck({ ...c, expect: 'true', baseline: false }, ctx);
-    baselines.set(c.name, v.value);
-    ctx.reporter.output('baseline', `baseline ${c.name}: ${JSON.stringify(v.value)}`);
-  }
+  // Baselines are taken once, before anything changes; a resumed stage reuses the journaled ones.
+  const journaled = resuming ? projection.active!.baselines : undefined;
+  const baselines: Baselines = journaled ? new Map(Object.entries(journaled))
+    : await takeBaselines(ctx, [...checks.window, ...checks.verify], (id, v) => ctx.reporter.output('baseline', `baseline ${id}: ${JSON.stringify(v)}`));
 
   await record(ctx, EventName.StageStarted, { stage: stage.id, name: stage.name, resume: resuming, baselines: Object.fromEntries(baselines) });
   const deadline = stageDeadline(ctx, stage.timeout ? parseDuration(stage.timeout)! : null);
@@ -116,21 +121,22 @@ export async function runStage(ctx: RunContext, stageNumber: number, projection:
     const steps = graph.nodes.filter((n): n is NodeOf<'step'> => n.type === 'step');
     await runSteps(ctx, steps, stage.steps ?? [], stage.id, skip);
     const canary = graph.nodes.filter((n): n is NodeOf<'canary'> => n.type === 'canary');
-    if (canary.length) await walkCanary(ctx, stage, canary, baselines, resuming ? (projection.active!.records.canary as CanaryRecord | undefined) ?? null : null);
+    if (canary.length) await walkCanary(ctx, stage, canary, checks.window, baselines, resuming ? (projection.active!.records.canary as CanaryRecord | undefined) ?? null : null);
     const monitor = graph.nodes.find((n): n is NodeOf<'monitor'> => n.type === 'monitor');
     if (monitor) {
       ctx.reporter.task('monitor', monitor.label, TaskState.Running);
-      await watchWindow(ctx, { id: 'monitor', durationMs: monitor.duration_ms, intervalMs: monitor.interval_ms, checks: windowChecks, tolerate: monitor.tolerate, errorLimit: monitor.error_limit, onBreach: monitor.on_breach }, baselines);
+      await watchWindow(ctx, { id: 'monitor', durationMs: monitor.duration_ms, intervalMs: monitor.interval_ms, checks: checks.window,
+        tolerate: monitor.tolerate, errorLimit: monitor.error_limit, onBreach: monitor.on_breach, onNoData: monitor.on_no_data }, baselines);
       ctx.reporter.task('monitor', monitor.label, TaskState.Succeeded);
     }
-    await runChecks(ctx, 'verify', 'verify', stage.verify ?? [], FailureKind.Verify);
+    await runChecks(ctx, 'verify', 'verify', checks.verify, FailureKind.Verify, baselines);
     await record(ctx, EventName.StageCompleted, { stage: stage.id });
     deadline.clear();
   } catch (caught) {
     let e = caught;
     deadline.clear();
     ctx = outer;
-    if (deadline.expired()) e = new StageFailedError(`stage ${stage.id} ran out of time: ${stage.timeout} of working time (waits at gates and in windows do not count)`);
+    if (deadline.expired()) e = new StageTimeoutError(`stage ${stage.id} ran out of time: ${stage.timeout} of working time (waits at gates and in windows do not count)`);
     // The journal cannot be written (disk full, read-only): undoing now would act unrecorded. The journal
     // shows what ran; the step whose outcome was lost is in doubt, and the next rollback undoes it.
     if (e instanceof EnvironmentError) throw e;
@@ -147,19 +153,17 @@ export async function runStage(ctx: RunContext, stageNumber: number, projection:
   }
 }
 
-function failureKind(e: unknown): FailureKind {
-  if (e instanceof BreachError) return FailureKind.Breach;
-  if (e instanceof StepFailedError) return e.timedOut ? FailureKind.Timeout : FailureKind.Step;
-  return FailureKind.Verify;
-}
-
 /** Journal the failure and, unless told not to, roll the stage back. Always throws. */
 async function failStage(ctx: RunContext, stage: Stage, e: unknown, opts: StageOptions): Promise<never> {
   const reason = e instanceof BreachError ? `breach: ${e.message}` : (e as Error).message;
   if (e instanceof BreachError) ctx.reporter.task(e.window, e.window, TaskState.Failed, e.message);
   await record(ctx, EventName.StageFailed, { stage: stage.id, reason, kind: failureKind(e) });
+  // A pause that needed a person is a declined gate (exit 5), but after changes: they are rolled back like any failure.
+  const declined = e instanceof DeclinedError;
   if (!opts.autoRollback) {
-    throw new StageFailedError(`stage ${stage.id} failed: ${reason}`, `not rolled back (--no-auto-rollback): run 'migrate rollback' or 'migrate stage ${stage.id} --resume'`);
+    const hint = `not rolled back (--no-auto-rollback): run 'migrate rollback' or 'migrate stage ${stage.id} --resume'`;
+    if (declined) throw new DeclinedError(`stage ${stage.id} stopped: ${reason}`, hint, reason);
+    throw new StageFailedError(`stage ${stage.id} failed: ${reason}`, hint);
   }
   const p = await ctx.journal.project(ctx.runbook.name);
   const mine = p.active?.stage === stage.id ? p.active : null;
@@ -167,5 +171,6 @@ async function failStage(ctx: RunContext, stage: Stage, e: unknown, opts: StageO
   const undo = mine ? [...mine.completed.map((c) => c.step), ...mine.in_doubt] : [];
   const rb = await rollbackStage(ctx, stage, { completed: undo, records: mine?.records ?? {} }, { emergency: false, reason });
   if (!rb.ok) throw new RollbackFailedError(`stage ${stage.id} failed (${reason}) and its rollback failed: ${rb.failures.join('; ')}`, "state is dirty: fix it by hand, then 'migrate rollback' again", reason);
+  if (declined) throw new DeclinedError(`stage ${stage.id} stopped and was rolled back: ${reason}`, e.hint, reason);
   throw StageFailedError.rolledBack(`stage ${stage.id} failed and was rolled back: ${reason}`, reason);
 }

@@ -2,7 +2,7 @@
  * The step graph: each step starts as soon as its needs are done, so a
  * stage's wall time is its critical path, not the sum of its levels.
  */
-import { InterruptedError } from '../errors.js';
+import { DeclinedError, InterruptedError, StepDeclinedError, StepFailedError } from '../errors.js';
 import { EventName } from '../journal/events.js';
 import { evaluate, truthy } from '../expr/evaluate.js';
 import { parseExpr } from '../expr/parse.js';
@@ -11,12 +11,6 @@ import type { Step } from '../runbook/types.js';
 import { runAction } from './actions.js';
 import { record, sleep, type RunContext } from './context.js';
 import { TaskState } from './types.js';
-
-export class StepFailedError extends Error {
-  constructor(readonly step: string, message: string, readonly timedOut: boolean) {
-    super(message);
-  }
-}
 
 type StepNode = NodeOf<'step'>;
 
@@ -30,7 +24,16 @@ async function runStep(ctx: RunContext, node: StepNode, spec: Step, stage: numbe
   const started = ctx.clock.now();
   for (let attempt = 0; ; attempt++) {
     ctx.reporter.task(node.id, node.label, TaskState.Running, attempt ? `attempt ${attempt + 1} of ${node.retries + 1}` : node.action.display);
-    const r = await runAction(ctx, spec, { id: node.id, timeoutMs: node.timeout_ms, stage, step: node.step });
+    let r;
+    try {
+      r = await runAction(ctx, spec, { id: node.id, timeoutMs: node.timeout_ms, stage, step: node.step });
+    } catch (e) {
+      if (!(e instanceof DeclinedError)) throw e;
+      // A person was needed here: journal the step's outcome, then let the stage roll back and exit 5.
+      await record(ctx, EventName.StepFailed, { stage, step: node.step, attempts: attempt + 1, message: e.message, tail: '', declined: true });
+      ctx.reporter.task(node.id, node.label, TaskState.Failed, e.message);
+      throw new StepDeclinedError(`step '${node.step}': ${e.message}`, e.hint);
+    }
     // Stopped by an interrupt or the stage's deadline: no outcome is known, so none is journaled (the step stays in doubt).
     if (!r.ok && ctx.signal.aborted) throw new InterruptedError('interrupted');
     if (r.ok) {

@@ -20,20 +20,7 @@ export enum TaskState {
   Waiting = 'waiting',
 }
 
-export enum FailureKind {
-  /** A step's action failed (non-zero exit, HTTP error). */
-  Step = 'step',
-  /** A step exceeded its timeout and was killed. */
-  Timeout = 'timeout',
-  /** A monitor window or canary hold breached its limits. */
-  Breach = 'breach',
-  /** A success criterion failed after the window. */
-  Verify = 'verify',
-  /** A readiness check failed: nothing was changed. */
-  Preflight = 'preflight',
-  /** The operator interrupted the run. */
-  Interrupt = 'interrupt',
-}
+export { FailureKind } from '../errors.js';
 
 export type SampleResult = 'passed' | 'failed' | 'inconclusive' | 'error';
 

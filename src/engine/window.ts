@@ -1,25 +1,22 @@
 /** A monitor window: sample every interval for the duration; breach on the limits (SPEC 2.2). */
-import { DeclinedError, InterruptedError } from '../errors.js';
+import { BreachError, DeclinedError, InterruptedError } from '../errors.js';
 import { EventName } from '../journal/events.js';
-import type { Check, OnBreach, OnNoData } from '../runbook/types.js';
+import type { OnBreach, OnNoData } from '../runbook/types.js';
+import type { Baselines, Watched } from './baselines.js';
 import { sampleCheck } from './checks.js';
 import { record, sleep, waiting, type RunContext } from './context.js';
-import type { Sample } from './types.js';
 
 export interface WindowSpec {
   id: string;
   durationMs: number;
   intervalMs: number;
-  checks: Check[];
+  /** Each check under its identity: counters are kept per identity, never per name. */
+  checks: Watched[];
   tolerate: number;
   errorLimit: number;
   onBreach: OnBreach;
-}
-
-export class BreachError extends Error {
-  constructor(message: string, readonly sample: Sample, readonly window: string) {
-    super(message);
-  }
+  /** The window's default for checks without their own `on_no_data`. */
+  onNoData: OnNoData;
 }
 
 const ordinal = (n: number) => `${n}${n % 10 === 1 && n % 100 !== 11 ? 'st' : n % 10 === 2 && n % 100 !== 12 ? 'nd' : n % 10 === 3 && n % 100 !== 13 ? 'rd' : 'th'}`;
@@ -30,7 +27,7 @@ function declinedIsNo(e: unknown): false {
   throw e;
 }
 
-export async function watchWindow(ctx: RunContext, w: WindowSpec, baselines: Map<string, unknown>): Promise<void> {
+export async function watchWindow(ctx: RunContext, w: WindowSpec, baselines: Baselines): Promise<void> {
   await record(ctx, EventName.WindowStarted, { window: w.id, duration_ms: w.durationMs, interval_ms: w.intervalMs });
   const failed = new Map<string, number>();
   const errors = new Map<string, number>();
@@ -39,7 +36,7 @@ export async function watchWindow(ctx: RunContext, w: WindowSpec, baselines: Map
   let samples = 0;
   const reset = (key: string) => { failed.set(key, 0); errors.set(key, 0); };
   for (;;) {
-    const round = await Promise.all(w.checks.map((c) => sampleCheck(c, ctx, { baseline: baselines.get(c.name) })));
+    const round = await Promise.all(w.checks.map(({ id, check }) => sampleCheck(check, ctx, { baseline: baselines.get(id), onNoData: w.onNoData })));
     if (ctx.signal.aborted) throw new InterruptedError('interrupted during the monitor window');
     samples++;
     for (const [i, s] of round.entries()) {
@@ -49,17 +46,17 @@ export async function watchWindow(ctx: RunContext, w: WindowSpec, baselines: Map
         const goOn = !ctx.prompter.interactive || ctx.prompter.assumeYes ? false : await waiting(ctx, () => ctx.prompter.confirm(`${s.message}. Go on with the window?`).catch(declinedIsNo));
         result = goOn ? 'passed' : 'failed';
       }
-      const key = w.checks[i].name;
+      const key = w.checks[i]!.id;
       failed.set(key, result === 'failed' ? (failed.get(key) ?? 0) + 1 : 0);
       errors.set(key, result === 'error' ? (errors.get(key) ?? 0) + 1 : 0);
       const counts = { consecutiveFailed: failed.get(key)!, consecutiveErrors: errors.get(key)! };
-      await record(ctx, EventName.Sample, { window: w.id, check: s.check, probe: s.probe, value: s.value, expect: s.expect, result: s.result, counted_as: result, message: s.message, ...counts });
+      await record(ctx, EventName.Sample, { window: w.id, check: s.check, check_id: key, probe: s.probe, value: s.value, expect: s.expect, result: s.result, counted_as: result, message: s.message, ...counts });
       ctx.reporter.sample(w.id, { ...s, result }, counts);
       let why: string | null = null;
       if (counts.consecutiveFailed > w.tolerate) why = `${s.message} (${ordinal(counts.consecutiveFailed)} consecutive failure, tolerate ${w.tolerate})`;
       else if (counts.consecutiveErrors >= w.errorLimit) why = `${s.message} (${ordinal(counts.consecutiveErrors)} consecutive probe error, error_limit ${w.errorLimit})`;
       if (why) {
-        await record(ctx, EventName.Breach, { window: w.id, check: s.check, value: s.value, reason: why, on_breach: w.onBreach });
+        await record(ctx, EventName.Breach, { window: w.id, check: s.check, check_id: key, value: s.value, reason: why, on_breach: w.onBreach });
         if (w.onBreach === 'continue') { ctx.reporter.message(`breach recorded, continuing: ${why}`); reset(key); continue; }
         if (w.onBreach === 'pause') {
           const goOn = await waiting(ctx, () => ctx.prompter.confirm(`Breach: ${why}. Continue the window instead of rolling back?`).catch(declinedIsNo));

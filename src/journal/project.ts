@@ -19,6 +19,8 @@ export interface ActiveStage {
   records: Record<string, unknown>;
   last_event: string;
   last_step: string | null;
+  /** Baselines by check identity, taken before the stage changed anything: --resume reuses them. */
+  baselines?: Record<string, unknown>;
 }
 
 export interface Projection {
@@ -65,6 +67,7 @@ export function apply(p: Projection, e: JournalEvent): Projection {
     case EventName.StageStarted:
       if (p.active && p.active.stage === e.stage) p.active.run_id = e.run_id; // resumed
       else p.active = { stage: e.stage!, run_id: e.run_id, completed: [], in_doubt: [], records: {}, last_event: e.event, last_step: null };
+      p.active.baselines ??= (e.baselines as Record<string, unknown> | undefined) ?? undefined;
       break;
     case EventName.StepStarted:
       if (p.active) {

@@ -53,7 +53,7 @@ export function describeAction(a: Action, vars: Vars): ActionNode {
 export function describeCheck(c: Check, vars: Vars, guard: boolean): CheckNode {
   const show = (name: string) => vars.display(name);
   const probe = probeOf(c);
-  return { name: renderText(c.name, show), probe: probe.kind, display: moduleOf(probe).describe(probe, show), expect: c.expect ?? null, baseline: c.baseline ?? false, guard };
+  return { name: renderText(c.name, show), probe: probe.kind, display: moduleOf(probe).describe(probe, show), expect: c.expect ?? null, baseline: Boolean(c.baseline), guard };
 }
 
 function windowLimits(w: WindowSpec) {

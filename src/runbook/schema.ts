@@ -75,7 +75,13 @@ const check = obj('A health or readiness check: one probe and an optional expect
   sql: str('Query; `value` is the first column of the first row, `rows` the row count.'),
   database: str('Connection URL for sql checks.'),
   expect: str('Expression over value, status, rows, exit_code, baseline and vars.'),
-  baseline: { type: 'boolean', description: 'Sample once before the stage starts; available as `baseline`.' },
+  baseline: {
+    description: 'Sample before the stage changes anything; available as `baseline`. `{ samples, every }` takes the median of several samples.',
+    oneOf: [{ type: 'boolean' }, obj('Several samples; the median is the baseline.', {
+      samples: intMin(1, 'How many samples (the median is used).'),
+      every: ref('duration'),
+    }, ['samples'])],
+  },
   on_no_data: onNoData,
   timeout: ref('duration', 'A probe that takes longer is an error sample.'),
 }, ['name']);

@@ -61,7 +61,8 @@ export interface Check {
   sql?: string;
   database?: string;
   expect?: string;
-  baseline?: boolean;
+  /** `{ samples, every }`: the median of several samples, `every` apart (default 10s). */
+  baseline?: boolean | { samples: number; every?: string };
   on_no_data?: OnNoData;
   timeout?: string;
 }

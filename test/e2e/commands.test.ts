@@ -76,6 +76,14 @@ describe('check', () => {
     ]);
     expect(box.exists('.migrate/journal.jsonl')).toBe(false);
   });
+
+  it('samples a baseline guard live first instead of failing it for a missing baseline', () => {
+    const box = sandbox(runbook(`  - id: 1\n    name: s1\n    irreversible: true\n    steps: [{ run: "true" }]\n`, 'guards:\n  - { name: latency, command: "echo 120", baseline: true, expect: value < baseline * 2 }\n'));
+    const r = box.run(['check', '--json']);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual([expect.objectContaining({ kind: 'guard', check: 'latency', value: 120, result: 'passed' })]);
+    expect(r.code).toBe(0);
+  });
 });
 
 describe('history', () => {

@@ -4,6 +4,7 @@ import type { Runbook } from '../types.js';
 import { stageHasRollback, stageIdsContiguous, stageNamesUnique, stageNotEmpty } from './stages.js';
 import { needsAcyclic, needsExist, oneAction, oneProbe, sqlKeysOnSql, stepIdsUnique } from './steps.js';
 import { environmentVarsDeclared, expressionsValid, notifyValid, secretsHaveNoDefault, varsDeclared } from './references.js';
+import { checkNamesUnique } from './checks.js';
 import { canaryShape, monitorHasChecks, monitorIntervalShorter } from './windows.js';
 
 export type Rule = (rb: Runbook) => Finding[];
@@ -17,6 +18,7 @@ export const rules: Record<string, Rule> = {
   oneAction,
   sqlKeysOnSql,
   oneProbe,
+  checkNamesUnique,
   varsDeclared,
   environmentVarsDeclared,
   secretsHaveNoDefault,
