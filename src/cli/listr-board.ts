@@ -124,7 +124,9 @@ export class ListrBoard implements Reporter {
       },
     });
     const tasks = layout.map((l, i) => make(l, i)).map((s) => (s.children ? group(s) : leaf(s)));
-    this.list = new Listr([{ title, task: (_: unknown, t: Wrapper) => t.newListr(tasks, { concurrent: false, exitOnError: false }) }], {
+    // A plain header, not a task: listr2 would tick it even when the stage failed or was stopped.
+    process.stdout.write(`${chalk.bold(`── ${this.vars.mask(title)}`)}\n`);
+    this.list = new Listr(tasks, {
       concurrent: false,
       exitOnError: false,
       registerSignalListeners: false,
@@ -147,7 +149,9 @@ export class ListrBoard implements Reporter {
   /** The end of a slot nobody settled: a rollback that printed lines ran; anything else did not. */
   private conclude(s: Slot, rollbackDetail = 'not run'): void {
     if (isRollback(s.id) && s.lines.length) this.settle(s, s.state === TaskState.Failed ? TaskState.Failed : TaskState.Succeeded, s.state === TaskState.Failed ? 'a rollback step failed' : undefined);
-    else this.settle(s, TaskState.Skipped, s.state === TaskState.Running ? 'stopped' : isRollback(s.id) ? rollbackDetail : 'not run');
+    // Something that started and never finished was stopped: not a tick, not "not run".
+    else if (s.state === TaskState.Running && !s.children) this.settle(s, TaskState.Failed, 'stopped');
+    else this.settle(s, TaskState.Skipped, isRollback(s.id) ? rollbackDetail : 'not run');
   }
 
   private titled(s: Slot, detail?: string): string {
@@ -206,7 +210,7 @@ export class ListrBoard implements Reporter {
     s.finished = true;
     s.state = state;
     if (detail !== undefined) s.detail = detail;
-    if (s.children) for (const c of s.children) this.settle(c, TaskState.Skipped, 'not run');
+    if (s.children) for (const c of s.children) this.conclude(c);
     s.done.resolve();
   }
 

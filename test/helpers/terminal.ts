@@ -31,6 +31,8 @@ export interface Terminal {
   screen(): string;
   /** Everything printed, scrollback included. */
   all(): string;
+  /** The visible screen with its colours and attributes as escape sequences. */
+  styled(): string;
   keys(...k: string[]): void;
   /** Waits for the command to exit and returns its exit code. */
   code(ms?: number): Promise<number>;
@@ -56,6 +58,7 @@ export function inTerminal(dir: string, args: string[], env: Record<string, stri
   const t: Terminal = {
     screen,
     all: () => tmux(socket, 'capture-pane', '-p', '-S', '-', '-t', name),
+    styled: () => tmux(socket, 'capture-pane', '-p', '-e', '-t', name),
     keys: (...k) => void tmux(socket, 'send-keys', '-t', name, ...k),
     async code(ms = 30_000) {
       try {

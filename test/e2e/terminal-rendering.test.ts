@@ -1,0 +1,79 @@
+// What the live task list shows must be true: nothing "done" that did not run,
+// nothing "not run" that was undone, each rollback line once, no colour under NO_COLOR.
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runbook, sandbox } from '../helpers/sandbox.js';
+import { closeTerminals, crashes, inTerminal, requireTmux } from '../helpers/terminal.js';
+
+beforeAll(requireTmux);
+afterEach(closeTerminals);
+
+const count = (text: string, part: string) => text.split(part).length - 1;
+
+describe('the live task list tells the truth', () => {
+  it('after a failed preflight the steps show as not run, not as done', async () => {
+    const box = sandbox(runbook(`  - id: 1\n    name: one\n    preflight: [{ name: ready, command: "echo 0", expect: value == 1 }]\n    steps:\n      - { id: a, run: "echo a >> log", undo: "true" }\n      - { id: b, run: "echo b >> log", undo: "true" }\n`));
+    const t = inTerminal(box.dir, ['stage', '1']);
+    expect(await t.code()).toBe(1);
+    const screen = t.screen();
+    expect(screen).not.toMatch(/✔ steps \(2\)/);
+    expect(screen).toMatch(/steps \(2\): not run/);
+    expect(box.exists('log')).toBe(false);
+  });
+
+  it('a canary rollback prints each of its lines once', async () => {
+    const box = sandbox(runbook(`  - id: 1\n    name: rollout\n    steps:\n      - { id: a, run: "true", undo: "echo undo-a" }\n      - { id: b, run: "true", undo: "echo undo-b" }\n    canary:\n      weights: [10, 50, 100]\n      hold: 300ms\n      interval: 100ms\n      set: { run: "echo \${weight} > weight", undo: "echo 0 > weight" }\n      checks: [{ name: errors, command: 'if [ "$(cat weight)" -ge 50 ]; then echo 0.2; else echo 0.01; fi', expect: value < 0.05 }]\n`));
+    const t = inTerminal(box.dir, ['stage', '1']);
+    expect(await t.code()).toBe(1);
+    const all = t.all();
+    expect(crashes(all)).toEqual([]);
+    expect(count(t.screen(), 'traffic from 50% back to 0%')).toBe(1);
+    expect(count(t.screen(), 'undo b')).toBe(1);
+    expect(count(t.screen(), 'undo a')).toBe(1);
+  });
+
+  it('an emergency rollback shows every stage it undid as rolled back, never as not run', async () => {
+    const stage = (n: number) => `  - id: ${n}\n    name: s${n}\n    steps: [{ run: "echo ${n} >> log", undo: "echo undo-${n} >> log" }]\n`;
+    const box = sandbox(runbook(stage(1) + stage(2) + stage(3)));
+    expect(box.run(['up']).code).toBe(0);
+    const t = inTerminal(box.dir, ['rollback', '--emergency', '--reason', 'drill', '--yes']);
+    expect(await t.code()).toBe(0);
+    const screen = t.screen();
+    expect(box.lines('log')).toEqual(['1', '2', '3', 'undo-3', 'undo-2', 'undo-1']);
+    expect(screen).not.toContain('not run');
+    for (const n of [1, 2, 3]) expect(screen).toMatch(new RegExp(`✔ rollback stage ${n}`));
+  });
+
+  it('after Ctrl-C the rollback is not called "not needed", and nothing is ticked that did not finish', async () => {
+    const box = sandbox(runbook(`  - id: 1\n    name: Long\n    steps:\n      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log" }\n      - { id: long, run: "touch started; sleep 30", undo: "echo undo-long >> log" }\n`));
+    const t = inTerminal(box.dir, ['stage', '1']);
+    await t.see('long');
+    await new Promise((r) => setTimeout(r, 200));
+    while (!box.exists('started')) await new Promise((r) => setTimeout(r, 50));
+    t.keys('C-c');
+    await t.see('Roll the stage back now?');
+    expect(t.screen()).not.toContain('not needed');
+    expect(t.screen()).toMatch(/✖ long: stopped/);
+    expect(t.screen()).not.toMatch(/✔ t · stage 1/);
+    t.keys('n', 'Enter');
+    expect(await t.code()).toBe(130);
+    expect(t.screen()).not.toMatch(/✔.*(not needed|not run|stopped)/);
+  });
+
+  it('NO_COLOR means no colour or dim text anywhere on the board', async () => {
+    const box = sandbox(runbook(`  - id: 1\n    name: one\n    steps: [{ id: a, run: "echo a", undo: "true" }]\n    monitor: { duration: 300ms, interval: 100ms, checks: [{ name: ok, command: "echo 1", expect: value == 1 }] }\n`));
+    const t = inTerminal(box.dir, ['stage', '1']);
+    expect(await t.code()).toBe(0);
+    expect(t.styled()).not.toMatch(/\x1b\[[0-9;]*m/);
+  });
+});
+
+describe('lines (CI, pipes)', () => {
+  it('an emergency rollback names the stage of every undo', () => {
+    const stage = (n: number) => `  - id: ${n}\n    name: s${n}\n    steps: [{ run: "true", undo: "true" }]\n`;
+    const box = sandbox(runbook(stage(1) + stage(2) + stage(3)));
+    expect(box.run(['up']).code).toBe(0);
+    const r = box.run(['rollback', '--emergency', '--reason', 'drill', '--yes']);
+    expect(r.code).toBe(0);
+    for (const n of [1, 2, 3]) expect(r.stdout).toContain(`✓ stage ${n}: undo step-1`);
+  });
+});
