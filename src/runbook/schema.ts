@@ -79,7 +79,7 @@ const check = obj('A health or readiness check: one probe and an optional expect
     description: 'Sample before the stage changes anything; available as `baseline`. `{ samples, every }` takes the median of several samples.',
     oneOf: [{ type: 'boolean' }, obj('Several samples; the median is the baseline.', {
       samples: intMin(1, 'How many samples (the median is used).'),
-      every: ref('duration'),
+      every: ref('duration', 'Time between the samples (default 10s).'),
     }, ['samples'])],
   },
   on_no_data: onNoData,
