@@ -82,6 +82,9 @@ export class InterruptedError extends MigrateError {
   override readonly exitCode = ExitCode.Interrupted;
 }
 
+/** The run was stopped from outside: an emergency rollback took over, or its lock was lost (exit 130). */
+export class PreemptedError extends InterruptedError {}
+
 /** The machine, not the runbook or the stage: unwritable state, full disk, damaged journal (exit 6). */
 export class EnvironmentError extends MigrateError {
   override readonly exitCode = ExitCode.Environment;

@@ -9,6 +9,7 @@ import type { RunContext } from '../engine/context.js';
 import { ExecaRunner } from '../engine/process.js';
 import { Notifier } from '../engine/notify.js';
 import { systemClock, WaitClock } from '../engine/clock.js';
+import { PreemptedError } from '../errors.js';
 import { openStore, operatorName, stateDir } from './store.js';
 import { openFlagStore } from '../flags/open.js';
 import type { FlagStore } from '../flags/store.js';
@@ -29,9 +30,10 @@ export async function createSession(opts: GlobalOptions): Promise<Session> {
   const runId = randomUUID();
   const operator = operatorName();
   const rb = await loadRunbook(opts, { operator, run_id: runId });
-  const { journal, lock } = await openStore(opts, rb.runbook.name);
-  const board = wantsBoard(opts) ? new (await import('./listr-board.js')).ListrBoard(rb.vars) : undefined;
   const controller = new AbortController();
+  // An emergency rollback (or a lost lock) stops this run like Ctrl-C, with the reason journaled.
+  const { journal, lock } = await openStore(opts, rb.runbook.name, (r) => controller.abort(new PreemptedError(r.lost ? r.reason : `stopped by an emergency rollback by ${r.operator}: ${r.reason}`)));
+  const board = wantsBoard(opts) ? new (await import('./listr-board.js')).ListrBoard(rb.vars) : undefined;
   // Aborting is idempotent: a second Ctrl-C while the first is handled changes nothing.
   const onSigint = () => controller.abort();
   process.on('SIGINT', onSigint);

@@ -4,8 +4,8 @@
  * (unless told not to). The caller holds the lock and opens the run.
  */
 import {
-  BreachError, DeclinedError, EnvironmentError, failureKind, InterruptedError, PromotionDeclinedError, RollbackFailedError, StageFailedError,
-  StageTimeoutError, VerifyFailedError,
+  BreachError, DeclinedError, EnvironmentError, failureKind, InterruptedError, PreemptedError, PromotionDeclinedError, RollbackFailedError,
+  StageFailedError, StageTimeoutError, VerifyFailedError,
 } from '../errors.js';
 import { EventName } from '../journal/events.js';
 import type { Projection } from '../journal/project.js';
@@ -146,8 +146,10 @@ export async function runStage(ctx: RunContext, stageNumber: number, projection:
       throw e;
     }
     if (!deadline.expired() && (e instanceof InterruptedError || ctx.signal.aborted)) {
-      await record(ctx, EventName.StageInterrupted, { stage: stage.id });
-      throw e instanceof InterruptedError ? e : new InterruptedError('interrupted');
+      // Stopped from outside (an emergency rollback, a lost lock): journal why.
+      const stop = ctx.signal.reason instanceof PreemptedError ? ctx.signal.reason : null;
+      await record(ctx, EventName.StageInterrupted, { stage: stage.id, ...(stop && { reason: stop.message, preempted: true }) });
+      throw stop ?? (e instanceof InterruptedError ? e : new InterruptedError('interrupted'));
     }
     return failStage(ctx, stage, e, opts);
   }

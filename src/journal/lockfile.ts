@@ -98,11 +98,11 @@ export class FileLock implements Lock {
     return { stale: dead, unverifiable: false };
   }
 
-  private writeTemp(info: LockInfo): string {
+  private writeTemp(value: LockInfo | StopRequest): string {
     const tmp = `${this.path}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
     const fd = openPrivate(tmp, 'wx');
     try {
-      writeSync(fd, JSON.stringify(info));
+      writeSync(fd, JSON.stringify(value));
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -207,6 +207,37 @@ export class FileLock implements Lock {
     if (!same && !this.link(aside, this.path)) throw new LockHeldError('the lock changed hands while removing it; nothing was removed');
     unlinkSync(aside);
     if (!same) throw new LockHeldError('the lock changed hands while removing it; nothing was removed', "run 'migrate status' to see who holds it now");
+  }
+
+  /**
+   * Emergency on this host: leave the request beside the lock, signal the
+   * holder (SIGUSR2: it stops its steps, journals why and lets go) and wait.
+   * A holder that has not let go within `waitMs` is killed; the caller then
+   * takes its lock over as a dead holder's.
+   */
+  async preempt(h: LockInfo, request: StopRequest, waitMs: number): Promise<void> {
+    if (h.unverifiable) {
+      throw new LockHeldError(`${h.unreadable ?? `the lock is held by ${describeHolder(h)}, on another host`}: a signal cannot reach it from here`, 'stop that run where it runs (Ctrl-C); a team on several hosts shares a PostgreSQL journal, whose emergencies reach every host');
+    }
+    const tmp = this.writeTemp({ ...request, run_id: h.run_id });
+    renameSync(tmp, this.stopPath);
+    try {
+      const holding = async () => {
+        const now = await this.holder();
+        return now !== null && sameHolder(now, h) && !now.stale;
+      };
+      const wait = async (ms: number) => {
+        const end = Date.now() + ms;
+        while ((await holding()) && Date.now() < end) await sleep(20);
+      };
+      if (!h.stale) process.kill(h.pid, 'SIGUSR2');
+      await wait(waitMs);
+      if (!(await holding())) return;
+      process.kill(h.pid, 'SIGKILL');
+      await wait(2000);
+    } finally {
+      try { unlinkSync(this.stopPath); } catch { /* gone */ }
+    }
   }
 
   private readonly onSignal = () => {

@@ -1,19 +1,16 @@
 /**
  * The PostgreSQL journal (SPEC 5): the same events in a table created on
- * first use, and one lock per runbook as a session-level advisory lock held
- * on a dedicated connection that never opens a transaction, so it cannot
- * deadlock with CREATE INDEX CONCURRENTLY and PostgreSQL frees it when the
- * holder dies. Operators on several machines share one history and one lock.
+ * first use (the lock is in pglock.ts). Operators on several machines share
+ * one history and one lock.
  */
 import type pg from 'pg';
-import { LockHeldError, MigrateError, UsageError } from '../errors.js';
+import { MigrateError, UsageError } from '../errors.js';
 import { connect } from '../pg/connect.js';
 import { apply, emptyProjection, type Projection } from './project.js';
-import { assertRemovable } from './lockfile.js';
-import type { Journal, JournalEvent, Lock, LockInfo, NewEvent } from './types.js';
+import type { Journal, JournalEvent, NewEvent } from './types.js';
 
 export const SCHEMA_VERSION = 1;
-/** The advisory lock class: ours, so other users of advisory locks do not collide. */
+/** The advisory lock (class, key) serializing schema creation: ours, so other users of advisory locks do not collide. */
 const LOCK_CLASS = 0x6d67; // "mg"
 
 const SCHEMA = `
@@ -29,6 +26,8 @@ CREATE TABLE IF NOT EXISTS migrate_journal (
 CREATE INDEX IF NOT EXISTS migrate_journal_runbook ON migrate_journal (runbook, id);
 CREATE TABLE IF NOT EXISTS migrate_snapshots (runbook text PRIMARY KEY, last_id bigint NOT NULL, projection jsonb NOT NULL);
 CREATE TABLE IF NOT EXISTS migrate_lock_holders (runbook text PRIMARY KEY, pid int NOT NULL, host text NOT NULL, operator text NOT NULL, since timestamptz NOT NULL, run_id text);
+ALTER TABLE migrate_lock_holders ADD COLUMN IF NOT EXISTS lock_key bigint, ADD COLUMN IF NOT EXISTS heartbeat timestamptz,
+  ADD COLUMN IF NOT EXISTS stop_reason text, ADD COLUMN IF NOT EXISTS stop_by text, ADD COLUMN IF NOT EXISTS stop_at timestamptz;
 `;
 
 /** Refuse a transaction-pooling proxy: the advisory lock would be released (or leak) between statements. */
@@ -45,7 +44,7 @@ export async function assertSessionConnection(client: pg.Client, url: string): P
   }
 }
 
-async function openSchema(url: string, name: string): Promise<pg.Client> {
+export async function openSchema(url: string, name: string): Promise<pg.Client> {
   const client = await connect(url.replace(/([?&])migrate_session=1&?/, '$1').replace(/[?&]$/, ''), name);
   await assertSessionConnection(client, url);
   await client.query('BEGIN');
@@ -111,65 +110,5 @@ export class PgJournal implements Journal {
   async close(): Promise<void> {
     if (this.client) await (await this.client).end().catch(() => {});
     this.client = null;
-  }
-}
-
-export class PgLock implements Lock {
-  private client: pg.Client | null = null;
-  constructor(private readonly url: string, private readonly runbook: string) {}
-
-  private async holderRow(db: pg.Client): Promise<LockInfo | null> {
-    const r = await db.query(
-      `SELECT l.pid, a.client_addr::text AS addr, a.backend_start, h.host, h.operator, h.since, h.run_id
-         FROM pg_locks l
-         JOIN pg_stat_activity a ON a.pid = l.pid
-         LEFT JOIN migrate_lock_holders h ON h.runbook = $2 AND h.pid = l.pid
-        WHERE l.locktype = 'advisory' AND l.classid = $1 AND l.objid = hashtext($2)::oid AND l.granted`,
-      [LOCK_CLASS, this.runbook],
-    );
-    if (!r.rowCount) return null;
-    const row = r.rows[0];
-    return { pid: row.pid, host: row.host ?? row.addr ?? 'unknown', operator: row.operator ?? 'unknown', since: new Date(row.since ?? row.backend_start).toISOString(), run_id: row.run_id ?? undefined };
-  }
-
-  async acquire(info: LockInfo): Promise<{ takenOver: LockInfo | null }> {
-    // A connection of its own that never opens a transaction: the lock lives exactly as long as this session.
-    const db = await openSchema(this.url, `migrate lock ${this.runbook}`);
-    const got = (await db.query('SELECT pg_try_advisory_lock($1, hashtext($2)) AS got, pg_backend_pid() AS pid', [LOCK_CLASS, this.runbook])).rows[0];
-    if (!got.got) {
-      const holder = await this.holderRow(db);
-      await db.end();
-      throw new LockHeldError(`another run holds the lock: ${holder ? `${holder.operator} (pid ${holder.pid} on ${holder.host}, since ${holder.since})` : 'a session that just let go; try again'}`, 'wait for it to finish; the lock is freed when its session ends');
-    }
-    await db.query(
-      `INSERT INTO migrate_lock_holders (runbook, pid, host, operator, since, run_id) VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (runbook) DO UPDATE SET pid = EXCLUDED.pid, host = EXCLUDED.host, operator = EXCLUDED.operator, since = EXCLUDED.since, run_id = EXCLUDED.run_id`,
-      [this.runbook, got.pid, info.host, info.operator, info.since, info.run_id ?? null],
-    );
-    this.client = db;
-    // PostgreSQL frees a dead holder's lock itself: there is never a stale lock to take over.
-    return { takenOver: null };
-  }
-
-  async release(): Promise<void> {
-    if (!this.client) return;
-    const db = this.client;
-    this.client = null;
-    await db.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_CLASS, this.runbook]).catch(() => {});
-    await db.end().catch(() => {});
-  }
-
-  async holder(): Promise<LockInfo | null> {
-    const db = await openSchema(this.url, 'migrate status');
-    try {
-      return await this.holderRow(db);
-    } finally {
-      await db.end();
-    }
-  }
-
-  /** A session holding the advisory lock is alive (PostgreSQL frees a dead session's lock): `unlock` never ends it. */
-  async remove(h: LockInfo, opts: { force: boolean }): Promise<void> {
-    assertRemovable(h, opts.force);
   }
 }

@@ -79,6 +79,8 @@ export interface StopRequest {
   operator: string;
   reason: string;
   at: string;
+  /** Not an emergency: the lock itself was lost (its PostgreSQL session ended). */
+  lost?: boolean;
 }
 
 export interface Journal {
@@ -102,4 +104,6 @@ export interface Lock {
   holder(): Promise<LockInfo | null>;
   /** `unlock`: remove this holder's lock; refuses a live one (and one that cannot be checked, unless forced). */
   remove(holder: LockInfo, opts: { force: boolean }): Promise<void>;
+  /** Emergency: ask this live holder to stop and wait (at most about `waitMs`) until its lock is free or it is gone. */
+  preempt(holder: LockInfo, request: StopRequest, waitMs: number): Promise<void>;
 }

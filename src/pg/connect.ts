@@ -17,6 +17,9 @@ export function databaseUrl(database: string | undefined, vars: Vars, env: Recor
 export async function connect(url: string, applicationName = 'migrate'): Promise<pg.Client> {
   const { default: pgm } = await import('pg');
   const client = new pgm.Client({ connectionString: url, application_name: applicationName, connectionTimeoutMillis: 10_000 });
+  // Without a listener, a connection dying while idle (a terminated session) is an unhandled 'error' that ends the process.
+  // The next query on it fails with the error instead, where it is handled; the lock adds a listener that stops the run.
+  client.on('error', () => {});
   await client.connect();
   return client;
 }

@@ -1,26 +1,40 @@
-import { UsageError } from '../../errors.js';
+import { DeclinedError, UsageError } from '../../errors.js';
 import { runRollbackCommand } from '../../engine/run.js';
+import { describeHolder } from '../../journal/lockfile.js';
 import { rollbackTargets } from '../../plan/readiness.js';
 import { parseStageNumber, type GlobalOptions } from '../context.js';
 import { chalk, out } from '../output.js';
 import { createSession } from '../session.js';
+
+/** How long a running stage gets to stop after an emergency asks it to (then it is killed, or on PostgreSQL refused). */
+const PREEMPT_WAIT_MS = 5_000;
 
 export default async function rollback(_args: string[], opts: GlobalOptions & { to?: string; emergency?: boolean; reason?: string }) {
   if (opts.emergency && !opts.reason) throw new UsageError('--emergency requires --reason "<why>"', 'the reason is journaled for everyone who reads the history');
   const to = opts.to !== undefined ? parseStageNumber(opts.to, '--to') : undefined;
   const session = await createSession(opts);
   const { ctx } = session;
+  const rollbackOpts = { to, emergency: Boolean(opts.emergency), reason: opts.reason ?? null };
   try {
-    const targets = rollbackTargets(await ctx.journal.project(ctx.runbook.name), { to, emergency: Boolean(opts.emergency), reason: opts.reason ?? null });
-    if (!targets.length) {
+    // An emergency pre-empts a running stage: that run stops, journals why, lets go of the lock, and everything is rolled back.
+    const holder = opts.emergency ? await ctx.lock.holder() : null;
+    const running = holder && !holder.stale ? holder : null;
+    const targets = rollbackTargets(await ctx.journal.project(ctx.runbook.name), rollbackOpts);
+    if (!targets.length && !running) {
       out('nothing to roll back');
       return;
     }
     // One confirmation at most, none with --yes.
-    const what = `Roll back stage${targets.length > 1 ? 's' : ''} ${targets.map((t) => t.stage).join(', ')}${opts.emergency ? ' (EMERGENCY: no waits, no checks, past failures)' : ''}?`;
-    if (!(await ctx.prompter.confirm(what))) throw new (await import('../../errors.js')).DeclinedError('rollback declined');
-    const done = await runRollbackCommand(ctx, { to, emergency: Boolean(opts.emergency), reason: opts.reason ?? null });
-    out(chalk.green(`rolled back stage${done.length > 1 ? 's' : ''} ${done.join(', ')}`));
+    const what = running
+      ? `Stop the run of ${describeHolder(running)} and roll back everything (EMERGENCY: no waits, no checks, past failures)?`
+      : `Roll back stage${targets.length > 1 ? 's' : ''} ${targets.map((t) => t.stage).join(', ')}${opts.emergency ? ' (EMERGENCY: no waits, no checks, past failures)' : ''}?`;
+    if (!(await ctx.prompter.confirm(what))) throw new DeclinedError('rollback declined');
+    if (running) {
+      await ctx.lock.preempt(running, { run_id: running.run_id, operator: ctx.operator, reason: opts.reason!, at: new Date().toISOString() }, PREEMPT_WAIT_MS);
+      out(`stopped the run of ${describeHolder(running)}`);
+    }
+    const done = await runRollbackCommand(ctx, rollbackOpts);
+    out(done.length ? chalk.green(`rolled back stage${done.length > 1 ? 's' : ''} ${done.join(', ')}`) : 'nothing to roll back');
   } finally {
     await session.dispose();
   }

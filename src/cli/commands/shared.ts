@@ -4,6 +4,7 @@ import { runRollbackCommand } from '../../engine/run.js';
 import { WaitClock } from '../../engine/clock.js';
 import type { RunContext } from '../../engine/context.js';
 import type { GlobalOptions } from '../context.js';
+import { PreemptedError } from '../../errors.js';
 import { err } from '../output.js';
 import { canPrompt } from '../prompt.js';
 import type { ListrBoard } from '../listr-board.js';
@@ -11,6 +12,10 @@ import type { ListrBoard } from '../listr-board.js';
 /** After Ctrl-C: ask whether to roll back (non-interactive: do not). */
 export async function interruptedFollowUp(ctx: RunContext, opts: GlobalOptions, board?: ListrBoard): Promise<void> {
   await board?.finish();
+  if (ctx.signal.reason instanceof PreemptedError) {
+    err(`${ctx.signal.reason.message}; this run stopped and let go of the lock`);
+    return;
+  }
   const p = await ctx.journal.project(ctx.runbook.name);
   if (!p.active) return; // interrupted before the stage changed anything
   if (!canPrompt() || opts.json) {

@@ -1,0 +1,62 @@
+// The PostgreSQL lock: never broken under a live run, a 64-bit key per runbook, a lost session stops the run.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { lockKey } from '../../src/journal/pglock.js';
+import { freshDatabase, sql } from '../helpers/pg.js';
+import { alive, exited, runbook, sandbox, waitFor } from '../helpers/sandbox.js';
+
+const slow = (name: string) =>
+  `version: 1\nname: ${name}\nstages:\n  - id: 1\n    name: slow\n    steps:\n      - { run: "echo $$ > shell.pid; touch started; sleep 20; echo done >> log", undo: "echo undone >> log" }\n`;
+
+describe('the PostgreSQL lock', () => {
+  it('unlock refuses a live holder and never ends its session', async () => {
+    const env = { MIGRATE_JOURNAL_URL: await freshDatabase() };
+    const alice = sandbox(runbook(`  - id: 1\n    name: s\n    steps:\n      - { run: "touch started; for i in $(seq 600); do [ -e go ] && break; sleep 0.05; done; echo done >> log", undo: "true" }\n`));
+    const bob = sandbox(alice.read('migrate.yaml'));
+    const holder = alice.spawn(['stage', '1'], env);
+    await waitFor(() => alice.exists('started'));
+    for (const args of [['unlock', '--yes'], ['unlock', '--force', '--yes']]) {
+      const r = bob.run(args, env);
+      expect(r.code, r.stdout + r.stderr).toBe(4);
+      expect(r.stderr).toContain('rollback --emergency');
+    }
+    writeFileSync(join(alice.dir, 'go'), '');
+    expect(await exited(holder)).toBe(0);
+    expect(alice.lines('log')).toEqual(['done']);
+  });
+
+  it('a run whose lock session is ended stops its steps and journals why', async () => {
+    const url = await freshDatabase();
+    const env = { MIGRATE_JOURNAL_URL: url };
+    const box = sandbox(slow('t'));
+    const holder = box.spawn(['stage', '1'], env);
+    const code = exited(holder);
+    await waitFor(() => box.exists('started'));
+    await sql(url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'migrate lock t'");
+    expect(await code).toBe(130);
+    expect(alive(Number(box.read('shell.pid')))).toBe(false);
+    const events = await sql(url, "SELECT body FROM migrate_journal WHERE event = 'stage.interrupted'");
+    expect(events).toHaveLength(1);
+    expect(events[0].body.reason).toMatch(/lost the lock/);
+    expect(box.exists('log')).toBe(false);
+  });
+
+  it('keys are 64 bits from sha256: names whose 32-bit hashtext collides get separate locks', async () => {
+    const url = await freshDatabase();
+    const [pair] = await sql(url, `SELECT min(n) AS a, max(n) AS b FROM (SELECT 'rb-' || i AS n, hashtext('rb-' || i) AS h FROM generate_series(1, 300000) i) x GROUP BY h HAVING count(*) > 1 LIMIT 1`);
+    expect(pair).toBeDefined();
+    expect(lockKey(pair.a)).not.toBe(lockKey(pair.b));
+    const env = { MIGRATE_JOURNAL_URL: url };
+    const a = sandbox(slow(pair.a));
+    const b = sandbox(slow(pair.b).replace('sleep 20', 'sleep 0'));
+    const holder = a.spawn(['stage', '1'], env);
+    await waitFor(() => a.exists('started'));
+    const r = b.run(['stage', '1'], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(a.run(['status', '--json'], env).stdout)).toMatchObject({ state: 'in_progress', lock: { operator: expect.stringContaining('@') } });
+    expect(JSON.parse(b.run(['status', '--json'], env).stdout)).toMatchObject({ state: 'clean', lock: null });
+    holder.kill('SIGKILL');
+    await exited(holder);
+  });
+});
