@@ -2,7 +2,7 @@
 import { dirname, resolve } from 'node:path';
 import { InvalidRunbookError, UsageError } from '../errors.js';
 import { discoverRunbook } from '../runbook/discover.js';
-import { validateFile, type ValidRunbook } from '../runbook/validate.js';
+import { resolveRunbook, validateFile, type ValidRunbook } from '../runbook/validate.js';
 import { parseSetOptions, resolveVars, type Vars } from '../runbook/vars.js';
 
 export interface GlobalOptions {
@@ -32,7 +32,9 @@ export async function loadRunbook(opts: GlobalOptions, builtins: Record<string, 
   const result = await validateFile(file);
   if (!result.ok) throw new InvalidRunbookError(result.errors);
   const vars = resolveVars(result.value.runbook, { env: process.env, environment: opts.env, set: parseSetOptions(opts.set), builtins: { runbook: result.value.runbook.name, ...builtins } });
-  return { ...result.value, vars, cwd: dirname(resolve(file)), shell: result.value.runbook.defaults?.shell ?? 'bash' };
+  // Durations may come from vars (drills): the commands see them resolved.
+  const runbook = resolveRunbook(result.value, vars);
+  return { ...result.value, runbook, vars, cwd: dirname(resolve(file)), shell: result.value.runbook.defaults?.shell ?? 'bash' };
 }
 
 export function parseStageNumber(text: string, what = 'stage'): number {

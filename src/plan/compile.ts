@@ -6,6 +6,8 @@ import { UsageError } from '../errors.js';
 import { parseDuration } from '../runbook/duration.js';
 import { referencedNames, renderShell, renderText, renderUrl } from '../runbook/template.js';
 import { actionKind, asAction, RISKS, stepId, type Action, type Check, type Risk, type Runbook, type Stage, type WindowSpec } from '../runbook/types.js';
+import { formatPath } from '../runbook/diagnostics.js';
+import { resolveDurations } from '../runbook/durations.js';
 import { stepLevels, stepNeeds } from '../runbook/order.js';
 import { strings } from '../runbook/walk.js';
 import type { Vars } from '../runbook/vars.js';
@@ -60,7 +62,10 @@ function windowLimits(w: WindowSpec) {
   return { tolerate: w.tolerate ?? 0, error_limit: w.error_limit ?? 4, on_breach: w.on_breach ?? 'rollback', on_no_data: w.on_no_data ?? 'inconclusive' };
 }
 
-export function compileStage(rb: Runbook, stageNumber: number, vars: Vars, opts: CompileOptions = {}): TaskGraph {
+export function compileStage(written: Runbook, stageNumber: number, vars: Vars, opts: CompileOptions = {}): TaskGraph {
+  // Durations may come from vars: compile what these vars make of them (a no-op when the caller resolved them).
+  const { runbook: rb, findings } = resolveDurations(written, vars);
+  if (findings.length) throw new UsageError(`${formatPath(findings[0].path)}: ${findings[0].message}`);
   const stage = findStage(rb, stageNumber);
   const show = (name: string) => vars.display(name);
   const guards = (rb.guards ?? []).map((g) => describeCheck(g, vars, true));

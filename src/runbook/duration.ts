@@ -5,6 +5,8 @@ const ORDER = ['d', 'h', 'm', 's', 'ms'];
 
 /** Shared with the JSON schema so editors and the CLI agree on what a duration is. */
 export const DURATION_PATTERN = '^(\\d+d)?(\\d+h)?(\\d+m(?!s))?(\\d+s)?(\\d+ms)?$';
+/** What the schema accepts: a duration, or text with `${var}` that must render to one (checked after interpolation). */
+export const DURATION_OR_VAR_PATTERN = '^(\\d+d)?(\\d+h)?(\\d+m(?!s))?(\\d+s)?(\\d+ms)?$|\\$\\{[^}]+\\}';
 const PART = /(\d+)(ms|d|h|m|s)/g;
 
 /** Milliseconds, or undefined when the text is not a duration. */

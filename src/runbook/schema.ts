@@ -5,7 +5,7 @@
  * `x-code` and `x-message` give a stable diagnostic code and a human message
  * where the generic ones would be vague.
  */
-import { DURATION_PATTERN } from './duration.js';
+import { DURATION_OR_VAR_PATTERN } from './duration.js';
 
 type S = Record<string, unknown>;
 // A description beside $ref is ignored by validators but shown by editors and docs/runbook.md.
@@ -143,7 +143,7 @@ export const runbookSchema = {
     stages: arr(ref('stage'), 'Ordered stages, numbered 1..N.', { minItems: 1 }),
   }, ['version', 'name', 'stages']),
   definitions: {
-    duration: { type: 'string', pattern: DURATION_PATTERN, description: 'A duration: 500ms, 30s, 5m, 1h30m, 2d.', 'x-code': 'duration', 'x-message': 'is not a duration (use 500ms, 30s, 5m, 1h30m, 2d)' },
+    duration: { type: 'string', pattern: DURATION_OR_VAR_PATTERN, description: 'A duration: 500ms, 30s, 5m, 1h30m, 2d; or ${var} text that is one after interpolation (environments can override it).', 'x-code': 'duration', 'x-message': 'is not a duration (use 500ms, 30s, 5m, 1h30m, 2d)' },
     action: obj('An action.', actionFields),
     step,
     check,

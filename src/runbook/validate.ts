@@ -7,6 +7,10 @@ import { loadRunbookFile, loadRunbookSource, locate, type LoadedFile } from './l
 import { checkStructure } from './structure.js';
 import { rules } from './rules/index.js';
 import type { Runbook } from './types.js';
+import type { Vars } from './vars.js';
+import { resolveDurations } from './durations.js';
+import { intervalsShorter } from './rules/windows.js';
+import { InvalidRunbookError } from '../errors.js';
 import { actions } from './walk.js';
 
 function hasSqlText(rb: Runbook): boolean {
@@ -26,6 +30,8 @@ export interface ValidRunbook {
   file: string;
   digest: string;
   warnings: Diagnostic[];
+  /** Locate findings about this runbook found later (durations from the real vars). */
+  locate(findings: Finding[]): Diagnostic[];
 }
 
 export type Validation =
@@ -55,7 +61,7 @@ export async function validateLoaded(loaded: LoadedFile, opts: ValidateOptions =
   if (hasSqlText(runbook)) findings.push(...(await (await import('../pg/lint.js')).sqlLintRule(runbook)));
   const { errors, warnings } = split([...yamlWarnings, ...located(findings)], opts.strict ?? false);
   if (errors.length) return { ok: false, errors, warnings };
-  return { ok: true, value: { runbook, file: loaded.file, digest: loaded.digest, warnings } };
+  return { ok: true, value: { runbook, file: loaded.file, digest: loaded.digest, warnings, locate: located } };
 }
 
 export async function validateFile(file: string, opts: ValidateOptions = {}): Promise<Validation> {
@@ -68,4 +74,16 @@ export async function validateSource(file: string, source: string, opts: Validat
   const result = loadRunbookSource(file, source);
   if (!result.ok) return { ok: false, ...split(result.diagnostics, opts.strict ?? false) };
   return validateLoaded(result.loaded, opts);
+}
+
+/**
+ * The runbook as a command runs it, with durations from the resolved vars
+ * (`--env`, `--set`, the environment). A value that is not a duration is a
+ * located error, like any other invalid runbook.
+ */
+export function resolveRunbook(valid: ValidRunbook, vars: Vars): Runbook {
+  const { runbook, findings } = resolveDurations(valid.runbook, vars);
+  const all = findings.length ? findings : intervalsShorter(runbook);
+  if (all.length) throw new InvalidRunbookError(valid.locate(all));
+  return runbook;
 }

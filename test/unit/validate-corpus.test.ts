@@ -30,7 +30,7 @@ describe('invalid runbooks are reported at their place', () => {
     const { rules } = await import('../../src/runbook/rules/index.js');
     // Rules whose findings the corpus asserts; a new rule must add a fixture.
     const covered = ['stageIdsContiguous', 'stepIdsUnique', 'needsExist', 'needsAcyclic', 'oneAction', 'sqlKeysOnSql', 'oneProbe',
-      'varsDeclared', 'environmentVarsDeclared', 'expressionsValid', 'notifyValid', 'monitorIntervalShorter', 'canaryShape', 'stageHasRollback',
+      'varsDeclared', 'environmentVarsDeclared', 'expressionsValid', 'notifyValid', 'durationsValid', 'intervalsShorter', 'canaryShape', 'stageHasRollback',
       'monitorHasChecks', 'secretsHaveNoDefault', 'stageNamesUnique', 'stageNotEmpty', 'checkNamesUnique'];
     expect(Object.keys(rules).sort()).toEqual(covered.sort());
   });

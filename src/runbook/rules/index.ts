@@ -5,7 +5,8 @@ import { stageHasRollback, stageIdsContiguous, stageNamesUnique, stageNotEmpty }
 import { needsAcyclic, needsExist, oneAction, oneProbe, sqlKeysOnSql, stepIdsUnique } from './steps.js';
 import { environmentVarsDeclared, expressionsValid, notifyValid, secretsHaveNoDefault, varsDeclared } from './references.js';
 import { checkNamesUnique } from './checks.js';
-import { canaryShape, monitorHasChecks, monitorIntervalShorter } from './windows.js';
+import { canaryShape, intervalsShorter, monitorHasChecks } from './windows.js';
+import { durationsValid } from '../durations.js';
 
 export type Rule = (rb: Runbook) => Finding[];
 
@@ -24,7 +25,8 @@ export const rules: Record<string, Rule> = {
   secretsHaveNoDefault,
   expressionsValid,
   notifyValid,
-  monitorIntervalShorter,
+  durationsValid,
+  intervalsShorter,
   monitorHasChecks,
   canaryShape,
   stageHasRollback,

@@ -1,18 +1,34 @@
 import { error, warning, type Finding, type Path } from '../diagnostics.js';
 import { formatDuration, parseDuration } from '../duration.js';
+import { acrossContexts } from '../durations.js';
 import { referencedNames } from '../template.js';
 import { asAction, type Runbook } from '../types.js';
 
-/** A window must take more than one sample. */
-export function monitorIntervalShorter(rb: Runbook): Finding[] {
-  return rb.stages.flatMap((stage, s) => {
+/**
+ * A window must take more than one sample: a monitor's interval is shorter
+ * than its duration, a canary's than each hold. Checked for the defaults and
+ * for every environment, since durations may come from vars.
+ */
+export function intervalsShorter(rb: Runbook): Finding[] {
+  return acrossContexts(rb, (resolved) => resolved.stages.flatMap((stage, s) => {
+    const out: Finding[] = [];
     const m = stage.monitor;
-    if (!m?.interval) return [];
-    const d = parseDuration(m.duration)!;
-    const i = parseDuration(m.interval)!;
-    return i < d ? [] : [error(['stages', s, 'monitor', 'interval'], 'interval-too-long',
-      `monitor interval ${m.interval} must be shorter than its duration ${m.duration}`)];
-  });
+    const d = parseDuration(m?.duration ?? '');
+    const i = parseDuration(m?.interval ?? '');
+    if (d !== undefined && i !== undefined && i >= d) {
+      out.push(error(['stages', s, 'monitor', 'interval'], 'interval-too-long', `monitor interval ${m!.interval} must be shorter than its duration ${m!.duration}`));
+    }
+    const c = stage.canary;
+    const every = parseDuration(c?.interval ?? '');
+    for (const w of c && every !== undefined ? c.weights : []) {
+      const hold = parseDuration((typeof w === 'number' ? c!.hold : w.hold ?? c!.hold) ?? '');
+      const weight = typeof w === 'number' ? w : w.weight;
+      if (hold !== undefined && every! >= hold) {
+        out.push(error(['stages', s, 'canary', 'interval'], 'interval-too-long', `canary interval ${c!.interval} must be shorter than the ${formatDuration(hold)} hold at weight ${weight}`));
+      }
+    }
+    return out;
+  }));
 }
 
 export function monitorHasChecks(rb: Runbook): Finding[] {
@@ -35,9 +51,6 @@ export function canaryShape(rb: Runbook): Finding[] {
       if (weight <= prev) out.push(error([...base, 'weights', i], 'canary-weights', `canary weights must increase: ${weight} follows ${prev}`));
       prev = weight;
       if (hold === undefined) out.push(error([...base, 'weights', i], 'canary-hold', `weight ${weight} has no hold; give 'hold' for the canary or for this weight`));
-      else if (c.interval && hold !== 'manual' && parseDuration(c.interval)! >= parseDuration(hold)!) {
-        out.push(error([...base, 'interval'], 'interval-too-long', `canary interval ${c.interval} must be shorter than the ${formatDuration(parseDuration(hold)!)} hold at weight ${weight}`));
-      }
     });
     const set = asAction(c.set);
     const texts = [set.run, set.http?.url, set.http?.body, set.sql].flat().filter((t): t is string => typeof t === 'string');
