@@ -39,6 +39,7 @@ function slots(rb: Runbook): Slot[] {
   for (const { value: c, path } of checks(rb)) {
     add(c, 'timeout', path);
     add(c.http, 'timeout', [...path, 'http']);
+    if (typeof c.baseline === 'object') add(c.baseline, 'every', [...path, 'baseline']);
   }
   for (const [s, stage] of rb.stages.entries()) {
     add(stage, 'timeout', ['stages', s]);
