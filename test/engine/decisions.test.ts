@@ -136,3 +136,22 @@ describe('messages show values', () => {
     expect(r.error?.message).toContain('rate: 0.2 is not <= 0.05 (max_error_rate)');
   });
 });
+
+describe('canary holds', () => {
+  const canary = (extra: string) => `    canary:\n      weights: [5, 50, 100]\n      hold: 8h\n      interval: 10m\n      tolerate: 1\n${extra}      set: { run: "./weight \${weight}", undo: "./weight 0" }\n      checks: [{ name: lat, command: "./canary-lat", baseline: true, expect: value < baseline * 2 }]\n`;
+
+  it('a canary check keeps its own counter and baseline beside a guard of the same name; window on_no_data applies', async () => {
+    const h = await engine(rb(canary('      on_no_data: pass\n'), 'guards: [{ name: lat, command: "./guard-lat", baseline: true, expect: value < baseline * 2 }]\n'));
+    h.runner.on('./guard-lat', { stdout: '10' });
+    // Baseline 100; then no data (passes by the window's policy) until 50%, where it doubles.
+    h.runner.on('./canary-lat', (n) => ({ stdout: n === 0 ? '100' : n < 60 ? '' : '250' }));
+    const r = await h.stage(1);
+    expect(r.code).toBe(1);
+    expect(h.events('stage.started')[0]!.baselines).toEqual({ 'canary:lat': 100, 'guard:lat': 10 });
+    expect(h.events('monitor.breach')[0]).toMatchObject({ check_id: 'canary:lat', window: 'canary:50' });
+    // Set to 5, set to 50, then the rollback's undo.
+    const weights = h.runner.calls.filter((c) => c.startsWith('./weight'));
+    expect(weights.length).toBe(3);
+    expect(weights[2]).toBe('./weight 0');
+  });
+});
