@@ -3,24 +3,63 @@
  * rollback steps) linted with PostgreSQL's parser, findings located at their
  * statement inside the YAML, and the risk they raise per stage.
  */
-import { error, warning, type Finding, type Path } from '../runbook/diagnostics.js';
+import { didYouMean, error, warning, type Finding, type Path } from '../runbook/diagnostics.js';
 import { RISKS, type Action, type Risk, type Runbook } from '../runbook/types.js';
 import { actions } from '../runbook/walk.js';
-import { kindOf, parseSql, placeholders, relationsOf, SqlSyntaxError, type Statement } from './parse.js';
-import { lintRules, transactionFindings, type LintFinding } from './lint-rules.js';
+import { kindOf, parseSql, placeholders, SqlSyntaxError, type Statement } from './parse.js';
+import { ALL_CODES, effectiveLint, type EffectiveLint, type LintSettings } from './lint-config.js';
+import { hygieneRules, longIdentifiers } from './lint-hygiene.js';
+import { cmds, lintRules, nameOf, type LintFinding, type StepContext } from './lint-rules.js';
+import { transactionFindings } from './lint-tx.js';
 
 const DDL = new Set(['AlterTableStmt', 'CreateStmt', 'IndexStmt', 'DropStmt', 'RenameStmt', 'TruncateStmt', 'CreateFunctionStmt', 'CreateTrigStmt', 'ViewStmt']);
 
-export async function lintSql(sql: string, transactional: boolean): Promise<LintFinding[]> {
+/** What a runbook's earlier steps established, for the rules of later ones. */
+export interface RunbookFacts {
+  /** table.column pairs with a validated CHECK (col IS NOT NULL). */
+  notNullChecks: Set<string>;
+  /** NOT VALID CHECK (col IS NOT NULL) constraints by name, until validated. */
+  pending: Map<string, string>;
+}
+
+export const newFacts = (): RunbookFacts => ({ notNullChecks: new Set(), pending: new Map() });
+
+/** Note what a statement creates or validates, for the statements after it. */
+function learn(st: Statement, ctx: StepContext, facts: RunbookFacts): void {
+  const [k, b] = kindOf(st);
+  if (k === 'CreateStmt') ctx.created.add(nameOf(b.relation));
+  if (k !== 'AlterTableStmt') return;
+  const table = nameOf(b.relation);
+  for (const c of cmds(b)) {
+    const con = c.def?.Constraint;
+    if (c.subtype === 'AT_AddConstraint' && con) {
+      if (con.skip_validation && con.conname) ctx.notValid.add(con.conname);
+      const test = con.contype === 'CONSTR_CHECK' ? con.raw_expr?.NullTest : null;
+      const col = test?.nulltesttype === 'IS_NOT_NULL' ? test.arg?.ColumnRef?.fields?.map((f: any) => f.String?.sval).pop() : null;
+      if (col && con.skip_validation) facts.pending.set(con.conname, `${table}.${col}`);
+      else if (col) facts.notNullChecks.add(`${table}.${col}`);
+    }
+    if (c.subtype === 'AT_ValidateConstraint' && facts.pending.has(c.name)) facts.notNullChecks.add(facts.pending.get(c.name)!);
+  }
+}
+
+export async function lintSql(sql: string, transactional: boolean, opts: { lint?: EffectiveLint; facts?: RunbookFacts } = {}): Promise<LintFinding[]> {
+  const lint = opts.lint ?? effectiveLint();
+  const facts = opts.facts ?? newFacts();
   const statements = await parseSql(sql);
-  const ctx = { transactional, created: new Set<string>(), hasDdl: statements.some((s) => DDL.has(kindOf(s)[0])) };
+  const ctx: StepContext = {
+    transactional, pg: lint.postgres, created: new Set(), notValid: new Set(), notNullChecks: facts.notNullChecks,
+    hasDdl: statements.some((s) => DDL.has(kindOf(s)[0])),
+  };
   const out: LintFinding[] = [];
   for (const st of statements) {
     for (const rule of Object.values(lintRules)) out.push(...rule(st, ctx).map((f) => ({ ...f, offset: st.offset })));
-    if (kindOf(st)[0] === 'CreateStmt') for (const r of relationsOf(st.node)) ctx.created.add(r);
+    for (const rule of Object.values(hygieneRules)) out.push(...rule(st, transactional).map((f) => ({ ...f, offset: st.offset })));
+    learn(st, ctx, facts);
   }
   out.push(...transactionFindings(statements, transactional));
-  return out;
+  if (lint.reports('identifier-too-long')) out.push(...(await longIdentifiers(placeholders(sql).text, statements)));
+  return out.filter((f) => lint.reports(f.code));
 }
 
 /** `${var}` inside a quoted SQL literal cannot be a bound parameter: say so, where it is. */
@@ -38,16 +77,17 @@ export function describeFinding(f: LintFinding): string {
   return `${f.what}.${lock} Safer: ${f.safer}.`;
 }
 
-interface SqlSite { path: Path; key: 'sql' | 'undo_sql'; sql: string; transactional: boolean; stage: number; allow: string[] }
+interface SqlSite { path: Path; key: 'sql' | 'undo_sql'; sql: string; transactional: boolean; stage: number; allow: string[]; lint?: LintSettings }
+
+type Linted = Action & { undo_sql?: string; allow?: string[]; lint?: LintSettings };
 
 function sites(rb: Runbook): SqlSite[] {
   const out: SqlSite[] = [];
   for (const { value, path, stage } of actions(rb)) {
-    const a = value as Action & { undo_sql?: string; allow?: string[] };
-    const tx = a.transaction !== false;
-    const allow = a.allow ?? [];
-    if (a.sql !== undefined) out.push({ path, key: 'sql', sql: a.sql, transactional: tx, stage: stage!.id, allow });
-    if (a.undo_sql !== undefined) out.push({ path, key: 'undo_sql', sql: a.undo_sql, transactional: tx, stage: stage!.id, allow });
+    const a = value as Linted;
+    const base = { path, transactional: a.transaction !== false, stage: stage!.id, allow: a.allow ?? [], lint: a.lint };
+    if (a.sql !== undefined) out.push({ ...base, key: 'sql', sql: a.sql });
+    if (a.undo_sql !== undefined) out.push({ ...base, key: 'undo_sql', sql: a.undo_sql });
   }
   return out;
 }
@@ -56,13 +96,36 @@ export function hasSql(rb: Runbook): boolean {
   return sites(rb).length > 0;
 }
 
-/** Validation rule: located findings for every sql action. */
-export async function sqlLintRule(rb: Runbook): Promise<Finding[]> {
+const runbookLint = (rb: Runbook) => (rb as Runbook & { lint?: LintSettings }).lint;
+
+/** Rule codes named in `lint:` and `allow:` must exist: a typo would silently turn a rule back on, or never off. */
+function unknownCodes(rb: Runbook): Finding[] {
   const out: Finding[] = [];
+  const check = (codes: string[] | undefined, path: Path) => codes?.forEach((c, i) => {
+    if (!ALL_CODES.includes(c)) out.push(error([...path, i], 'sql-lint-rule', `unknown SQL lint rule '${c}'${didYouMean(c, ALL_CODES)}`));
+  });
+  const top = runbookLint(rb);
+  check(top?.enable, ['lint', 'enable']);
+  check(top?.disable, ['lint', 'disable']);
+  for (const { value, path } of actions(rb)) {
+    const a = value as Linted;
+    check(a.allow, [...path, 'allow']);
+    check(a.lint?.enable, [...path, 'lint', 'enable']);
+    check(a.lint?.disable, [...path, 'lint', 'disable']);
+  }
+  return out;
+}
+
+/** Validation rule: located findings for every sql action, in runbook order (later steps build on earlier ones). */
+export async function sqlLintRule(rb: Runbook, opts: { strict?: boolean } = {}): Promise<Finding[]> {
+  const out: Finding[] = unknownCodes(rb);
+  const facts = newFacts();
   for (const s of sites(rb)) {
     const path = [...s.path, s.key];
     try {
-      for (const f of await lintSql(s.sql, s.transactional)) {
+      // An undo reverses its step by design: no hygiene there, and only errors count below.
+      const lint = effectiveLint(runbookLint(rb), s.key === 'undo_sql' ? { ...s.lint, hygiene: false } : s.lint, opts.strict);
+      for (const f of await lintSql(s.sql, s.transactional, { lint, facts })) {
         // An undo that drops what its stage added is the point of the undo: only errors count there.
         if (f.severity === 'warning' && (s.key === 'undo_sql' || s.allow.includes(f.code))) continue;
         out.push((f.severity === 'error' ? error : warning)(path, `sql-${f.code}`, describeFinding(f), { offset: f.offset }));
@@ -81,9 +144,11 @@ export async function sqlLintRule(rb: Runbook): Promise<Finding[]> {
 /** What the lint raises each stage's risk to, with the reasons (for compile). */
 export async function sqlRiskRaisers(rb: Runbook, stage: number): Promise<{ risk: Risk; reason: string }[]> {
   const out: { risk: Risk; reason: string }[] = [];
-  for (const s of sites(rb).filter((x) => x.stage === stage && x.key === 'sql')) {
+  const facts = newFacts();
+  for (const s of sites(rb).filter((x) => x.key === 'sql')) {
     try {
-      for (const f of await lintSql(s.sql, s.transactional)) out.push({ risk: f.risk, reason: `sql-${f.code}` });
+      const found = await lintSql(s.sql, s.transactional, { lint: effectiveLint(runbookLint(rb), s.lint), facts });
+      if (s.stage === stage) for (const f of found) out.push({ risk: f.risk, reason: `sql-${f.code}` });
     } catch { /* a syntax error is a validation error already */ }
   }
   const order = (r: Risk) => RISKS.indexOf(r);

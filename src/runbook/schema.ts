@@ -37,6 +37,15 @@ const sqlFields: Record<string, S> = {
   statement_timeout: ref('duration', 'SET LOCAL statement_timeout.'),
 };
 
+const lintCodes = (what: string): S => arr({ type: 'string' }, what);
+/** SQL lint settings; the runbook's apply to every step, a step's refine them. */
+const lintSettings = (scope: 'runbook' | 'step'): S => obj(`SQL lint settings for this ${scope}.`, {
+  ...(scope === 'runbook' ? { postgres: { type: 'integer', minimum: 9, maximum: 99, description: 'Target PostgreSQL major version (default 14): some rules differ before 11, 12 and 14.' } } : {}),
+  hygiene: { type: 'boolean', description: 'Also report hygiene rules (bigint, identity, text, timestamptz, identifier length, IF [NOT] EXISTS, enum order, duplicate assignments); on under validate --strict.' },
+  enable: lintCodes('Opt-in rules to report, e.g. truncate.'),
+  disable: lintCodes('Rules not to report (they do not raise the risk either).'),
+});
+
 const actionFields: Record<string, S> = {
   name: str('What the action does, for people.'),
   run: { description: 'A shell string, or an argv array run without a shell.', oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, minItems: 1 }] },
@@ -65,6 +74,7 @@ const step = obj('A step: one action, with its place in the task graph.', {
   continue_on_error: { type: 'boolean', description: 'A failure is recorded but does not fail the stage.' },
   undo: { description: 'How to reverse this step: a shell string or an action.', oneOf: [{ type: 'string' }, ref('action')] },
   undo_sql: str('SQL that reverses an sql step.'),
+  lint: lintSettings('step'),
   allow: arr({ type: 'string' }, 'SQL lint findings this step accepts on purpose (e.g. drop-column in a contract stage): no warning, but they still raise the effective risk.'),
 });
 
@@ -134,6 +144,7 @@ export const runbookSchema = {
         }, ['store', 'get', 'set']),
       ],
     },
+    lint: lintSettings('runbook'),
     guards: arr(ref('check'), 'Health checks watched during every monitor window and canary hold.'),
     notify: arr(obj('A notification.', {
       on: arr({ type: 'string' }, 'Events that trigger it, e.g. stage.failed, rollback.started.', { minItems: 1 }),

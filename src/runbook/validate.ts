@@ -58,7 +58,7 @@ export async function validateLoaded(loaded: LoadedFile, opts: ValidateOptions =
   for (const rule of Object.values(rules)) findings.push(...rule(runbook));
   for (const rule of opts.extraRules ?? []) findings.push(...(await rule(runbook)));
   // The SQL lint needs PostgreSQL's parser (WebAssembly): load it only when there is SQL.
-  if (hasSqlText(runbook)) findings.push(...(await (await import('../pg/lint.js')).sqlLintRule(runbook)));
+  if (hasSqlText(runbook)) findings.push(...(await (await import('../pg/lint.js')).sqlLintRule(runbook, { strict: opts.strict })));
   const { errors, warnings } = split([...yamlWarnings, ...located(findings)], opts.strict ?? false);
   if (errors.length) return { ok: false, errors, warnings };
   return { ok: true, value: { runbook, file: loaded.file, digest: loaded.digest, warnings, locate: located } };

@@ -1,59 +1,9 @@
-// Every lint rule fires on its statement and not on its safe twin.
+// The lint in validate: locations, configuration, runbook-wide facts. (Rule by rule: test/lint/corpus.test.ts.)
 import { describe, expect, it } from 'vitest';
-import { lintRules } from '../../src/pg/lint-rules.js';
 import { lintSql, varsInLiterals } from '../../src/pg/lint.js';
 import { validateSource } from '../../src/runbook/validate.js';
 
-const cases: [code: string, risky: string, safe: string, transactional?: boolean][] = [
-  ['drop-table', 'DROP TABLE orders', 'DROP VIEW orders_v'],
-  ['drop-schema', 'DROP SCHEMA old CASCADE', 'DROP FUNCTION f()'],
-  ['drop-column', 'ALTER TABLE t DROP COLUMN c', 'ALTER TABLE t ADD COLUMN c int'],
-  ['truncate', 'TRUNCATE t', "DELETE FROM t WHERE created < now() - interval '1 year'"],
-  ['rename-table', 'ALTER TABLE t RENAME TO u', 'CREATE VIEW u AS SELECT * FROM t'],
-  ['rename-column', 'ALTER TABLE t RENAME COLUMN a TO b', 'ALTER TABLE t ADD COLUMN b int'],
-  ['alter-column-type', 'ALTER TABLE t ALTER COLUMN a TYPE bigint', 'ALTER TABLE t ADD COLUMN a_big bigint'],
-  ['add-column-not-null', 'ALTER TABLE t ADD COLUMN c int NOT NULL', 'ALTER TABLE t ADD COLUMN c int NOT NULL DEFAULT 0'],
-  ['volatile-default', 'ALTER TABLE t ADD COLUMN id2 uuid DEFAULT gen_random_uuid()', "ALTER TABLE t ADD COLUMN status text DEFAULT 'new'"],
-  ['set-not-null', 'ALTER TABLE t ALTER COLUMN c SET NOT NULL', 'ALTER TABLE t ADD CONSTRAINT c_nn CHECK (c IS NOT NULL) NOT VALID'],
-  ['index-not-concurrent', 'CREATE INDEX i ON t (c)', 'CREATE INDEX CONCURRENTLY i ON t (c)', false],
-  ['index-not-concurrent', 'DROP INDEX i', 'DROP INDEX CONCURRENTLY i', false],
-  ['index-not-concurrent', 'REINDEX INDEX i', 'REINDEX INDEX CONCURRENTLY i', false],
-  ['concurrently-in-transaction', 'CREATE INDEX CONCURRENTLY i ON t (c)', 'CREATE INDEX CONCURRENTLY i ON t (c)', true],
-  ['foreign-key-not-valid', 'ALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (u) REFERENCES u (id)', 'ALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (u) REFERENCES u (id) NOT VALID'],
-  ['check-not-valid', 'ALTER TABLE t ADD CONSTRAINT ck CHECK (c > 0)', 'ALTER TABLE t ADD CONSTRAINT ck CHECK (c > 0) NOT VALID'],
-  ['unique-not-using-index', 'ALTER TABLE t ADD CONSTRAINT uq UNIQUE (c)', 'ALTER TABLE t ADD CONSTRAINT uq UNIQUE USING INDEX uq_idx'],
-  ['unique-not-using-index', 'ALTER TABLE t ADD PRIMARY KEY (id)', 'ALTER TABLE t ADD CONSTRAINT pk PRIMARY KEY USING INDEX pk_idx'],
-  ['update-without-where', 'UPDATE t SET c = 1', 'UPDATE t SET c = 1 WHERE id BETWEEN 1 AND 1000'],
-  ['delete-without-where', 'DELETE FROM t', 'DELETE FROM t WHERE id < 1000'],
-  ['dml-with-ddl', 'ALTER TABLE t ADD COLUMN d int; UPDATE t SET d = 1 WHERE id < 10', 'UPDATE t SET d = 1 WHERE id < 10'],
-  ['begin-without-commit', 'BEGIN; UPDATE t SET c = 1 WHERE id = 1', 'BEGIN; UPDATE t SET c = 1 WHERE id = 1; COMMIT', false],
-];
-
 describe('sql lint', () => {
-  it.each(cases)('%s: fires on "%s", not on "%s"', async (code, risky, safe, transactional) => {
-    const concurrentTwin = code === 'concurrently-in-transaction';
-    const hits = await lintSql(risky, transactional ?? true);
-    expect(hits.map((f) => f.code)).toContain(code);
-    const hit = hits.find((f) => f.code === code)!;
-    expect(hit.safer.length).toBeGreaterThan(10);
-    if (hit.severity === 'warning' && code !== 'begin-without-commit') expect(hit.lock).toBeTruthy();
-    const twin = await lintSql(safe, concurrentTwin ? false : transactional ?? true);
-    expect(twin.map((f) => f.code)).not.toContain(code);
-  });
-
-  it('covers every rule', () => {
-    const fired = new Set(cases.map(([c]) => c));
-    const perRule: Record<string, string[]> = {
-      dropTable: ['drop-table'], dropSchema: ['drop-schema'], dropColumn: ['drop-column'], truncate: ['truncate'], rename: ['rename-table', 'rename-column'],
-      alterColumnType: ['alter-column-type'], addColumnNotNull: ['add-column-not-null'], volatileDefault: ['volatile-default'], setNotNull: ['set-not-null'],
-      indexWithoutConcurrently: ['index-not-concurrent'], concurrentlyInTransaction: ['concurrently-in-transaction'],
-      constraintWithoutNotValid: ['foreign-key-not-valid', 'check-not-valid'], uniqueWithoutIndex: ['unique-not-using-index'],
-      bulkWithoutWhere: ['update-without-where', 'delete-without-where'], dmlWithDdl: ['dml-with-ddl'],
-    };
-    expect(Object.keys(lintRules).sort()).toEqual(Object.keys(perRule).sort());
-    for (const codes of Object.values(perRule)) for (const c of codes) expect(fired).toContain(c);
-  });
-
   it('a table created in the same step may be indexed and altered freely', async () => {
     expect(await lintSql('CREATE TABLE n (id int); CREATE INDEX n_i ON n (id); ALTER TABLE n ALTER COLUMN id SET NOT NULL', true)).toEqual([]);
   });
@@ -91,5 +41,62 @@ describe('sql lint in validate', () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.errors).toContainEqual(expect.objectContaining({ code, line: 12, column }));
+  });
+});
+
+describe('lint configuration', () => {
+  const book = (steps: string, top = '') => `version: 1\nname: s\n${top}stages:\n  - id: 1\n    name: one\n    irreversible: true\n    steps:\n${steps}`;
+  const codes = async (yaml: string, strict = false) => {
+    const r = await validateSource('x.yaml', yaml, { strict });
+    return r.ok ? r.value.warnings.map((w) => w.code) : r.errors.map((e) => e.code);
+  };
+
+  it('plain TRUNCATE is a policy rule: off by default, on with lint.enable; CASCADE always reported', async () => {
+    expect(await codes(book('      - sql: TRUNCATE t\n'))).toEqual([]);
+    expect(await codes(book('      - sql: TRUNCATE t\n', 'lint: { enable: [truncate] }\n'))).toEqual(['sql-truncate']);
+    expect(await codes(book('      - sql: TRUNCATE t\n        lint: { enable: [truncate] }\n'))).toEqual(['sql-truncate']);
+    expect(await codes(book('      - sql: TRUNCATE t CASCADE\n'))).toEqual(['sql-truncate-cascade']);
+  });
+
+  it('hygiene rules are off by default, on under --strict or lint.hygiene (runbook or step)', async () => {
+    const steps = '      - sql: CREATE TABLE IF NOT EXISTS t (id int)\n';
+    expect(await codes(book(steps))).toEqual([]);
+    expect(await codes(book(steps), true)).toEqual(['sql-prefer-bigint']);
+    expect(await codes(book(steps, 'lint: { hygiene: true }\n'))).toEqual(['sql-prefer-bigint']);
+    expect(await codes(book(`${steps}        lint: { hygiene: true }\n`))).toEqual(['sql-prefer-bigint']);
+    expect(await codes(book(`${steps}        lint: { hygiene: false }\n`), true)).toEqual([]);
+  });
+
+  it('lint.disable turns a rule off for the runbook or one step', async () => {
+    const steps = '      - sql: ALTER TABLE t DROP COLUMN c\n';
+    expect(await codes(book(steps, 'lint: { disable: [drop-column] }\n'))).toEqual([]);
+    expect(await codes(book(`${steps}        lint: { disable: [drop-column] }\n`))).toEqual([]);
+  });
+
+  it('an unknown rule in lint or allow is an error that suggests the right one', async () => {
+    const r = await validateSource('x.yaml', book('      - sql: ALTER TABLE t DROP COLUMN c\n        allow: [drop-colum]\n'));
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors).toContainEqual(expect.objectContaining({ code: 'sql-lint-rule', line: 9, message: expect.stringContaining("did you mean 'drop-column'") }));
+  });
+
+  it('the target PostgreSQL version changes what is safe', async () => {
+    const steps = "      - sql: ALTER TABLE t ADD COLUMN status text DEFAULT 'new'\n";
+    expect(await codes(book(steps))).toEqual([]);
+    expect(await codes(book(steps, 'lint: { postgres: 10 }\n'))).toEqual(['sql-add-column-default-rewrite']);
+  });
+
+  it('SET NOT NULL after a validated CHECK (col IS NOT NULL) in earlier steps is clean on 12+, not before', async () => {
+    const steps = [
+      '      - sql: ALTER TABLE t ADD CONSTRAINT t_c_nn CHECK (c IS NOT NULL) NOT VALID',
+      '      - sql: ALTER TABLE t VALIDATE CONSTRAINT t_c_nn',
+      '      - sql: ALTER TABLE t ALTER COLUMN c SET NOT NULL', ''].join('\n');
+    expect(await codes(book(steps))).toEqual([]);
+    expect(await codes(book(steps, 'lint: { postgres: 11 }\n'))).toEqual(['sql-set-not-null']);
+    expect(await codes(book(steps.split('\n').filter((l) => !l.includes('VALIDATE')).join('\n')))).toEqual(['sql-set-not-null']);
+  });
+
+  it('REINDEX SYSTEM is not told to use CONCURRENTLY (PostgreSQL refuses it)', async () => {
+    expect(await lintSql('REINDEX SYSTEM app', false)).toEqual([]);
   });
 });
