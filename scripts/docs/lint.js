@@ -1,6 +1,7 @@
 // docs/lint.md: every SQL lint code, with what the rule itself reports for a
 // flagged example (lock, what it blocks, risk, advice) and a safe pattern the
 // rule accepts. `migrate explain sql-<code>` prints one section of it.
+import { effectiveLint } from '../../dist/pg/lint-config.js';
 import { lintSql, varsInLiterals } from '../../dist/pg/lint.js';
 import { parseSql } from '../../dist/pg/parse.js';
 import { lintExamples, lintSpecial } from './lint-examples.js';
@@ -21,6 +22,10 @@ A finding also raises its stage's *effective risk* (shown by \`validate\` and
 - \`undo_sql\` is linted for errors only: an undo that drops what its stage added
   is the point of the undo.
 - Errors fail \`validate\`; warnings fail it only with \`--strict\`.
+- \`lint:\` on the runbook (and on a step) sets the target PostgreSQL version
+  (\`postgres: 14\`, the default), turns on the hygiene rules (\`hygiene: true\`,
+  also on under \`--strict\`) or opt-in rules (\`enable: [truncate]\`), and turns
+  rules off (\`disable: [...]\`). Unknown rule names are an error.
 - In a terminal, \`migrate explain <code>\` prints one of these sections.
 
 | code | severity | raises risk to | lock |
@@ -30,18 +35,19 @@ A finding also raises its stage's *effective risk* (shown by \`validate\` and
 const code = (c) => `sql-${c}`;
 const sqlBlock = (sql) => `\`\`\`sql\n${sql}\n\`\`\``;
 
-async function findingsFor(sql, tx) {
-  return lintSql(sql, tx !== false);
+// Every rule on (opt-in and hygiene ones too), so each documents its own finding.
+async function findingsFor(sql, tx, pg) {
+  return lintSql(sql, tx !== false, { lint: effectiveLint({ hygiene: true, enable: ['truncate'], postgres: pg }) });
 }
 
 async function ruleSection(ex) {
   const seen = [];
   for (const f of ex.flagged) {
-    const hit = (await findingsFor(f.sql, f.tx)).find((x) => x.code === ex.code);
+    const hit = (await findingsFor(f.sql, f.tx, ex.pg)).find((x) => x.code === ex.code);
     if (!hit) throw new Error(`lint example for ${ex.code} no longer raises it: ${f.sql}`);
     seen.push({ ...f, finding: hit });
   }
-  const safeHit = (await findingsFor(ex.safe.sql, ex.safe.tx)).find((x) => x.code === ex.code);
+  const safeHit = (await findingsFor(ex.safe.sql, ex.safe.tx, ex.pg)).find((x) => x.code === ex.code);
   if (safeHit && !ex.safe.allow) throw new Error(`the safe pattern for ${ex.code} raises it: ${ex.safe.sql}`);
   const first = seen[0].finding;
   const locks = [...new Map(seen.filter((s) => s.finding.lock).map((s) => [s.finding.lock, s.finding.blocks])).entries()];

@@ -102,7 +102,7 @@ const runbookLint = (rb: Runbook) => (rb as Runbook & { lint?: LintSettings }).l
 function unknownCodes(rb: Runbook): Finding[] {
   const out: Finding[] = [];
   const check = (codes: string[] | undefined, path: Path) => codes?.forEach((c, i) => {
-    if (!ALL_CODES.includes(c)) out.push(error([...path, i], 'sql-lint-rule', `unknown SQL lint rule '${c}'${didYouMean(c, ALL_CODES)}`));
+    if (!ALL_CODES.includes(c)) out.push(error([...path, i], 'lint-rule-unknown', `unknown SQL lint rule '${c}'${didYouMean(c, ALL_CODES)}`));
   });
   const top = runbookLint(rb);
   check(top?.enable, ['lint', 'enable']);

@@ -77,7 +77,7 @@ describe('lint configuration', () => {
     const r = await validateSource('x.yaml', book('      - sql: ALTER TABLE t DROP COLUMN c\n        allow: [drop-colum]\n'));
     expect(r.ok).toBe(false);
     if (r.ok) return;
-    expect(r.errors).toContainEqual(expect.objectContaining({ code: 'sql-lint-rule', line: 9, message: expect.stringContaining("did you mean 'drop-column'") }));
+    expect(r.errors).toContainEqual(expect.objectContaining({ code: 'lint-rule-unknown', line: 9, message: expect.stringContaining("did you mean 'drop-column'") }));
   });
 
   it('the target PostgreSQL version changes what is safe', async () => {
