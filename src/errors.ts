@@ -70,6 +70,11 @@ export class RollbackFailedError extends MigrateError {
   override readonly exitCode = ExitCode.Dirty;
 }
 
+/** An emergency rollback stopped at an irreversible stage: what stays applied needs a person (exit 3). */
+export class RollbackStoppedError extends MigrateError {
+  override readonly exitCode = ExitCode.Dirty;
+}
+
 export class LockHeldError extends MigrateError {
   override readonly exitCode = ExitCode.Locked;
 }

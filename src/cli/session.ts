@@ -38,6 +38,7 @@ export async function createSession(opts: GlobalOptions): Promise<Session> {
   const onSigint = () => controller.abort();
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
+  process.on('SIGHUP', onSigint); // a closed terminal or ssh session: stop like Ctrl-C, never leave a step running unjournaled
   const ctx: RunContext = {
     runbook: rb.runbook, file: rb.file, digest: rb.digest, vars: rb.vars,
     cwd: rb.cwd, shell: rb.shell,
@@ -56,6 +57,7 @@ export async function createSession(opts: GlobalOptions): Promise<Session> {
       if (flagStore) await (await flagStore.catch(() => null))?.close();
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigint);
+      process.off('SIGHUP', onSigint);
       await journal.close();
     },
   };

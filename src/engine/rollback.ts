@@ -3,7 +3,9 @@
  * completion order, then the stage's rollback steps (SPEC 3). An emergency
  * rollback goes on past failures and records each.
  */
+import { InterruptedError } from '../errors.js';
 import { EventName } from '../journal/events.js';
+import type { RollbackTarget } from '../plan/readiness.js';
 import { rollbackActions } from '../plan/rollback.js';
 import type { Stage } from '../runbook/types.js';
 import { runAction } from './actions.js';
@@ -12,15 +14,28 @@ import { TaskState } from './types.js';
 
 export interface RollbackOutcome { ok: boolean; failures: string[] }
 
-export async function rollbackStage(ctx: RunContext, stage: Stage, target: { completed: string[]; records: Record<string, unknown> }, opts: { emergency: boolean; reason: string }): Promise<RollbackOutcome> {
-  const { completed, records } = target;
-  await record(ctx, EventName.RollbackStarted, { stage: stage.id, completed, emergency: opts.emergency, reason: opts.reason });
+export interface RollbackStageOptions {
+  emergency: boolean;
+  reason: string;
+  /** The stage the command rolls back to: journaled, so a killed rollback resumes as far as it meant to go. */
+  to: number;
+}
+
+/**
+ * Each action's outcome is journaled as it finishes; actions the journal already shows
+ * done (`target.undone`, from a killed rollback) are not run again. An interrupt
+ * (SIGINT, SIGTERM, SIGHUP) stops it unfinished: state `interrupted`, not dirty.
+ */
+export async function rollbackStage(ctx: RunContext, stage: Stage, target: RollbackTarget, opts: RollbackStageOptions): Promise<RollbackOutcome> {
+  const { completed, records, undone } = target;
+  await record(ctx, EventName.RollbackStarted, { stage: stage.id, completed, emergency: opts.emergency, reason: opts.reason, to: opts.to, undone });
   // The stage as a whole is reported too, so a display can say it was undone even when it had nothing to undo.
   const whole = `rollback:${stage.id}`;
   ctx.reporter.task(whole, `rollback stage ${stage.id}`, TaskState.Running);
   const failures: string[] = [];
-  for (const { source, action, title, with: extra } of rollbackActions(stage, completed, records)) {
+  for (const { source, action, title, with: extra } of rollbackActions(stage, completed, records, undone)) {
     const id = `rollback:${stage.id}:${source}`;
+    if (ctx.signal.aborted) throw new InterruptedError('interrupted');
     if (opts.emergency && action.pause !== undefined) {
       // An emergency waits for nothing: not for time, not for people.
       await record(ctx, EventName.RollbackStep, { stage: stage.id, source, ok: true, skipped: 'emergency: waits are skipped' });
@@ -32,8 +47,14 @@ export async function rollbackStage(ctx: RunContext, stage: Stage, target: { com
     try {
       r = await runAction(ctx, action, { id, timeoutMs: null, stage: stage.id, vars: extra ? ctx.vars.with(extra) : undefined });
     } catch (e) {
+      if (e instanceof InterruptedError || ctx.signal.aborted) {
+        ctx.reporter.task(id, title, TaskState.Failed, 'interrupted');
+        throw e instanceof InterruptedError ? e : new InterruptedError('interrupted');
+      }
       r = { ok: false, message: (e as Error).message, tail: '' };
     }
+    // Stopped by an interrupt: no outcome is known, so none is journaled (the next rollback runs it again).
+    if (!r.ok && ctx.signal.aborted) throw new InterruptedError('interrupted');
     await record(ctx, EventName.RollbackStep, { stage: stage.id, source, ok: r.ok, message: r.message, tail: r.tail });
     ctx.reporter.task(id, title, r.ok ? TaskState.Succeeded : TaskState.Failed, r.ok ? undefined : r.message);
     if (!r.ok) {

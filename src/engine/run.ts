@@ -4,14 +4,14 @@
  * in finally. `stage`, `up` and `rollback` read top to bottom from here.
  */
 import { hostname } from 'node:os';
-import { DeclinedError, InterruptedError, MigrateError, RollbackFailedError, StageFailedError, UsageError } from '../errors.js';
+import { DeclinedError, InterruptedError, MigrateError, RollbackFailedError, RollbackStoppedError, StageFailedError, UsageError } from '../errors.js';
 import { EventName } from '../journal/events.js';
 import { currentStage, type Projection } from '../journal/project.js';
 import type { Outcome } from '../journal/types.js';
 import { findStage } from '../plan/compile.js';
 import { record, type RunContext } from './context.js';
 import { rollbackStage } from './rollback.js';
-import { blocker, rollbackTargets, type RollbackOptions } from '../plan/readiness.js';
+import { blocker, planRollback, type IrreversibleStop, type RollbackOptions } from '../plan/readiness.js';
 import { runStage } from './stage.js';
 
 /** Errors from blocker(): the run was refused, nothing changed. */
@@ -91,23 +91,36 @@ export async function runUpCommand(ctx: RunContext, to: number | undefined, opts
 export async function runRollbackCommand(ctx: RunContext, opts: RollbackOptions): Promise<number[]> {
   const before = await ctx.journal.project(ctx.runbook.name);
   if (opts.to !== undefined && opts.to > currentStage(before)) throw new UsageError(`--to ${opts.to} is above the current stage ${currentStage(before)}`);
-  const planned = rollbackTargets(before, opts);
-  if (!planned.length) return [];
+  const planned = planRollback(before, opts, ctx.runbook);
+  if (!planned.targets.length) {
+    if (planned.stop) throw stoppedAt(planned.stop, []);
+    return [];
+  }
   const command = opts.emergency ? 'rollback --emergency' : opts.to !== undefined ? `rollback --to ${opts.to}` : 'rollback';
-  return withRun(ctx, command, planned.map((t) => t.stage), async (p) => {
+  return withRun(ctx, command, planned.targets.map((t) => t.stage), async (p) => {
     const done: number[] = [];
     const failures: string[] = [];
-    const targets = rollbackTargets(p, opts);
+    const { targets, stop } = planRollback(p, opts, ctx.runbook);
+    const to = opts.emergency ? (stop?.stage ?? 0) : opts.to ?? p.rolling?.to ?? Math.min(...targets.map((t) => t.stage)) - 1;
     await ctx.reporter.beginRollback(targets.map((t) => t.stage), opts.emergency);
     for (const t of targets) {
       const stage = findStage(ctx.runbook, t.stage);
-      const r = await rollbackStage(ctx, stage, t, { emergency: opts.emergency, reason: opts.reason ?? 'operator rollback' });
+      const r = await rollbackStage(ctx, stage, t, { emergency: opts.emergency, reason: opts.reason ?? 'operator rollback', to });
       if (!r.ok) {
         failures.push(...r.failures);
         if (!opts.emergency) break;
       } else done.push(t.stage);
     }
     if (failures.length) throw new RollbackFailedError(`rollback failed: ${failures.join('; ')}`, "state is dirty: fix it by hand, then run 'migrate rollback' again", failures.join('; '));
+    if (stop) throw stoppedAt(stop, done);
     return done;
   });
+}
+
+function stoppedAt(stop: IrreversibleStop, done: number[]): RollbackStoppedError {
+  const list = (xs: number[]) => `stage${xs.length > 1 ? 's' : ''} ${xs.join(', ')}`;
+  const head = `${done.length ? `rolled back ${list(done)}, then ` : ''}STOPPED at ${stop.name}: it is irreversible`;
+  return new RollbackStoppedError(`${head}; ${list(stop.keeps)} ${stop.keeps.length > 1 ? 'stay' : 'stays'} applied`,
+    `the state is consistent at stage ${stop.stage}; undoing further needs a person (a forward fix, or by hand)`,
+    `stopped at irreversible stage ${stop.stage}; ${list(stop.keeps)} stay applied`);
 }

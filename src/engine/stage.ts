@@ -171,7 +171,8 @@ async function failStage(ctx: RunContext, stage: Stage, e: unknown, opts: StageO
   const mine = p.active?.stage === stage.id ? p.active : null;
   ctx.reporter.message(`rolling back stage ${stage.id}: ${reason}`);
   const undo = mine ? [...mine.completed.map((c) => c.step), ...mine.in_doubt] : [];
-  const rb = await rollbackStage(ctx, stage, { completed: undo, records: mine?.records ?? {} }, { emergency: false, reason });
+  const target = { stage: stage.id, completed: undo, records: mine?.records ?? {}, undone: [] };
+  const rb = await rollbackStage(ctx, stage, target, { emergency: false, reason, to: stage.id - 1 });
   if (!rb.ok) throw new RollbackFailedError(`stage ${stage.id} failed (${reason}) and its rollback failed: ${rb.failures.join('; ')}`, "state is dirty: fix it by hand, then 'migrate rollback' again", reason);
   if (declined) throw new DeclinedError(`stage ${stage.id} stopped and was rolled back: ${reason}`, e.hint, reason);
   throw StageFailedError.rolledBack(`stage ${stage.id} failed and was rolled back: ${reason}`, reason);

@@ -23,13 +23,25 @@ export interface ActiveStage {
   baselines?: Record<string, unknown>;
 }
 
+/** A rollback that started and neither completed nor failed (the process died or was interrupted). */
+export interface RollingBack {
+  stage: number;
+  run_id: string;
+  /** The stage the interrupted command was rolling back to: a plain `rollback` resumes up to there. */
+  to: number;
+  emergency: boolean;
+  /** Rollback actions (by source) the journal shows done: never run again. */
+  undone: string[];
+}
+
 export interface Projection {
   runbook: string;
   /** Stages completed and not rolled back, in order of completion. */
   applied: { stage: number; digest: string; run_id: string; at: string; completed: string[]; records: Record<string, unknown> }[];
   /** A stage that started and neither completed nor was rolled back. */
   active: ActiveStage | null;
-  dirty: { stage: number; reason: string; completed: string[]; records: Record<string, unknown> } | null;
+  dirty: { stage: number; reason: string; completed: string[]; records: Record<string, unknown>; undone: string[] } | null;
+  rolling: RollingBack | null;
   runs: RunSummary[];
   open_run: string | null;
   /** What is wrong with the journal it came from (bad lines, lost events): set by the journal on read, never stored. Stages refuse. */
@@ -39,7 +51,7 @@ export interface Projection {
 }
 
 export function emptyProjection(runbook: string): Projection {
-  return { runbook, applied: [], active: null, dirty: null, runs: [], open_run: null };
+  return { runbook, applied: [], active: null, dirty: null, rolling: null, runs: [], open_run: null };
 }
 
 export const currentStage = (p: Projection) => Math.max(0, ...p.applied.map((a) => a.stage));
@@ -48,6 +60,7 @@ const MAX_RUNS = 1000;
 
 export function apply(p: Projection, e: JournalEvent): Projection {
   const run = p.runs.find((r) => r.run_id === e.run_id);
+  const { rolling } = p;
   switch (e.event) {
     case EventName.RunStarted:
       p.runs.push({
@@ -101,7 +114,19 @@ export function apply(p: Projection, e: JournalEvent): Projection {
       p.applied.push({ stage: e.stage!, digest: e.digest, run_id: e.run_id, at: e.ts, completed: p.active && p.active.stage === e.stage ? p.active.completed.map((c) => c.step) : [], records: p.active && p.active.stage === e.stage ? p.active.records : {} });
       p.active = null;
       break;
+    case EventName.RollbackStarted:
+      // The same stage again: a resumed rollback keeps what the killed one finished.
+      if (rolling && rolling.stage === e.stage) rolling.run_id = e.run_id;
+      else {
+        const undone = p.dirty && p.dirty.stage === e.stage ? p.dirty.undone : [];
+        p.rolling = { stage: e.stage!, run_id: e.run_id, to: Number(e.to ?? e.stage! - 1), emergency: Boolean(e.emergency), undone: [...undone] };
+      }
+      break;
+    case EventName.RollbackStep:
+      if (rolling && rolling.stage === e.stage && e.ok && !rolling.undone.includes(String(e.source))) rolling.undone.push(String(e.source));
+      break;
     case EventName.RollbackCompleted:
+      if (p.rolling?.stage === e.stage) p.rolling = null;
       p.applied = p.applied.filter((a) => a.stage !== e.stage);
       if (p.active?.stage === e.stage) p.active = null;
       if (p.dirty?.stage === e.stage) p.dirty = null;
@@ -114,7 +139,9 @@ export function apply(p: Projection, e: JournalEvent): Projection {
       const { completed, records } = from;
       p.applied = p.applied.filter((a) => a.stage !== e.stage);
       if (p.active?.stage === e.stage) p.active = null;
-      p.dirty = { stage: e.stage!, reason: String(e.reason ?? 'a rollback step failed'), completed, records };
+      const undone = rolling && rolling.stage === e.stage ? rolling.undone : [];
+      if (rolling && rolling.stage === e.stage) p.rolling = null;
+      p.dirty = { stage: e.stage!, reason: String(e.reason ?? 'a rollback step failed'), completed, records, undone };
       break;
     }
     case EventName.StageInterrupted:

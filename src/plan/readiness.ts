@@ -4,6 +4,8 @@
  */
 import { EnvironmentError, MigrateError, RollbackFailedError, UsageError } from '../errors.js';
 import { currentStage, type Projection } from '../journal/project.js';
+import { RunState } from '../journal/types.js';
+import type { Runbook } from '../runbook/types.js';
 
 /** Why stage N cannot run now, or null. Shared by `stage`, `--dry-run` and `plan`. */
 export function blocker(p: Projection, n: number, resume: boolean): MigrateError | null {
@@ -12,6 +14,9 @@ export function blocker(p: Projection, n: number, resume: boolean): MigrateError
     return new EnvironmentError(`the journal is damaged: ${p.damage.join('; ')}`, `'migrate status' and 'migrate rollback' still work; repair or restore the journal, then delete snapshot.json in the state directory`);
   }
   if (p.dirty) return new RollbackFailedError(`state is dirty: the rollback of stage ${p.dirty.stage} failed (${p.dirty.reason})`, "fix it by hand, then run 'migrate rollback' again");
+  if (p.rolling) {
+    return new UsageError(`the rollback of stage ${p.rolling.stage} did not finish (undone so far: ${p.rolling.undone.join(', ') || 'nothing'})`, `run 'migrate rollback' to finish it`);
+  }
   if (p.active && !(resume && p.active.stage === n)) {
     return new UsageError(`stage ${p.active.stage} did not finish (last: ${p.active.last_event}${p.active.last_step ? ` at step ${p.active.last_step}` : ''})`, `run 'migrate rollback' to undo it, or 'migrate stage ${p.active.stage} --resume' to finish it`);
   }
@@ -23,17 +28,55 @@ export function blocker(p: Projection, n: number, resume: boolean): MigrateError
 
 export interface RollbackOptions { to?: number; emergency: boolean; reason: string | null }
 
-/** Which stages a rollback undoes, highest first, with the steps to undo in each. */
-export interface RollbackTarget { stage: number; completed: string[]; records: Record<string, unknown> }
+/** Which stages a rollback undoes, highest first, with the steps to undo in each and the actions already undone. */
+export interface RollbackTarget { stage: number; completed: string[]; records: Record<string, unknown>; undone: string[] }
 
-export function rollbackTargets(p: Projection, opts: RollbackOptions): RollbackTarget[] {
-  const targets: RollbackTarget[] = [];
-  if (p.dirty) targets.push({ stage: p.dirty.stage, completed: p.dirty.completed, records: p.dirty.records });
+/** Where an emergency rollback stops: the highest irreversible stage, and every stage that stays applied. */
+export interface IrreversibleStop { stage: number; name: string; keeps: number[] }
+
+/**
+ * The stages a rollback undoes, highest first. Plain and `--to` refuse to cross
+ * an irreversible stage (UsageError naming it); `--emergency` stops above it and
+ * reports the stop. A rollback that was interrupted resumes: its stage comes
+ * first, without the actions the journal shows done, and a plain `rollback` goes
+ * down to where the interrupted one was going.
+ */
+export function planRollback(p: Projection, opts: RollbackOptions, runbook: Runbook): { targets: RollbackTarget[]; stop: IrreversibleStop | null } {
+  const undone = (stage: number) => (p.rolling?.stage === stage ? p.rolling.undone : p.dirty?.stage === stage ? p.dirty.undone : []);
+  const all: Omit<RollbackTarget, 'undone'>[] = [];
+  if (p.dirty) all.push(p.dirty);
   // In-doubt steps may have run, partly or fully: undone too, first (they started last).
-  if (p.active) targets.push({ stage: p.active.stage, completed: [...p.active.completed.map((c) => c.step), ...p.active.in_doubt], records: p.active.records });
+  if (p.active) all.push({ stage: p.active.stage, completed: [...p.active.completed.map((c) => c.step), ...p.active.in_doubt], records: p.active.records });
   const applied = [...p.applied].sort((a, b) => b.stage - a.stage);
-  const floor = opts.emergency ? 0 : opts.to ?? (p.active || p.dirty ? Infinity : (applied[0]?.stage ?? 1) - 1);
-  for (const a of applied) if (a.stage > floor) targets.push({ stage: a.stage, completed: a.completed, records: a.records });
-  return targets;
+  const interrupted = p.active || p.dirty || p.rolling;
+  const floor = opts.emergency ? 0 : opts.to ?? p.rolling?.to ?? (interrupted ? Infinity : (applied[0]?.stage ?? 1) - 1);
+  for (const a of applied) if (a.stage > floor) all.push(a);
+  const targets: RollbackTarget[] = [];
+  for (const t of all) {
+    const stage = runbook.stages.find((s) => s.id === t.stage);
+    if (stage?.irreversible) {
+      const name = `stage ${stage.id} (${stage.name})`;
+      if (!opts.emergency) {
+        throw new UsageError(`${name} is irreversible: a rollback cannot cross it`, targets.length
+          ? `roll back the stages above it with 'migrate rollback --to ${stage.id}'`
+          : `it stays applied; an emergency rollback undoes only the stages above it`);
+      }
+      const gone = new Set(targets.map((x) => x.stage));
+      const keeps = [...new Set([...p.applied.map((a) => a.stage), stage.id])].filter((n) => !gone.has(n)).sort((a, b) => a - b);
+      return { targets, stop: { stage: stage.id, name, keeps } };
+    }
+    targets.push({ stage: t.stage, completed: t.completed, records: t.records, undone: [...undone(t.stage)] });
+  }
+  return { targets, stop: null };
 }
 
+export function rollbackTargets(p: Projection, opts: RollbackOptions, runbook: Runbook): RollbackTarget[] {
+  return planRollback(p, opts, runbook).targets;
+}
+
+/** The state `status` shows (SPEC 3), from the projection and whether a live process holds the lock. */
+export function runState(p: Projection, liveHolder: boolean): RunState {
+  if (p.dirty) return RunState.Dirty;
+  if (liveHolder) return RunState.InProgress;
+  return p.active || p.rolling ? RunState.Interrupted : RunState.Clean;
+}

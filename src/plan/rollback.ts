@@ -37,7 +37,12 @@ function undoOf(stage: Stage, step: string, records: StageRecords): Action | nul
   return null;
 }
 
-export function rollbackActions(stage: Stage, completed: string[], records: StageRecords = {}): RollbackAction[] {
+/** What rolling `stage` back runs, in order; `undone` (sources the journal shows done by a killed rollback) are left out. */
+export function rollbackActions(stage: Stage, completed: string[], records: StageRecords = {}, undone: string[] = []): RollbackAction[] {
+  return allRollbackActions(stage, completed, records).filter((a) => !undone.includes(a.source));
+}
+
+function allRollbackActions(stage: Stage, completed: string[], records: StageRecords): RollbackAction[] {
   const out: RollbackAction[] = [];
   const canary = records.canary as CanaryRecord | undefined;
   if (stage.canary && canary) {

@@ -33,7 +33,7 @@ describe('projection', () => {
 
   it('a dirty stage keeps its steps so a later rollback can retry them', () => {
     const p = project([ev(EventName.StageStarted, { stage: 1 }), ev(EventName.StepSucceeded, { stage: 1, step: 'a' }), ev(EventName.StageCompleted, { stage: 1 }), ev(EventName.RollbackFailed, { stage: 1, reason: 'undo a failed' })]);
-    expect(p.dirty).toEqual({ stage: 1, reason: 'undo a failed', completed: ['a'], records: {} });
+    expect(p.dirty).toEqual({ stage: 1, reason: 'undo a failed', completed: ['a'], records: {}, undone: [] });
     expect(project([...[ev(EventName.StageStarted, { stage: 1 }), ev(EventName.StageCompleted, { stage: 1 }), ev(EventName.RollbackFailed, { stage: 1 })], ev(EventName.RollbackCompleted, { stage: 1 })]).dirty).toBeNull();
   });
 });

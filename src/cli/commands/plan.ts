@@ -54,11 +54,11 @@ export default async function plan(args: string[], opts: GlobalOptions & { rollb
 
 function planRollback(rb: LoadedRunbook, p: Projection, opts: GlobalOptions & { to?: string }) {
   const to = opts.to !== undefined ? parseStageNumber(opts.to, '--to') : undefined;
-  const targets = rollbackTargets(p, { to, emergency: false, reason: null });
+  const targets = rollbackTargets(p, { to, emergency: false, reason: null }, rb.runbook);
   const plan = targets.map((t) => ({
     stage: t.stage,
     name: findStage(rb.runbook, t.stage).name,
-    actions: rollbackActions(findStage(rb.runbook, t.stage), t.completed, t.records).map((a) => ({ source: a.source, title: a.title, ...describeAction(a.action, a.with ? rb.vars.with(a.with) : rb.vars) })),
+    actions: rollbackActions(findStage(rb.runbook, t.stage), t.completed, t.records, t.undone).map((a) => ({ source: a.source, title: a.title, ...describeAction(a.action, a.with ? rb.vars.with(a.with) : rb.vars) })),
   }));
   if (opts.json) return out(JSON.stringify({ runbook: rb.runbook.name, current_stage: currentStage(p), stages: plan }, null, 2));
   if (!plan.length) return out('nothing to roll back: no stage is applied');

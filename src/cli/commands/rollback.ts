@@ -1,7 +1,7 @@
 import { DeclinedError, UsageError } from '../../errors.js';
 import { runRollbackCommand } from '../../engine/run.js';
 import { describeHolder } from '../../journal/lockfile.js';
-import { rollbackTargets } from '../../plan/readiness.js';
+import { planRollback } from '../../plan/readiness.js';
 import { parseStageNumber, type GlobalOptions } from '../context.js';
 import { chalk, out } from '../output.js';
 import { createSession } from '../session.js';
@@ -19,8 +19,8 @@ export default async function rollback(_args: string[], opts: GlobalOptions & { 
     // An emergency pre-empts a running stage: that run stops, journals why, lets go of the lock, and everything is rolled back.
     const holder = opts.emergency ? await ctx.lock.holder() : null;
     const running = holder && !holder.stale ? holder : null;
-    const targets = rollbackTargets(await ctx.journal.project(ctx.runbook.name), rollbackOpts);
-    if (!targets.length && !running) {
+    const { targets, stop } = planRollback(await ctx.journal.project(ctx.runbook.name), rollbackOpts, ctx.runbook);
+    if (!targets.length && !running && !stop) {
       out('nothing to roll back');
       return;
     }
@@ -28,7 +28,7 @@ export default async function rollback(_args: string[], opts: GlobalOptions & { 
     const what = running
       ? `Stop the run of ${describeHolder(running)} and roll back everything (EMERGENCY: no waits, no checks, past failures)?`
       : `Roll back stage${targets.length > 1 ? 's' : ''} ${targets.map((t) => t.stage).join(', ')}${opts.emergency ? ' (EMERGENCY: no waits, no checks, past failures)' : ''}?`;
-    if (!(await ctx.prompter.confirm(what))) throw new DeclinedError('rollback declined');
+    if ((targets.length || running) && !(await ctx.prompter.confirm(what))) throw new DeclinedError('rollback declined');
     if (running) {
       await ctx.lock.preempt(running, { run_id: running.run_id, operator: ctx.operator, reason: opts.reason!, at: new Date().toISOString() }, PREEMPT_WAIT_MS);
       out(`stopped the run of ${describeHolder(running)}`);

@@ -1,5 +1,6 @@
 import { currentStage } from '../../journal/project.js';
 import { RunState } from '../../journal/types.js';
+import { runState } from '../../plan/readiness.js';
 import { discoverRunbook } from '../../runbook/discover.js';
 import { readIdentity } from '../../runbook/identity.js';
 import type { GlobalOptions } from '../context.js';
@@ -16,7 +17,7 @@ export default async function status(_args: string[], opts: GlobalOptions) {
   for (const line of [...(p.notes ?? []), ...(p.damage ?? [])]) process.stderr.write(`warning: journal: ${line}\n`);
   const holder = await lock.holder();
   const live = holder && !holder.stale ? holder : null;
-  const state = p.dirty ? RunState.Dirty : live ? RunState.InProgress : p.active ? RunState.Interrupted : RunState.Clean;
+  const state = runState(p, Boolean(live));
   const drift = p.applied.filter((a) => a.digest !== digest).map((a) => a.stage);
   const result = {
     runbook: name,
@@ -26,6 +27,7 @@ export default async function status(_args: string[], opts: GlobalOptions) {
     last_run: p.runs[p.runs.length - 1] ?? null,
     active: p.active && { stage: p.active.stage, completed_steps: p.active.completed.map((c) => c.step), in_doubt: p.active.in_doubt, last_event: p.active.last_event, last_step: p.active.last_step },
     dirty: p.dirty && { stage: p.dirty.stage, reason: p.dirty.reason },
+    rolling_back: p.rolling && { stage: p.rolling.stage, to: p.rolling.to, emergency: p.rolling.emergency, undone: p.rolling.undone },
     drift: drift.length ? { stages: drift, message: 'the runbook changed since these stages were applied' } : null,
   };
   if (opts.json) {
@@ -35,10 +37,14 @@ export default async function status(_args: string[], opts: GlobalOptions) {
   const { chalk, out } = await import('../output.js');
   const colour = { clean: chalk.green, in_progress: chalk.cyan, interrupted: chalk.yellow, dirty: chalk.red }[state];
   out(`${chalk.bold(name)}: stage ${result.current_stage} · ${colour(state)}`);
-  if (p.active && state === RunState.Interrupted) {
+  if (p.active && !p.rolling && state === RunState.Interrupted) {
     out(chalk.yellow(`stage ${p.active.stage} did not finish (last: ${p.active.last_event}${p.active.last_step ? ` at ${p.active.last_step}` : ''}; completed: ${p.active.completed.map((c) => c.step).join(', ') || 'none'}).`));
     if (p.active.in_doubt.length) out(chalk.yellow(`in doubt (started, no outcome; may have run partly): ${p.active.in_doubt.join(', ')}`));
     out(chalk.yellow(`run 'migrate rollback' to undo it, or 'migrate stage ${p.active.stage} --resume' to finish it`));
+  }
+  if (p.rolling && state === RunState.Interrupted) {
+    out(chalk.yellow(`rolling back stage ${p.rolling.stage}, interrupted (undone so far: ${p.rolling.undone.join(', ') || 'nothing'}).`));
+    out(chalk.yellow(`run 'migrate rollback' to finish it: undos the journal shows done are not run again`));
   }
   if (p.dirty) out(chalk.red(`dirty: the rollback of stage ${p.dirty.stage} failed: ${p.dirty.reason}. Fix it by hand, then run 'migrate rollback' again.`));
   if (holder) out(`lock: ${holder.operator}, pid ${holder.pid} on ${holder.host}, since ${holder.since}${live ? '' : chalk.yellow(' (stale: the process is gone; the next run takes it over)')}`);
