@@ -111,7 +111,10 @@ export class FileJournal implements Journal {
     try {
       text = readFileSync(this.snapshotPath, 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.note(`${this.snapshotPath} cannot be read (${(e as NodeJS.ErrnoException).code}): rebuilt from the journal`);
+      const code = (e as NodeJS.ErrnoException).code;
+      // The snapshot is only a cache: anything wrong with the file itself is repaired by replaying the journal.
+      if (code === 'EISDIR') this.note(`${this.snapshotPath} is a directory: rebuilt from the journal`);
+      else if (code !== 'ENOENT') throw asEnvironmentError(e, `cannot use the state directory ${this.dir}`);
       return emptySnapshot();
     }
     try {
