@@ -27,11 +27,12 @@ function outcomeOf(e: unknown): Outcome {
   return 'failed';
 }
 
-async function withRun<T>(ctx: RunContext, command: string, stages: number[], body: (p: Projection) => Promise<T>): Promise<T> {
+/** `why`: the operator's reason (an emergency's --reason), kept in history unless a failure gives a more specific one. */
+async function withRun<T>(ctx: RunContext, command: string, stages: number[], body: (p: Projection) => Promise<T>, why: string | null = null): Promise<T> {
   const { takenOver } = await ctx.lock.acquire({ pid: process.pid, host: hostname(), operator: ctx.operator, since: new Date(ctx.clock.now()).toISOString(), run_id: ctx.runId });
   const started = ctx.clock.now();
   let outcome: Outcome = 'succeeded';
-  let reason: string | null = null;
+  let reason: string | null = why;
   try {
     if (takenOver) await record(ctx, EventName.LockTakenOver, { previous: takenOver });
     await record(ctx, EventName.RunStarted, { command, stages, pid: process.pid, host: ctx.host });
@@ -114,7 +115,7 @@ export async function runRollbackCommand(ctx: RunContext, opts: RollbackOptions)
     if (failures.length) throw new RollbackFailedError(`rollback failed: ${failures.join('; ')}`, "state is dirty: fix it by hand, then run 'migrate rollback' again", failures.join('; '));
     if (stop) throw stoppedAt(stop, done);
     return done;
-  });
+  }, opts.reason);
 }
 
 function stoppedAt(stop: IrreversibleStop, done: number[]): RollbackStoppedError {

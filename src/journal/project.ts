@@ -58,6 +58,15 @@ export const currentStage = (p: Projection) => Math.max(0, ...p.applied.map((a) 
 
 const MAX_RUNS = 1000;
 
+/**
+ * Runs as people should read them: a run with no outcome is running only while a
+ * live process holds the lock for it; otherwise it died (kill -9, power) and is `interrupted`.
+ */
+export function runsAsSeen(p: Projection, live: { run_id?: string } | null): RunSummary[] {
+  const running = (r: RunSummary) => !!live && (live.run_id ? live.run_id === r.run_id : r.run_id === p.open_run);
+  return p.runs.map((r) => (r.outcome === null && !running(r) ? { ...r, outcome: 'interrupted' as const } : r));
+}
+
 export function apply(p: Projection, e: JournalEvent): Projection {
   const run = p.runs.find((r) => r.run_id === e.run_id);
   const { rolling } = p;

@@ -5,15 +5,17 @@ import type { GlobalOptions } from '../context.js';
 import { chalk, out } from '../output.js';
 import { openStore } from '../store.js';
 import { formatDuration } from '../../runbook/duration.js';
+import { runsAsSeen } from '../../journal/project.js';
 
 export default async function history(_args: string[], opts: GlobalOptions & { limit: string }) {
   const { name } = await readIdentity(discoverRunbook(opts.runbook, process.env, process.cwd()));
   const limit = Number(opts.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a positive whole number, got '${opts.limit}'`);
-  const { journal } = await openStore(opts, name);
+  const { journal, lock } = await openStore(opts, name);
   const p = await journal.project(name);
+  const holder = await lock.holder();
   for (const line of [...(p.notes ?? []), ...(p.damage ?? [])]) process.stderr.write(`warning: journal: ${line}\n`);
-  const runs = p.runs.slice().reverse().slice(0, limit);
+  const runs = runsAsSeen(p, holder && !holder.stale ? holder : null).reverse().slice(0, limit);
   await journal.close();
   if (opts.json) return out(JSON.stringify(runs, null, 2));
   if (!runs.length) return out('no runs yet');

@@ -1,4 +1,4 @@
-import { currentStage } from '../../journal/project.js';
+import { currentStage, runsAsSeen } from '../../journal/project.js';
 import { RunState } from '../../journal/types.js';
 import { runState } from '../../plan/readiness.js';
 import { discoverRunbook } from '../../runbook/discover.js';
@@ -24,7 +24,7 @@ export default async function status(_args: string[], opts: GlobalOptions) {
     current_stage: currentStage(p),
     state,
     lock: holder && { pid: holder.pid, host: holder.host, operator: holder.operator, since: holder.since, stale: !live },
-    last_run: p.runs[p.runs.length - 1] ?? null,
+    last_run: runsAsSeen(p, live).at(-1) ?? null,
     active: p.active && { stage: p.active.stage, completed_steps: p.active.completed.map((c) => c.step), in_doubt: p.active.in_doubt, last_event: p.active.last_event, last_step: p.active.last_step },
     dirty: p.dirty && { stage: p.dirty.stage, reason: p.dirty.reason },
     rolling_back: p.rolling && { stage: p.rolling.stage, to: p.rolling.to, emergency: p.rolling.emergency, undone: p.rolling.undone },

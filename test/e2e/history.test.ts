@@ -1,0 +1,36 @@
+// History tells the truth: reasons, killed runs, refused commands.
+import { describe, expect, it } from 'vitest';
+import { exited, runbook, sandbox, waitFor } from '../helpers/sandbox.js';
+
+const stage = (id: number) => `  - id: ${id}\n    name: s${id}\n    steps:\n      - { id: a${id}, run: "echo do-${id} >> log; if [ -e slow ]; then touch started; sleep 30; fi", undo: "echo undo-${id} >> log" }\n`;
+
+describe('history', () => {
+  it("shows an emergency rollback's --reason", () => {
+    const box = sandbox(runbook(stage(1)));
+    expect(box.run(['stage', '1']).code).toBe(0);
+    expect(box.run(['rollback', '--emergency', '--reason', 'error spike', '--yes']).code).toBe(0);
+    expect(box.history()[0]).toMatchObject({ command: 'rollback --emergency', outcome: 'succeeded', reason: 'error spike' });
+    expect(box.run(['history']).stdout).toContain('error spike');
+  });
+
+  it('a kill -9\'d run is interrupted once its lock holder is gone, not running forever', async () => {
+    const box = sandbox(runbook(stage(1)), { slow: '' });
+    const child = box.spawn(['stage', '1']);
+    await waitFor(() => box.exists('started'));
+    expect(box.history()[0].outcome).toBeNull(); // running now
+    child.kill('SIGKILL');
+    await exited(child);
+    expect(box.history()[0]).toMatchObject({ command: 'stage 1', outcome: 'interrupted' });
+    expect(box.status().last_run).toMatchObject({ outcome: 'interrupted' });
+    expect(box.run(['history']).stdout).toContain('interrupted');
+  });
+
+  it('a refused command is not a failed run', () => {
+    const box = sandbox(runbook(stage(1) + stage(2) + stage(3)));
+    expect(box.run(['stage', '1']).code).toBe(0);
+    const r = box.run(['stage', '3']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('stage 3 needs stage 2 first');
+    expect(box.history().filter((h) => h.outcome === 'failed')).toEqual([]);
+  });
+});
