@@ -5,7 +5,7 @@
 import type { LintFinding } from './lint-rules.js';
 import { cmds } from './lint-rules.js';
 import { SERIALS, typeOf } from './lint-expr.js';
-import { kindOf, type Statement } from './parse.js';
+import { charOffsets, kindOf, type Statement } from './parse.js';
 
 type Found = Omit<LintFinding, 'offset'>;
 const note = (code: string, what: string, safer: string): Found => ({ code, severity: 'warning', risk: 'low', what, lock: null, blocks: null, safer });
@@ -66,7 +66,9 @@ export const hygieneRules: Record<string, (st: Statement, transactional: boolean
  */
 export async function longIdentifiers(text: string, statements: Statement[]): Promise<LintFinding[]> {
   const { scan } = await import('libpg-query');
-  const tokens = (await scan(text)).tokens as { start: number; end: number; tokenName: string }[];
+  const chars = charOffsets(text);
+  const tokens = ((await scan(text)).tokens as { start: number; end: number; tokenName: string }[])
+    .map((t) => ({ ...t, start: chars(t.start), end: chars(t.end) }));
   const out: LintFinding[] = [];
   for (const t of tokens) {
     if (t.tokenName !== 'IDENT') continue;

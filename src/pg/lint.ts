@@ -6,7 +6,7 @@
 import { didYouMean, error, warning, type Finding, type Path } from '../runbook/diagnostics.js';
 import { RISKS, type Action, type Risk, type Runbook } from '../runbook/types.js';
 import { actions } from '../runbook/walk.js';
-import { kindOf, parseSql, placeholders, SqlSyntaxError, type Statement } from './parse.js';
+import { charOffsets, kindOf, parseSql, placeholders, SqlSyntaxError, type Statement } from './parse.js';
 import { ALL_CODES, effectiveLint, type EffectiveLint, type LintSettings } from './lint-config.js';
 import { hygieneRules, longIdentifiers } from './lint-hygiene.js';
 import { cmds, lintRules, nameOf, type LintFinding, type StepContext } from './lint-rules.js';
@@ -67,7 +67,9 @@ export async function varsInLiterals(sql: string): Promise<number[]> {
   const { text } = placeholders(sql);
   if (text === sql) return [];
   const { scan } = await import('libpg-query');
-  const tokens = (await scan(text)).tokens as { start: number; end: number; tokenName: string }[];
+  const chars = charOffsets(text);
+  const tokens = ((await scan(text)).tokens as { start: number; end: number; tokenName: string }[])
+    .map((t) => ({ ...t, start: chars(t.start), end: chars(t.end) }));
   const refs = [...sql.matchAll(/\$\{[^}]*\}/g)].map((m) => m.index!);
   return refs.filter((at) => tokens.some((t) => t.tokenName !== 'PARAM' && t.start <= at && at < t.end && /CONST|IDENT/.test(t.tokenName)));
 }

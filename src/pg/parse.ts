@@ -36,6 +36,14 @@ export function placeholders(sql: string): { text: string; names: string[] } {
 
 let lib: typeof import('libpg-query') | null = null;
 
+/** libpg-query reports statement and token positions in UTF-8 bytes; JavaScript strings count UTF-16 units. */
+export function charOffsets(text: string): (byte: number) => number {
+  // eslint-disable-next-line no-control-regex
+  if (/^[\x00-\x7f]*$/.test(text)) return (b) => b;
+  const bytes = Buffer.from(text);
+  return (b) => bytes.subarray(0, b).toString().length;
+}
+
 export async function parseSql(sql: string): Promise<Statement[]> {
   lib ??= await import('libpg-query');
   const { text } = placeholders(sql);
@@ -46,9 +54,10 @@ export async function parseSql(sql: string): Promise<Statement[]> {
     const pos = (e as { sqlDetails?: { cursorPosition?: number } }).sqlDetails?.cursorPosition ?? 0;
     throw new SqlSyntaxError((e as Error).message, pos); // libpg-query's cursorPosition is 0-based
   }
+  const chars = charOffsets(text);
   return (tree.stmts ?? []).map((s) => {
-    const start = s.stmt_location ?? 0;
-    const end = s.stmt_len ? start + s.stmt_len : sql.length;
+    const start = chars(s.stmt_location ?? 0);
+    const end = s.stmt_len ? chars((s.stmt_location ?? 0) + s.stmt_len) : sql.length;
     const raw = sql.slice(start, end);
     const lead = raw.length - raw.trimStart().length;
     return { text: raw.trim(), offset: start + lead, node: s.stmt };

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, visit, type Document, type Node } from 'yaml';
 import type { Diagnostic, Finding, Path } from './diagnostics.js';
+import { sourceOffset } from './scalar-offsets.js';
 
 export interface LoadedFile {
   file: string;
@@ -83,6 +84,8 @@ function nodeAt(doc: Document.Parsed, path: Path): { node: Node | null; depth: n
 
 /** Map a character offset inside a scalar's value back to the source, block scalars included. */
 function offsetInScalar(source: string, node: Scalar, offset: number): number {
+  const exact = sourceOffset(source, node, offset);
+  if (exact !== null) return exact;
   const start = node.range?.[0] ?? 0;
   const value = String(node.value);
   if (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') return start + 1 + offset;

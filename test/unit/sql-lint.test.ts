@@ -10,6 +10,9 @@ describe('sql lint', () => {
 
   it('finds ${var} inside quoted literals only', async () => {
     expect(await varsInLiterals("SELECT ${a}, '${b}'")).toEqual([14]);
+    // libpg-query counts UTF-8 bytes; offsets here are characters.
+    const sql = "SELECT 'héllo wörld', '${b}'";
+    expect(await varsInLiterals(sql)).toEqual([sql.indexOf('${b}')]);
   });
 });
 
