@@ -26,6 +26,13 @@ export function closeTerminals(): void {
   for (const s of sockets.splice(0)) { try { tmux(s, 'kill-server'); } catch { /* already gone */ } }
 }
 
+/** Close one terminal (its tmux server). */
+function close(socket: string): void {
+  const i = sockets.indexOf(socket);
+  if (i >= 0) sockets.splice(i, 1);
+  try { tmux(socket, 'kill-server'); } catch { /* already gone */ }
+}
+
 export interface Terminal {
   /** The visible screen. */
   screen(): string;
@@ -38,6 +45,7 @@ export interface Terminal {
   code(ms?: number): Promise<number>;
   /** Waits until the screen contains `text` (a helpful failure shows the screen). */
   see(text: string | RegExp, ms?: number): Promise<void>;
+  close(): void;
 }
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -68,6 +76,7 @@ export function inTerminal(dir: string, args: string[], env: Record<string, stri
       }
       return Number(readFileSync(codeFile, 'utf8'));
     },
+    close: () => close(socket),
     async see(text, ms = 20_000) {
       const has = () => (typeof text === 'string' ? screen().includes(text) : text.test(screen()));
       try {
@@ -82,5 +91,5 @@ export function inTerminal(dir: string, args: string[], env: Record<string, stri
 
 /** What must never reach an operator's terminal: a crash. */
 export function crashes(text: string): string[] {
-  return text.split('\n').filter((l) => /TypeError|ReferenceError|internal error|^\s+at .+:\d+:\d+\)?$|node:internal|Node\.js v\d/.test(l));
+  return text.split("\n").filter((l) => /TypeError|ReferenceError|DeprecationWarning|internal error|^\s+at .+:\d+:\d+\)?$|node:internal|Node\.js v\d/.test(l));
 }
