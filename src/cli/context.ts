@@ -3,6 +3,8 @@ import { dirname, resolve } from 'node:path';
 import { InvalidRunbookError, UsageError } from '../errors.js';
 import { discoverRunbook } from '../runbook/discover.js';
 import { resolveRunbook, validateFile, type ValidRunbook } from '../runbook/validate.js';
+import type { Runbook } from '../runbook/types.js';
+import { checkValues } from '../runbook/values.js';
 import { parseSetOptions, resolveVars, type Vars } from '../runbook/vars.js';
 
 export interface GlobalOptions {
@@ -29,9 +31,14 @@ export interface LoadedRunbook extends ValidRunbook {
 /** Load, validate and resolve vars; an invalid runbook throws with every diagnostic. */
 export async function loadRunbook(opts: GlobalOptions, builtins: Record<string, string> = {}): Promise<LoadedRunbook> {
   const file = discoverRunbook(opts.runbook, process.env, process.cwd());
-  const result = await validateFile(file);
+  const set = parseSetOptions(opts.set);
+  // The values are checked with the runbook (pattern, leading '-', URL paths), so a bad input is located like a bad runbook.
+  let vars: Vars | undefined;
+  const withValues = (rb: Runbook) => checkValues(rb, vars = resolveVars(rb, { env: process.env, environment: opts.env, set, builtins: { runbook: rb.name, ...builtins } }));
+  const result = await validateFile(file, { extraRules: [withValues] });
   if (!result.ok) throw new InvalidRunbookError(result.errors);
-  const vars = resolveVars(result.value.runbook, { env: process.env, environment: opts.env, set: parseSetOptions(opts.set), builtins: { runbook: result.value.runbook.name, ...builtins } });
+  if (!vars) throw new UsageError('internal: vars were not resolved');
+  for (const n of vars.notices) process.stderr.write(`warning: ${n}\n`);
   // Durations may come from vars (drills): the commands see them resolved.
   const runbook = resolveRunbook(result.value, vars);
   return { ...result.value, runbook, vars, cwd: dirname(resolve(file)), shell: result.value.runbook.defaults?.shell ?? 'bash' };

@@ -43,6 +43,7 @@ function tolerateClosedPipes(): void {
 export async function main(argv: string[]): Promise<void> {
   tolerateClosedPipes();
   let code: number = ExitCode.Ok;
+  (await import('./redact-output.js')).maskProcessOutput();
   try {
     const fast = fastStatusOptions(argv.slice(2));
     if (fast) await (await import('./commands/status.js')).default([], fast);

@@ -1,8 +1,9 @@
 /** Running one action: run, http, pause, flag or sql. */
 import { resolve } from 'node:path';
 import { DeclinedError, InterruptedError } from '../errors.js';
+import { dashError, shellCommand, UnsafeValueError } from '../runbook/shell.js';
 import { parseDuration } from '../runbook/duration.js';
-import { renderShell, renderText } from '../runbook/template.js';
+import { renderText } from '../runbook/template.js';
 import { errorText, request } from './http.js';
 import { actionKind, type Action } from '../runbook/types.js';
 import { evaluate } from '../expr/evaluate.js';
@@ -37,12 +38,19 @@ export async function runAction(ctx: RunContext, a: Action, opts: ActionOptions)
   switch (kind) {
     case 'run': {
       // The run's own coordinates come last: a step's env: cannot make them lie.
-      const env = {
+      let env: Record<string, string> = {
         ...Object.fromEntries(Object.entries(a.env ?? {}).map(([k, v]) => [k, renderText(String(v), value)])),
         ...ctx.stepEnv, ...(opts.stage !== undefined ? { MIGRATE_STAGE: String(opts.stage) } : {}),
       };
       const cwd = a.cwd ? resolve(ctx.cwd, renderText(a.cwd, value)) : ctx.cwd;
-      const cmd = Array.isArray(a.run) ? { argv: a.run.map((w) => renderText(w, value)) } : { shell: ctx.shell, script: renderShell(a.run!, value) };
+      let cmd: { argv: string[] } | { shell: string; script: string };
+      try {
+        if (Array.isArray(a.run)) cmd = { argv: renderArgv(a.run, vars) };
+        else ({ cmd, env } = shellCommand(ctx.shell, a.run!, vars, env));
+      } catch (e) {
+        if (e instanceof UnsafeValueError) return { ok: false, message: vars.mask(e.message), tail: '' };
+        throw e;
+      }
       const r = await ctx.runner.run(cmd, { cwd, env, timeoutMs: opts.timeoutMs, signal: ctx.signal, mask: (s) => vars.mask(s), onLine: (l) => ctx.reporter.output(opts.id, l) });
       if (r.aborted) throw new InterruptedError('interrupted');
       if (r.timedOut) return { ok: false, message: `timed out after ${opts.timeoutMs}ms; its process group was killed`, tail: r.tail, timedOut: true };
@@ -53,7 +61,7 @@ export async function runAction(ctx: RunContext, a: Action, opts: ActionOptions)
       try {
         const r = await request(h, vars, opts.timeoutMs ?? 30_000, ctx.signal);
         const ok = h.expect ? Boolean(evaluate(parseExpr(h.expect), { ...vars.scope(), status: r.status, value: jsonPath(r.body, h.json) as never })) : r.ok;
-        return { ok, message: `HTTP ${r.status}${ok ? '' : h.expect ? ` (expected ${h.expect})` : ''}`, tail: vars.mask(r.text.slice(0, 2000)) };
+        return { ok, message: `HTTP ${r.status}${ok ? '' : h.expect ? ` (expected ${h.expect})` : ''}`, tail: vars.mask(r.text).slice(0, 2000) };
       } catch (e) {
         if (ctx.signal.aborted) throw new InterruptedError('interrupted');
         return { ok: false, message: vars.mask(`request failed: ${errorText(e)}`), tail: '' };
@@ -86,6 +94,16 @@ export async function runAction(ctx: RunContext, a: Action, opts: ActionOptions)
     default:
       return { ok: false, message: 'no action', tail: '' };
   }
+}
+
+/** argv: each word one argument; a word that a value starts with `-` is refused unless the var allows it. */
+function renderArgv(words: string[], vars: Vars): string[] {
+  return words.map((w) => {
+    const out = renderText(w, (n) => vars.value(n));
+    const first = /^\$\{([^}]*)\}/.exec(w)?.[1]?.trim();
+    if (first !== undefined && out.startsWith('-') && !vars.allowsDash(first)) throw dashError(first);
+    return out;
+  });
 }
 
 /**

@@ -37,18 +37,11 @@ export interface RunContext {
   flags: () => Promise<FlagStore>;
 }
 
-function maskDeep(v: unknown, mask: (s: string) => string): unknown {
-  if (typeof v === 'string') return mask(v);
-  if (Array.isArray(v)) return v.map((x) => maskDeep(x, mask));
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, maskDeep(x, mask)]));
-  return v;
-}
-
 /** Journal an event for this run, secrets masked, durable before returning. */
 export async function record(ctx: RunContext, event: EventName, fields: Record<string, unknown> = {}): Promise<void> {
   const e = {
     ts: new Date(ctx.clock.now()).toISOString(), run_id: ctx.runId, runbook: ctx.runbook.name, digest: ctx.digest, event, operator: ctx.operator,
-    ...(maskDeep(fields, (s) => ctx.vars.mask(s)) as Record<string, unknown>),
+    ...ctx.vars.maskDeep(fields),
   };
   await ctx.journal.append(e, { sync: !REPORT_ONLY.has(event) });
   ctx.notifier?.send(e);

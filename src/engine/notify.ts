@@ -4,7 +4,8 @@
  * emergency path must not wait on a pager. Pending sends finish before exit.
  */
 import type { JournalEvent } from '../journal/types.js';
-import { renderShell, renderUrl } from '../runbook/template.js';
+import { renderUrl } from '../runbook/template.js';
+import { shellCommand } from '../runbook/shell.js';
 import type { Notify } from '../runbook/types.js';
 import type { Vars } from '../runbook/vars.js';
 import type { ProcessRunner, Reporter } from './types.js';
@@ -37,8 +38,8 @@ export class Notifier {
       if (!res.ok) throw new Error(`webhook answered HTTP ${res.status}`);
       return;
     }
-    const script = renderShell(spec.run!, (n) => vars.value(n));
-    const r = await this.deps.runner.run({ shell: this.deps.shell, script }, { cwd: this.deps.cwd, env: { MIGRATE_EVENT: body }, input: body, timeoutMs: 30_000, mask: (s) => vars.mask(s) });
+    const { cmd, env } = shellCommand(this.deps.shell, spec.run!, vars, { MIGRATE_EVENT: body });
+    const r = await this.deps.runner.run(cmd, { cwd: this.deps.cwd, env, input: body, timeoutMs: 30_000, mask: (s) => vars.mask(s) });
     if (r.exitCode !== 0) throw new Error(`'${vars.mask(spec.run!)}' exited ${r.exitCode ?? 'by timeout'}`);
   }
 

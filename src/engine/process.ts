@@ -6,6 +6,12 @@ import { execa } from 'execa';
 import type { ProcessResult, ProcessRunner } from './types.js';
 
 const TAIL_LINES = 40;
+/** A longer line is cut (kept: its start and its length): a 40 MB line must not reach the screen or the journal whole. */
+export const MAX_LINE = 4096;
+/** Lines shown live per process; beyond that only the tail is kept, and a count of what was not shown. */
+export const MAX_SHOWN_LINES = 10_000;
+/** stdout kept for a check's value or a flag's state. */
+const MAX_STDOUT = 1 << 20;
 
 export class ExecaRunner implements ProcessRunner {
   async run(cmd: { shell?: string; argv?: string[]; script?: string }, opts: Parameters<ProcessRunner['run']>[1]): Promise<ProcessResult> {
@@ -34,28 +40,66 @@ export class ExecaRunner implements ProcessRunner {
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     if (opts.signal?.aborted) onAbort();
 
+    let shown = 0;
+    const emit = (line: string) => {
+      const masked = opts.mask(line);
+      tail.push(masked);
+      if (tail.length > TAIL_LINES) tail.shift();
+      if (++shown <= MAX_SHOWN_LINES) opts.onLine?.(masked);
+    };
     const collect = (stream: NodeJS.ReadableStream | null, isStdout: boolean) => new Promise<void>((resolve) => {
       if (!stream) return resolve();
-      let partial = '';
+      const lines = new LineSplitter(emit);
       stream.setEncoding('utf8');
-      const emit = (line: string) => {
-        const masked = opts.mask(line);
-        tail.push(masked);
-        if (tail.length > TAIL_LINES) tail.shift();
-        opts.onLine?.(masked);
-      };
       stream.on('data', (chunk: string) => {
-        if (isStdout && stdout.length < 1 << 20) stdout += chunk;
-        const lines = (partial + chunk).split('\n');
-        partial = lines.pop()!;
-        lines.forEach(emit);
+        if (isStdout && stdout.length < MAX_STDOUT) stdout += chunk.slice(0, MAX_STDOUT - stdout.length);
+        lines.push(chunk);
       });
-      stream.on('end', () => { if (partial) emit(partial); resolve(); });
+      stream.on('end', () => { lines.end(); resolve(); });
       stream.on('error', () => resolve());
     });
     const [result] = await Promise.all([child, collect(child.stdout, true), collect(child.stderr, false)]);
+    if (shown > MAX_SHOWN_LINES) opts.onLine?.(`… ${shown - MAX_SHOWN_LINES} more lines not shown (the last ${TAIL_LINES} are kept)`);
     clearTimeout(timer);
     opts.signal?.removeEventListener('abort', onAbort);
     return { exitCode: timedOut || aborted ? null : result.exitCode ?? null, stdout, tail: tail.join('\n'), timedOut, aborted };
+  }
+}
+
+/**
+ * Splits a stream into lines in linear time, whatever their length: a line
+ * longer than MAX_LINE keeps its start and says how much was cut, and its
+ * rest is dropped as it arrives rather than accumulated.
+ */
+export class LineSplitter {
+  private partial = '';
+  private dropped = 0;
+
+  constructor(private readonly emit: (line: string) => void) {}
+
+  push(chunk: string): void {
+    let from = 0;
+    for (let nl = chunk.indexOf('\n'); nl !== -1; nl = chunk.indexOf('\n', from)) {
+      this.take(chunk.slice(from, nl));
+      this.flush();
+      from = nl + 1;
+    }
+    this.take(chunk.slice(from));
+  }
+
+  end(): void {
+    if (this.partial || this.dropped) this.flush();
+  }
+
+  private take(piece: string): void {
+    const room = MAX_LINE - this.partial.length;
+    if (piece.length <= room) this.partial += piece;
+    else { this.partial += piece.slice(0, room); this.dropped += piece.length - room; }
+  }
+
+  private flush(): void {
+    this.emit(this.dropped ? `${this.partial}… [${this.dropped} more characters cut]` : this.partial);
+    this.partial = '';
+    this.dropped = 0;
   }
 }

@@ -16,29 +16,35 @@ function equal(a: Value, b: Value): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-export function evaluate(expr: Expr, scope: Record<string, Value>): Value {
+/** Deeper than any expression a person writes; the parser refuses these first, this guards built trees. */
+const MAX_DEPTH = 1000;
+
+export function evaluate(expr: Expr, scope: Record<string, Value>, depth = 0): Value {
+  if (depth > MAX_DEPTH) throw new ExprEvalError(`expression nested deeper than ${MAX_DEPTH} levels`);
+  const evaluate_ = (e: Expr) => evaluate(e, scope, depth + 1);
   switch (expr.kind) {
     case 'lit':
       return expr.value;
     case 'name':
-      if (!(expr.name in scope)) throw new ExprEvalError(`'${expr.name}' is not defined here`);
+      if (!Object.hasOwn(scope, expr.name)) throw new ExprEvalError(`'${expr.name}' is not defined here`);
       return scope[expr.name];
     case 'unary': {
-      const v = evaluate(expr.arg, scope);
+      const v = evaluate_(expr.arg);
       return expr.op === 'not' ? !truthy(v) : -num(v, 'operand of -');
     }
     case 'binary': {
-      if (expr.op === 'and') return truthy(evaluate(expr.left, scope)) && truthy(evaluate(expr.right, scope));
-      if (expr.op === 'or') return truthy(evaluate(expr.left, scope)) || truthy(evaluate(expr.right, scope));
-      const l = evaluate(expr.left, scope);
-      const r = evaluate(expr.right, scope);
+      if (expr.op === 'and') return truthy(evaluate_(expr.left)) && truthy(evaluate_(expr.right));
+      if (expr.op === 'or') return truthy(evaluate_(expr.left)) || truthy(evaluate_(expr.right));
+      const l = evaluate_(expr.left);
+      const r = evaluate_(expr.right);
       switch (expr.op) {
         case '==': return equal(l, r);
         case '!=': return !equal(l, r);
         case 'contains':
           if (typeof l === 'string') return typeof r === 'string' || typeof r === 'number' ? l.includes(String(r)) : false;
           if (Array.isArray(l)) return l.some((x) => equal(x, r));
-          if (l && typeof l === 'object') return typeof r === 'string' && r in l;
+          // Own keys only: `value contains "toString"` must not find Object.prototype.
+          if (l && typeof l === 'object') return typeof r === 'string' && Object.hasOwn(l, r);
           throw new ExprEvalError(`cannot look inside ${JSON.stringify(l)}`);
         case '+':
           if (typeof l === 'string' && typeof r === 'string') return l + r;

@@ -1,12 +1,13 @@
 /**
  * An existing flag service's CLI: `get` prints a flag's value (nothing, or a
  * non-zero exit, when it is absent), `set` writes ${flag} = ${value}, and the
- * optional `unset` removes ${flag}. Values are shell-quoted like any var.
+ * optional `unset` removes ${flag}. Values reach the command as environment
+ * variables, like any var in shell text.
  */
 import { MigrateError } from '../errors.js';
 import type { ProcessRunner } from '../engine/types.js';
 import { parseOutput } from '../engine/checks.js';
-import { renderShell } from '../runbook/template.js';
+import { shellCommand } from '../runbook/shell.js';
 import type { Vars } from '../runbook/vars.js';
 import type { FlagState, FlagStore, FlagValue } from './store.js';
 
@@ -25,8 +26,8 @@ export class CommandFlagStore implements FlagStore {
   private async exec(template: string, flag: string, value?: FlagValue): Promise<{ code: number | null; stdout: string; tail: string }> {
     const { vars } = this.deps;
     const scoped = vars.with({ flag, value: value === undefined || value === null ? '' : String(value) });
-    const script = renderShell(template, (n) => scoped.value(n));
-    const r = await this.deps.runner.run({ shell: this.deps.shell, script }, { cwd: this.deps.cwd, timeoutMs: 60_000, mask: (s) => vars.mask(s) });
+    const { cmd, env } = shellCommand(this.deps.shell, template, scoped);
+    const r = await this.deps.runner.run(cmd, { cwd: this.deps.cwd, env, timeoutMs: 60_000, mask: (s) => vars.mask(s) });
     return { code: r.exitCode, stdout: r.stdout, tail: r.tail };
   }
 

@@ -4,7 +4,8 @@
  */
 import { UsageError } from '../errors.js';
 import { parseDuration } from '../runbook/duration.js';
-import { referencedNames, renderShell, renderText, renderUrl } from '../runbook/template.js';
+import { referencedNames, renderText, renderUrl } from '../runbook/template.js';
+import { displayShell } from '../runbook/shell.js';
 import { actionKind, asAction, RISKS, stepId, type Action, type Check, type Risk, type Runbook, type Stage, type WindowSpec } from '../runbook/types.js';
 import { formatPath } from '../runbook/diagnostics.js';
 import { resolveDurations } from '../runbook/durations.js';
@@ -37,7 +38,7 @@ export function describeAction(a: Action, vars: Vars): ActionNode {
   const show = (name: string) => vars.display(name);
   switch (kind) {
     case 'run':
-      return { kind, display: Array.isArray(a.run) ? a.run.map((w) => renderText(w, show)).join(' ') : renderShell(a.run!, show) };
+      return { kind, display: Array.isArray(a.run) ? a.run.map((w) => renderText(w, show)).join(' ') : displayShell(a.run!, show) };
     case 'sql':
       return { kind, display: renderText(a.sql!.trim(), show) };
     case 'http':

@@ -1,5 +1,5 @@
 /** `command:` probes: the exit code, and the trimmed stdout as `value`. */
-import { renderShell } from '../runbook/template.js';
+import { displayShell, shellCommand } from '../runbook/shell.js';
 import { isNoData, ProbeError, type ProbeModule } from './types.js';
 
 /** Trimmed stdout: a number when it parses as one, else JSON, else the string. */
@@ -24,10 +24,11 @@ export interface CommandProbe { kind: 'command'; command: string }
 export const command: ProbeModule<CommandProbe> = {
   kind: 'command',
   reads: { names: ['value', 'exit_code'], always: ['exit_code'] },
-  describe: (p, show) => renderShell(p.command, show),
+  describe: (p, show) => displayShell(p.command, show),
   async sample(p, ctx) {
-    const script = renderShell(p.command, (n) => ctx.vars.value(n));
-    const r = await ctx.runner.run({ shell: ctx.shell, script }, { cwd: ctx.cwd, timeoutMs: ctx.timeoutMs, signal: ctx.signal, mask: (s) => ctx.vars.mask(s) });
+    // The values travel as environment variables (MIGRATE_VAR_x), never as script text.
+    const { cmd, env } = shellCommand(ctx.shell, p.command, ctx.vars);
+    const r = await ctx.runner.run(cmd, { cwd: ctx.cwd, env, timeoutMs: ctx.timeoutMs, signal: ctx.signal, mask: (s) => ctx.vars.mask(s) });
     if (r.timedOut) throw new ProbeError(`timed out after ${ctx.timeoutMs}ms`);
     if (r.aborted) throw new ProbeError('interrupted');
     const value = parseOutput(r.stdout);

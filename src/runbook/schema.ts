@@ -27,6 +27,9 @@ const http = obj('An HTTP request.', {
   json: str('Dotted path into the JSON response, e.g. "errors.rate" or "items.0.id".'),
   expect: str('For http steps: an expression over status and value that must hold.'),
   timeout: ref('duration', 'Give up on the request after this long.'),
+  max_body: str('Largest reply body read, e.g. 512KB or 50MB (default 10MB); a longer reply is an error.', {
+    pattern: '^[0-9]+(B|KB|MB|GB)$', 'x-code': 'size', 'x-message': 'sizes are a number with B, KB, MB or GB, e.g. 10MB',
+  }),
 }, ['url']);
 
 const sqlFields: Record<string, S> = {
@@ -122,6 +125,8 @@ export const runbookSchema = {
         default: { type: ['string', 'number', 'boolean'], description: 'Value when nothing else sets it.' },
         env: str('Environment variable to read.'),
         secret: { type: 'boolean', description: 'Masked as *** in every output and the journal.' },
+        pattern: str('Anchored regular expression every value must match, checked before anything runs.'),
+        allow_dash: { type: 'boolean', description: 'Allow a value starting with "-" where a command reads options.' },
         description: str('What the var is for.'),
       }),
     },

@@ -1,8 +1,11 @@
 /**
  * `${name}` interpolation (SPEC 2.4). A template is parsed once into parts;
- * rendering escapes each value for where it lands (shell, URL, SQL, text).
+ * rendering escapes each value for where it lands (URL, SQL, JSON, text);
+ * shell text is rendered in shell.ts (values travel as environment variables).
  * `$${` writes a literal `${`.
  */
+
+import { MigrateError } from '../errors.js';
 
 export type Part = { text: string } | { name: string; at: number };
 
@@ -35,10 +38,68 @@ export function renderText(src: string, lookup: Lookup): string {
 
 /**
  * URLs: values are percent-encoded, except a var that starts the URL: that is
- * its base (`${app_url}/metrics`) and must keep its scheme and slashes.
+ * its base (`${app_url}/metrics`) and must keep its scheme and slashes. A path
+ * segment that a value makes `.` or `..` (in any spelling) is refused: it
+ * would climb out of the path the runbook names (`/api/${x}/status`, x=..).
  */
 export function renderUrl(src: string, lookup: Lookup): string {
-  return parseTemplate(src).map((p, i) => ('text' in p ? p.text : i === 0 ? lookup(p.name) : encodeURIComponent(lookup(p.name)))).join('');
+  const parts = parseTemplate(src);
+  let out = '';
+  const valued: [number, number][] = [];
+  parts.forEach((p, i) => {
+    if ('text' in p) { out += p.text; return; }
+    const v = i === 0 ? lookup(p.name) : encodeURIComponent(lookup(p.name));
+    if (i > 0) valued.push([out.length, out.length + v.length]);
+    out += v;
+  });
+  const pathEnd = out.search(/[?#]/) === -1 ? out.length : out.search(/[?#]/);
+  const pathStart = /^[a-z][a-z0-9+.-]*:\/\/[^/]*/i.exec(out)?.[0].length ?? 0;
+  let start = pathStart;
+  for (const seg of out.slice(pathStart, pathEnd).split('/')) {
+    const end = start + seg.length;
+    if (/^(\.|%2e){1,2}$/i.test(seg) && valued.some(([a, b]) => a < end && b > start)) {
+      throw new UnsafeUrlError(`a value makes the URL path segment '${seg}', which would leave the path the runbook names`);
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+/** A value that would change which resource a URL names. */
+export class UnsafeUrlError extends MigrateError {}
+
+/**
+ * A JSON body written as a string (`'{"user":"${who}"}'`): inside a JSON
+ * string a value is JSON-escaped; elsewhere it becomes a JSON string (or a
+ * number when it is one). The result must parse, so no value adds a key.
+ */
+export function renderJsonBody(src: string, lookup: Lookup): string {
+  let inString = false;
+  const out = parseTemplate(src).map((p) => {
+    if ('text' in p) {
+      for (let i = 0; i < p.text.length; i++) {
+        if (inString && p.text[i] === '\\') i++;
+        else if (p.text[i] === '"') inString = !inString;
+      }
+      return p.text;
+    }
+    const v = lookup(p.name);
+    if (inString) return JSON.stringify(v).slice(1, -1);
+    return /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(v) ? v : JSON.stringify(v);
+  }).join('');
+  try {
+    JSON.parse(out);
+  } catch {
+    throw new MigrateError('the JSON body is not valid JSON once its values are in place');
+  }
+  return out;
+}
+
+/** Whether a string body is meant as JSON (so values are escaped as JSON). */
+export function looksLikeJson(body: string, headers: Record<string, string> = {}): boolean {
+  const type = Object.entries(headers).find(([k]) => k.toLowerCase() === 'content-type')?.[1];
+  if (type !== undefined) return /json/i.test(type);
+  return /^\s*[[{]/.test(body);
 }
 
 /** SQL: every value becomes a bound parameter ($1, $2, ...), never text. */
@@ -50,34 +111,4 @@ export function renderSql(src: string, lookup: Lookup): { text: string; values: 
     return `$${values.length}`;
   }).join('');
   return { text, values };
-}
-
-/**
- * Shell: each value lands as data in whatever quoting context the template
- * has at that point, so no value can end a quote or start a command.
- */
-export function renderShell(src: string, lookup: Lookup): string {
-  let out = '';
-  let quote: '' | "'" | '"' = '';
-  for (const p of parseTemplate(src)) {
-    if ('text' in p) {
-      for (let i = 0; i < p.text.length; i++) {
-        const c = p.text[i];
-        if (c === '\\' && quote !== "'") { out += c + (p.text[i + 1] ?? ''); i++; continue; }
-        if (quote === '' && (c === "'" || c === '"')) quote = c;
-        else if (quote === c) quote = '';
-        out += c;
-      }
-      continue;
-    }
-    const v = lookup(p.name);
-    if (quote === "'") out += v.replace(/'/g, `'\\''`);
-    else if (quote === '"') out += v.replace(/["\\$`]/g, (c) => `\\${c}`);
-    else out += shellQuote(v);
-  }
-  return out;
-}
-
-export function shellQuote(v: string): string {
-  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`;
 }

@@ -11,6 +11,10 @@ export interface VarSpec {
   env?: string;
   secret?: boolean;
   description?: string;
+  /** Anchored regular expression every value must match. */
+  pattern?: string;
+  /** A value may start with `-` where a command reads options. */
+  allow_dash?: boolean;
 }
 
 export interface HttpSpec {
@@ -21,6 +25,8 @@ export interface HttpSpec {
   json?: string;
   expect?: string;
   timeout?: string;
+  /** Largest reply body read (`10MB`). */
+  max_body?: string;
 }
 
 export interface Action {

@@ -4,9 +4,10 @@
  */
 import { UsageError } from '../errors.js';
 import { didYouMean } from './diagnostics.js';
+import { MASK, Redactor, registerSecrets } from './redact.js';
 import type { Runbook } from './types.js';
 
-export const MASK = '***';
+export { MASK };
 
 export interface VarInputs {
   env?: Record<string, string | undefined>;
@@ -15,12 +16,37 @@ export interface VarInputs {
   builtins?: Record<string, string>;
 }
 
+/** What resolving learned about the vars besides their values. */
+export interface VarTraits {
+  /** Declared vars (the rest are the runbook's own names: stage, weight, flag). */
+  declared?: Set<string>;
+  /** Vars whose value may start with `-` where options are read (allow_dash, or a pattern that vets them). */
+  dashOk?: Set<string>;
+  /** Things the operator should hear about the inputs (a secret given with --set). */
+  notices?: string[];
+}
+
 export class Vars {
+  private readonly redactor: Redactor;
+
   constructor(
     private readonly values: Map<string, string>,
     private readonly secrets: Set<string>,
     readonly unset: string[],
-  ) {}
+    private readonly traits: VarTraits = {},
+  ) {
+    this.redactor = new Redactor(this.secretValues());
+    registerSecrets(this.secretValues());
+  }
+
+  get notices(): string[] {
+    return this.traits.notices ?? [];
+  }
+
+  /** Whether this var may start with `-` where a command reads options; the runbook's own names (weight, flag) may. */
+  allowsDash(name: string): boolean {
+    return (this.traits.dashOk?.has(name) ?? false) || !(this.traits.declared?.has(name) ?? false);
+  }
 
   has(name: string): boolean {
     return this.values.has(name);
@@ -45,7 +71,7 @@ export class Vars {
 
   /** Extra names for one scope (a canary's ${weight}), keeping the secrets. */
   with(extra: Record<string, string>): Vars {
-    return new Vars(new Map([...this.values, ...Object.entries(extra)]), this.secrets, this.unset);
+    return new Vars(new Map([...this.values, ...Object.entries(extra)]), this.secrets, this.unset, this.traits);
   }
 
   /** Every var's value for expressions: numbers where they parse. */
@@ -55,14 +81,14 @@ export class Vars {
     return out;
   }
 
-  /** Replace every secret value in free text (process output, error messages). */
+  /** Replace every secret, in every spelling it may take (encoded, quoted, base64), in free text. */
   mask(text: string): string {
-    let out = text;
-    for (const name of this.secrets) {
-      const v = this.values.get(name);
-      if (v) out = out.split(v).join(MASK);
-    }
-    return out;
+    return this.redactor.mask(text);
+  }
+
+  /** Mask every string (and every number that spells a secret) in a value headed for output or the journal. */
+  maskDeep<T>(value: T): T {
+    return this.redactor.maskDeep(value) as T;
   }
 
   secretValues(): string[] {
@@ -84,8 +110,15 @@ export function resolveVars(rb: Runbook, inputs: VarInputs = {}): Vars {
     if (!(name in specs)) throw new UsageError(`--set ${name}: no var '${name}' in this runbook${didYouMean(name, Object.keys(specs))}`);
   }
   const unset: string[] = [];
+  const dashOk = new Set<string>();
+  const notices: string[] = [];
   for (const [name, spec] of Object.entries(specs)) {
     if (spec.secret) secrets.add(name);
+    if (spec.allow_dash || spec.pattern !== undefined) dashOk.add(name);
+    if (spec.secret && inputs.set && name in inputs.set) {
+      notices.push(`--set ${name}: a secret on the command line is visible in 'ps' and kept in shell history; `
+        + `set ${spec.env ? `the environment variable ${spec.env}` : `'env:' on the var and pass it in the environment`} instead`);
+    }
     let v: string | undefined = spec.default !== undefined ? String(spec.default) : undefined;
     if (spec.env !== undefined && inputs.env?.[spec.env] !== undefined) v = inputs.env[spec.env];
     if (name in envOverrides) v = String(envOverrides[name]);
@@ -93,7 +126,7 @@ export function resolveVars(rb: Runbook, inputs: VarInputs = {}): Vars {
     if (v === undefined) unset.push(name);
     else values.set(name, v);
   }
-  return new Vars(values, secrets, unset);
+  return new Vars(values, secrets, unset, { declared: new Set(Object.keys(specs)), dashOk, notices });
 }
 
 /** Parse repeated `--set name=value` options. */

@@ -7,6 +7,8 @@ import { BIN, migrate, tempDir, type Result } from './cli.js';
 export interface Sandbox {
   dir: string;
   run(args: string[], env?: Record<string, string>): Result;
+  /** Like run, without blocking the event loop (a test's own HTTP server must answer meanwhile). */
+  runAsync(args: string[], env?: Record<string, string>): Promise<Result>;
   /** Start the CLI without waiting (for locks, signals and crashes). */
   spawn(args: string[], env?: Record<string, string>): import('node:child_process').ChildProcess;
   read(file: string): string;
@@ -27,6 +29,14 @@ export function sandbox(yaml: string, files: Record<string, string> = {}): Sandb
   const box: Sandbox = {
     dir,
     run: (args, env = {}) => migrate(args, { cwd: dir, env }),
+    runAsync: (args, env = {}) => new Promise((resolve) => {
+      const child = box.spawn(args, env);
+      let stdout = '';
+      let stderr = '';
+      child.stdout!.on('data', (c) => { stdout += c; });
+      child.stderr!.on('data', (c) => { stderr += c; });
+      child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    }),
     spawn: (args, env = {}) => spawn(process.execPath, [BIN, ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '1', CI: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] }),
     read,
     lines: (f) => read(f).split('\n').filter(Boolean),

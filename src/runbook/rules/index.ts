@@ -5,6 +5,7 @@ import { stageHasRollback, stageIdsContiguous, stageNamesUnique, stageNotEmpty }
 import { needsAcyclic, needsExist, oneAction, oneProbe, sqlKeysOnSql, stepIdsUnique } from './steps.js';
 import { environmentVarsDeclared, expressionsValid, notifyValid, secretsHaveNoDefault, varsDeclared } from './references.js';
 import { checkNamesUnique } from './checks.js';
+import { varsWellFormed } from '../values.js';
 import { canaryShape, intervalsShorter, monitorHasChecks } from './windows.js';
 import { durationsValid } from '../durations.js';
 
@@ -23,6 +24,7 @@ export const rules: Record<string, Rule> = {
   varsDeclared,
   environmentVarsDeclared,
   secretsHaveNoDefault,
+  varsWellFormed,
   expressionsValid,
   notifyValid,
   durationsValid,

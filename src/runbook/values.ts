@@ -1,0 +1,113 @@
+/**
+ * Checks on var values before anything runs: each var's `pattern:`, no
+ * leading `-` where a command reads options, no `.`/`..` path segment made by
+ * a value, string JSON bodies that stay JSON. Reported as located findings,
+ * so a bad input is refused like a bad runbook (exit 2), pointing at the spot
+ * where the value would have landed.
+ */
+import { error, warning, type Finding, type Path } from './diagnostics.js';
+import { envName, shellRefs, ShellContext } from './shell.js';
+import { looksLikeJson, parseTemplate, renderJsonBody, renderUrl } from './template.js';
+import type { HttpSpec, Runbook } from './types.js';
+import { actions, checks } from './walk.js';
+import type { Vars } from './vars.js';
+
+interface Located { text: string; path: Path }
+type Kind = 'shell' | 'argv' | 'url' | 'json';
+
+/** Every template that lands in a shell, an argv, a URL or a JSON body, with its path. */
+function* templates(rb: Runbook): Generator<Located & { kind: Kind }> {
+  const http = function* (h: HttpSpec, path: Path): Generator<Located & { kind: Kind }> {
+    yield { text: h.url, path: [...path, 'url'], kind: 'url' };
+    if (typeof h.body === 'string' && looksLikeJson(h.body, h.headers)) yield { text: h.body, path: [...path, 'body'], kind: 'json' };
+  };
+  for (const { value: a, path } of actions(rb)) {
+    if (typeof a.run === 'string') yield { text: a.run, path: [...path, 'run'], kind: 'shell' };
+    if (Array.isArray(a.run)) for (const [i, w] of a.run.entries()) yield { text: w, path: [...path, 'run', i], kind: 'argv' };
+    if (a.http) yield* http(a.http, [...path, 'http']);
+  }
+  for (const { value: c, path } of checks(rb)) {
+    if (c.command !== undefined) yield { text: c.command, path: [...path, 'command'], kind: 'shell' };
+    if (c.http) yield* http(c.http, [...path, 'http']);
+  }
+  for (const [i, n] of (rb.notify ?? []).entries()) {
+    if (n.run !== undefined) yield { text: n.run, path: ['notify', i, 'run'], kind: 'shell' };
+    if (n.webhook !== undefined) yield { text: n.webhook, path: ['notify', i, 'webhook'], kind: 'url' };
+  }
+  if (rb.flags?.store === 'command') {
+    for (const key of ['get', 'set', 'unset', 'list'] as const) {
+      const t = rb.flags[key];
+      if (t !== undefined) yield { text: t, path: ['flags', key], kind: 'shell' };
+    }
+  }
+}
+
+/** Values that break a var's pattern or land where they would change what runs. */
+export function checkValues(rb: Runbook, vars: Vars): Finding[] {
+  const out: Finding[] = [];
+  for (const [name, spec] of Object.entries(rb.vars ?? {})) {
+    if (vars.has(name) && vars.value(name).includes('\0')) {
+      out.push(error(['vars', name], 'var-nul', `var '${name}' contains a NUL byte, which no process argument or environment can carry`, { atKey: true }));
+    }
+    if (spec.pattern === undefined || !vars.has(name)) continue;
+    const re = anchored(spec.pattern);
+    if (re && !re.test(vars.value(name))) {
+      out.push(error(['vars', name, 'pattern'], 'var-pattern', `var '${name}' = '${vars.display(name)}' does not match its pattern ${spec.pattern}`));
+    }
+  }
+  // Names without a value here (unset, or the run's own: weight, flag) are checked when they are rendered.
+  const known = (n: string) => vars.has(n);
+  const lookup = (n: string) => (known(n) ? vars.value(n) : 'x');
+  const dash = (n: string, path: Path, at: number) => {
+    if (known(n) && vars.value(n).startsWith('-') && !vars.allowsDash(n)) {
+      out.push(error(path, 'var-dash', `the value of '${n}' ('${vars.display(n)}') starts with '-' where a command reads options; `
+        + `give the var 'allow_dash: true' or a 'pattern:' if that is intended`, { offset: at }));
+    }
+  };
+  for (const t of templates(rb)) {
+    if (t.kind === 'shell') for (const r of shellRefs(t.text)) if (r.wordStart) dash(r.name, t.path, r.at);
+    if (t.kind === 'argv') {
+      const first = parseTemplate(t.text)[0];
+      if (first && 'name' in first) dash(first.name, t.path, first.at);
+    }
+    try {
+      if (t.kind === 'url') renderUrl(t.text, lookup);
+      if (t.kind === 'json') renderJsonBody(t.text, lookup);
+    } catch (e) {
+      out.push(error(t.path, t.kind === 'url' ? 'url-path' : 'json-body', vars.mask((e as Error).message)));
+    }
+  }
+  return out;
+}
+
+function anchored(pattern: string): RegExp | null {
+  try {
+    return new RegExp(`^(?:${pattern})$`, 'u');
+  } catch {
+    return null;
+  }
+}
+
+/** Static rules: patterns compile and admit their defaults; shell references that this shell will not expand. */
+export function varsWellFormed(rb: Runbook): Finding[] {
+  const out: Finding[] = [];
+  for (const [name, spec] of Object.entries(rb.vars ?? {})) {
+    if (spec.pattern === undefined) continue;
+    const re = anchored(spec.pattern);
+    if (!re) out.push(error(['vars', name, 'pattern'], 'var-pattern', `var '${name}': pattern is not a valid regular expression`));
+    else if (spec.default !== undefined && !re.test(String(spec.default))) {
+      out.push(error(['vars', name, 'default'], 'var-pattern', `var '${name}': the default '${spec.secret ? '***' : spec.default}' does not match its pattern ${spec.pattern}`));
+    }
+  }
+  for (const t of templates(rb)) {
+    if (t.kind !== 'shell') continue;
+    for (const r of shellRefs(t.text)) {
+      const literal = r.context === ShellContext.Single || r.context === ShellContext.Ansi || r.context === ShellContext.QuotedHereDoc;
+      if (literal && !r.nested) {
+        out.push(warning(t.path, 'shell-var-literal', `'\${${r.name}}' is inside quotes this shell does not expand: it stays the text `
+          + `"$${envName(r.name)}" unless a nested shell (sh -c '...') expands it; use double quotes to insert the value here`, { offset: r.at }));
+      }
+    }
+  }
+  return out;
+}
