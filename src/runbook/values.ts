@@ -70,12 +70,13 @@ export function checkValues(rb: Runbook, vars: Vars): Finding[] {
       const first = parseTemplate(t.text)[0];
       if (first && 'name' in first) dash(first.name, t.path, first.at);
     }
-    try {
-      if (t.kind === 'url') renderUrl(t.text, lookup);
-      if (t.kind === 'json') renderJsonBody(t.text, lookup);
-    } catch (e) {
-      out.push(error(t.path, t.kind === 'url' ? 'url-path' : 'json-body', vars.mask((e as Error).message)));
-    }
+    const refused = (render: () => unknown) => {
+      try { render(); return null; } catch (e) { return vars.mask((e as Error).message); }
+    };
+    const url = t.kind === 'url' ? refused(() => renderUrl(t.text, lookup)) : null;
+    if (url) out.push(error(t.path, 'url-path', url));
+    const json = t.kind === 'json' ? refused(() => renderJsonBody(t.text, lookup)) : null;
+    if (json) out.push(error(t.path, 'json-body', json));
   }
   return out;
 }

@@ -38,10 +38,11 @@ describe('secrets never reach output or the journal, in any spelling', () => {
   it('a percent-encoded (base64) secret in an http probe URL', async () => {
     const s = await server({ '/x': () => ({ json: { ok: true } }) });
     const token = 'Zm9vYmFy+/c2VjcmV0==';
-    const box = sandbox(rb({ vars: { base: { default: s.url }, token: { env: 'TOKEN', secret: true } }, stages: stage({ preflight: [{ name: 'h', http: { url: '${base}/x?key=${token}' } }], steps: [{ run: 'true' }] }) }));
+    const box = sandbox(rb({ vars: { base: { default: s.url }, token: { env: 'TOKEN', secret: true } }, stages: stage({ steps: [{ run: 'true' }], monitor: window([{ name: 'h', http: { url: '${base}/x?key=${token}' } }]) }) }));
     const r = await box.runAsync(['stage', '1', '--yes', '--json'], { TOKEN: token });
     expect(r.code, r.stderr).toBe(0);
     expect(s.requests[0].url).toBe(`/x?key=${encodeURIComponent(token)}`);
+    expect(box.journal().find((e) => e.event === 'check.sample')!.probe).toBe('GET http://127.0.0.1:' + s.url.split(':')[2] + '/x?key=***');
     expect(everything(box, r)).not.toMatch(/Zm9v|c2VjcmV0/);
   });
 
