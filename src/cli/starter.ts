@@ -31,6 +31,7 @@ stages:
     steps:
       - id: enable
         run: echo "enable the feature here"
+        # undo must also work if the step never ran or ran partly (a killed run leaves it "in doubt")
         undo: echo "disable the feature here"
       - id: smoke
         # no needs: waits for the step above; needs: [] would run it beside 'enable'

@@ -28,6 +28,7 @@ export class ExecaRunner implements ProcessRunner {
       buffer: false,
       stripFinalNewline: false,
     });
+    if (child.pid) opts.onSpawn?.(child.pid);
     const killGroup = () => {
       if (child.pid) {
         try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }

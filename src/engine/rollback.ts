@@ -9,6 +9,7 @@ import type { RollbackTarget } from '../plan/readiness.js';
 import { rollbackActions } from '../plan/rollback.js';
 import type { Stage } from '../runbook/types.js';
 import { runAction } from './actions.js';
+import { journalingGroups } from './groups.js';
 import { record, type RunContext } from './context.js';
 import { TaskState } from './types.js';
 
@@ -45,7 +46,7 @@ export async function rollbackStage(ctx: RunContext, stage: Stage, target: Rollb
     ctx.reporter.task(id, title, TaskState.Running);
     let r;
     try {
-      r = await runAction(ctx, action, { id, timeoutMs: null, stage: stage.id, vars: extra ? ctx.vars.with(extra) : undefined });
+      r = await runAction(journalingGroups(ctx, { stage: stage.id, source }), action, { id, timeoutMs: null, stage: stage.id, vars: extra ? ctx.vars.with(extra) : undefined });
     } catch (e) {
       if (e instanceof InterruptedError || ctx.signal.aborted) {
         ctx.reporter.task(id, title, TaskState.Failed, 'interrupted');

@@ -11,6 +11,7 @@ import type { Outcome } from '../journal/types.js';
 import { findStage } from '../plan/compile.js';
 import { record, type RunContext } from './context.js';
 import { rollbackStage } from './rollback.js';
+import { stopLeftovers } from './groups.js';
 import { blocker, planRollback, type IrreversibleStop, type RollbackOptions } from '../plan/readiness.js';
 import { runStage } from './stage.js';
 
@@ -38,6 +39,8 @@ async function withRun<T>(ctx: RunContext, command: string, stages: number[], bo
     await record(ctx, EventName.RunStarted, { command, stages, pid: process.pid, host: ctx.host });
     const p = await ctx.journal.project(ctx.runbook.name);
     for (const line of [...(p.notes ?? []), ...(p.damage ?? [])]) ctx.reporter.message(`journal: ${line}`);
+    // A run that died (kill -9) may have left steps running: stop them before acting on top of them.
+    await stopLeftovers(ctx, p);
     return await body(p);
   } catch (e) {
     outcome = outcomeOf(e);

@@ -9,6 +9,7 @@ import { parseExpr } from '../expr/parse.js';
 import type { NodeOf } from '../plan/graph.js';
 import type { Step } from '../runbook/types.js';
 import { runAction } from './actions.js';
+import { journalingGroups } from './groups.js';
 import { record, sleep, type RunContext } from './context.js';
 import { TaskState } from './types.js';
 
@@ -26,7 +27,7 @@ async function runStep(ctx: RunContext, node: StepNode, spec: Step, stage: numbe
     ctx.reporter.task(node.id, node.label, TaskState.Running, attempt ? `attempt ${attempt + 1} of ${node.retries + 1}` : node.action.display);
     let r;
     try {
-      r = await runAction(ctx, spec, { id: node.id, timeoutMs: node.timeout_ms, stage, step: node.step });
+      r = await runAction(journalingGroups(ctx, { stage, step: node.step }), spec, { id: node.id, timeoutMs: node.timeout_ms, stage, step: node.step });
     } catch (e) {
       if (!(e instanceof DeclinedError)) throw e;
       // A person was needed here: journal the step's outcome, then let the stage roll back and exit 5.

@@ -16,6 +16,10 @@ export enum EventName {
   GateAnswered = 'gate.answered',
   /** A step is about to run. */
   StepStarted = 'step.started',
+  /** A step's process started: its process group id, so recovery can stop what a dead run left running. */
+  StepProcess = 'step.process',
+  /** Recovery stopped a process group a dead run left running. */
+  ProcessStopped = 'process.stopped',
   /** A step finished successfully (its undo now applies). */
   StepSucceeded = 'step.succeeded',
   /** A step failed after its retries. */
@@ -53,7 +57,7 @@ export enum EventName {
 export const EVENT_NAMES: string[] = Object.values(EventName);
 
 /** Events that happen many times a run are not notifiable: a pager per sample helps no one. */
-export const NOT_NOTIFIABLE = new Set<string>([EventName.Sample, EventName.StepStarted, EventName.WindowStarted]);
+export const NOT_NOTIFIABLE = new Set<string>([EventName.Sample, EventName.StepStarted, EventName.StepProcess, EventName.WindowStarted]);
 
 /**
  * Reports of what already happened: no action waits on them, and the next

@@ -23,6 +23,17 @@ export interface ActiveStage {
   baselines?: Record<string, unknown>;
 }
 
+export interface ProcessGroup {
+  run_id: string;
+  host: string;
+  pgid: number;
+  /** The leader's start time (/proc), so a reused pid is never signalled; null where unknown. */
+  started: string | null;
+  stage: number;
+  step?: string;
+  source?: string;
+}
+
 /** A rollback that started and neither completed nor failed (the process died or was interrupted). */
 export interface RollingBack {
   stage: number;
@@ -42,6 +53,8 @@ export interface Projection {
   active: ActiveStage | null;
   dirty: { stage: number; reason: string; completed: string[]; records: Record<string, unknown>; undone: string[] } | null;
   rolling: RollingBack | null;
+  /** Process groups journaled by runs that have not finished: what a dead run may have left running. */
+  groups: ProcessGroup[];
   runs: RunSummary[];
   open_run: string | null;
   /** What is wrong with the journal it came from (bad lines, lost events): set by the journal on read, never stored. Stages refuse. */
@@ -51,12 +64,13 @@ export interface Projection {
 }
 
 export function emptyProjection(runbook: string): Projection {
-  return { runbook, applied: [], active: null, dirty: null, rolling: null, runs: [], open_run: null };
+  return { runbook, applied: [], active: null, dirty: null, rolling: null, groups: [], runs: [], open_run: null };
 }
 
 export const currentStage = (p: Projection) => Math.max(0, ...p.applied.map((a) => a.stage));
 
 const MAX_RUNS = 1000;
+const MAX_GROUPS = 1000;
 
 /**
  * Runs as people should read them: a run with no outcome is running only while a
@@ -79,7 +93,18 @@ export function apply(p: Projection, e: JournalEvent): Projection {
       if (p.runs.length > MAX_RUNS) p.runs.shift();
       p.open_run = e.run_id;
       break;
+    case EventName.StepProcess:
+      p.groups = [...(p.groups ?? []), {
+        run_id: e.run_id, host: String(e.host), pgid: Number(e.pgid), started: (e.started as string | null) ?? null, stage: e.stage!,
+        ...(e.step ? { step: e.step } : {}), ...(e.source ? { source: String(e.source) } : {}),
+      }].slice(-MAX_GROUPS);
+      break;
+    case EventName.ProcessStopped:
+      p.groups = (p.groups ?? []).filter((g) => g.pgid !== e.pgid || g.run_id !== e.previous_run);
+      break;
     case EventName.RunFinished:
+      // A finished run waited for (or killed) every process it started.
+      p.groups = (p.groups ?? []).filter((g) => g.run_id !== e.run_id);
       if (run) {
         Object.assign(run, { outcome: e.outcome as Outcome, finished_at: e.ts, reason: (e.reason as string) ?? null, working_ms: e.working_ms ?? null, waiting_ms: e.waiting_ms ?? null });
         if (e.stages) run.stages = e.stages as number[];
