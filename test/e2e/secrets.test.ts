@@ -87,7 +87,17 @@ describe('secrets never reach output or the journal, in any spelling', () => {
     expect(everything(box, r)).not.toContain('TOPSEC');
   });
 
-  it('the final error line is masked too (a NUL in a var is refused before anything runs)', () => {
+  it("the final error: line is masked too (a failing check's last output line, base64 and percent-encoded forms)", () => {
+    const run = 'printf "%s\\n" "$(printf "admin:%s" "${pw}" | base64)"; printf "%s\\n" "$(printf %s "${pw}" | jq -sRr @uri 2>/dev/null || echo s3cr%20et%21)"; exit 3';
+    const box = sandbox(rb({ vars: { pw: { env: 'PW', secret: true } }, stages: stage({ preflight: [{ name: 'c', command: run }], steps: [{ run: 'true' }] }) }));
+    const r = box.run(['stage', '1', '--yes'], { PW: 's3cr et!' });
+    expect(r.code).toBe(1);
+    const error = r.stderr.split('\n').find((l) => l.startsWith('error:'))!;
+    expect(error).toMatch(/exited 3: YWRtaW46\*\*\* \| \*\*\*$/); // "admin:" stays, the secret does not
+    expect(r.stdout + r.stderr).not.toMatch(/s3cr|YWRtaW46czNjciBldCE/);
+  });
+
+  it('a NUL in a var is refused before anything runs, and the error line names no secret', () => {
     const yaml = rb({ vars: { token: { env: 'TOKEN', secret: true }, x: { default: 'a' } }, stages: stage({ steps: [{ run: 'touch ran; echo ${token} ${x}' }] }) })
       .replace('"default": "a"', '"default": "a\\u0000b"');
     const box = sandbox(yaml);
