@@ -28,7 +28,7 @@ journal records is in [events](events.md); the SQL lint is in [lint](lint.md).
   for where they land: shell text gets them as environment variables, SQL as
   bound parameters, URLs percent-encoded.
 - **Expressions** (\`expect\`, \`when\`): numbers, strings, \`true\`/\`false\`/\`null\`,
-  names (\`value\`, \`status\`, \`rows\`, \`exit_code\`, \`baseline\`, vars),
+  names (\`value\`, \`status\`, \`rows\`, \`exit_code\`, \`baseline\`, \`compare\`, \`labels\`, vars),
   \`+ - * /\`, \`< <= > >= == !=\`, \`and or not\`, \`contains\`, parentheses. Never
   JavaScript.
 - **Step environment**: every \`run\` action also gets \`MIGRATE_RUNBOOK\`,

@@ -8,6 +8,7 @@ import { parseDuration } from '../runbook/duration.js';
 import type { Check, Runbook, Stage } from '../runbook/types.js';
 import { sampleCheck, type CheckContext } from './checks.js';
 import type { Clock } from './clock.js';
+import { queryOffset } from '../probes/index.js';
 
 /** A check under its identity: where it is declared, then its name. */
 export interface Watched { id: string; check: Check }
@@ -38,8 +39,9 @@ const DEFAULT_EVERY = 10_000;
 /** Sample each baseline check (`samples` times, `every` apart: the median). Checks run in parallel. */
 export async function takeBaselines(ctx: CheckContext & { clock: Clock }, checks: Watched[], onEach?: (id: string, value: unknown) => void): Promise<Baselines> {
   const out: Baselines = new Map();
-  await Promise.all(checks.filter((w) => w.check.baseline).map(async ({ id, check }) => {
-    const spec = typeof check.baseline === 'object' ? check.baseline : { samples: 1 };
+  // A query_offset baseline is measured by its probe at every sample instead.
+  await Promise.all(checks.filter((w) => w.check.baseline && !queryOffset(w.check)).map(async ({ id, check }) => {
+    const spec = typeof check.baseline === 'object' && 'samples' in check.baseline ? check.baseline : { samples: 1 };
     const every = spec.every ? parseDuration(spec.every)! : DEFAULT_EVERY;
     const values: unknown[] = [];
     for (let i = 0; i < spec.samples; i++) {

@@ -67,12 +67,15 @@ export async function sampleCheck(check: Check, ctx: CheckContext, opts: SampleO
 
   const scope: Record<string, Value> = { ...vars.scope(), ...reading.scope, value: value as Value };
   if (check.baseline) {
-    if (opts.baseline === undefined || opts.baseline === null) return error('no baseline: its sample before the stage had no data', value);
-    scope.baseline = opts.baseline as Value;
+    // A probe may measure its own baseline (prometheus query_offset); else the one taken before the stage.
+    const baseline = 'baseline' in reading.scope ? reading.scope.baseline : opts.baseline;
+    if (baseline === undefined || baseline === null) return error('no baseline: its sample before the stage had no data', value);
+    scope.baseline = baseline as Value;
   }
+  const detail = reading.detail ? `; ${reading.detail}` : '';
   try {
     const ok = Boolean(evaluate(ast, scope));
-    return { ...base, value, result: ok ? 'passed' : 'failed', message: `${name}: ${vars.mask(ok ? `${show(value)} (${check.expect})` : explainFailure(ast, scope))}` };
+    return { ...base, value, result: ok ? 'passed' : 'failed', message: `${name}: ${vars.mask(ok ? `${show(value)} (${check.expect}${detail})` : `${explainFailure(ast, scope)}${detail ? ` (${reading.detail})` : ''}`)}` };
   } catch (e) {
     if (e instanceof ExprEvalError) return error(e.message, value);
     throw e;

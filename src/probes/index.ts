@@ -7,13 +7,14 @@ import type { Check } from '../runbook/types.js';
 import { command, type CommandProbe } from './command.js';
 import { http, type HttpProbe } from './http.js';
 import { sql, type SqlProbe } from './sql.js';
+import { prometheus, type PrometheusProbe } from './prometheus.js';
 import type { ProbeModule } from './types.js';
 
 /** A check's probe after validation: exactly one kind, with its own fields. */
-export type Probe = CommandProbe | HttpProbe | SqlProbe;
+export type Probe = CommandProbe | HttpProbe | SqlProbe | PrometheusProbe;
 export type ProbeKind = Probe['kind'];
 
-export const probes: { [P in Probe as P['kind']]: ProbeModule<P> } = { command, http, sql };
+export const probes: { [P in Probe as P['kind']]: ProbeModule<P> } = { command, http, sql, prometheus };
 
 /** The check fields that name a probe kind (a check has exactly one). */
 export const PROBE_KEYS = Object.keys(probes) as ProbeKind[];
@@ -23,7 +24,13 @@ export function probeOf(c: Check): Probe {
   if (c.command !== undefined) return { kind: 'command', command: c.command };
   if (c.http !== undefined) return { kind: 'http', http: c.http };
   if (c.sql !== undefined) return { kind: 'sql', sql: c.sql, database: c.database };
+  if (c.prometheus !== undefined) return { kind: 'prometheus', prometheus: c.prometheus, baselineOffset: queryOffset(c) };
   throw new Error(`check '${c.name}' has no probe`);
+}
+
+/** A `baseline: { query_offset }`: measured by the probe at each sample, not before the stage. */
+export function queryOffset(c: Check): string | undefined {
+  return typeof c.baseline === 'object' && 'query_offset' in c.baseline ? c.baseline.query_offset : undefined;
 }
 
 /** The module for a probe, typed to take that probe (TypeScript cannot correlate the two on its own). */

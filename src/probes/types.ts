@@ -25,6 +25,8 @@ export interface Reading {
   hasData: boolean;
   /** The verdict when the check has no `expect`, and the value it is judged on (exit code, status). */
   plain: { passed: boolean; message: string; value: unknown };
+  /** More numbers the message must show beside `value` (a compared query, a baseline). */
+  detail?: string;
   /**
    * The probe answered but reported a failure (a command's non-zero exit):
    * an error sample, unless the expectation reads one of the always-data names.

@@ -32,6 +32,16 @@ const http = obj('An HTTP request.', {
   }),
 }, ['url']);
 
+const prometheus = obj('An instant query through the Prometheus HTTP API (/api/v1/query).', {
+  url: str('Prometheus base URL, e.g. "${prom_url}" (the API path is added).'),
+  query: str('PromQL; `value` is its one number. ${var} values become PromQL string literals, never query text.'),
+  compare: str('A second query; its number is `compare` in the expectation ("value < compare * 3"), and messages show both.'),
+  headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'Request headers, e.g. Authorization: "Bearer ${token}" with a secret var.' },
+  timeout: ref('duration', 'Give up on the query after this long (an error sample).'),
+  at: ref('duration', 'Evaluate the query this long ago instead of now.'),
+  aggregate: { type: 'string', enum: ['max', 'min', 'sum', 'avg'], description: 'How several series become one value; without it several series are an error sample. An empty result is no data.' },
+}, ['url', 'query']);
+
 const sqlFields: Record<string, S> = {
   sql: str('SQL statements; ${var} values become bound parameters.'),
   database: str('Connection URL (default: var db, else DATABASE_URL).'),
@@ -87,13 +97,16 @@ const check = obj('A health or readiness check: one probe and an optional expect
   http,
   sql: str('Query; `value` is the first column of the first row, `rows` the row count.'),
   database: str('Connection URL for sql checks.'),
-  expect: str('Expression over value, status, rows, exit_code, baseline and vars.'),
+  prometheus,
+  expect: str('Expression over value, status, rows, exit_code (per probe), compare and labels (prometheus), baseline and vars.'),
   baseline: {
-    description: 'Sample before the stage changes anything; available as `baseline`. `{ samples, every }` takes the median of several samples.',
+    description: 'Sample before the stage changes anything; available as `baseline`. `{ samples, every }` takes the median of several samples; `{ query_offset }` re-runs a prometheus query shifted back.',
     oneOf: [{ type: 'boolean' }, obj('Several samples; the median is the baseline.', {
       samples: intMin(1, 'How many samples (the median is used).'),
       every: ref('duration', 'Time between the samples (default 10s).'),
-    }, ['samples'])],
+    }, ['samples']), obj('The same Prometheus query evaluated this long ago, at every sample.', {
+      query_offset: ref('duration', 'How far back, e.g. 1h or 1d (prometheus checks only).'),
+    }, ['query_offset'])],
   },
   on_no_data: onNoData,
   timeout: ref('duration', 'A probe that takes longer is an error sample.'),

@@ -29,6 +29,20 @@ export interface HttpSpec {
   max_body?: string;
 }
 
+/** An instant query through the Prometheus HTTP API. */
+export interface PrometheusSpec {
+  url: string;
+  query: string;
+  /** A second query: `compare` in the expectation (a ratio's other side). */
+  compare?: string;
+  headers?: Record<string, string>;
+  timeout?: string;
+  /** Evaluate this long ago. */
+  at?: string;
+  /** How several series become one value; without it they are an error. */
+  aggregate?: 'max' | 'min' | 'sum' | 'avg';
+}
+
 export interface Action {
   name?: string;
   run?: string | string[];
@@ -66,9 +80,13 @@ export interface Check {
   http?: HttpSpec;
   sql?: string;
   database?: string;
+  prometheus?: PrometheusSpec;
   expect?: string;
-  /** `{ samples, every }`: the median of several samples, `every` apart (default 10s). */
-  baseline?: boolean | { samples: number; every?: string };
+  /**
+   * `{ samples, every }`: the median of several samples, `every` apart (default 10s).
+   * `{ query_offset }` (prometheus checks): the same query that long ago, at every sample.
+   */
+  baseline?: boolean | { samples: number; every?: string } | { query_offset: string };
   on_no_data?: OnNoData;
   timeout?: string;
 }

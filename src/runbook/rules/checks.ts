@@ -1,6 +1,7 @@
 import { error, type Finding } from '../diagnostics.js';
 import type { Runbook } from '../types.js';
 import { checks } from '../walk.js';
+import { queryOffset } from '../../probes/index.js';
 
 /**
  * Check names are unique within one list (the guards, a stage's preflight,
@@ -18,4 +19,10 @@ export function checkNamesUnique(rb: Runbook): Finding[] {
     else seen.set(key, where);
   }
   return out;
+}
+
+/** `baseline: { query_offset }` shifts a PromQL query back in time: only a prometheus check has one. */
+export function queryOffsetNeedsPrometheus(rb: Runbook): Finding[] {
+  return [...checks(rb)].filter(({ value: c }) => queryOffset(c) !== undefined && c.prometheus === undefined)
+    .map(({ path }) => error([...path, 'baseline', 'query_offset'], 'baseline-offset', 'baseline.query_offset re-runs a Prometheus query shifted back: it needs a prometheus probe; use baseline: true or { samples } here', { atKey: true }));
 }

@@ -4,7 +4,7 @@ import type { Runbook } from '../types.js';
 import { stageHasRollback, stageIdsContiguous, stageNamesUnique, stageNotEmpty } from './stages.js';
 import { needsAcyclic, needsExist, oneAction, oneProbe, sqlKeysOnSql, stepIdsUnique } from './steps.js';
 import { environmentVarsDeclared, expressionsValid, notifyValid, secretsHaveNoDefault, varsDeclared } from './references.js';
-import { checkNamesUnique } from './checks.js';
+import { checkNamesUnique, queryOffsetNeedsPrometheus } from './checks.js';
 import { varsWellFormed } from '../values.js';
 import { canaryShape, intervalsShorter, monitorHasChecks } from './windows.js';
 import { durationsValid } from '../durations.js';
@@ -21,6 +21,7 @@ export const rules: Record<string, Rule> = {
   sqlKeysOnSql,
   oneProbe,
   checkNamesUnique,
+  queryOffsetNeedsPrometheus,
   varsDeclared,
   environmentVarsDeclared,
   secretsHaveNoDefault,

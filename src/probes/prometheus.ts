@@ -1,0 +1,109 @@
+/**
+ * `prometheus:` probes: an instant query through the HTTP API
+ * (`/api/v1/query`). `value` is the one number it returns; an empty result is
+ * no data; several series are an error unless `aggregate` says how to reduce
+ * them. `compare` is a second query (a ratio's other side), `labels` the
+ * series' labels, and `baseline: { query_offset }` the same query evaluated
+ * that long ago. `${var}` values enter PromQL only as string literals.
+ */
+import { request } from '../engine/http.js';
+import { parseDuration } from '../runbook/duration.js';
+import { parseTemplate, renderUrl, type Lookup } from '../runbook/template.js';
+import type { PrometheusSpec } from '../runbook/types.js';
+import type { Vars } from '../runbook/vars.js';
+import { isNoData, ProbeError, type ProbeContext, type ProbeModule } from './types.js';
+
+export interface PrometheusProbe { kind: 'prometheus'; prometheus: PrometheusSpec; baselineOffset?: string }
+
+/** A PromQL string literal: the value can only ever be data, never query text. */
+export function promString(v: string): string {
+  return `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`;
+}
+
+export function renderPromQL(src: string, lookup: Lookup): string {
+  return parseTemplate(src).map((p) => ('text' in p ? p.text : promString(lookup(p.name)))).join('');
+}
+
+interface Series { metric: Record<string, string>; value: number }
+interface Result { value: number | null; labels: string; series: number }
+
+const labelText = (m: Record<string, string>) =>
+  `{${Object.entries(m).filter(([k]) => k !== '__name__').map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}}`;
+
+/** The labels every series shares: what an aggregate over them still describes. */
+function common(series: Series[]): Record<string, string> {
+  const [first, ...rest] = series;
+  return Object.fromEntries(Object.entries(first!.metric).filter(([k, v]) => rest.every((s) => s.metric[k] === v)));
+}
+
+function reduce(series: Series[], how: PrometheusSpec['aggregate'], query: string): Result {
+  if (series.length === 0) return { value: null, labels: '{}', series: 0 };
+  if (series.length === 1) return { value: series[0]!.value, labels: labelText(series[0]!.metric), series: 1 };
+  if (!how) {
+    const shown = series.slice(0, 3).map((s) => labelText(s.metric)).join(', ');
+    throw new ProbeError(`query returned ${series.length} series (${shown}${series.length > 3 ? ', ...' : ''}): aggregate them in PromQL `
+      + `(sum(...), max(...)) or give aggregate: max|min|sum|avg; query: ${query}`);
+  }
+  const values = series.map((s) => s.value);
+  if (how === 'max' || how === 'min') {
+    const pick = series.reduce((a, b) => ((how === 'max' ? b.value > a.value : b.value < a.value) ? b : a));
+    return { value: pick.value, labels: labelText(pick.metric), series: series.length };
+  }
+  const sum = values.reduce((a, b) => a + b, 0);
+  return { value: how === 'sum' ? sum : sum / values.length, labels: labelText(common(series)), series: series.length };
+}
+
+async function instantQuery(p: PrometheusSpec, query: string, atSeconds: number, vars: Vars, ctx: ProbeContext): Promise<Series[]> {
+  // The rendered query travels as the value of a var of its own: the URL template
+  // percent-encodes it, and nothing in it is ever read as a template again.
+  const base = p.url.replace(/\/+$/, '');
+  const spec = { url: `${base}/api/v1/query?query=\${__promql}&time=\${__promtime}`, headers: p.headers };
+  const reply = await request(spec, vars.with({ __promql: query, __promtime: atSeconds.toFixed(3) }), ctx.timeoutMs, ctx.signal);
+  const body = reply.body as { status?: string; error?: string; errorType?: string; data?: { resultType: string; result: unknown } };
+  if (!body || typeof body !== 'object' || !body.status) {
+    throw new ProbeError(`HTTP ${reply.status} from ${renderUrl(p.url, (n) => vars.display(n))}: not a Prometheus API reply`);
+  }
+  if (body.status !== 'success') throw new ProbeError(`prometheus ${body.errorType ?? 'error'}: ${body.error ?? `HTTP ${reply.status}`}`);
+  const { resultType, result } = body.data!;
+  if (resultType === 'scalar') return [{ metric: {}, value: Number((result as [number, string])[1]) }];
+  if (resultType === 'vector') {
+    return (result as { metric: Record<string, string>; value: [number, string] }[]).map((s) => ({ metric: s.metric, value: Number(s.value[1]) }));
+  }
+  throw new ProbeError(`the query returned a ${resultType}, not an instant vector or scalar; query: ${query}`);
+}
+
+const showValue = (v: number | null) => (v === null ? 'no data' : String(Number(v.toPrecision(6))));
+
+export const prometheus: ProbeModule<PrometheusProbe> = {
+  kind: 'prometheus',
+  reads: { names: ['value', 'compare', 'labels'], always: [] },
+  describe: ({ prometheus: p, baselineOffset }, show) => {
+    const at = p.at ? ` at -${p.at}` : '';
+    const compare = p.compare ? ` vs ${renderPromQL(p.compare, show)}` : '';
+    const base = baselineOffset ? ` (baseline: ${baselineOffset} earlier)` : '';
+    return `prometheus ${renderUrl(p.url, show)}: ${renderPromQL(p.query, show)}${compare}${at}${base}`;
+  },
+  async sample({ prometheus: p, baselineOffset }, ctx) {
+    const lookup = (n: string) => ctx.vars.value(n);
+    const now = Date.now() / 1000 - (p.at ? parseDuration(p.at)! / 1000 : 0);
+    const run = async (src: string, at: number) => reduce(await instantQuery(p, renderPromQL(src, lookup), at, ctx.vars, ctx), p.aggregate, renderPromQL(src, (n) => ctx.vars.display(n)));
+    const [main, compare, baseline] = await Promise.all([
+      run(p.query, now),
+      p.compare ? run(p.compare, now) : null,
+      baselineOffset ? run(p.query, now - parseDuration(baselineOffset)! / 1000) : null,
+    ]);
+    const scope: Record<string, number | string | null> = { labels: main.labels };
+    if (compare) scope.compare = compare.value;
+    if (baseline) scope.baseline = baseline.value;
+    const parts = [compare && `compare ${showValue(compare.value)}`, baseline && `baseline ${showValue(baseline.value)}`, main.series > 1 && `${p.aggregate} of ${main.series} series`];
+    const detail = parts.filter(Boolean).join(', ');
+    const hasData = !isNoData(main.value) && (!compare || !isNoData(compare.value)) && (!baseline || !isNoData(baseline.value));
+    return {
+      value: main.value,
+      scope,
+      hasData,
+      detail: detail || undefined,
+      plain: { passed: hasData, message: hasData ? showValue(main.value) : 'no data', value: main.value },
+    };
+  },
+};
