@@ -10,7 +10,7 @@ import { ExecaRunner } from '../engine/process.js';
 import { Notifier } from '../engine/notify.js';
 import { systemClock, WaitClock } from '../engine/clock.js';
 import { PreemptedError } from '../errors.js';
-import { openStore, operatorName, stateDir } from './store.js';
+import { openStore, operatorName, stateDir, targetOf } from './store.js';
 import { openFlagStore } from '../flags/open.js';
 import type { FlagStore } from '../flags/store.js';
 import { loadRunbook, type GlobalOptions, type LoadedRunbook } from './context.js';
@@ -32,7 +32,7 @@ export async function createSession(opts: GlobalOptions): Promise<Session> {
   const rb = await loadRunbook(opts, { operator, run_id: runId });
   const controller = new AbortController();
   // An emergency rollback (or a lost lock) stops this run like Ctrl-C, with the reason journaled.
-  const { journal, lock } = await openStore(opts, rb.runbook.name, (r) => controller.abort(new PreemptedError(r.lost ? r.reason : `stopped by an emergency rollback by ${r.operator}: ${r.reason}`)));
+  const { journal, lock } = await openStore(opts, targetOf(rb), (r) => controller.abort(new PreemptedError(r.lost ? r.reason : `stopped by an emergency rollback by ${r.operator}: ${r.reason}`)));
   const board = wantsBoard(opts) ? new (await import('./listr-board.js')).ListrBoard(rb.vars) : undefined;
   // Aborting is idempotent: a second Ctrl-C while the first is handled changes nothing.
   const onSigint = () => controller.abort();
@@ -45,8 +45,8 @@ export async function createSession(opts: GlobalOptions): Promise<Session> {
     journal, lock, runner: new ExecaRunner(),
     reporter: board ?? createReporter(opts, rb.vars), prompter: createPrompter(opts, board, controller.signal),
     operator, host: hostname(), runId, signal: controller.signal, waited: new WaitClock(systemClock), clock: systemClock,
-    stepEnv: { MIGRATE_RUNBOOK: resolve(rb.file), MIGRATE_RUN_ID: runId, MIGRATE_OPERATOR: operator, MIGRATE_STATE_DIR: stateDir(opts) },
-    flags: () => (flagStore ??= openFlagStore(rb.runbook, { runner: ctx.runner, vars: rb.vars, cwd: ctx.cwd, shell: ctx.shell, stateDir: stateDir(opts) })),
+    stepEnv: { MIGRATE_RUNBOOK: resolve(rb.file), MIGRATE_RUN_ID: runId, MIGRATE_OPERATOR: operator, MIGRATE_STATE_DIR: stateDir(opts, rb.file) },
+    flags: () => (flagStore ??= openFlagStore(rb.runbook, { runner: ctx.runner, vars: rb.vars, cwd: ctx.cwd, shell: ctx.shell, stateDir: stateDir(opts, rb.file) })),
   };
   let flagStore: Promise<FlagStore> | undefined;
   if (rb.runbook.notify?.length) ctx.notifier = new Notifier(rb.runbook.notify, ctx);

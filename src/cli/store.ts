@@ -1,10 +1,24 @@
-/** Where the journal and lock live, and who is operating: light enough for `status`. */
+/**
+ * Where the journal and lock live, and who is operating: light enough for
+ * `status`. The journal is, in order: --journal, MIGRATE_JOURNAL_URL, the
+ * runbook's own `journal:` (so a team's shared lock cannot be bypassed by a
+ * forgotten flag), else files in the state dir, which is `.migrate` beside
+ * the runbook (not the current directory: two operators in two directories
+ * must meet the same lock).
+ */
+import { existsSync, readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { FileJournal } from '../journal/file.js';
 import { FileLock } from '../journal/lockfile.js';
+import { ensureStateDir } from '../journal/statedir.js';
 import type { Journal, Lock, StopRequest } from '../journal/types.js';
+import { discoverRunbook } from '../runbook/discover.js';
+import { readIdentity } from '../runbook/identity.js';
+import { renderText } from '../runbook/template.js';
+import type { Runbook } from '../runbook/types.js';
+import { parseSetOptions, resolveVars, type Vars } from '../runbook/vars.js';
 import type { GlobalOptions } from './context.js';
 
 export function operatorName(): string {
@@ -13,22 +27,58 @@ export function operatorName(): string {
   return `${user}@${hostname()}`;
 }
 
-export function stateDir(opts: GlobalOptions): string {
-  return resolve(opts.stateDir ?? process.env.MIGRATE_STATE_DIR ?? '.migrate');
+/** Which runbook a store serves: its name and file, and the journal URL it declares (rendered). */
+export interface StoreTarget { name: string; file: string; journal?: string }
+
+export function stateDir(opts: GlobalOptions, runbookFile: string): string {
+  return resolve(opts.stateDir ?? process.env.MIGRATE_STATE_DIR ?? join(dirname(resolve(runbookFile)), '.migrate'));
+}
+
+const hidePassword = (url: string) => url.replace(/\/\/[^@/]*@/, '//***@');
+
+/** The store of a loaded runbook: its `journal:` rendered with its vars. */
+export function targetOf(rb: { runbook: Runbook; file: string; vars: Vars }): StoreTarget {
+  const declared = rb.runbook.journal;
+  return { name: rb.runbook.name, file: rb.file, journal: declared === undefined ? undefined : renderText(declared, (n) => rb.vars.value(n)) };
+}
+
+/** The store of the runbook a command means, without validating it (status and history work on a broken runbook). */
+export async function identityTarget(opts: GlobalOptions): Promise<StoreTarget & { digest: string }> {
+  const file = discoverRunbook(opts.runbook, process.env, process.cwd());
+  const { name, digest } = await readIdentity(file);
+  const source = readFileSync(file, 'utf8');
+  if (!/^journal:/m.test(source)) return { name, digest, file };
+  // Only runbooks that declare a journal pay for parsing here.
+  const { parse } = await import('yaml');
+  const doc = parse(source) as Runbook;
+  if (typeof doc.journal !== 'string') throw new UsageError(`${file}: journal must be a postgres:// URL`, `run 'migrate validate ${file}'`);
+  const vars = resolveVars(doc, { env: process.env, environment: opts.env, set: parseSetOptions(opts.set ?? []), builtins: { runbook: name } });
+  return { name, digest, file, journal: renderText(doc.journal, (n) => vars.value(n)) };
+}
+
+export interface Store {
+  journal: Journal;
+  lock: Lock;
+  /** Where the journal is, for people (no password); `exists` is false for a file journal nothing has written yet. */
+  where: { kind: 'file' | 'postgres'; location: string; source: string; exists: boolean };
 }
 
 /**
- * The journal and lock: PostgreSQL for a postgres:// URL (shared by a team),
- * else files in the state dir. `onStop` hears, while the lock is held, an
+ * The journal and lock. `onStop` hears, while the lock is held, an
  * emergency's request to stop or the loss of the lock.
  */
-export async function openStore(opts: GlobalOptions, runbook: string, onStop?: (r: StopRequest) => void): Promise<{ journal: Journal; lock: Lock }> {
-  const url = opts.journal ?? process.env.MIGRATE_JOURNAL_URL;
-  if (url && /^postgres(ql)?:\/\//.test(url)) {
+export async function openStore(opts: GlobalOptions, target: StoreTarget, onStop?: (r: StopRequest) => void): Promise<Store> {
+  const [url, source] = opts.journal !== undefined ? [opts.journal, '--journal']
+    : process.env.MIGRATE_JOURNAL_URL ? [process.env.MIGRATE_JOURNAL_URL, 'MIGRATE_JOURNAL_URL']
+      : target.journal !== undefined ? [target.journal, `the runbook's journal:`] : [undefined, ''];
+  if (url !== undefined && /^postgres(ql)?:\/\//.test(url)) {
     const [{ PgJournal }, { PgLock }] = await Promise.all([import('../journal/postgres.js'), import('../journal/pglock.js')]);
-    return { journal: new PgJournal(url), lock: new PgLock(url, runbook, onStop) };
+    return { journal: new PgJournal(url), lock: new PgLock(url, target.name, onStop), where: { kind: 'postgres', location: hidePassword(url), source, exists: true } };
   }
-  if (url) throw new UsageError(`--journal must be a postgres:// URL, got '${url.replace(/\/\/[^@/]*@/, '//***@')}'`);
-  const dir = stateDir(opts);
-  return { journal: new FileJournal(dir), lock: new FileLock(dir, runbook, onStop) };
+  if (url !== undefined) throw new UsageError(`${source} must be a postgres:// URL, got '${hidePassword(url)}'`);
+  const dir = stateDir(opts, target.file);
+  ensureStateDir(dir, false); // an existing one must be a private directory, also for reading
+  const journal = new FileJournal(dir);
+  const dirSource = opts.stateDir ? '--state-dir' : process.env.MIGRATE_STATE_DIR ? 'MIGRATE_STATE_DIR' : 'beside the runbook';
+  return { journal, lock: new FileLock(dir, target.name, onStop), where: { kind: 'file', location: journal.path, source: dirSource, exists: existsSync(journal.path) } };
 }

@@ -1,7 +1,8 @@
 /** The default flag store: a JSON object in a file, replaced atomically (temp file, fsync, rename). */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fsyncSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MigrateError } from '../errors.js';
+import { isRegularFile, openPrivate, readRegular } from '../journal/statedir.js';
 import type { FlagState, FlagStore, FlagValue } from './store.js';
 
 export class FileFlagStore implements FlagStore {
@@ -12,13 +13,9 @@ export class FileFlagStore implements FlagStore {
   }
 
   private read(): Record<string, FlagValue> {
-    let text: string;
-    try {
-      text = readFileSync(this.path, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
-      throw e;
-    }
+    // Never through a symlink: a link planted beside the flags would be read, then replaced by our write.
+    const text = readRegular(this.path);
+    if (text === null) return {};
     try {
       const value = JSON.parse(text);
       if (value && typeof value === 'object' && !Array.isArray(value)) return value;
@@ -27,10 +24,13 @@ export class FileFlagStore implements FlagStore {
   }
 
   private write(flags: Record<string, FlagValue>): void {
-    mkdirSync(dirname(this.path), { recursive: true });
+    mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
     const tmp = `${this.path}.${process.pid}.tmp`;
-    const fd = openSync(tmp, 'w');
+    try { unlinkSync(tmp); } catch { /* none left by a crash */ }
+    // Created 0600 without following a symlink; an existing flag file (which an application may read) keeps its mode.
+    const fd = openPrivate(tmp, 'wx');
     try {
+      if (isRegularFile(this.path)) fchmodSync(fd, statSync(this.path).mode & 0o777);
       writeSync(fd, `${JSON.stringify(flags, null, 2)}\n`);
       fsyncSync(fd);
     } finally {

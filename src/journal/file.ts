@@ -13,9 +13,10 @@
  * one-line EnvironmentErrors (exit 6).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { asEnvironmentError } from '../errors.js';
+import { ensureStateDir, openPrivate, readRegular } from './statedir.js';
 import { apply, emptyProjection, type Projection } from './project.js';
 import { parseEvent, type Journal, type NewEvent } from './types.js';
 
@@ -65,8 +66,8 @@ export class FileJournal implements Journal {
 
   private open(): number {
     if (this.fd !== null) return this.fd;
-    fsDo(`cannot create the state directory ${this.dir}`, () => mkdirSync(this.dir, { recursive: true }));
-    const fd = fsDo(`cannot open the journal ${this.path}`, () => openSync(this.path, 'a+'));
+    fsDo(`cannot create the state directory ${this.dir}`, () => ensureStateDir(this.dir));
+    const fd = fsDo(`cannot open the journal ${this.path}`, () => openPrivate(this.path, 'a+'));
     try {
       fsDo(`cannot repair the journal ${this.path}`, () => this.repairTail(fd));
     } catch (e) {
@@ -107,9 +108,10 @@ export class FileJournal implements Journal {
   }
 
   private readSnapshot(): Snapshot {
-    let text: string;
+    let text: string | null;
     try {
-      text = readFileSync(this.snapshotPath, 'utf8');
+      text = readRegular(this.snapshotPath);
+      if (text === null) return emptySnapshot();
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       // The snapshot is only a cache: anything wrong with the file itself is repaired by replaying the journal.
@@ -134,7 +136,7 @@ export class FileJournal implements Journal {
   private replay(): Snapshot {
     let snap = this.readSnapshot();
     if (!existsSync(this.path)) return snap;
-    const fd = fsDo(`cannot read the journal ${this.path}`, () => openSync(this.path, 'r'));
+    const fd = fsDo(`cannot read the journal ${this.path}`, () => openPrivate(this.path, 'r'));
     try {
       return fsDo(`cannot read the journal ${this.path}`, () => {
         const size = fstatSync(fd).size;
@@ -199,11 +201,15 @@ export class FileJournal implements Journal {
     const tmp = `${this.snapshotPath}.${process.pid}.tmp`;
     try {
       fsDo(`cannot write the snapshot ${this.snapshotPath}`, () => {
-        mkdirSync(this.dir, { recursive: true });
-        writeFileSync(tmp, JSON.stringify(snap));
-        const fd = openSync(tmp, 'r');
-        fsyncSync(fd);
-        closeSync(fd);
+        ensureStateDir(this.dir);
+        try { unlinkSync(tmp); } catch { /* none left by a crash */ }
+        const fd = openPrivate(tmp, 'wx');
+        try {
+          writeSync(fd, JSON.stringify(snap));
+          fsyncSync(fd);
+        } finally {
+          closeSync(fd);
+        }
         renameSync(tmp, this.snapshotPath);
       });
     } catch (e) {

@@ -59,11 +59,13 @@ export function openPrivate(path: string, flags: keyof typeof FLAGS): number {
   try {
     fd = openSync(path, FLAGS[flags]! | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EISDIR') throw new EnvironmentError(`${path} is a directory, not a file`, 'remove it (the state directory holds only files migrate wrote)');
     throw problem(e, path, flags === 'r' ? 'read' : 'write');
   }
-  if (!fstatSync(fd).isFile()) {
+  const st = fstatSync(fd);
+  if (!st.isFile()) {
     closeSync(fd);
-    throw new EnvironmentError(`${path} is not a regular file`, 'remove it (the state directory holds only files migrate wrote)');
+    throw new EnvironmentError(`${path} ${st.isDirectory() ? 'is a directory, not a file' : 'is not a regular file'}`, 'remove it (the state directory holds only files migrate wrote)');
   }
   return fd;
 }

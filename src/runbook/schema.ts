@@ -147,6 +147,7 @@ export const runbookSchema = {
       type: 'object', description: 'Overrides chosen with --env NAME.',
       additionalProperties: obj('An environment.', { vars: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] }, description: 'Var values for this environment (above env and default, below --set).' } }),
     },
+    journal: str('Where the journal and lock live for everyone: a postgres:// URL, usually ${var} read from the environment, so a missing --journal cannot bypass the team\'s lock. --journal overrides it.', { pattern: '^(\\$\\{|postgres(ql)?://)', 'x-code': 'journal-url', 'x-message': 'journal is a postgres:// URL or a ${var} holding one' }),
     defaults: obj('Defaults for every step.', { timeout: ref('duration', 'Timeout of every step without its own.'), shell: str('Shell for run strings (default bash, else sh).') }),
     flags: {
       description: 'Where flag steps write.',

@@ -147,6 +147,8 @@ export interface Runbook {
   environments?: Record<string, { vars?: Record<string, Scalar> }>;
   defaults?: { timeout?: string; shell?: string };
   flags?: FlagStoreSpec;
+  /** The shared journal's URL (usually `${var}`); --journal overrides it. */
+  journal?: string;
   guards?: Check[];
   notify?: Notify[];
   stages: Stage[];

@@ -1,17 +1,16 @@
-import { discoverRunbook } from '../../runbook/discover.js';
-import { readIdentity } from '../../runbook/identity.js';
 import { UsageError } from '../../errors.js';
 import type { GlobalOptions } from '../context.js';
 import { chalk, out } from '../output.js';
-import { openStore } from '../store.js';
+import { identityTarget, openStore } from '../store.js';
 import { formatDuration } from '../../runbook/duration.js';
 import { runsAsSeen } from '../../journal/project.js';
 
 export default async function history(_args: string[], opts: GlobalOptions & { limit: string }) {
-  const { name } = await readIdentity(discoverRunbook(opts.runbook, process.env, process.cwd()));
+  const target = await identityTarget(opts);
+  const { name } = target;
   const limit = Number(opts.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a positive whole number, got '${opts.limit}'`);
-  const { journal, lock } = await openStore(opts, name);
+  const { journal, lock } = await openStore(opts, target);
   const p = await journal.project(name);
   const holder = await lock.holder();
   for (const line of [...(p.notes ?? []), ...(p.damage ?? [])]) process.stderr.write(`warning: journal: ${line}\n`);

@@ -7,10 +7,10 @@ import type { LockInfo } from '../../journal/types.js';
 import { loadRunbook, parseStageNumber, type GlobalOptions, type LoadedRunbook } from '../context.js';
 import { chalk, out } from '../output.js';
 import { renderPlan } from '../render/plan.js';
-import { openStore } from '../store.js';
+import { openStore, targetOf } from '../store.js';
 
 async function journalState(opts: GlobalOptions, rb: LoadedRunbook): Promise<{ p: Projection; lock: LockInfo | null }> {
-  const { journal, lock } = await openStore(opts, rb.runbook.name);
+  const { journal, lock } = await openStore(opts, targetOf(rb));
   const p = await journal.project(rb.runbook.name);
   await journal.close();
   const holder = await lock.holder();

@@ -1,16 +1,14 @@
 import { currentStage, runsAsSeen } from '../../journal/project.js';
 import { RunState } from '../../journal/types.js';
 import { runState } from '../../plan/readiness.js';
-import { discoverRunbook } from '../../runbook/discover.js';
-import { readIdentity } from '../../runbook/identity.js';
 import type { GlobalOptions } from '../context.js';
-import { openStore } from '../store.js';
+import { identityTarget, openStore } from '../store.js';
 
 /** Status reads the journal's projection only: fast on a long journal, and works on a runbook that no longer validates. */
 export default async function status(_args: string[], opts: GlobalOptions) {
-  const file = discoverRunbook(opts.runbook, process.env, process.cwd());
-  const { name, digest } = await readIdentity(file);
-  const { journal, lock } = await openStore(opts, name);
+  const target = await identityTarget(opts);
+  const { name, digest } = target;
+  const { journal, lock, where } = await openStore(opts, target);
   const p = await journal.project(name);
   await journal.close();
   // Damage goes to stderr so `status --json` stays parseable; status itself still answers.
@@ -29,6 +27,7 @@ export default async function status(_args: string[], opts: GlobalOptions) {
     dirty: p.dirty && { stage: p.dirty.stage, reason: p.dirty.reason },
     rolling_back: p.rolling && { stage: p.rolling.stage, to: p.rolling.to, emergency: p.rolling.emergency, undone: p.rolling.undone },
     drift: drift.length ? { stages: drift, message: 'the runbook changed since these stages were applied' } : null,
+    journal: where,
   };
   if (opts.json) {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -51,4 +50,6 @@ export default async function status(_args: string[], opts: GlobalOptions) {
   const last = result.last_run;
   if (last) out(`last run: ${last.command} by ${last.operator}, ${last.outcome ?? 'running'}${last.reason ? ` (${last.reason})` : ''}, ${last.started_at}`);
   if (result.drift) out(chalk.yellow(`drift: the runbook changed since stage(s) ${drift.join(', ')} ran`));
+  if (!where.exists) out(chalk.yellow(`no journal yet at ${where.location}: nothing has run with this state dir (runs elsewhere use another --state-dir or --journal)`));
+  else out(chalk.dim(`journal: ${where.location} (${where.source})`));
 }

@@ -6,12 +6,12 @@ import { loadRunbook } from '../context.js';
 import { DeclinedError } from '../../errors.js';
 import { out } from '../output.js';
 import { createPrompter } from '../prompt.js';
-import { openStore, operatorName } from '../store.js';
+import { openStore, operatorName, targetOf } from '../store.js';
 
 /** Remove the lock of a run proven gone; never a live run's (stop that with Ctrl-C or `rollback --emergency`). */
 export default async function unlock(_args: string[], opts: GlobalOptions & { force?: boolean }) {
   const rb = await loadRunbook(opts);
-  const { journal, lock } = await openStore(opts, rb.runbook.name);
+  const { journal, lock } = await openStore(opts, targetOf(rb));
   try {
     const holder = await lock.holder();
     if (!holder) return out('no lock is held');
