@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+// The speed figures of one run, each as a ratio against a baseline measured
+// in the same run (so a busy machine moves both sides):
+//   1. per-step cost: a stage of 250 chained `true` steps vs 50, per step,
+//      against one bare `bash -c true` spawn
+//   2. a one-step `stage` vs `status`
+//   3. `status` on a ~1M-event journal whose snapshot does not cover it:
+//      first and second read, vs bare node
+//   4. `validate runbooks/*.yaml` vs bare node
+//   node bench/speed.js [--events N] [--runs R]
+import { spawnSync } from 'node:child_process';
+import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i > 0 ? Number(process.argv[i + 1]) : dflt; };
+const EVENTS = arg('--events', 1_000_000);
+const RUNS = arg('--runs', 5);
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = join(root, 'bin', 'migrate.js');
+const env = { ...process.env, CI: '1', NO_COLOR: '1' };
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function time(cmd, args, cwd, ok = [0]) {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { cwd, env, stdio: 'ignore' });
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  if (!ok.includes(r.status)) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}`);
+  return ms;
+}
+
+function chain(steps) {
+  const lines = ['version: 1', 'name: bench', 'stages:', '  - id: 1', '    name: chain', '    irreversible: true', '    steps:'];
+  for (let i = 0; i < steps; i++) lines.push(`      - { id: s${i}, run: "true" }`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** A fresh dir per run: a stage can run once per journal. */
+function stageTime(steps) {
+  const dir = mkdtempSync(join(tmpdir(), 'migrate-speed-'));
+  writeFileSync(join(dir, 'migrate.yaml'), chain(steps));
+  const ms = time(process.execPath, [bin, 'stage', '1'], dir);
+  const status = time(process.execPath, [bin, 'status'], dir);
+  rmSync(dir, { recursive: true, force: true });
+  return { ms, status };
+}
+
+const out = [];
+const say = (s) => { console.log(s); out.push(s); };
+
+// 1 + 2: per-step cost and a one-step stage vs status.
+const s50 = [], s250 = [], bare = [], one = [], status = [];
+for (let i = 0; i < RUNS; i++) {
+  s50.push(stageTime(50).ms);
+  s250.push(stageTime(250).ms);
+  const o = stageTime(1);
+  one.push(o.ms);
+  status.push(o.status);
+  const t = process.hrtime.bigint();
+  for (let k = 0; k < 50; k++) spawnSync('bash', ['-c', 'true'], { stdio: 'ignore' });
+  bare.push(Number(process.hrtime.bigint() - t) / 1e6 / 50);
+}
+const perStep = (median(s250) - median(s50)) / 200;
+say(`per-step cost (median of ${RUNS}): stage of 50 steps ${median(s50).toFixed(0)} ms, 250 steps ${median(s250).toFixed(0)} ms`);
+say(`  marginal ${perStep.toFixed(2)} ms/step; bare bash -c true ${median(bare).toFixed(2)} ms; beyond the spawn ${(perStep - median(bare)).toFixed(2)} ms/step`);
+say(`one-step stage ${median(one).toFixed(0)} ms vs status ${median(status).toFixed(0)} ms: ${(median(one) / median(status)).toFixed(2)}x`);
+
+// 3: status on a journal its snapshot does not cover.
+{
+  const dir = mkdtempSync(join(tmpdir(), 'migrate-speed-status-'));
+  writeFileSync(join(dir, 'migrate.yaml'), chain(1));
+  time(process.execPath, [bin, 'stage', '1'], dir);
+  const journal = join(dir, '.migrate', 'journal.jsonl');
+  const real = spawnSync('cat', [journal], { encoding: 'utf8' }).stdout.trim().split('\n').map((l) => JSON.parse(l));
+  // Grow it by replaying the real run's events under new run ids (stage 1 completing and rolling back).
+  const stream = createWriteStream(journal, { flags: 'a' });
+  let n = real.length;
+  for (let run = 0; n < EVENTS; run++) {
+    const run_id = `bench-${run}`;
+    for (const e of real) { stream.write(`${JSON.stringify({ ...e, run_id })}\n`); n++; }
+    for (const ev of ['rollback.started', 'rollback.completed']) { stream.write(`${JSON.stringify({ ...real[0], run_id, event: ev, stage: 1 })}\n`); n++; }
+  }
+  await new Promise((r) => stream.end(r));
+  const node = median([0, 1, 2].map(() => time(process.execPath, ['-e', '0'], dir)));
+  const first = time(process.execPath, [bin, 'status'], dir, [0, 6]);
+  const second = time(process.execPath, [bin, 'status'], dir, [0, 6]);
+  say(`status on ${n} events, snapshot not covering them: first ${first.toFixed(0)} ms (${(n / first).toFixed(0)}k events/s), second ${second.toFixed(0)} ms`);
+  say(`  bare node ${node.toFixed(0)} ms: second status ${(second / node).toFixed(2)}x node`);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+// 4: validate the shipped runbooks vs bare node.
+{
+  const files = readdirSync(join(root, 'runbooks')).filter((f) => f.endsWith('.yaml')).map((f) => join('runbooks', f));
+  const v = [], node = [];
+  for (let i = 0; i < RUNS; i++) {
+    v.push(time(process.execPath, [bin, 'validate', ...files], root, [0, 2]));
+    node.push(time(process.execPath, ['-e', '0'], root));
+  }
+  say(`validate runbooks/*.yaml ${median(v).toFixed(0)} ms vs node ${median(node).toFixed(0)} ms: ${(median(v) / median(node)).toFixed(2)}x`);
+}
