@@ -14,12 +14,14 @@ import { queryOffset } from '../probes/index.js';
 export interface Watched { id: string; check: Check }
 
 export type Role = 'guard' | 'preflight' | 'monitor' | 'canary' | 'verify';
-export const watched = (role: Role, checks: Check[] | undefined): Watched[] => (checks ?? []).map((check) => ({ id: `${role}:${check.name}`, check }));
+export const watched = (role: Role, checks: Check[] | undefined): Watched[] =>
+  (checks ?? []).map((check) => ({ id: `${role}:${check.name}`, check }));
 
 /** A stage's checks by where they run; the window's are its own plus the guards. */
 export function stageChecks(rb: Runbook, stage: Stage) {
   const guards = watched('guard', rb.guards);
-  const window = stage.canary ? [...watched('canary', stage.canary.checks), ...guards] : [...watched('monitor', stage.monitor?.checks), ...guards];
+  const own = stage.canary ? watched('canary', stage.canary.checks) : watched('monitor', stage.monitor?.checks);
+  const window = [...own, ...guards];
   return { preflight: watched('preflight', stage.preflight), window, verify: watched('verify', stage.verify) };
 }
 
@@ -37,7 +39,9 @@ export function median(values: unknown[]): unknown {
 const DEFAULT_EVERY = 10_000;
 
 /** Sample each baseline check (`samples` times, `every` apart: the median). Checks run in parallel. */
-export async function takeBaselines(ctx: CheckContext & { clock: Clock }, checks: Watched[], onEach?: (id: string, value: unknown) => void): Promise<Baselines> {
+export async function takeBaselines(
+  ctx: CheckContext & { clock: Clock }, checks: Watched[], onEach?: (id: string, value: unknown) => void,
+): Promise<Baselines> {
   const out: Baselines = new Map();
   // A query_offset baseline is measured by its probe at every sample instead.
   await Promise.all(checks.filter((w) => w.check.baseline && !queryOffset(w.check)).map(async ({ id, check }) => {

@@ -40,7 +40,8 @@ export async function sampleCheck(check: Check, ctx: CheckContext, opts: SampleO
   const name = vars.mask(check.name);
   const base = { check: name, probe: mod.describe(probe, (n) => vars.display(n)), expect: check.expect ?? null };
   const timeoutMs = check.timeout ? parseDuration(check.timeout)! : DEFAULT_TIMEOUT;
-  const error = (message: string, value: unknown = null): Sample => ({ ...base, value, result: 'error', message: `${name}: ${vars.mask(message)}` });
+  const error = (message: string, value: unknown = null): Sample =>
+    ({ ...base, value, result: 'error', message: `${name}: ${vars.mask(message)}` });
 
   let reading;
   try {
@@ -75,7 +76,8 @@ export async function sampleCheck(check: Check, ctx: CheckContext, opts: SampleO
   const detail = reading.detail ? `; ${reading.detail}` : '';
   try {
     const ok = Boolean(evaluate(ast, scope));
-    return { ...base, value, result: ok ? 'passed' : 'failed', message: `${name}: ${vars.mask(ok ? `${show(value)} (${check.expect}${detail})` : `${explainFailure(ast, scope)}${detail ? ` (${reading.detail})` : ''}`)}` };
+    const why = ok ? `${show(value)} (${check.expect}${detail})` : `${explainFailure(ast, scope)}${detail ? ` (${reading.detail})` : ''}`;
+    return { ...base, value, result: ok ? 'passed' : 'failed', message: `${name}: ${vars.mask(why)}` };
   } catch (e) {
     if (e instanceof ExprEvalError) return error(e.message, value);
     throw e;

@@ -28,7 +28,9 @@ export const command: ProbeModule<CommandProbe> = {
   async sample(p, ctx) {
     // The values travel as environment variables (MIGRATE_VAR_x), never as script text.
     const { cmd, env } = shellCommand(ctx.shell, p.command, ctx.vars);
-    const r = await ctx.runner.run(cmd, { cwd: ctx.cwd, env, timeoutMs: ctx.timeoutMs, signal: ctx.signal, mask: (s) => ctx.vars.mask(s) });
+    const r = await ctx.runner.run(cmd, {
+      cwd: ctx.cwd, env, timeoutMs: ctx.timeoutMs, signal: ctx.signal, mask: (s) => ctx.vars.mask(s),
+    });
     if (r.timedOut) throw new ProbeError(`timed out after ${ctx.timeoutMs}ms`);
     if (r.aborted) throw new ProbeError('interrupted');
     const value = parseOutput(r.stdout);

@@ -23,6 +23,7 @@ export const http: ProbeModule<HttpProbe> = {
   async sample({ http: h }, ctx) {
     const res = await request(h, ctx.vars, ctx.timeoutMs, ctx.signal);
     const value = jsonPath(res.body, h.json);
-    return { value, scope: { status: res.status }, hasData: !isNoData(value), plain: { passed: res.ok, message: `HTTP ${res.status}`, value: res.status } };
+    const plain = { passed: res.ok, message: `HTTP ${res.status}`, value: res.status };
+    return { value, scope: { status: res.status }, hasData: !isNoData(value), plain };
   },
 };

@@ -15,7 +15,8 @@ export function checkNamesUnique(rb: Runbook): Finding[] {
   for (const { value: c, path, stage, section } of checks(rb)) {
     const key = `${stage?.id ?? 'guards'}/${section}/${c.name}`;
     const where = stage ? `stage ${stage.id}'s ${section} checks` : 'the guards';
-    if (seen.has(key)) out.push(error([...path, 'name'], 'check-name-duplicate', `two checks named '${c.name}' in ${where}; give each a name of its own`));
+    const message = `two checks named '${c.name}' in ${where}; give each a name of its own`;
+    if (seen.has(key)) out.push(error([...path, 'name'], 'check-name-duplicate', message));
     else seen.set(key, where);
   }
   return out;
