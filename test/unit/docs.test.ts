@@ -42,7 +42,7 @@ describe('generated docs', () => {
     const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'gen-docs.js'), '--check'], { encoding: 'utf8' });
     expect(r.stderr + r.stdout, 'run `npm run docs` and commit the result').toBe('');
     expect(r.status).toBe(0);
-  });
+  }, 60_000);
 
   it('every field of the runbook schema has a description', async () => {
     const { runbookSchema } = await import('../../dist/runbook/schema.js');
@@ -96,7 +96,7 @@ describe('diagnostics and lint codes', () => {
     expect(seen.size).toBeGreaterThan(10);
     const undocumented = [...seen].filter((c) => !(diagDocs.has(c) || lintDocs.has(c) || (c.startsWith('yaml-') && diagDocs.has('yaml-*'))));
     expect(undocumented).toEqual([]);
-  });
+  }, 60_000);
 });
 
 describe('events', () => {
@@ -141,7 +141,7 @@ describe('events', () => {
       for (const f of Object.keys(e)) if (!COMMON.has(f) && !body.includes(`| \`${f}\` |`)) missing.add(`${e.event}.${f}`);
     }
     expect([...missing], 'journal fields missing from docs/events.md').toEqual([]);
-  });
+  }, 120_000);
 });
 
 const COMMON = new Set(['ts', 'run_id', 'runbook', 'digest', 'event', 'operator']);
