@@ -15,7 +15,11 @@ import { record, waiting, type RunContext } from './context.js';
 import { TaskState } from './types.js';
 import { watchWindow } from './window.js';
 
-export async function walkCanary(ctx: RunContext, stage: Stage, nodes: NodeOf<'canary'>[], checks: Watched[], baselines: Baselines, resumeAt: CanaryRecord | null): Promise<void> {
+/** `resumeAt`: the weight an interrupted run reached, and how much of its hold was left (null: all of it). */
+export async function walkCanary(
+  ctx: RunContext, stage: Stage, nodes: NodeOf<'canary'>[], checks: Watched[], baselines: Baselines,
+  resumeAt: (CanaryRecord & { leftMs?: number | null }) | null,
+): Promise<void> {
   const canary = stage.canary!;
   const set = typeof canary.set === 'string' ? { run: canary.set } : canary.set;
   let start = 0;
@@ -49,8 +53,10 @@ export async function walkCanary(ctx: RunContext, stage: Stage, nodes: NodeOf<'c
       }
       if (!yes) throw new PromotionDeclinedError(`promotion declined: the canary stays at ${node.weight}%`, `run 'migrate stage ${stage.id} --resume' to promote later, or 'migrate rollback' to go back to 0%`);
     } else {
+      // A resumed hold continues for the time that was left, not the whole hold again.
+      const durationMs = i === start && resumeAt?.leftMs != null ? Math.min(node.hold_ms, resumeAt.leftMs) : node.hold_ms;
       await watchWindow(ctx, {
-        id: node.id, durationMs: node.hold_ms, intervalMs: node.interval_ms, checks,
+        id: node.id, durationMs, intervalMs: node.interval_ms, checks,
         tolerate: node.tolerate, errorLimit: node.error_limit, onBreach: node.on_breach, onNoData: node.on_no_data,
       }, baselines);
     }

@@ -8,7 +8,7 @@ import {
   StageFailedError, StageTimeoutError, VerifyFailedError,
 } from '../errors.js';
 import { EventName } from '../journal/events.js';
-import type { Projection } from '../journal/project.js';
+import { holdLeftMs, type Projection } from '../journal/project.js';
 import { compileStageLinted, findStage } from '../plan/compile.js';
 import type { NodeOf } from '../plan/graph.js';
 import type { Stage } from '../runbook/types.js';
@@ -121,7 +121,9 @@ export async function runStage(ctx: RunContext, stageNumber: number, projection:
     const steps = graph.nodes.filter((n): n is NodeOf<'step'> => n.type === 'step');
     await runSteps(ctx, steps, stage.steps ?? [], stage.id, skip);
     const canary = graph.nodes.filter((n): n is NodeOf<'canary'> => n.type === 'canary');
-    if (canary.length) await walkCanary(ctx, stage, canary, checks.window, baselines, resuming ? (projection.active!.records.canary as CanaryRecord | undefined) ?? null : null);
+    const reached = resuming ? (projection.active!.records.canary as CanaryRecord | undefined) ?? null : null;
+    const resumeAt = reached && { ...reached, leftMs: holdLeftMs(projection.active!.canary, false) };
+    if (canary.length) await walkCanary(ctx, stage, canary, checks.window, baselines, resumeAt);
     const monitor = graph.nodes.find((n): n is NodeOf<'monitor'> => n.type === 'monitor');
     if (monitor) {
       ctx.reporter.task('monitor', monitor.label, TaskState.Running);

@@ -21,6 +21,8 @@ export interface ActiveStage {
   last_step: string | null;
   /** Baselines by check identity, taken before the stage changed anything: --resume reuses them. */
   baselines?: Record<string, unknown>;
+  /** The canary's current weight and its hold as journaled: status shows the time left, --resume holds only for that. */
+  canary?: CanaryHold;
 }
 
 export interface ProcessGroup {
@@ -32,6 +34,27 @@ export interface ProcessGroup {
   stage: number;
   step?: string;
   source?: string;
+}
+
+export interface CanaryHold {
+  weight: number;
+  /** The hold's length, once its window started (null: the weight was being set). */
+  hold_ms: number | null;
+  hold_started_at: string | null;
+  /** When the run stopped (stage.interrupted) during this weight. */
+  stopped_at: string | null;
+}
+
+/**
+ * What is left of a canary's hold: at the interruption for a run that stopped,
+ * now for one still holding (`live`); null when the hold had not started or a
+ * dead run left no stopping time.
+ */
+export function holdLeftMs(hold: CanaryHold | undefined, live: boolean, now = Date.now()): number | null {
+  if (!hold || hold.hold_ms === null || !hold.hold_started_at) return null;
+  const until = hold.stopped_at ? Date.parse(hold.stopped_at) : live ? now : null;
+  if (until === null) return null;
+  return Math.max(0, hold.hold_ms - (until - Date.parse(hold.hold_started_at)));
 }
 
 /** A rollback that started and neither completed nor failed (the process died or was interrupted). */
@@ -142,6 +165,12 @@ export function apply(p: Projection, e: JournalEvent): Projection {
     case EventName.FlagSet:
     case EventName.WeightSet:
       if (p.active) p.active.records[String(e.key)] = e.record;
+      if (p.active && e.event === EventName.WeightSet) p.active.canary = { weight: Number(e.weight), hold_ms: null, hold_started_at: null, stopped_at: null };
+      break;
+    case EventName.WindowStarted:
+      if (p.active?.canary && e.window === `canary:${p.active.canary.weight}`) {
+        Object.assign(p.active.canary, { hold_ms: Number(e.duration_ms), hold_started_at: e.ts, stopped_at: null });
+      }
       break;
     case EventName.StageCompleted:
       p.applied = p.applied.filter((a) => a.stage !== e.stage);
@@ -181,6 +210,7 @@ export function apply(p: Projection, e: JournalEvent): Projection {
     case EventName.StageInterrupted:
     case EventName.StageFailed:
       if (p.active) p.active.last_event = e.event;
+      if (p.active?.canary && e.event === EventName.StageInterrupted) p.active.canary.stopped_at = e.ts;
       break;
     default:
       if (p.active && e.stage === p.active.stage) p.active.last_event = e.event;

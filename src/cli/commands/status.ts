@@ -1,4 +1,4 @@
-import { currentStage, runsAsSeen } from '../../journal/project.js';
+import { currentStage, holdLeftMs, runsAsSeen } from '../../journal/project.js';
 import { RunState } from '../../journal/types.js';
 import { runState } from '../../plan/readiness.js';
 import type { GlobalOptions } from '../context.js';
@@ -28,6 +28,10 @@ export default async function status(_args: string[], opts: GlobalOptions) {
     rolling_back: p.rolling && { stage: p.rolling.stage, to: p.rolling.to, emergency: p.rolling.emergency, undone: p.rolling.undone },
     drift: drift.length ? { stages: drift, message: 'the runbook changed since these stages were applied' } : null,
     journal: where,
+    canary: p.active?.canary ? {
+      stage: p.active.stage, weight: p.active.canary.weight, hold_ms: p.active.canary.hold_ms,
+      hold_left_ms: holdLeftMs(p.active.canary, Boolean(live)), holding: Boolean(live) && !p.active.canary.stopped_at,
+    } : null,
   };
   if (opts.json) {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -44,6 +48,13 @@ export default async function status(_args: string[], opts: GlobalOptions) {
   if (p.rolling && state === RunState.Interrupted) {
     out(chalk.yellow(`rolling back stage ${p.rolling.stage}, interrupted (undone so far: ${p.rolling.undone.join(', ') || 'nothing'}).`));
     out(chalk.yellow(`run 'migrate rollback' to finish it: undos the journal shows done are not run again`));
+  }
+  if (result.canary) {
+    const c = result.canary;
+    const { formatDuration } = await import('../../runbook/duration.js');
+    const left = c.hold_left_ms === null ? '' : c.holding ? `, ${formatDuration(c.hold_left_ms)} of its ${formatDuration(c.hold_ms!)} hold left`
+      : `, hold interrupted with ${formatDuration(c.hold_left_ms)} left of ${formatDuration(c.hold_ms!)} ('migrate stage ${c.stage} --resume' holds only for that)`;
+    out(`canary: ${c.weight}%${left}`);
   }
   if (p.dirty) out(chalk.red(`dirty: the rollback of stage ${p.dirty.stage} failed: ${p.dirty.reason}. Fix it by hand, then run 'migrate rollback' again.`));
   if (holder) out(`lock: ${holder.operator}, pid ${holder.pid} on ${holder.host}, since ${holder.since}${live ? '' : chalk.yellow(' (stale: the process is gone; the next run takes it over)')}`);
