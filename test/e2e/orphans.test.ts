@@ -14,7 +14,8 @@ const slow = `  - id: 1\n    name: s1\n    steps:\n`
 async function killMigrateDuringB() {
   const box = sandbox(runbook(slow), { slow: '' });
   const child = box.spawn(['stage', '1']);
-  await waitFor(() => box.exists('started'));
+  // The group id is journaled right after the spawn (it is not known before): a kill in between leaves it unjournaled.
+  await waitFor(() => box.exists('started') && box.journal().some((e) => e.event === 'step.process' && e.step === 'b'));
   child.kill('SIGKILL');
   await exited(child);
   const shell = Number(box.read('b.pid'));
