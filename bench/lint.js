@@ -6,17 +6,15 @@
 // of its rules fires, minus the ones that do not apply to migrate (timeout
 // settings: migrate sets lock_timeout and statement_timeout itself) and the
 // hygiene ones (compared separately, with hygiene on for us). squawk is the npm
-// package squawk-cli (a devDependency; its binary comes in an optional one).
+// package squawk-cli, installed on demand into a cache folder (see squawkBinary).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { effectiveLint } from '../dist/pg/lint-config.js';
 import { lintSql } from '../dist/pg/lint.js';
 import { hygiene, safety } from '../test/lint/corpus.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const showCases = process.argv.includes('--cases');
 const NOT_APPLICABLE = new Set(['require-timeout-settings', 'require-lock-timeout', 'require-statement-timeout']);
 const SQUAWK_HYGIENE = new Set([
@@ -35,8 +33,17 @@ async function ours(cases, hygieneOn) {
   return rows;
 }
 
+/**
+ * squawk-cli is not a devDependency: its lock entries name per-platform binaries
+ * that this registry does not all serve, which breaks `npm ci`. The bench installs
+ * it on demand into a cache folder of its own instead.
+ */
 function squawkBinary() {
-  const bin = join(root, 'node_modules', '.bin', 'squawk');
+  const prefix = join(tmpdir(), 'migrate-bench-squawk');
+  const bin = join(prefix, 'node_modules', '.bin', 'squawk');
+  if (!existsSync(bin)) {
+    spawnSync('npm', ['install', '--prefix', prefix, '--no-save', '--no-audit', '--no-fund', 'squawk-cli@2.66.0'], { stdio: 'ignore' });
+  }
   if (!existsSync(bin)) return null;
   const v = spawnSync(bin, ['--version'], { encoding: 'utf8' });
   return v.status === 0 ? { bin, version: v.stdout.trim() } : null;
@@ -90,7 +97,7 @@ function details(cases, a, b) {
 
 const sq = squawkBinary();
 if (!sq) {
-  console.log('!!! squawk is not installed (npm install: squawk-cli ships its binary in an optional dependency):');
+  console.log('!!! squawk could not be installed (npm install squawk-cli@2.66.0 failed: no registry?):');
   console.log('!!! the comparison column is SKIPPED; only our figures follow.');
 }
 for (const [title, cases, hygieneOn, counts] of [
