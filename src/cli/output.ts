@@ -40,7 +40,10 @@ export function formatDiagnostic(d: Diagnostic, withSource = true): string {
   const src = withSource ? sourceLine(d.file, d.line) : undefined;
   if (src === undefined) return head;
   const gutter = `${String(d.line).padStart(4)} | `;
-  return `${head}\n${chalk.dim(gutter)}${src.replace(/\t/g, ' ')}\n${' '.repeat(gutter.length + d.column - 1)}${chalk.red('^')}`;
+  // A long line (a 4 MB string) is shown as a window around the column.
+  const from = src.length > 160 ? Math.max(0, d.column - 60) : 0;
+  const shown = (from ? '…' : '') + src.slice(from, from + 120).replace(/\t/g, ' ') + (src.length > from + 120 ? '…' : '');
+  return `${head}\n${chalk.dim(gutter)}${shown}\n${' '.repeat(gutter.length + d.column - 1 - from + (from ? 1 : 0))}${chalk.red('^')}`;
 }
 
 export function printDiagnostics(diags: Diagnostic[], format: 'text' | 'json' | 'github', write: (t: string) => void = err): void {

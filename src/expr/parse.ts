@@ -12,29 +12,43 @@ export type Expr =
 export type BinaryOp = '+' | '-' | '*' | '/' | '<' | '<=' | '>' | '>=' | '==' | '!=' | 'and' | 'or' | 'contains';
 
 export class ExprSyntaxError extends Error {
-  constructor(message: string, readonly offset: number) {
+  constructor(message: string, readonly offset: number, readonly code: 'expr-syntax' | 'expr-too-deep' = 'expr-syntax') {
     super(message);
   }
 }
 
+/**
+ * How deep an expression may nest (parentheses, `not`, `-`, and chains of
+ * operators, which nest in the tree). Real ones use a handful of levels; the
+ * limit keeps parsing and evaluation from overflowing the stack.
+ */
+export const MAX_EXPR_DEPTH = 64;
+
 type Token = { type: 'num' | 'str' | 'ident' | 'op' | 'eof'; text: string; value?: number | string; at: number };
 
 const KEYWORD_OPS = new Set(['and', 'or', 'not', 'contains']);
+
+// Sticky: matched at the cursor without copying the rest of the source for every token.
+const NUM = /(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?/y;
+const IDENT = /[A-Za-z_][A-Za-z0-9_]*/y;
+const SPACE = /\s/;
 
 function tokenize(src: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   while (i < src.length) {
     const c = src[i];
-    if (/\s/.test(c)) { i++; continue; }
+    if (SPACE.test(c)) { i++; continue; }
     const at = i;
-    const num = /^(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?/.exec(src.slice(i));
+    NUM.lastIndex = i;
+    const num = NUM.exec(src);
     if (num) {
       tokens.push({ type: 'num', text: num[0], value: Number(num[0]), at });
       i += num[0].length;
       continue;
     }
-    const ident = /^[A-Za-z_][A-Za-z0-9_]*/.exec(src.slice(i));
+    IDENT.lastIndex = i;
+    const ident = IDENT.exec(src);
     if (ident) {
       const word = ident[0];
       tokens.push({ type: KEYWORD_OPS.has(word) ? 'op' : 'ident', text: word, at });
@@ -83,13 +97,33 @@ export function parseExpr(src: string): Expr {
   const peek = () => tokens[pos];
   const isOp = (text: string) => peek().type === 'op' && peek().text === text;
   const next = () => tokens[pos++];
+  const tooDeep = (at: number) => new ExprSyntaxError(`nested more than ${MAX_EXPR_DEPTH} levels deep`, at, 'expr-too-deep');
+  // Recursion depth of the parser (parentheses, prefix operators), checked before it recurses.
+  let nesting = 0;
+  const nested = <T>(at: number, parse: () => T): T => {
+    if (++nesting > MAX_EXPR_DEPTH) throw tooDeep(at);
+    try {
+      return parse();
+    } finally {
+      nesting--;
+    }
+  };
+  // Depth of the tree built so far: a long chain `1 + 1 + ...` nests without recursing here.
+  const depth = new WeakMap<Expr, number>();
+  const node = <E extends Expr>(e: E, ...children: Expr[]): E => {
+    const d = 1 + Math.max(0, ...children.map((c) => depth.get(c) ?? 0));
+    if (d > MAX_EXPR_DEPTH) throw tooDeep(e.at);
+    depth.set(e, d);
+    return e;
+  };
 
   function binaryLevel(ops: string[], sub: () => Expr): () => Expr {
     return () => {
       let left = sub();
       while (peek().type === 'op' && ops.includes(peek().text)) {
         const t = next();
-        left = { kind: 'binary', op: t.text as BinaryOp, left, right: sub(), at: t.at };
+        const right = sub();
+        left = node({ kind: 'binary', op: t.text as BinaryOp, left, right, at: t.at }, left, right);
       }
       return left;
     };
@@ -104,7 +138,7 @@ export function parseExpr(src: string): Expr {
       return { kind: 'name', name: t.text, at: t.at };
     }
     if (t.type === 'op' && t.text === '(') {
-      const inner = or();
+      const inner = nested(t.at, or);
       if (!isOp(')')) throw new ExprSyntaxError("expected ')'", peek().at);
       next();
       return inner;
@@ -115,7 +149,8 @@ export function parseExpr(src: string): Expr {
   const unary = (): Expr => {
     if (isOp('-')) {
       const t = next();
-      return { kind: 'unary', op: '-', arg: unary(), at: t.at };
+      const arg = nested(t.at, unary);
+      return node({ kind: 'unary', op: '-', arg, at: t.at }, arg);
     }
     return primary();
   };
@@ -129,14 +164,15 @@ export function parseExpr(src: string): Expr {
       if (peek().type === 'op' && COMPARISONS.has(peek().text)) {
         throw new ExprSyntaxError("comparisons do not chain; join them with 'and'", peek().at);
       }
-      return { kind: 'binary', op: t.text as BinaryOp, left, right, at: t.at };
+      return node({ kind: 'binary', op: t.text as BinaryOp, left, right, at: t.at }, left, right);
     }
     return left;
   };
   const not = (): Expr => {
     if (isOp('not')) {
       const t = next();
-      return { kind: 'unary', op: 'not', arg: not(), at: t.at };
+      const arg = nested(t.at, not);
+      return node({ kind: 'unary', op: 'not', arg, at: t.at }, arg);
     }
     return cmp();
   };

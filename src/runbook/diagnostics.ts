@@ -32,28 +32,58 @@ export const warning = (path: Path, code: string, message: string, extra: Partia
   ({ path, severity: 'warning', code, message, ...extra });
 
 export function formatPath(path: Path): string {
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? quote(p) : `.${quote(p)}`)).join('');
 }
 
-/** Edit distance counting a swap of neighbours as one edit ("hihg" is one from "high"), for "did you mean". */
-export function distance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+/** Suggestions are for typos: longer words, or words further off than this, get none (and cost nothing). */
+const SUGGEST_MAX_LENGTH = 64;
+/** ...and only the first this many candidates are compared (keys, events and vars are short lists; step ids may not be). */
+const SUGGEST_MAX_CANDIDATES = 500;
+
+/**
+ * Edit distance counting a swap of neighbours as one edit ("hihg" is one from
+ * "high"), or `limit + 1` as soon as it is known to exceed `limit`. Only a
+ * band of width 2*limit+1 around the diagonal is computed, three rows at a time.
+ */
+export function distance(a: string, b: string, limit = Math.max(a.length, b.length)): number {
+  if (Math.abs(a.length - b.length) > limit) return limit + 1;
+  const over = limit + 1;
+  let prev2: number[] = [];
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => (j <= limit ? j : over));
   for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
+    const row = new Array<number>(b.length + 1).fill(over);
+    if (i <= limit) row[0] = i;
+    let best = row[0]!;
+    for (let j = Math.max(1, i - limit); j <= Math.min(b.length, i + limit); j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      let d = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, prev2[j - 2]! + 1);
+      row[j] = Math.min(d, over);
+      best = Math.min(best, row[j]!);
     }
+    if (best > limit) return over;
+    prev2 = prev;
+    prev = row;
   }
-  return d[a.length][b.length];
+  return prev[b.length]!;
 }
 
 export function didYouMean(word: string, candidates: Iterable<string>): string {
+  if (word.length > SUGGEST_MAX_LENGTH) return '';
   let best: string | undefined;
   let bestScore = Infinity;
+  let seen = 0;
   for (const c of candidates) {
-    const d = distance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestScore) { best = c; bestScore = d; }
+    if (++seen > SUGGEST_MAX_CANDIDATES) break;
+    if (c.length > SUGGEST_MAX_LENGTH) continue;
+    const limit = Math.max(1, Math.floor(c.length / 3));
+    const d = distance(word.toLowerCase(), c.toLowerCase(), limit);
+    if (d <= limit && d < bestScore) { best = c; bestScore = d; }
   }
-  return best !== undefined && bestScore <= Math.max(1, Math.floor(best.length / 3)) ? `; did you mean '${best}'?` : '';
+  return best !== undefined ? `; did you mean '${best}'?` : '';
+}
+
+/** A value as a message quotes it: long text is cut, so a 4 MB string does not become a 4 MB message. */
+export function quote(text: string, max = 60): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`;
 }

@@ -5,7 +5,7 @@
  * environment by `validate`, and for the real values (`--env`, `--set`, the
  * process environment) when a command loads the runbook.
  */
-import { error, formatPath, type Finding, type Path } from './diagnostics.js';
+import { error, formatPath, quote, type Finding, type Path } from './diagnostics.js';
 import { parseDuration } from './duration.js';
 import { referencedNames, renderText } from './template.js';
 import type { Runbook } from './types.js';
@@ -73,12 +73,12 @@ export function renderDurations(rb: Runbook, lookup: (name: string) => string | 
   for (const slot of slots(copy)) {
     const unset = referencedNames(slot.text).map((r) => r.name).filter((n) => lookup(n) === undefined);
     if (unset.length) {
-      if (unsetIsError) findings.push(error(slot.path, 'duration', `'${slot.text}' needs var '${unset[0]}', which has no value`));
+      if (unsetIsError) findings.push(error(slot.path, 'duration', `'${quote(slot.text)}' needs var '${quote(unset[0]!)}', which has no value`));
       continue;
     }
     const value = renderText(slot.text, (n) => lookup(n)!);
     if (!valid(slot, value)) {
-      findings.push(error(slot.path, 'duration', `'${slot.text}' is '${renderText(slot.text, show)}', ${MESSAGE}`));
+      findings.push(error(slot.path, 'duration', `'${quote(slot.text)}' is '${quote(renderText(slot.text, show))}', ${MESSAGE}`));
       continue;
     }
     slot.set(value);
@@ -132,7 +132,7 @@ function uniqueFindings(findings: Finding[]): Finding[] {
 export function durationsValid(rb: Runbook): Finding[] {
   // A duration var needs a default: a missing value must not stop a rollback that only needs the undos.
   const undefaulted = slots(rb).flatMap((slot) => referencedNames(slot.text).filter((r) => rb.vars?.[r.name]?.default === undefined)
-    .slice(0, 1).map((r) => error(slot.path, 'duration', `'${slot.text}' uses var '${r.name}', which has no default; a var used as a duration needs one (environments and --set can override it)`,
+    .slice(0, 1).map((r) => error(slot.path, 'duration', `'${quote(slot.text)}' uses var '${quote(r.name)}', which has no default; a var used as a duration needs one (environments and --set can override it)`,
       { offset: r.at })));
   return uniqueFindings([...undefaulted, ...[...durationContexts(rb)].flatMap((c) => c.findings)]);
 }

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, visit, type Document, type Node } from 'yaml';
+import { Composer, CST, isMap, isScalar, isSeq, LineCounter, Parser, Scalar, visit, YAMLParseError, type Document, type Node } from 'yaml';
 import type { Diagnostic, Finding, Path } from './diagnostics.js';
 import { sourceOffset } from './scalar-offsets.js';
 
@@ -35,9 +35,20 @@ export function loadRunbookFile(file: string): LoadResult {
 
 export function loadRunbookSource(file: string, source: string): LoadResult {
   const lines = new LineCounter();
-  const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true, strict: true });
-  const diagnostics: Diagnostic[] = [];
   const at = (offset: number) => lines.linePos(offset);
+  const tooDeep = (offset: number): LoadResult => {
+    const { line, col } = at(offset);
+    return { ok: false, diagnostics: [{ file, line, column: col, severity: 'error', code: 'yaml-too-deep', message: DEPTH_MESSAGE }] };
+  };
+  // Parse to tokens and check nesting before composing: composing (and every
+  // later walk) recurses, and thousands of levels would overflow the stack.
+  const tokens = [...new Parser(lines.addNewLine).parse(source)];
+  for (const t of tokens) {
+    const deep = deepCollection(t);
+    if (deep !== undefined) return tooDeep(deep);
+  }
+  const doc = compose(tokens, source.length);
+  const diagnostics: Diagnostic[] = [];
   for (const e of [...doc.errors, ...doc.warnings]) {
     const { line, col } = at(e.pos[0]);
     diagnostics.push({
@@ -58,8 +69,63 @@ export function loadRunbookSource(file: string, source: string): LoadResult {
     const { line, col } = at(offset);
     return { ok: false, diagnostics: [...diagnostics, { file, line, column: col, severity: 'error', code: 'yaml-alias', message: (e as Error).message }] };
   }
+  // Aliases can nest what was shallow in the text; check the value too.
+  const deepPath = deepValue(value);
+  if (deepPath) {
+    const { node } = nodeAt(doc, deepPath);
+    return tooDeep(node?.range?.[0] ?? 0);
+  }
   const digest = createHash('sha256').update(source).digest('hex');
   return { ok: true, loaded: { file, source, digest, doc, lines, value, warnings: diagnostics } };
+}
+
+/** How deep a runbook may nest; real ones use under a dozen levels. */
+export const MAX_YAML_DEPTH = 64;
+const DEPTH_MESSAGE = `nested more than ${MAX_YAML_DEPTH} levels deep; a runbook needs a handful`;
+
+const OPTIONS = { prettyErrors: false, uniqueKeys: true, merge: true, strict: true } as const;
+
+/** parseDocument, from tokens already parsed: one document (a second one is an error, as parseDocument says). */
+function compose(tokens: CST.Token[], length: number): Document.Parsed {
+  let doc: Document.Parsed | undefined;
+  for (const next of new Composer(OPTIONS).compose(tokens, true, length)) {
+    if (!doc) doc = next;
+    else {
+      doc.errors.push(new YAMLParseError([next.range[0], next.range[1]], 'MULTIPLE_DOCS', 'Source contains multiple documents; please use YAML.parseAllDocuments()'));
+      break;
+    }
+  }
+  return doc!;
+}
+
+/** The offset of the first collection nested deeper than MAX_YAML_DEPTH, found without recursion. */
+function deepCollection(token: CST.Token): number | undefined {
+  const stack: [CST.Token, number][] = [[token, 0]];
+  while (stack.length) {
+    const [t, depth] = stack.pop()!;
+    if (t.type === 'document') {
+      if (t.value) stack.push([t.value, depth]);
+    } else if (CST.isCollection(t)) {
+      if (depth >= MAX_YAML_DEPTH) return t.offset;
+      for (const item of t.items) {
+        if (item.key) stack.push([item.key, depth + 1]);
+        if (item.value) stack.push([item.value, depth + 1]);
+      }
+    }
+  }
+  return undefined;
+}
+
+/** The path to the first value nested deeper than MAX_YAML_DEPTH (aliases included), or undefined. */
+function deepValue(value: unknown): Path | undefined {
+  const stack: [unknown, Path][] = [[value, []]];
+  while (stack.length) {
+    const [v, path] = stack.pop()!;
+    if (!v || typeof v !== 'object') continue;
+    if (path.length >= MAX_YAML_DEPTH) return path;
+    for (const [k, child] of Array.isArray(v) ? v.entries() : Object.entries(v)) stack.push([child, [...path, k]]);
+  }
+  return undefined;
 }
 
 /** The node at a path, or the nearest ancestor that has one (aliases and merges hide some). */

@@ -3,7 +3,7 @@
  * uses, over the parsed value, and reports findings by path.
  */
 import { runbookSchema } from './schema.js';
-import { didYouMean, error, formatPath, type Finding, type Path } from './diagnostics.js';
+import { didYouMean, error, formatPath, quote, type Finding, type Path } from './diagnostics.js';
 
 type Schema = Record<string, any>;
 const definitions = runbookSchema.definitions as Record<string, Schema>;
@@ -34,7 +34,7 @@ function describe(schema: Schema): string {
   return (Array.isArray(t) ? t : [t]).map((x: string) => (x === 'object' ? 'a mapping' : x === 'array' ? 'a list' : x === 'integer' ? 'an integer' : `a ${x}`)).join(' or ');
 }
 
-const show = (v: unknown) => (typeOf(v) === 'object' ? 'a mapping' : typeOf(v) === 'array' ? 'a list' : JSON.stringify(v));
+const show = (v: unknown) => (typeOf(v) === 'object' ? 'a mapping' : typeOf(v) === 'array' ? 'a list' : quote(JSON.stringify(v)));
 
 export function checkStructure(value: unknown, schema: Schema = runbookSchema, path: Path = []): Finding[] {
   const s = resolve(schema);
@@ -65,7 +65,7 @@ export function checkStructure(value: unknown, schema: Schema = runbookSchema, p
     return [error(path, 'value', `${where}must be one of ${s.enum.join(', ')}, got ${show(value)}${hint}`)];
   }
   if (typeof value === 'string' && s.pattern && !new RegExp(s.pattern).test(value)) {
-    return [error(path, s['x-code'] ?? 'pattern', `${where}'${value}' ${s['x-message'] ?? `does not match ${s.pattern}`}`)];
+    return [error(path, s['x-code'] ?? 'pattern', `${where}'${quote(value)}' ${s['x-message'] ?? `does not match ${s.pattern}`}`)];
   }
   if (typeof value === 'number') {
     if (s.minimum !== undefined && value < s.minimum) return [error(path, 'range', `${where}must be at least ${s.minimum}, got ${value}`)];
@@ -86,11 +86,11 @@ export function checkStructure(value: unknown, schema: Schema = runbookSchema, p
     }
     for (const [key, v] of Object.entries(record)) {
       if (s.propertyNames?.pattern && !new RegExp(s.propertyNames.pattern).test(key)) {
-        findings.push(error([...path, key], 'key-name', `'${key}' is not a valid name (letters, digits and _; not starting with a digit)`, { atKey: true }));
+        findings.push(error([...path, key], 'key-name', `'${quote(key)}' is not a valid name (letters, digits and _; not starting with a digit)`, { atKey: true }));
       }
       if (key in props) findings.push(...checkStructure(v, props[key], [...path, key]));
       else if (s.additionalProperties === false) {
-        findings.push(error([...path, key], 'unknown-key', `${where}unknown key '${key}'${didYouMean(key, Object.keys(props))}`, { atKey: true }));
+        findings.push(error([...path, key], 'unknown-key', `${where}unknown key '${quote(key)}'${didYouMean(key, Object.keys(props))}`, { atKey: true }));
       } else if (typeof s.additionalProperties === 'object') {
         findings.push(...checkStructure(v, s.additionalProperties, [...path, key]));
       }

@@ -1,4 +1,4 @@
-import { didYouMean, error, warning, type Finding, type Path } from '../diagnostics.js';
+import { didYouMean, error, quote, warning, type Finding, type Path } from '../diagnostics.js';
 import { ExprSyntaxError, namesIn, parseExpr } from '../../expr/parse.js';
 import { referencedNames } from '../template.js';
 import type { Runbook } from '../types.js';
@@ -21,7 +21,7 @@ export function varsDeclared(rb: Runbook): Finding[] {
     for (const { text, path: p } of strings(value, path)) {
       for (const { name, at } of referencedNames(text)) {
         if (vars.includes(name) || extra.includes(name)) continue;
-        out.push(error(p, 'var-undeclared', `'\${${name}}' is not a declared var${didYouMean(name, [...vars, ...extra])}`, { offset: at }));
+        out.push(error(p, 'var-undeclared', `'\${${quote(name)}}' is not a declared var${didYouMean(name, [...vars, ...extra])}`, { offset: at }));
       }
     }
   };
@@ -45,7 +45,7 @@ export function environmentVarsDeclared(rb: Runbook): Finding[] {
   const vars = declared(rb);
   return Object.entries(rb.environments ?? {}).flatMap(([env, spec]) =>
     Object.keys(spec.vars ?? {}).filter((k) => !vars.includes(k)).map((k) =>
-      error(['environments', env, 'vars', k], 'var-undeclared', `environment '${env}' sets '${k}', which is not a declared var${didYouMean(k, vars)}`, { atKey: true })));
+      error(['environments', env, 'vars', k], 'var-undeclared', `environment '${quote(env)}' sets '${quote(k)}', which is not a declared var${didYouMean(k, vars)}`, { atKey: true })));
 }
 
 export function secretsHaveNoDefault(rb: Runbook): Finding[] {
@@ -57,9 +57,9 @@ function checkExpression(text: string, path: Path, allowed: string[]): Finding[]
   try {
     const ast = parseExpr(text);
     return namesIn(ast).filter((n) => !allowed.includes(n.name)).map((n) =>
-      error(path, 'expr-unknown-name', `'${n.name}' is not defined in this expression${didYouMean(n.name, allowed)} (known: ${allowed.join(', ')})`, { offset: n.at }));
+      error(path, 'expr-unknown-name', `'${quote(n.name)}' is not defined in this expression${didYouMean(n.name, allowed)} (known: ${allowed.join(', ')})`, { offset: n.at }));
   } catch (e) {
-    if (e instanceof ExprSyntaxError) return [error(path, 'expr-syntax', `invalid expression: ${e.message}`, { offset: e.offset })];
+    if (e instanceof ExprSyntaxError) return [error(path, e.code, `invalid expression: ${e.message}`, { offset: e.offset })];
     throw e;
   }
 }
@@ -85,12 +85,16 @@ export function expressionsValid(rb: Runbook): Finding[] {
   return out;
 }
 
+const NOTIFIABLE = EVENT_NAMES.filter((e) => !NOT_NOTIFIABLE.has(e));
+
 export function notifyValid(rb: Runbook): Finding[] {
   return (rb.notify ?? []).flatMap((n, i) => {
     const out: Finding[] = [];
     if ((n.run === undefined) === (n.webhook === undefined)) out.push(error(['notify', i], 'notify-target', 'a notification needs exactly one of run or webhook'));
     n.on.forEach((ev, k) => {
-      if (!EVENT_NAMES.includes(ev)) out.push(error(['notify', i, 'on', k], 'notify-event', `unknown event '${ev}'${didYouMean(ev, EVENT_NAMES)}`));
+      if (!EVENT_NAMES.includes(ev)) {
+        out.push(error(['notify', i, 'on', k], 'notify-event', `unknown event '${quote(ev)}'${didYouMean(ev, NOTIFIABLE)}; valid events: ${NOTIFIABLE.join(', ')}`));
+      }
       else if (NOT_NOTIFIABLE.has(ev)) out.push(error(['notify', i, 'on', k], 'notify-event', `'${ev}' happens many times a run; notify on a breach (monitor.breach) or an outcome instead`));
     });
     return out;

@@ -1,4 +1,4 @@
-import { didYouMean, error, type Finding, type Path } from '../diagnostics.js';
+import { didYouMean, error, quote, type Finding, type Path } from '../diagnostics.js';
 import { PROBE_KEYS } from '../../probes/index.js';
 import { needsCycles } from '../order.js';
 import { ACTION_KEYS, stepId, type Runbook } from '../types.js';
@@ -9,7 +9,7 @@ export function stepIdsUnique(rb: Runbook): Finding[] {
     const seen = new Set<string>();
     return (stage.steps ?? []).flatMap((step, i) => {
       const id = stepId(step, i);
-      if (seen.has(id)) return [error(['stages', s, 'steps', i, step.id ? 'id' : 'name'], 'step-id-duplicate', `step id '${id}' is used twice in stage ${stage.id}`)];
+      if (seen.has(id)) return [error(['stages', s, 'steps', i, step.id ? 'id' : 'name'], 'step-id-duplicate', `step id '${quote(id)}' is used twice in stage ${stage.id}`)];
       seen.add(id);
       return [];
     });
@@ -19,20 +19,27 @@ export function stepIdsUnique(rb: Runbook): Finding[] {
 export function needsExist(rb: Runbook): Finding[] {
   return rb.stages.flatMap((stage, s) => {
     const ids = (stage.steps ?? []).map(stepId);
+    const known = new Set(ids);
     return (stage.steps ?? []).flatMap((step, i) => (step.needs ?? []).flatMap((need, k) => {
       const path: Path = ['stages', s, 'steps', i, 'needs', k];
-      if (need === stepId(step, i)) return [error(path, 'needs-self', `step '${need}' cannot need itself`)];
-      if (!ids.includes(need)) return [error(path, 'needs-unknown', `step '${stepId(step, i)}' needs '${need}', which is not a step of stage ${stage.id}${didYouMean(need, ids)}`)];
+      if (need === stepId(step, i)) return [error(path, 'needs-self', `step '${quote(need)}' cannot need itself`)];
+      if (!known.has(need)) return [error(path, 'needs-unknown', `step '${quote(stepId(step, i))}' needs '${quote(need)}', which is not a step of stage ${stage.id}${didYouMean(need, ids)}`)];
       return [];
     }));
   });
+}
+
+/** A cycle as `a -> b -> a`; a long one shows its ends. */
+function showCycle(cycle: string[]): string {
+  const ids = cycle.map((id) => quote(id, 40));
+  return ids.length <= 12 ? ids.join(' -> ') : `${ids.slice(0, 6).join(' -> ')} -> … (${ids.length - 11} more) -> ${ids.slice(-5).join(' -> ')}`;
 }
 
 /** The needs graph, with declared order's implicit edges, has no cycle; each is reported once, with its path. */
 export function needsAcyclic(rb: Runbook): Finding[] {
   return rb.stages.flatMap((stage, s) => needsCycles(stage.steps ?? []).map(({ cycle, index }) => {
     const implicit = (stage.steps ?? []).some((st, i) => st.needs === undefined && i > 0 && cycle.includes(stepId(st, i)));
-    return error(['stages', s, 'steps', index, 'needs'], 'needs-cycle', `steps of stage ${stage.id} need each other in a cycle: ${cycle.join(' -> ')}` +
+    return error(['stages', s, 'steps', index, 'needs'], 'needs-cycle', `steps of stage ${stage.id} need each other in a cycle: ${showCycle(cycle)}` +
       (implicit ? ' (a step without needs waits for the step declared before it)' : ''));
   }));
 }
