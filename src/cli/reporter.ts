@@ -45,7 +45,8 @@ export function lineReporter(vars: Vars): Reporter {
 
 /** NDJSON events for --json. */
 function jsonReporter(vars: Vars): Reporter {
-  const emit = (o: Record<string, unknown>) => void process.stdout.write(`${vars.mask(JSON.stringify({ ts: new Date().toISOString(), ...o }))}\n`);
+  // Masked as data before it is JSON, so a numeric secret becomes "***" and the line stays valid JSON.
+  const emit = (o: Record<string, unknown>) => void process.stdout.write(`${vars.mask(JSON.stringify(vars.maskDeep({ ts: new Date().toISOString(), ...o })))}\n`);
   return {
     beginStage: (g) => emit({ type: 'stage', runbook: g.runbook, stage: g.stage.id, name: g.stage.name, risk: g.risk.effective }),
     beginRollback: (stages, emergency) => emit({ type: 'rollback', stages, emergency }),
