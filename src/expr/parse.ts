@@ -37,7 +37,7 @@ function tokenize(src: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   while (i < src.length) {
-    const c = src[i];
+    const c = src.charAt(i);
     if (SPACE.test(c)) { i++; continue; }
     const at = i;
     NUM.lastIndex = i;
@@ -93,10 +93,12 @@ const COMPARISONS = new Set(['<', '<=', '>', '>=', '==', '!=', 'contains']);
 
 export function parseExpr(src: string): Expr {
   const tokens = tokenize(src);
+  // The list ends with an eof token and nothing reads past it; `end` only satisfies the index type.
+  const end: Token = { type: 'eof', text: '', at: src.length };
   let pos = 0;
-  const peek = () => tokens[pos];
+  const peek = (): Token => tokens[pos] ?? end;
   const isOp = (text: string) => peek().type === 'op' && peek().text === text;
-  const next = () => tokens[pos++];
+  const next = (): Token => tokens[pos++] ?? end;
   const tooDeep = (at: number) => new ExprSyntaxError(`nested more than ${MAX_EXPR_DEPTH} levels deep`, at, 'expr-too-deep');
   // Recursion depth of the parser (parentheses, prefix operators), checked before it recurses.
   let nesting = 0;

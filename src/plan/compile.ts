@@ -66,7 +66,8 @@ function windowLimits(w: WindowSpec) {
 export function compileStage(written: Runbook, stageNumber: number, vars: Vars, opts: CompileOptions = {}): TaskGraph {
   // Durations may come from vars: compile what these vars make of them (a no-op when the caller resolved them).
   const { runbook: rb, findings } = resolveDurations(written, vars);
-  if (findings.length) throw new UsageError(`${formatPath(findings[0].path)}: ${findings[0].message}`);
+  const [bad] = findings;
+  if (bad) throw new UsageError(`${formatPath(bad.path)}: ${bad.message}`);
   const stage = findStage(rb, stageNumber);
   const show = (name: string) => vars.display(name);
   const guards = (rb.guards ?? []).map((g) => describeCheck(g, vars, true));
@@ -103,19 +104,20 @@ export function compileStage(written: Runbook, stageNumber: number, vars: Vars, 
     const needs = stepNeeds(steps);
     const needed = new Set(needs.flat());
     for (const [i, s] of steps.entries()) {
-      const id = ids[i];
+      const id = stepId(s, i);
+      const need = needs[i] ?? []; // one entry per step
       const undo = s.undo !== undefined ? describeAction(asAction(s.undo), vars)
         : s.undo_sql !== undefined ? { kind: 'sql' as const, display: renderText(s.undo_sql.trim(), show) }
           : s.flag ? { kind: 'flag' as const, display: `restore flag ${s.flag.name} to its previous value` } : null;
       nodes.push({
         id: `step:${id}`, type: 'step', label: s.name ? renderText(s.name, show) : id, step: id, index: i,
-        action: describeAction(s, vars), needs: needs[i], level: depth.get(id)!, when: s.when ?? null,
+        action: describeAction(s, vars), needs: need, level: depth.get(id)!, when: s.when ?? null,
         timeout_ms: ms(s.timeout ?? rb.defaults?.timeout), retries: s.retries ?? 0, retry_delay_ms: ms(s.retry_delay) ?? 1000,
         continue_on_error: s.continue_on_error ?? false, undo,
       });
-      for (const n of needs[i]) edges.push({ from: `step:${n}`, to: `step:${id}` });
+      for (const n of need) edges.push({ from: `step:${n}`, to: `step:${id}` });
     }
-    const roots = ids.filter((_, i) => !needs[i].length).map((id) => `step:${id}`);
+    const roots = ids.filter((_, i) => needs[i]?.length === 0).map((id) => `step:${id}`);
     const sinks = ids.filter((id) => !needed.has(id)).map((id) => `step:${id}`);
     connect(roots, sinks);
   }

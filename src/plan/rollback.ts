@@ -22,9 +22,8 @@ interface FlagRecord { name: string; previous: { exists: boolean; value?: unknow
 export interface CanaryRecord { weight: number; previous: number }
 
 function undoOf(stage: Stage, step: string, records: StageRecords): Action | null {
-  const i = (stage.steps ?? []).findIndex((s, k) => stepId(s, k) === step);
-  if (i < 0) return null;
-  const s = stage.steps![i];
+  const s = (stage.steps ?? []).find((s, k) => stepId(s, k) === step);
+  if (!s) return null;
   if (s.undo !== undefined) return asAction(s.undo);
   // An undo runs like its step: same database, same transaction mode (DROP INDEX CONCURRENTLY needs none).
   if (s.undo_sql !== undefined) return { sql: s.undo_sql, database: s.database, transaction: s.transaction, lock_timeout: s.lock_timeout, statement_timeout: s.statement_timeout };

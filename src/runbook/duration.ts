@@ -1,7 +1,8 @@
 /** Durations (SPEC 2.5): 500ms, 30s, 5m, 1h30m, 2d. Units appear largest first, each at most once. */
 
+/** Milliseconds per unit, largest first. */
 const UNITS: Record<string, number> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1_000, ms: 1 };
-const ORDER = ['d', 'h', 'm', 's', 'ms'];
+const ORDER = Object.keys(UNITS);
 
 /** Shared with the JSON schema so editors and the CLI agree on what a duration is. */
 export const DURATION_PATTERN = '^(\\d+d)?(\\d+h)?(\\d+m(?!s))?(\\d+s)?(\\d+ms)?$';
@@ -14,11 +15,12 @@ export function parseDuration(text: string): number | undefined {
   if (typeof text !== 'string' || text === '' || !new RegExp(DURATION_PATTERN).test(text)) return undefined;
   let total = 0;
   let last = -1;
-  for (const [, n, unit] of text.matchAll(PART)) {
+  for (const [, n = '', unit = ''] of text.matchAll(PART)) {
     const rank = ORDER.indexOf(unit);
-    if (rank <= last) return undefined;
+    const size = UNITS[unit];
+    if (rank <= last || size === undefined) return undefined;
     last = rank;
-    total += Number(n) * UNITS[unit];
+    total += Number(n) * size;
   }
   return total;
 }
@@ -27,8 +29,7 @@ export function formatDuration(ms: number): string {
   let rest = Math.round(ms);
   if (rest === 0) return '0s';
   let out = '';
-  for (const unit of ORDER) {
-    const size = UNITS[unit];
+  for (const [unit, size] of Object.entries(UNITS)) {
     if (rest >= size) {
       out += `${Math.floor(rest / size)}${unit}`;
       rest %= size;

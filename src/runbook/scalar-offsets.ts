@@ -21,13 +21,14 @@ function doubleQuoted(src: string, from: number, to: number): Unit[] {
   const out: Unit[] = [];
   for (let i = from + 1; i < to && src[i] !== '"'; i++) {
     const at = i;
-    let ch = src[i];
+    let ch = src.charAt(i);
     if (ch === '\\') {
-      const e = src[++i];
+      const e = src.charAt(++i);
       if (e === '\n' || e === '\r') continue; // an escaped line break joins the lines
-      if (HEX[e]) {
-        ch = String.fromCodePoint(parseInt(src.slice(i + 1, i + 1 + HEX[e]), 16));
-        i += HEX[e];
+      const digits = HEX[e];
+      if (digits) {
+        ch = String.fromCodePoint(parseInt(src.slice(i + 1, i + 1 + digits), 16));
+        i += digits;
       } else ch = SIMPLE_ESCAPES[e] ?? e;
     }
     if (!/\s/.test(ch)) out.push({ ch, at });
@@ -41,14 +42,14 @@ function singleQuoted(src: string, from: number, to: number): Unit[] {
     if (src[i] === "'") {
       if (src[i + 1] !== "'") break;
       out.push({ ch: "'", at: i++ });
-    } else if (!/\s/.test(src[i])) out.push({ ch: src[i], at: i });
+    } else if (!/\s/.test(src.charAt(i))) out.push({ ch: src.charAt(i), at: i });
   }
   return out;
 }
 
 function raw(src: string, from: number, to: number): Unit[] {
   const out: Unit[] = [];
-  for (let i = from; i < to; i++) if (!/\s/.test(src[i])) out.push({ ch: src[i], at: i });
+  for (let i = from; i < to; i++) if (!/\s/.test(src.charAt(i))) out.push({ ch: src.charAt(i), at: i });
   return out;
 }
 
@@ -71,11 +72,12 @@ export function sourceOffset(src: string, node: Scalar, offset: number): number 
   let u = 0;
   let found: number | null = null;
   for (let i = 0; i < value.length; i++) {
-    if (/\s/.test(value[i])) continue;
+    const ch = value.charAt(i);
+    if (/\s/.test(ch)) continue;
     // Astral characters are two UTF-16 units in the value and one code point in the decoded escape.
     const cp = String.fromCodePoint(value.codePointAt(i)!);
     const unit = us[u];
-    if (!unit || (unit.ch !== value[i] && unit.ch !== cp)) return null;
+    if (!unit || (unit.ch !== ch && unit.ch !== cp)) return null;
     if (found === null && i >= offset) found = unit.at;
     if (unit.ch === cp && cp.length === 2) i++;
     u++;

@@ -58,16 +58,18 @@ const SHELLS = /(^|[\s/|;&])(ba|da|k|z)?sh(\s+-\w+)*\s*$/;
 /** Walks a template's text and reports the context of every `${name}`. */
 export function shellRefs(src: string): ShellRef[] {
   const refs: ShellRef[] = [];
-  const stack: Frame[] = [{ kind: 'bare', word: 0, parens: 0, backtick: false }];
+  // The root frame is never popped (every pop below leaves a frame it pushed).
+  const root: BareFrame = { kind: 'bare', word: 0, parens: 0, backtick: false };
+  const stack: Frame[] = [root];
   const pending: PendingDoc[] = [];
   let line = ''; // the current line's text so far, for "-c" and "sh <<" detection
-  const top = () => stack[stack.length - 1];
-  const bare = () => [...stack].reverse().find((f) => f.kind === 'bare') as BareFrame;
+  const top = (): Frame => stack.at(-1) ?? root;
+  const bare = (): BareFrame => [...stack].reverse().find((f): f is BareFrame => f.kind === 'bare') ?? root;
   const nestedQuote = () => /(^|\s)-\w*c\s*$/.test(line.slice(0, -1));
 
   const step = (text: string, i: number): number => {
     const f = top();
-    const c = text[i];
+    const c = text.charAt(i); // i < text.length: the caller's loop bound
     const next = text[i + 1];
     if (f.kind === 'heredoc') {
       if (c === '\n') {
@@ -133,8 +135,8 @@ export function shellRefs(src: string): ShellRef[] {
   };
   const sub = (backtick: boolean): Frame => ({ kind: 'bare', word: 0, parens: 0, backtick });
   const pushDoc = () => {
-    const d = pending.shift()!;
-    stack.push({ kind: 'heredoc', delim: d.delim, quoted: d.quoted, strip: d.strip, line: '', clean: true, nested: d.nested });
+    const d = pending.shift();
+    if (d) stack.push({ kind: 'heredoc', delim: d.delim, quoted: d.quoted, strip: d.strip, line: '', clean: true, nested: d.nested });
   };
   const hereDocOperator = (text: string, i: number): number => {
     const before = line.slice(0, -1);
@@ -144,7 +146,7 @@ export function shellRefs(src: string): ShellRef[] {
     while (text[j] === ' ' || text[j] === '\t') j++;
     const m = /^(?:'([^']*)'|"([^"]*)"|\\?([A-Za-z0-9_.-]+))/.exec(text.slice(j));
     if (!m) return i + 2;
-    const delim = m[1] ?? m[2] ?? m[3];
+    const delim = m[1] ?? m[2] ?? m[3]!; // one of the three alternatives matched
     pending.push({ delim, quoted: m[1] !== undefined || m[2] !== undefined || m[0].startsWith('\\'), strip, nested: SHELLS.test(before) });
     line += text.slice(i + 1, j + m[0].length);
     bare().word = 0;
@@ -169,6 +171,14 @@ export function shellRefs(src: string): ShellRef[] {
   return refs;
 }
 
+/** The template's parts, each `${name}` paired with where it lands. */
+function partsWithRefs(src: string): Array<{ text: string } | { name: string; ref: ShellRef }> {
+  const refs = shellRefs(src);
+  let k = 0;
+  // shellRefs reports exactly one ref per `${name}` part of the same template, in order.
+  return parseTemplate(src).map((p) => ('text' in p ? p : { name: p.name, ref: refs[k++]! }));
+}
+
 /** A value refused where it would land (a leading `-` where options are read). */
 export class UnsafeValueError extends MigrateError {}
 
@@ -180,11 +190,9 @@ export interface ShellOptions {
 /** The script with references, and the environment that carries the values. */
 export function renderShell(src: string, lookup: Lookup, opts: ShellOptions = {}): { script: string; env: Record<string, string> } {
   const env: Record<string, string> = {};
-  const refs = shellRefs(src);
-  let k = 0;
-  const script = parseTemplate(src).map((p) => {
+  const script = partsWithRefs(src).map((p) => {
     if ('text' in p) return p.text;
-    const ref = refs[k++];
+    const { ref } = p;
     const value = lookup(p.name);
     if (ref.wordStart && value.startsWith('-') && !(opts.allowsDash?.(p.name) ?? false)) throw dashError(p.name);
     const v = envName(p.name);
@@ -213,11 +221,9 @@ export function dashError(name: string): UnsafeValueError {
  * value (masked) in place, quoted for its context so it reads as what runs.
  */
 export function displayShell(src: string, show: Lookup): string {
-  const refs = shellRefs(src);
-  let k = 0;
-  return parseTemplate(src).map((p) => {
+  return partsWithRefs(src).map((p) => {
     if ('text' in p) return p.text;
-    const ref = refs[k++];
+    const { ref } = p;
     const v = show(p.name);
     if (ref.context === ShellContext.Bare) return shellQuote(v);
     if (ref.context === ShellContext.Double || ref.context === ShellContext.HereDoc) return v.replace(/["\\$`]/g, (c) => `\\${c}`);

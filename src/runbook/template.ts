@@ -15,11 +15,12 @@ export function parseTemplate(src: string): Part[] {
   const parts: Part[] = [];
   let last = 0;
   for (const m of src.matchAll(REF)) {
+    const [whole, name = ''] = m;
     const at = m.index!;
     if (at > last) parts.push({ text: src.slice(last, at) });
-    if (m[0] === '$${') parts.push({ text: '${' });
-    else parts.push({ name: m[1].trim(), at });
-    last = at + m[0].length;
+    if (whole === '$${') parts.push({ text: '${' });
+    else parts.push({ name: name.trim(), at });
+    last = at + whole.length;
   }
   if (last < src.length) parts.push({ text: src.slice(last) });
   return parts;
