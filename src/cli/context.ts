@@ -44,7 +44,7 @@ export async function loadRunbook(opts: GlobalOptions, builtins: Record<string, 
   return { ...result.value, runbook, vars, cwd: dirname(resolve(file)), shell: result.value.runbook.defaults?.shell ?? 'bash' };
 }
 
-export function parseStageNumber(text: string, what = 'stage'): number {
-  if (!/^\d+$/.test(text)) throw new UsageError(`${what} must be a stage number, got '${text}'`);
+export function parseStageNumber(text: string | undefined, what = 'stage'): number {
+  if (text === undefined || !/^\d+$/.test(text)) throw new UsageError(`${what} must be a stage number, got '${text}'`);
   return Number(text);
 }

@@ -19,7 +19,8 @@ const UNITS: Record<string, number> = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 
 /** `10MB` -> bytes (validated by the schema). */
 export function parseSize(text: string | undefined): number {
   const m = text === undefined ? null : /^(\d+)(B|KB|MB|GB)$/.exec(text);
-  return m ? Number(m[1]) * UNITS[m[2]] : DEFAULT_MAX_BODY;
+  const unit = m && UNITS[m[2] ?? ''];
+  return m && unit ? Number(m[1]) * unit : DEFAULT_MAX_BODY;
 }
 
 export async function request(h: HttpSpec, vars: Vars, timeoutMs: number, signal?: AbortSignal): Promise<HttpReply> {

@@ -16,6 +16,8 @@ const MAX_STDOUT = 1 << 20;
 export class ExecaRunner implements ProcessRunner {
   async run(cmd: { shell?: string; argv?: string[]; script?: string }, opts: Parameters<ProcessRunner['run']>[1]): Promise<ProcessResult> {
     const [file, ...args] = cmd.argv ?? [cmd.shell ?? 'sh', '-c', cmd.script ?? ''];
+    // The schema requires a non-empty argv.
+    if (file === undefined) throw new Error('internal: an argv command without a program');
     const tail: string[] = [];
     let stdout = '';
     const child = execa(file, args, {

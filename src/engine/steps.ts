@@ -69,8 +69,11 @@ export async function runSteps(ctx: RunContext, nodes: StepNode[], specs: Step[]
     if (!failure && !ctx.signal.aborted) {
       for (const n of nodes) {
         if (started.has(n.step) || !n.needs.every((d) => done.has(d))) continue;
+        const spec = specs[n.index];
+        // The plan's nodes index the same stage's steps.
+        if (!spec) throw new Error(`internal: step ${n.step} has no definition at index ${n.index}`);
         started.add(n.step);
-        running.set(n.step, runStep(ctx, n, specs[n.index], stage).then(
+        running.set(n.step, runStep(ctx, n, spec, stage).then(
           () => { done.add(n.step); },
           (e) => { failure ??= e; },
         ).finally(() => running.delete(n.step)));

@@ -44,7 +44,9 @@ export class FileFlagStore implements FlagStore {
 
   async get(name: string): Promise<FlagState> {
     const flags = this.read();
-    return Object.hasOwn(flags, name) ? { exists: true, value: flags[name] } : { exists: false };
+    // Own keys only: a flag named 'constructor' is not Object.prototype's. JSON has no undefined values.
+    const value = Object.hasOwn(flags, name) ? flags[name] : undefined;
+    return value !== undefined ? { exists: true, value } : { exists: false };
   }
 
   async set(name: string, value: FlagValue): Promise<void> {

@@ -11,7 +11,7 @@ import type { FlagState, FlagStore, FlagValue } from './store.js';
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
 
 export class PostgresFlagStore implements FlagStore {
-  private constructor(private readonly client: pg.Client, private readonly table: string, private readonly url: string) {}
+  private constructor(private readonly client: pg.Client, private readonly table: string) {}
 
   static async open(spec: { table?: string; database?: string }, vars: Vars): Promise<PostgresFlagStore> {
     const table = spec.table ?? 'migrate_flags';
@@ -25,7 +25,7 @@ export class PostgresFlagStore implements FlagStore {
       updated_at timestamptz NOT NULL DEFAULT now(),
       updated_by text
     )`);
-    return new PostgresFlagStore(client, table, vars.mask(url));
+    return new PostgresFlagStore(client, table);
   }
 
   get describe(): string {

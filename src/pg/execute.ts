@@ -112,7 +112,7 @@ const TX_END: Record<string, string> = {
 function transactionEnded(st: Statement, index: number, total: number): string {
   const [k, b] = kindOf(st);
   const fate = (k === 'TransactionStmt' && TX_END[b.kind]) || 'committed or rolled back (check the database)';
-  return `statement ${index + 1} of ${total} ended the step transaction (${st.text.split('\n')[0]}): `
+  return `statement ${index + 1} of ${total} ended the step transaction (${st.text.split('\n', 1)[0] ?? ''}): `
     + `the statements before it were ${fate}; nothing after it ran. Leave transaction control to migrate, `
     + 'or use transaction: false and write BEGIN/COMMIT yourself';
 }
@@ -127,13 +127,15 @@ async function runOnce(client: pg.Client, statements: Statement[], vars: Vars, o
     // Timeouts are settings, not values: numbers we computed, never runbook text.
     await client.query(`SET ${scope}lock_timeout = ${Math.round(o.lockMs)}`);
     if (o.stmtMs !== null) await client.query(`SET ${scope}statement_timeout = ${Math.round(o.stmtMs)}`);
-    for (; i < statements.length; i++) {
-      const { text, values } = renderSql(statements[i].text, (n) => vars.value(n));
+    // `i` is the statement being run (statements.length once all ran), for the error below.
+    for (const st of statements) {
+      const { text, values } = renderSql(st.text, (n) => vars.value(n));
       const was = status();
       await client.query(text, values);
       // The protocol reports the transaction state after every statement: hold the step to its promise.
-      if (o.transactional && status() !== 'T') throw new TransactionBroken(transactionEnded(statements[i], i, statements.length));
+      if (o.transactional && status() !== 'T') throw new TransactionBroken(transactionEnded(st, i, statements.length));
       if (was === 'I' && status() !== 'I') opened = i;
+      i++;
     }
     if (o.transactional) await client.query('COMMIT');
     else if (status() !== 'I') {
@@ -147,6 +149,7 @@ async function runOnce(client: pg.Client, statements: Statement[], vars: Vars, o
     const err = e as pg.DatabaseError;
     if (!err.code) return { ok: false, message: `database connection failed: ${err.message}`, relations: [] };
     const st = statements[Math.min(i, statements.length - 1)];
+    if (!st) return { ok: false, code: err.code, message: `${err.message} (SQLSTATE ${err.code})`, relations: [] };
     let message = describeError(err, st, i, statements.length);
     const relations = [...relationsOf(st.node)];
     if (err.code === LOCK_NOT_AVAILABLE) {

@@ -75,7 +75,7 @@ export async function longIdentifiers(text: string, statements: Statement[]): Pr
     const raw = text.slice(t.start, t.end).replace(/^"|"$/g, '');
     if (Buffer.byteLength(raw) <= 63) continue;
     const st = [...statements].reverse().find((s) => s.offset <= t.start) ?? statements[0];
-    out.push({ ...note('identifier-too-long', `identifier ${raw.slice(0, 20)}... is ${Buffer.byteLength(raw)} bytes: PostgreSQL silently truncates it to 63`, 'a name of at most 63 bytes'), offset: st.offset });
+    out.push({ ...note('identifier-too-long', `identifier ${raw.slice(0, 20)}... is ${Buffer.byteLength(raw)} bytes: PostgreSQL silently truncates it to 63`, 'a name of at most 63 bytes'), offset: st?.offset ?? 0 });
   }
   return out;
 }

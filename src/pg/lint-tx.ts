@@ -23,7 +23,7 @@ export function transactionFindings(statements: Statement[], transactional = tru
     const kind = b.kind as string;
     if (transactional) {
       if (OPEN.has(kind) || CLOSE.has(kind) || kind.endsWith('_PREPARED')) {
-        out.push(txError('transaction-control', st.offset, `${st.text.split(/\s/)[0].toUpperCase()} inside a step that migrate runs in a transaction: `
+        out.push(txError('transaction-control', st.offset, `${(st.text.split(/\s/, 1)[0] ?? '').toUpperCase()} inside a step that migrate runs in a transaction: `
           + 'statements before it would be committed or lost while the step reports one outcome, and those after it would run without lock_timeout',
         'drop it and let the step be one transaction, or split the step; use transaction: false only for statements that cannot run in one'));
       } else if (kind === 'TRANS_STMT_SAVEPOINT') savepoints.add(b.savepoint_name);

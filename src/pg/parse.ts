@@ -66,7 +66,7 @@ export async function parseSql(sql: string): Promise<Statement[]> {
 
 /** The statement kind ('AlterTableStmt') and its body. */
 export function kindOf(st: Statement): [string, Record<string, any>] {
-  const [kind] = Object.keys(st.node);
+  const [kind = ''] = Object.keys(st.node); // a parse tree node has exactly one key
   return [kind, st.node[kind]];
 }
 

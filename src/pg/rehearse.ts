@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { MigrateError } from '../errors.js';
 import { rollbackActions } from '../plan/rollback.js';
-import { stepId, type Action, type Runbook, type Stage } from '../runbook/types.js';
+import { stepId, type Action, type Stage } from '../runbook/types.js';
 import type { Vars } from '../runbook/vars.js';
 import { connect, databaseUrl } from './connect.js';
 import { runSql } from './execute.js';
@@ -36,7 +36,7 @@ function ordered(stage: Stage): { id: string; step: NonNullable<Stage['steps']>[
   return out;
 }
 
-export async function rehearse(rb: Runbook, stage: Stage, vars: Vars, log: (line: string) => void): Promise<RehearsalReport> {
+export async function rehearse(stage: Stage, vars: Vars, log: (line: string) => void): Promise<RehearsalReport> {
   const target = databaseUrl(undefined, vars);
   const sqlSteps = ordered(stage).filter(({ step }) => step.sql !== undefined && (step.database === undefined || databaseUrl(step.database, vars) === target));
   const skipped = (stage.steps ?? []).map(stepId).filter((id) => !sqlSteps.some((s) => s.id === id));

@@ -68,7 +68,7 @@ export function schemaDdl(s: SchemaSnapshot): string[] {
   for (const n of s.schemas) if (n !== 'public') ddl.push(`CREATE SCHEMA IF NOT EXISTS "${n}"`);
   for (const [name, labels] of Object.entries(s.enums)) ddl.push(`CREATE TYPE ${name} AS ENUM (${labels.map((l) => `'${l.replace(/'/g, "''")}'`).join(', ')})`);
   for (const seq of s.sequences) ddl.push(`CREATE SEQUENCE ${seq}`);
-  for (const [name, def] of Object.entries(s.functions)) ddl.push(def);
+  for (const def of Object.values(s.functions)) ddl.push(def);
   for (const [table, cols] of Object.entries(s.tables)) ddl.push(`CREATE TABLE ${table} (${Object.entries(cols).map(([c, d]) => `"${c}" ${d}`).join(', ')})`);
   const byKind = (pred: (def: string) => boolean) => Object.entries(s.constraints).filter(([, d]) => pred(d));
   const isFk = (d: string) => d.startsWith('FOREIGN KEY');
@@ -98,11 +98,12 @@ export function diffSchemas(before: SchemaSnapshot, after: SchemaSnapshot): stri
   cmp('sequence', set(before.sequences), set(after.sequences));
   const tables = new Set([...Object.keys(before.tables), ...Object.keys(after.tables)]);
   for (const t of tables) {
-    if (!(t in after.tables)) out.push(`table ${t}: missing after`);
-    else if (!(t in before.tables)) out.push(`table ${t}: new`);
+    const [was, now] = [before.tables[t], after.tables[t]];
+    if (!now) out.push(`table ${t}: missing after`);
+    else if (!was) out.push(`table ${t}: new`);
     else {
       const cols = (x: Record<string, string>) => Object.fromEntries(Object.entries(x).map(([c, d]) => [`${t}.${c}`, d]));
-      cmp('column', cols(before.tables[t]), cols(after.tables[t]));
+      cmp('column', cols(was), cols(now));
     }
   }
   cmp('constraint', before.constraints, after.constraints);

@@ -21,9 +21,10 @@ export function discoverRunbook(explicit: string | undefined, env: Record<string
   }
   for (const name of ['migrate.yaml', 'migrate.yml']) if (existsSync(join(cwd, name))) return name;
   const found = listRunbooks(join(cwd, 'runbooks'));
-  if (found.length === 1) return found[0];
-  if (found.length === 0) {
+  const [first, ...others] = found;
+  if (first === undefined) {
     throw new UsageError('no runbook: pass -r <path>, set MIGRATE_RUNBOOK, or create ./migrate.yaml', "run 'migrate init' for a starter runbook");
   }
+  if (!others.length) return first;
   throw new UsageError(`${found.length} runbooks in ./runbooks; choose one with -r`, found.map((f) => `  migrate -r ${f} ...`).join('\n'));
 }

@@ -19,8 +19,8 @@ export async function readIdentity(file: string): Promise<RunbookIdentity> {
     throw new UsageError(`cannot read runbook ${file}: ${(e as Error).message}`);
   }
   const digest = createHash('sha256').update(source).digest('hex');
-  const m = NAME.exec(source);
-  if (m && source.match(/^name:/gm)?.length === 1) return { name: m[2], digest, stages: null };
+  const [, , name] = NAME.exec(source) ?? [];
+  if (name !== undefined && source.match(/^name:/gm)?.length === 1) return { name, digest, stages: null };
   const { parse } = await import('yaml');
   let value: { name?: unknown; stages?: unknown[] } | null = null;
   try {

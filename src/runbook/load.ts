@@ -55,7 +55,7 @@ export function loadRunbookSource(file: string, source: string): LoadResult {
       file, line, column: col,
       severity: doc.errors.includes(e as never) ? 'error' : 'warning',
       code: `yaml-${e.code.toLowerCase().replace(/_/g, '-')}`,
-      message: e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''),
+      message: (e.message.split('\n', 1)[0] ?? '').replace(/ at line \d+, column \d+:?$/, ''),
     });
   }
   if (diagnostics.some((d) => d.severity === 'error')) return { ok: false, diagnostics };
@@ -65,7 +65,13 @@ export function loadRunbookSource(file: string, source: string): LoadResult {
   } catch (e) {
     // toJS fails on an alias with no anchor; point at that alias.
     let offset = 0;
-    visit(doc, { Alias(_, node) { if (!offset && !node.resolve(doc)) { offset = node.range?.[0] ?? 0; return visit.BREAK; } } });
+    visit(doc, {
+      Alias(_, node) {
+        if (offset || node.resolve(doc)) return undefined; // keep looking
+        offset = node.range?.[0] ?? 0;
+        return visit.BREAK;
+      },
+    });
     const { line, col } = at(offset);
     return { ok: false, diagnostics: [...diagnostics, { file, line, column: col, severity: 'error', code: 'yaml-alias', message: (e as Error).message }] };
   }

@@ -9,7 +9,10 @@ type Schema = Record<string, any>;
 const definitions = runbookSchema.definitions as Record<string, Schema>;
 
 function resolve(schema: Schema): Schema {
-  return schema.$ref ? definitions[String(schema.$ref).split('/').pop()!] : schema;
+  if (!schema.$ref) return schema;
+  const def = definitions[String(schema.$ref).split('/').pop() ?? ''];
+  if (!def) throw new Error(`internal: the runbook schema has no definition for ${schema.$ref}`);
+  return def;
 }
 
 function typeOf(v: unknown): string {

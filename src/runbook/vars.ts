@@ -100,12 +100,13 @@ export function resolveVars(rb: Runbook, inputs: VarInputs = {}): Vars {
   const specs = rb.vars ?? {};
   const values = new Map<string, string>(Object.entries(inputs.builtins ?? {}));
   const secrets = new Set<string>();
-  if (inputs.environment !== undefined && !(rb.environments ?? {})[inputs.environment]) {
+  const environment = inputs.environment !== undefined ? rb.environments?.[inputs.environment] : undefined;
+  if (inputs.environment !== undefined && !environment) {
     const known = Object.keys(rb.environments ?? {});
     throw new UsageError(`unknown environment '${inputs.environment}'${didYouMean(inputs.environment, known)}`,
       known.length ? `environments in this runbook: ${known.join(', ')}` : 'this runbook defines no environments');
   }
-  const envOverrides = inputs.environment !== undefined ? rb.environments![inputs.environment].vars ?? {} : {};
+  const envOverrides = environment?.vars ?? {};
   for (const name of Object.keys(inputs.set ?? {})) {
     if (!(name in specs)) throw new UsageError(`--set ${name}: no var '${name}' in this runbook${didYouMean(name, Object.keys(specs))}`);
   }

@@ -17,9 +17,9 @@ export default async function check(args: string[], opts: GlobalOptions) {
   const ctx = { vars: rb.vars, runner: new ExecaRunner(), cwd: rb.cwd, shell: rb.shell, clock: systemClock };
   // No stage is running: a baseline is now, sampled live just before its check.
   const baselines = await takeBaselines(ctx, checks);
-  const samples = await Promise.all(checks.map(({ id, check }) => sampleCheck(check, ctx, { baseline: baselines.get(id) })));
-  if (opts.json) out(JSON.stringify(samples.map((s, i) => ({ kind: checks[i].kind, ...s })), null, 2));
-  else for (const [i, s] of samples.entries()) out(`${s.result === 'passed' ? chalk.green('✓') : chalk.red('✗')} ${chalk.dim(checks[i].kind.padEnd(18))} ${s.message}  ${chalk.dim(`[${s.result}] ${s.probe}`)}`);
+  const samples = await Promise.all(checks.map(async ({ id, check, kind }) => ({ kind, ...await sampleCheck(check, ctx, { baseline: baselines.get(id) }) })));
+  if (opts.json) out(JSON.stringify(samples, null, 2));
+  else for (const s of samples) out(`${s.result === 'passed' ? chalk.green('✓') : chalk.red('✗')} ${chalk.dim(s.kind.padEnd(18))} ${s.message}  ${chalk.dim(`[${s.result}] ${s.probe}`)}`);
   const bad = samples.filter((s) => s.result !== 'passed');
   if (bad.length) throw new CheckFailedError(`${bad.length} of ${samples.length} check(s) did not pass`);
 }

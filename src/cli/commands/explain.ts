@@ -23,11 +23,12 @@ export function explanations(): Entry[] {
     const heading = new RegExp(`^${level} ([a-z0-9*-]+)$`, 'gm');
     const hits = [...text.matchAll(heading)];
     hits.forEach((m, i) => {
-      const from = m.index! + m[0].length;
+      const [whole, code = ''] = m;
+      const from = m.index! + whole.length;
       const rest = text.slice(from, hits[i + 1]?.index ?? text.length);
       // A section ends at the next heading of any level (a group title in diagnostics.md).
       const end = rest.search(/^#{1,3} /m);
-      out.push({ code: m[1], file, text: (end < 0 ? rest : rest.slice(0, end)).trim() });
+      out.push({ code, file, text: (end < 0 ? rest : rest.slice(0, end)).trim() });
     });
   }
   return out;

@@ -7,7 +7,7 @@ export default async function rehearse(args: string[], opts: GlobalOptions) {
   const n = parseStageNumber(args[0]);
   const rb = await loadRunbook(opts, { stage: String(n) });
   const { rehearse: run } = await import('../../pg/rehearse.js');
-  const report = await run(rb.runbook, findStage(rb.runbook, n), rb.vars, (l) => { if (!opts.json) out(chalk.dim(l)); });
+  const report = await run(findStage(rb.runbook, n), rb.vars, (l) => { if (!opts.json) out(chalk.dim(l)); });
   if (opts.json) out(JSON.stringify(report, null, 2));
   else {
     out(`${chalk.bold(`rehearsal of stage ${n}`)}: sql steps ${report.steps.join(', ')}${report.skipped.length ? chalk.dim(` (not rehearsed, not sql: ${report.skipped.join(', ')})`) : ''}`);
