@@ -96,7 +96,7 @@ describe('history', () => {
     for (const r of h) {
       expect(r).toEqual(expect.objectContaining({ run_id: expect.any(String), started_at: expect.any(String), finished_at: expect.any(String), operator: expect.stringContaining('@'), working_ms: expect.any(Number), waiting_ms: expect.any(Number) }));
     }
-    expect(h[0].reason).toContain("step 'bad' failed");
+    expect(h[0]?.reason).toContain("step 'bad' failed");
     expect(JSON.parse(box.run(['history', '--limit', '1', '--json']).stdout)).toHaveLength(1);
     expect(box.run(['history', '--limit', 'x']).code).toBe(2);
   });

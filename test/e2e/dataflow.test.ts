@@ -28,14 +28,14 @@ describe('dataflow-drop-column on PostgreSQL', () => {
     const up = box.run(['up', '--env', 'drill', '--yes', '--confirm-stage', 'Contract', '--set', 'batch_size=1000'], env);
     expect(up.code, up.stdout.slice(-2000) + up.stderr).toBe(0);
     expect(await columns(url)).toEqual(['id', 'created_at', 'payload']);
-    expect((await sql(url, "SELECT count(*)::int AS n FROM dataflow_events WHERE payload->>'kind' IS NULL"))[0].n).toBe(0);
+    expect((await sql(url, "SELECT count(*)::int AS n FROM dataflow_events WHERE payload->>'kind' IS NULL"))[0]?.n).toBe(0);
     expect(await sql(url, 'SELECT name, value FROM dataflow_flags')).toEqual([{ name: 'dataflow_read_jsonb_payload', value: true }]);
     expect(box.status()).toMatchObject({ current_stage: 4, state: 'clean' });
 
     const back = box.run(['rollback', '--env', 'drill', '--to', '0', '--yes'], env);
     expect(back.code, back.stdout.slice(-2000) + back.stderr).toBe(0);
     expect(await columns(url)).toEqual(['id', 'created_at', 'payload_text']);
-    expect((await sql(url, "SELECT count(*)::int AS n FROM dataflow_events WHERE (payload_text::jsonb)->>'kind' IS NULL"))[0].n).toBe(0);
+    expect((await sql(url, "SELECT count(*)::int AS n FROM dataflow_events WHERE (payload_text::jsonb)->>'kind' IS NULL"))[0]?.n).toBe(0);
     expect(await sql(url, 'SELECT * FROM dataflow_flags')).toEqual([]);
     expect(await sql(url, "SELECT indexname FROM pg_indexes WHERE tablename = 'dataflow_events' ORDER BY 1")).toEqual([{ indexname: 'dataflow_events_pkey' }]);
   }, 180_000); // four stages with their drill windows (about 10 s of windows), on a shared machine
@@ -62,7 +62,7 @@ describe('rehearse', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('column public.items.sku: new ("text")');
     expect(await columns2(url)).toEqual(['id', 'name']);
-    expect((await sql(url, "SELECT count(*)::int AS n FROM pg_database WHERE datname LIKE 'migrate_rehearse_%'"))[0].n).toBe(0);
+    expect((await sql(url, "SELECT count(*)::int AS n FROM pg_database WHERE datname LIKE 'migrate_rehearse_%'"))[0]?.n).toBe(0);
   });
 
   it('passes a correct undo', async () => {

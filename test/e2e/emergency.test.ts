@@ -1,7 +1,7 @@
 // `rollback --emergency` pre-empts a running stage: same host by a signal, PostgreSQL journal by an abort request.
 import { describe, expect, it } from 'vitest';
 import { freshDatabase } from '../helpers/pg.js';
-import { exited, runbook, sandbox, waitFor, type Sandbox } from '../helpers/sandbox.js';
+import { exited, runbook, sandbox, waitFor } from '../helpers/sandbox.js';
 
 /** Stage 1 is applied; stage 2 changes something and then watches a window of an hour. */
 const rb = runbook(
@@ -10,7 +10,7 @@ const rb = runbook(
   `    monitor:\n      duration: 1h\n      interval: 1s\n      checks:\n        - { name: slow probe, command: "sleep 0.5", expect: "exit_code == 0" }\n`,
 );
 
-async function windowRunning(box: Sandbox, events: () => { event: string }[]): Promise<void> {
+async function windowRunning(events: () => { event?: unknown }[]): Promise<void> {
   await waitFor(() => events().some((e) => e.event === 'check.sample'), 20_000);
 }
 
@@ -20,7 +20,7 @@ describe('rollback --emergency while a stage runs', () => {
     expect(box.run(['stage', '1']).code).toBe(0);
     const holder = box.spawn(['stage', '2']);
     const holderExit = exited(holder);
-    await windowRunning(box, () => box.journal());
+    await windowRunning(() => box.journal());
     const t0 = Date.now();
     const r = box.run(['rollback', '--emergency', '--reason', 'error spike', '--yes']);
     const took = Date.now() - t0;

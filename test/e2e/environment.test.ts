@@ -12,7 +12,7 @@ const stage = (id: number) => `  - id: ${id}\n    name: s${id}\n    steps:\n    
 function oneLine(r: Result, code = 6): string {
   expect(r.code, r.stderr).toBe(code);
   expect(r.stderr).not.toMatch(/internal error|    at /);
-  return r.stderr.split('\n')[0];
+  return r.stderr.split('\n')[0] ?? '';
 }
 
 // chattr +i is the one way to make a file unwritable for root; where it is missing the tests that need it are skipped.

@@ -17,7 +17,7 @@ describe('history', () => {
     const box = sandbox(runbook(stage(1)), { slow: '' });
     const child = box.spawn(['stage', '1']);
     await waitFor(() => box.exists('started'));
-    expect(box.history()[0].outcome).toBeNull(); // running now
+    expect(box.history()[0]?.outcome).toBeNull(); // running now
     child.kill('SIGKILL');
     await exited(child);
     expect(box.history()[0]).toMatchObject({ command: 'stage 1', outcome: 'interrupted' });

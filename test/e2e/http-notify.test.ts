@@ -47,7 +47,7 @@ describe('http', () => {
     const box = sandbox(runbook(`  - id: 1\n    name: s1\n    irreversible: true\n    preflight:\n      - { name: authed, http: { url: "\${base}/metrics", headers: { Authorization: "Bearer \${token}" } } }\n    steps: [{ run: "true" }]\n`, 'vars:\n  base: { default: "http://x" }\n  token: { env: TOKEN, secret: true }\n'));
     const r = await runAsync(box, ['check', '1', '--set', `base=${server.url}`], { TOKEN: 'tok/en+1 x' });
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(server.requests[0].headers.authorization).toBe('Bearer tok/en+1 x');
+    expect(server.requests[0]?.headers.authorization).toBe('Bearer tok/en+1 x');
   });
 
   it('a refused connection is an error sample, not a failure', async () => {
@@ -70,7 +70,7 @@ describe('notifications', () => {
     expect(sent.map((e) => e.event)).toEqual(['stage.failed', 'rollback.completed']);
     expect(sent[0]).toMatchObject({ runbook: 't', stage: 1, reason: expect.stringContaining('bad: 9 is not < 1') });
     expect(server.requests.filter((q) => q.url === '/hook')).toHaveLength(1);
-    expect(JSON.parse(server.requests[0].body)).toMatchObject({ event: 'monitor.breach' });
+    expect(JSON.parse(server.requests[0]?.body ?? '')).toMatchObject({ event: 'monitor.breach' });
   });
 
   it('samples are not notifiable', () => {

@@ -25,6 +25,7 @@ describe('npm pack', () => {
     const packed = sh('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', out], ROOT);
     expect(packed.code, packed.out).toBe(0);
     const [info] = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
+    if (!info) throw new Error(`npm pack described no package: ${packed.stdout}`);
     const files = info.files.map((f) => f.path);
     expect(files).toContain('bin/migrate.js');
     expect(files).toContain('dist/cli/main.js');

@@ -34,8 +34,8 @@ describe('the PostgreSQL journal', () => {
     expect(JSON.parse(alice.run(['status', '--json'], env).stdout)).toMatchObject({ current_stage: 2, state: 'clean' });
     expect(alice.exists('.migrate/journal.jsonl')).toBe(false);
     const rows = await sql(url, 'SELECT count(*)::int AS n, count(DISTINCT run_id)::int AS runs FROM migrate_journal');
-    expect(rows[0].runs).toBe(3);
-    expect((await sql(url, 'SELECT version FROM migrate_schema'))[0].version).toBe(1);
+    expect(rows[0]?.runs).toBe(3);
+    expect((await sql(url, 'SELECT version FROM migrate_schema'))[0]?.version).toBe(1);
   });
 
   it('refuses a transaction-pooling proxy', async () => {

@@ -40,7 +40,7 @@ describe.skipIf(!bin)('prometheus (a real server scraping the demo app)', () => 
     let ratio = 0;
     while (Date.now() < end) {
       const r = await promQuery(prom.url, ERROR_RATIO);
-      ratio = r.length ? Number(r[0].value[1]) : 0;
+      ratio = r.length ? Number(r[0]?.value[1]) : 0;
       if (ratio > 0.2) break;
       await new Promise((res) => setTimeout(res, 500));
     }
@@ -51,7 +51,7 @@ describe.skipIf(!bin)('prometheus (a real server scraping the demo app)', () => 
     // Let the 5s rate window forget the errors before the next test reads it.
     while (Date.now() < end + 20_000) {
       const r = await promQuery(prom.url, ERROR_RATIO);
-      if (r.length && Number(r[0].value[1]) < 0.02) break;
+      if (r.length && Number(r[0]?.value[1]) < 0.02) break;
       await new Promise((res) => setTimeout(res, 500));
     }
   }, 60_000);
@@ -77,6 +77,7 @@ describe.skipIf(!bin)('prometheus (a real server scraping the demo app)', () => 
     expect(text.stdout).toContain('[passed]');
     const [s] = samples(box.run(['check', '--json']));
     expect(s).toMatchObject({ result: 'passed', probe: `prometheus ${prom.url}: ${ERROR_RATIO}` });
+    if (!s) return;
     expect(s.value).toBeGreaterThan(0);
     expect(s.value).toBeLessThan(0.05);
   });
@@ -89,9 +90,9 @@ describe.skipIf(!bin)('prometheus (a real server scraping the demo app)', () => 
       `{ name: old only, prometheus: { url: "\${prom}", query: 'http_requests_total{cache="old",code="200"}' }, expect: "labels contains 'cache=\\"old\\"'" }`,
     ])));
     expect(r[0]).toMatchObject({ result: 'error' });
-    expect(r[0].message).toMatch(/query returned [2-4] series \(\{.*cache=.*\}.*\): aggregate them in PromQL/);
+    expect(r[0]?.message).toMatch(/query returned [2-4] series \(\{.*cache=.*\}.*\): aggregate them in PromQL/);
     expect(r[1]).toMatchObject({ result: 'passed' });
-    expect(r[1].message).toMatch(/sum of [2-4] series/);
+    expect(r[1]?.message).toMatch(/sum of [2-4] series/);
     expect(r[2]).toMatchObject({ result: 'passed' });
     expect(r[3]).toMatchObject({ result: 'passed' });
   });
@@ -116,7 +117,7 @@ describe.skipIf(!bin)('prometheus (a real server scraping the demo app)', () => 
     const r = samples(box.run(['check', '--json', '--set', `cache=${hostile}`]));
     // Spliced as text this would be 42; as a string literal it matches no series.
     expect(r[0]).toMatchObject({ result: 'failed', value: null });
-    expect(r[0].probe).toContain(String.raw`cache="old\"} or vector(42) or http_requests_total{cache=\""`);
+    expect(r[0]?.probe).toContain(String.raw`cache="old\"} or vector(42) or http_requests_total{cache=\""`);
   });
 
   it('compare: a ratio between two queries shows both numbers; baseline.query_offset re-runs the query shifted back', () => {
@@ -134,12 +135,12 @@ describe.skipIf(!bin)('prometheus (a real server scraping the demo app)', () => 
       appCli('set', 'new_cache_error_rate', '0.01');
       expect(r[0]).toMatchObject({ result: 'failed' });
       // "0.2 is not < 0.03 (0.01 × 3) (compare 0.01)": both numbers in the message
-      expect(r[0].message).toMatch(/^v2 vs v1: 0\.[12]\d* is not < 0\.0\d+ \(0\.0\d+ × 3\) \(compare 0\.0\d+\)$/);
+      expect(r[0]?.message).toMatch(/^v2 vs v1: 0\.[12]\d* is not < 0\.0\d+ \(0\.0\d+ × 3\) \(compare 0\.0\d+\)$/);
       expect(r[1]).toMatchObject({ result: 'passed' });
-      expect(r[1].message).toMatch(/grows: \d+ \(value > baseline; baseline \d+\)/);
-      expect(r[1].probe).toContain('(baseline: 4s earlier)');
-      expect(r[2].result).toBe('passed');
-      expect(r[2].value).toBeLessThan(r[1].value);
+      expect(r[1]?.message).toMatch(/grows: \d+ \(value > baseline; baseline \d+\)/);
+      expect(r[1]?.probe).toContain('(baseline: 4s earlier)');
+      expect(r[2]?.result).toBe('passed');
+      expect(r[2]?.value).toBeLessThan(r[1]?.value);
     });
   }, 30_000);
 
@@ -170,7 +171,7 @@ describe.skipIf(!bin)('prometheus (a real server scraping the demo app)', () => 
     expect(breach.value).toBeGreaterThan(0.05);
     expect(breach.reason).toMatch(/error ratio below 5%: 0\.\d+ is not < 0\.05 \(2nd consecutive failure, tolerate 1\)/);
     const samples = journal.filter((e) => e.event === 'check.sample');
-    expect(samples[0].probe).toBe(`prometheus ${prom.url}: ${ERROR_RATIO}`);
+    expect(samples[0]?.probe).toBe(`prometheus ${prom.url}: ${ERROR_RATIO}`);
     expect(journal.map((e) => e.event)).toContain('rollback.completed');
     expect(box.status()).toMatchObject({ current_stage: 0, state: 'clean' });
     // the undos ran against the live service

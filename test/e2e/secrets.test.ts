@@ -41,7 +41,7 @@ describe('secrets never reach output or the journal, in any spelling', () => {
     const box = sandbox(rb({ vars: { base: { default: s.url }, token: { env: 'TOKEN', secret: true } }, stages: stage({ steps: [{ run: 'true' }], monitor: window([{ name: 'h', http: { url: '${base}/x?key=${token}' } }]) }) }));
     const r = await box.runAsync(['stage', '1', '--yes', '--json'], { TOKEN: token });
     expect(r.code, r.stderr).toBe(0);
-    expect(s.requests[0].url).toBe(`/x?key=${encodeURIComponent(token)}`);
+    expect(s.requests[0]?.url).toBe(`/x?key=${encodeURIComponent(token)}`);
     expect(box.journal().find((e) => e.event === 'check.sample')!.probe).toBe('GET http://127.0.0.1:' + s.url.split(':')[2] + '/x?key=***');
     expect(everything(box, r)).not.toMatch(/Zm9v|c2VjcmV0/);
   });
@@ -147,7 +147,7 @@ describe('URLs and JSON bodies', () => {
     const box = sandbox(rb({ vars: { base: { default: s.url }, who: { default: 'x' } }, stages: stage({ steps: [{ http: { url: '${base}/users', method: 'POST', body: '{"user":"${who}"}' } }] }) }));
     const r = await box.runAsync(['stage', '1', '--yes', '--set', 'who=eve","role":"admin']);
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(s.requests[0].body)).toEqual({ user: 'eve","role":"admin' });
+    expect(JSON.parse(s.requests[0]?.body ?? '')).toEqual({ user: 'eve","role":"admin' });
   });
 });
 

@@ -133,7 +133,7 @@ describe('monitor windows', () => {
     const samples = box.journal().filter((e) => e.event === 'check.sample');
     expect(samples.map((s) => s.result)).toEqual(['failed', 'failed', 'failed']);
     expect(samples[0]).toMatchObject({ check: 'probe', value: 5, expect: 'value < 1', probe: expect.stringContaining('cat value') });
-    expect(box.history()[0].reason).toContain('3rd consecutive failure');
+    expect(box.history()[0]?.reason).toContain('3rd consecutive failure');
   });
 
   it('error_limit consecutive probe errors are a breach', () => {

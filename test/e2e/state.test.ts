@@ -37,7 +37,7 @@ describe('where state lives', () => {
     const r = box.run(['stage', '1'], env);
     expect(r.code, r.stderr).toBe(0);
     expect(box.exists('.migrate/journal.jsonl')).toBe(false);
-    expect((await sql(url, "SELECT count(*)::int AS n FROM migrate_journal WHERE event = 'stage.completed'"))[0].n).toBe(1);
+    expect((await sql(url, "SELECT count(*)::int AS n FROM migrate_journal WHERE event = 'stage.completed'"))[0]?.n).toBe(1);
     const s = JSON.parse(box.run(['status', '--json'], env).stdout);
     expect(s).toMatchObject({ current_stage: 1, journal: { kind: 'postgres', source: "the runbook's journal:" } });
     expect(s.journal.location).toMatch(/^postgres(ql)?:\/\/(\*\*\*@)?[^:@]+(:\d+)?\//); // no password

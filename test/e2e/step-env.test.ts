@@ -37,20 +37,20 @@ describe('step environment', () => {
     expect(a).toEqual({
       MIGRATE_RUNBOOK: join(realpathSync(box.dir), 'migrate.yaml'),
       MIGRATE_STAGE: '1',
-      MIGRATE_RUN_ID: runs[0].run_id,
-      MIGRATE_OPERATOR: runs[0].operator,
+      MIGRATE_RUN_ID: runs[0]?.run_id,
+      MIGRATE_OPERATOR: runs[0]?.operator,
       MIGRATE_STATE_DIR: stateDir,
     });
     expect(parse(box.read('b.env'))).toEqual({ MIGRATE_STAGE: '1' });
     // the second run: a new run id, stage 2, also in its rollback steps
-    expect(parse(box.read('c.env'))).toMatchObject({ MIGRATE_STAGE: '2', MIGRATE_RUN_ID: runs[1].run_id });
-    expect(parse(box.read('rb2.env'))).toMatchObject({ MIGRATE_STAGE: '2', MIGRATE_RUN_ID: runs[1].run_id, MIGRATE_STATE_DIR: stateDir });
+    expect(parse(box.read('c.env'))).toMatchObject({ MIGRATE_STAGE: '2', MIGRATE_RUN_ID: runs[1]?.run_id });
+    expect(parse(box.read('rb2.env'))).toMatchObject({ MIGRATE_STAGE: '2', MIGRATE_RUN_ID: runs[1]?.run_id, MIGRATE_STATE_DIR: stateDir });
 
     const back = box.run(['rollback', '--yes']);
     expect(back.code, back.stderr).toBe(0);
     const rollbackRun = box.journal().filter((e) => e.event === 'run.started')[2];
-    expect(parse(box.read('undo-a.env'))).toMatchObject({ MIGRATE_STAGE: '1', MIGRATE_RUN_ID: rollbackRun.run_id });
-    expect(parse(box.read('rb1.env'))).toMatchObject({ MIGRATE_STAGE: '1', MIGRATE_RUN_ID: rollbackRun.run_id });
+    expect(parse(box.read('undo-a.env'))).toMatchObject({ MIGRATE_STAGE: '1', MIGRATE_RUN_ID: rollbackRun?.run_id });
+    expect(parse(box.read('rb1.env'))).toMatchObject({ MIGRATE_STAGE: '1', MIGRATE_RUN_ID: rollbackRun?.run_id });
   });
 
   it('a step env: entry cannot shadow them', () => {

@@ -1,6 +1,6 @@
 /** The journal and lock in memory: same projection as the real ones, no files. */
 import { apply, emptyProjection, type Projection } from '../../src/journal/project.js';
-import type { Journal, JournalEvent, Lock, LockInfo, NewEvent } from '../../src/journal/types.js';
+import type { Journal, JournalEvent, Lock, LockInfo, NewEvent, StopRequest } from '../../src/journal/types.js';
 import { LockHeldError } from '../../src/errors.js';
 
 export class MemoryJournal implements Journal {
@@ -37,5 +37,14 @@ export class MemoryLock implements Lock {
 
   async remove(): Promise<void> {
     this.held = null;
+  }
+
+  /** Stop requests received, for tests to read. */
+  readonly stops: StopRequest[] = [];
+
+  /** No other process to signal in memory: the holder counts as stopped at once, as a killed one would. */
+  async preempt(holder: LockInfo, request: StopRequest): Promise<void> {
+    this.stops.push(request);
+    if (this.held && this.held.run_id === holder.run_id && this.held.pid === holder.pid) this.held = null;
   }
 }

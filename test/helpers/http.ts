@@ -11,7 +11,8 @@ export async function serve(routes: Record<string, (body: string) => { status?: 
     req.on('data', (c) => { body += c; });
     req.on('end', () => {
       requests.push({ method: req.method!, url: req.url!, body, headers: req.headers });
-      const route = routes[`${req.method} ${req.url!.split('?')[0]}`] ?? routes[req.url!.split('?')[0]];
+      const path = req.url!.split('?', 1)[0] ?? '';
+      const route = routes[`${req.method} ${path}`] ?? routes[path];
       const r = route ? route(body) : { status: 404, text: 'not found' };
       res.writeHead(r.status ?? 200, { 'content-type': r.json !== undefined ? 'application/json' : 'text/plain' });
       res.end(r.json !== undefined ? JSON.stringify(r.json) : r.text ?? '');

@@ -21,8 +21,8 @@ export default async function setup(project: TestProject) {
     let out = '';
     child.stdout.on('data', (c) => {
       out += c;
-      const line = out.split('\n')[0];
-      if (out.includes('\n')) resolve(JSON.parse(line).url);
+      const end = out.indexOf('\n');
+      if (end >= 0) resolve(JSON.parse(out.slice(0, end)).url);
     });
     child.on('exit', (code) => reject(new Error(`the test PostgreSQL did not start (exit ${code})`)));
   });

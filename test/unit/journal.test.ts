@@ -28,7 +28,7 @@ describe('projection', () => {
 
   it('remembers completed steps in completion order, for rollback and resume', () => {
     const p = project([ev(EventName.StageStarted, { stage: 1 }), ev(EventName.StepSucceeded, { stage: 1, step: 'b' }), ev(EventName.StepSucceeded, { stage: 1, step: 'a' }), ev(EventName.StageCompleted, { stage: 1 })]);
-    expect(p.applied[0].completed).toEqual(['b', 'a']);
+    expect(p.applied[0]?.completed).toEqual(['b', 'a']);
   });
 
   it('a dirty stage keeps its steps so a later rollback can retry them', () => {

@@ -7,10 +7,11 @@ import { ROOT } from '../helpers/cli.js';
 
 const dir = join(ROOT, 'test/fixtures/invalid');
 const cases = readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => {
-  const header = readFileSync(join(dir, f), 'utf8').split('\n')[0];
+  const header = readFileSync(join(dir, f), 'utf8').split('\n', 1)[0] ?? '';
   const m = /^# expect: (\S+) (\d+):(\d*)\s*(.*)$/.exec(header);
   if (!m) throw new Error(`${f}: first line must be '# expect: code line:col [text]'`);
-  return { file: f, code: m[1], line: Number(m[2]), column: m[3] ? Number(m[3]) : undefined, text: m[4] };
+  const [, code = '', line, column, text] = m;
+  return { file: f, code, line: Number(line), column: column ? Number(column) : undefined, text };
 });
 
 describe('invalid runbooks are reported at their place', () => {
