@@ -53,7 +53,7 @@ afterAll(() => http?.close());
 const SCRIPT_VALUES: Record<string, string> = { 'rpc.sh': '\'"true"\'', 'db-connection-headroom.sh': '1000', 'hours-at-full-weight.sh': '48', 'pool-compare.sh': '1' };
 function world(dir: string, yaml: string): void {
   mkdirSync(join(dir, 'world'), { recursive: true });
-  for (const [, folder, name] of yaml.matchAll(/\.\/(scripts|bin)\/([\w.-]+)/g)) {
+  for (const [, folder = '', name = ''] of yaml.matchAll(/\.\/(scripts|bin)\/([\w.-]+)/g)) {
     mkdirSync(join(dir, folder), { recursive: true });
     const file = join(dir, folder, name);
     const body = name === 'flags'
@@ -112,21 +112,21 @@ const drives: Drive[] = [
   },
   {
     name: 'pool-v2-rollout', stage: 2, window: /left/, long: 'shadow_window=10s',
-    breach: () => { (service['/pools'].pool_v2 as Record<string, number>).shadow_mismatches = 3; },
-    heal: () => { (service['/pools'].pool_v2 as Record<string, number>).shadow_mismatches = 0; },
+    breach: () => { (service['/pools']?.pool_v2 as Record<string, number>).shadow_mismatches = 3; },
+    heal: () => { (service['/pools']?.pool_v2 as Record<string, number>).shadow_mismatches = 0; },
   },
   {
     name: 'process-dictionary', stage: 2, window: /left/, long: 'day_window=10s',
     env: () => ({ GRAFANA_TOKEN: 'grafana-secret-token' }),
-    breach: () => { (service['/metrics'].pdict as Record<string, number>).registry_reads = 4; },
-    heal: () => { (service['/metrics'].pdict as Record<string, number>).registry_reads = 0; },
+    breach: () => { (service['/metrics']?.pdict as Record<string, number>).registry_reads = 4; },
+    heal: () => { (service['/metrics']?.pdict as Record<string, number>).registry_reads = 0; },
   },
   {
     name: 'dataflow-drop-column', stage: 3, window: /left/, long: 'switch_window=10s',
     env: async () => ({ DATABASE_URL: await seededDatabase() }),
     // A row the reads cannot use: the window's "every row has a payload" check fails.
-    breach: (_d, env) => sql(env.DATABASE_URL, 'ALTER TABLE dataflow_events DISABLE TRIGGER ALL; UPDATE dataflow_events SET payload = NULL WHERE id = 1; ALTER TABLE dataflow_events ENABLE TRIGGER ALL').then(() => {}),
-    heal: (_d, env) => sql(env.DATABASE_URL, 'ALTER TABLE dataflow_events DISABLE TRIGGER ALL; UPDATE dataflow_events SET payload = payload_text::jsonb WHERE id = 1; ALTER TABLE dataflow_events ENABLE TRIGGER ALL').then(() => {}),
+    breach: (_d, env) => sql(env.DATABASE_URL ?? '', 'ALTER TABLE dataflow_events DISABLE TRIGGER ALL; UPDATE dataflow_events SET payload = NULL WHERE id = 1; ALTER TABLE dataflow_events ENABLE TRIGGER ALL').then(() => {}),
+    heal: (_d, env) => sql(env.DATABASE_URL ?? '', 'ALTER TABLE dataflow_events DISABLE TRIGGER ALL; UPDATE dataflow_events SET payload = payload_text::jsonb WHERE id = 1; ALTER TABLE dataflow_events ENABLE TRIGGER ALL').then(() => {}),
   },
 ];
 
@@ -151,7 +151,7 @@ describe('every shipped runbook at a terminal', () => {
       const answerGate = async (t: Terminal) => {
         await t.see(/\? .*(\(y\/N\)|Type the stage name)/);
         const typed = /Type the stage name \((.+)\)/.exec(t.screen());
-        t.keys(typed ? typed[1] : 'y', 'Enter');
+        t.keys(typed?.[1] ?? 'y', 'Enter');
       };
       const before = d.stage - 1;
       if (before > 0) {

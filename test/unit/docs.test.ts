@@ -14,7 +14,7 @@ import { eventFields, sourceFiles } from '../helpers/source-scan.js';
 
 const doc = (name: string) => readFileSync(join(ROOT, 'docs', name), 'utf8');
 const headings = (text: string, level: string) =>
-  new Set([...text.matchAll(new RegExp(`^${level} (\\S+)$`, 'gm'))].map((m) => m[1]));
+  new Set([...text.matchAll(new RegExp(`^${level} (\\S+)$`, 'gm'))].map(([, heading = '']) => heading));
 
 /** The body of one `### name` section: up to the next heading. */
 function section(text: string, name: string): string {
@@ -30,9 +30,11 @@ function emittedCodes(files: string[]): Set<string> {
   const codes = new Set<string>();
   for (const f of files) {
     const text = readFileSync(join(ROOT, f), 'utf8');
-    for (const m of text.matchAll(/\b(?:error|warning)\((?:\[[^\]]*\]|[^,()]+), *'([a-z0-9-]+)'/g)) codes.add(m[1]);
-    for (const m of text.matchAll(/'x-code': *'([a-z0-9-]+)'/g)) codes.add(m[1]);
-    for (const m of text.matchAll(/\bcode: ([^,}\n]+)/g)) for (const c of m[1].matchAll(/'([a-z][a-z0-9]*(?:-[a-z0-9]+)+|[a-z]+)'/g)) codes.add(c[1]);
+    for (const [, code = ''] of text.matchAll(/\b(?:error|warning)\((?:\[[^\]]*\]|[^,()]+), *'([a-z0-9-]+)'/g)) codes.add(code);
+    for (const [, code = ''] of text.matchAll(/'x-code': *'([a-z0-9-]+)'/g)) codes.add(code);
+    for (const [, value = ''] of text.matchAll(/\bcode: ([^,}\n]+)/g)) {
+      for (const [, code = ''] of value.matchAll(/'([a-z][a-z0-9]*(?:-[a-z0-9]+)+|[a-z]+)'/g)) codes.add(code);
+    }
   }
   return codes;
 }
@@ -45,7 +47,7 @@ describe('generated docs', () => {
   }, 60_000);
 
   it('every field of the runbook schema has a description', async () => {
-    const { runbookSchema } = await import('../../dist/runbook/schema.js');
+    const { runbookSchema } = await import('../../src/runbook/schema.js');
     const missing: string[] = [];
     const seen = new Set<object>();
     const visit = (s: any, path: string) => {
@@ -104,16 +106,16 @@ describe('events', () => {
   const documented = headings(text, '###');
 
   it('docs/events.md has a section for every event in src/journal/events.ts, and no other', async () => {
-    const { EVENT_NAMES } = await import('../../dist/journal/events.js');
+    const { EVENT_NAMES } = await import('../../src/journal/events.js');
     expect(EVENT_NAMES.filter((e: string) => !documented.has(e)), 'events missing from docs/events.md').toEqual([]);
     expect([...documented].filter((e) => !EVENT_NAMES.includes(e)), 'docs/events.md documents events that do not exist').toEqual([]);
   });
 
   it('every field the source records an event with is in that event\'s table', async () => {
-    const { EventName } = await import('../../dist/journal/events.js');
+    const { EventName } = await import('../../src/journal/events.js');
     const missing: string[] = [];
     for (const [member, fields] of eventFields()) {
-      const name = (EventName as Record<string, string>)[member];
+      const name = (EventName as Record<string, string>)[member] ?? member;
       const body = section(text, name);
       for (const f of fields) if (!COMMON.has(f) && !body.includes(`| \`${f}\` |`)) missing.push(`${name}.${f}`);
     }
@@ -152,7 +154,8 @@ describe('links', () => {
     const broken: string[] = [];
     for (const f of files) {
       for (const m of readFileSync(join(ROOT, f), 'utf8').matchAll(/\]\(([^)\s]+)\)/g)) {
-        const target = m[1].split('#')[0];
+        const [, link = ''] = m;
+        const target = link.split('#')[0];
         if (!target || /^https?:/.test(target)) continue;
         const abs = join(ROOT, dirname(f), target);
         if (!abs.startsWith(ROOT) || !existsSync(abs)) broken.push(`${f} -> ${m[1]}`);
