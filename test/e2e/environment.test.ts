@@ -11,7 +11,7 @@ const stage = (id: number) => `  - id: ${id}\n    name: s${id}\n    steps:\n    
 /** One line of stderr, no stack, no "internal error". */
 function oneLine(r: Result, code = 6): string {
   expect(r.code, r.stderr).toBe(code);
-  expect(r.stderr).not.toMatch(/internal error|    at /);
+  expect(r.stderr).not.toMatch(/internal error| {4}at /);
   return r.stderr.split('\n')[0] ?? '';
 }
 
