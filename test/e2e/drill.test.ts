@@ -15,13 +15,14 @@ const stage = `  - id: 1\n    name: one\n    timeout: \${window}\n    steps:\n  
 describe('drills', () => {
   it('plan --json shows the durations of the chosen environment', () => {
     const box = sandbox(runbook(stage, head));
-    const normal = JSON.parse(box.run(['plan', '1', '--json']).stdout);
-    const drill = JSON.parse(box.run(['plan', '1', '--json', '--env', 'drill']).stdout);
-    const monitor = (g: any) => g.nodes.find((n: any) => n.type === 'monitor');
+    type Node = { type: string; step?: string; timeout_ms?: number; action?: { display: string } };
+    const normal = JSON.parse(box.run(['plan', '1', '--json']).stdout) as { nodes: Node[] };
+    const drill = JSON.parse(box.run(['plan', '1', '--json', '--env', 'drill']).stdout) as { nodes: Node[] };
+    const monitor = (g: { nodes: Node[] }) => g.nodes.find((n) => n.type === 'monitor');
     expect(monitor(normal)).toMatchObject({ duration_ms: 86_400_000, interval_ms: 30_000, label: 'monitor 24h' });
     expect(monitor(drill)).toMatchObject({ duration_ms: 1000, interval_ms: 200, label: 'monitor 1s' });
-    expect(drill.nodes.find((n: any) => n.step === 'a').timeout_ms).toBe(100);
-    expect(drill.nodes.find((n: any) => n.step === 'wait').action.display).toBe('wait 100ms');
+    expect(drill.nodes.find((n) => n.step === 'a')?.timeout_ms).toBe(100);
+    expect(drill.nodes.find((n) => n.step === 'wait')?.action?.display).toBe('wait 100ms');
   });
 
   it('--env drill runs a 24 h window in seconds', () => {

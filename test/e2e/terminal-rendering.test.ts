@@ -63,6 +63,7 @@ describe('the live task list tells the truth', () => {
     const box = sandbox(runbook(`  - id: 1\n    name: one\n    steps: [{ id: a, run: "echo a", undo: "true" }]\n    monitor: { duration: 300ms, interval: 100ms, checks: [{ name: ok, command: "echo 1", expect: value == 1 }] }\n`));
     const t = inTerminal(box.dir, ['stage', '1']);
     expect(await t.code()).toBe(0);
+    // eslint-disable-next-line no-control-regex -- the point is to find ESC sequences
     expect(t.styled()).not.toMatch(/\x1b\[[0-9;]*m/);
   });
 });

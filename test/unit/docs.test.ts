@@ -50,17 +50,18 @@ describe('generated docs', () => {
     const { runbookSchema } = await import('../../src/runbook/schema.js');
     const missing: string[] = [];
     const seen = new Set<object>();
-    const visit = (s: any, path: string) => {
+    type Node = { description?: string; properties?: Record<string, Node>; items?: Node; additionalProperties?: Node | boolean; oneOf?: Node[] };
+    const visit = (s: Node | boolean | undefined, path: string) => {
       if (!s || typeof s !== 'object' || seen.has(s)) return;
       seen.add(s);
-      for (const [k, v] of Object.entries<any>(s.properties ?? {})) {
+      for (const [k, v] of Object.entries(s.properties ?? {})) {
         if (!v.description) missing.push(`${path}${k}`);
         visit(v, `${path}${k}.`);
       }
-      for (const key of ['items', 'additionalProperties']) visit(s[key], `${path}${key === 'items' ? '[]' : '<name>'}.`);
+      for (const key of ['items', 'additionalProperties'] as const) visit(s[key], `${path}${key === 'items' ? '[]' : '<name>'}.`);
       for (const o of s.oneOf ?? []) visit(o, path);
     };
-    visit(runbookSchema, '');
+    visit(runbookSchema as Node, '');
     for (const [name, d] of Object.entries(runbookSchema.definitions)) visit(d, `${name}.`);
     expect(missing, 'schema fields without a description (docs/runbook.md shows it)').toEqual([]);
   });
