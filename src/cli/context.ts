@@ -1,7 +1,6 @@
 /** Global options turned into what commands need: the runbook, validated, and its vars. */
-import { dirname, resolve } from 'node:path';
 import { InvalidRunbookError, UsageError } from '../errors.js';
-import { discoverRunbook } from '../runbook/discover.js';
+import { discoverRunbook, runbookDir } from '../runbook/discover.js';
 import { resolveRunbook, validateFile, type ValidRunbook } from '../runbook/validate.js';
 import type { Runbook } from '../runbook/types.js';
 import { checkValues } from '../runbook/values.js';
@@ -41,7 +40,7 @@ export async function loadRunbook(opts: GlobalOptions, builtins: Record<string, 
   for (const n of vars.notices) process.stderr.write(`warning: ${n}\n`);
   // Durations may come from vars (drills): the commands see them resolved.
   const runbook = resolveRunbook(result.value, vars);
-  return { ...result.value, runbook, vars, cwd: dirname(resolve(file)), shell: result.value.runbook.defaults?.shell ?? 'bash' };
+  return { ...result.value, runbook, vars, cwd: runbookDir(file), shell: result.value.runbook.defaults?.shell ?? 'bash' };
 }
 
 export function parseStageNumber(text: string | undefined, what = 'stage'): number {

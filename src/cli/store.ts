@@ -8,13 +8,13 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { FileJournal } from '../journal/file.js';
 import { FileLock } from '../journal/lockfile.js';
 import { ensureStateDir } from '../journal/statedir.js';
 import type { Journal, Lock, StopRequest } from '../journal/types.js';
-import { discoverRunbook } from '../runbook/discover.js';
+import { discoverRunbook, runbookDir } from '../runbook/discover.js';
 import { readIdentity } from '../runbook/identity.js';
 import { renderText } from '../runbook/template.js';
 import type { Runbook } from '../runbook/types.js';
@@ -31,7 +31,7 @@ export function operatorName(): string {
 export interface StoreTarget { name: string; file: string; journal?: string }
 
 export function stateDir(opts: GlobalOptions, runbookFile: string): string {
-  return resolve(opts.stateDir ?? process.env.MIGRATE_STATE_DIR ?? join(dirname(resolve(runbookFile)), '.migrate'));
+  return resolve(opts.stateDir ?? process.env.MIGRATE_STATE_DIR ?? join(runbookDir(runbookFile), '.migrate'));
 }
 
 const hidePassword = (url: string) => url.replace(/\/\/[^@/]*@/, '//***@');

@@ -1,6 +1,6 @@
 /** Which runbook a command means (SPEC 4): -r, MIGRATE_RUNBOOK, ./migrate.yaml, the only one in ./runbooks/. */
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, realpathSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 
 export const isRunbookFile = (f: string) => /\.ya?ml$/.test(f);
@@ -27,4 +27,17 @@ export function discoverRunbook(explicit: string | undefined, env: Record<string
   }
   if (!others.length) return first;
   throw new UsageError(`${found.length} runbooks in ./runbooks; choose one with -r`, found.map((f) => `  migrate -r ${f} ...`).join('\n'));
+}
+
+/**
+ * The runbook's own directory, through any symlinks: state (journal, lock) and
+ * relative scripts live there, so operators who reach one runbook by different
+ * paths share one lock instead of each getting a state dir of their own.
+ */
+export function runbookDir(file: string): string {
+  try {
+    return dirname(realpathSync(file));
+  } catch {
+    return dirname(resolve(file));
+  }
 }

@@ -21,6 +21,17 @@ describe('where state lives', () => {
     expect(s).toMatchObject({ current_stage: 1, journal: { kind: 'file', location: join(box.dir, '.migrate/journal.jsonl'), exists: true } });
   });
 
+  it('a symlink to the runbook meets the same state and runs in the real runbook directory', () => {
+    // Two operators reaching one runbook through different paths must share one lock and one journal.
+    const box = sandbox(one);
+    const other = tempDir();
+    symlinkSync(join(box.dir, 'migrate.yaml'), join(other, 'rb.yaml'));
+    expect(migrate(['-r', 'rb.yaml', 'stage', '1'], { cwd: other }).code).toBe(0);
+    expect(existsSync(join(other, '.migrate'))).toBe(false);
+    expect(box.lines('log')).toEqual(['do']);
+    expect(box.status()).toMatchObject({ current_stage: 1 });
+  });
+
   it('status says clearly when no journal exists yet, and which journal it read', () => {
     const box = sandbox(one);
     const fresh = box.run(['status']);
