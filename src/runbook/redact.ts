@@ -27,19 +27,42 @@ function base64Forms(s: string): string[] {
   return out;
 }
 
+/**
+ * A secret that is a number is printed by value as often as by spelling: without
+ * leading zeros, without trailing fractional zeros, or with decimals added.
+ */
+function numberForms(s: string): string[] {
+  const t = s.trim();
+  if (!/^[+-]?\d+(\.\d+)?$/.test(t)) return [];
+  const n = Number(t);
+  if (!Number.isFinite(n)) return [];
+  const out = [String(n), t.replace(/^([+-]?)0+(?=\d)/, '$1')];
+  if (t.includes('.')) out.push(t.replace(/0+$/, '').replace(/\.$/, ''));
+  return out;
+}
+
 /** Every spelling of a secret that output may carry. */
 export function secretForms(s: string): string[] {
   if (s === '') return [];
   const forms = new Set<string>([s]);
   const add = (f: string) => { if (f !== s && f.length >= Math.min(MIN_FRAGMENT, s.length)) forms.add(f); };
-  add(encodeURIComponent(s));
-  add(encodeURIComponent(s).replace(/%20/g, '+'));
-  add(encodeURI(s));
+  // Percent-encoding: JavaScript's, RFC 3986's (also !'()*), form-style spaces, and lower-case hex for each.
+  const rfc3986 = encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  for (const p of [encodeURIComponent(s), rfc3986, encodeURI(s)]) {
+    for (const q of [p, p.replace(/%20/g, '+')]) {
+      add(q);
+      add(q.replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase()));
+    }
+  }
   add(s.replace(/'/g, `'\\''`)); // inside '...'
+  add(s.replace(/'/g, `'"'"'`)); // inside '...', as Python's shlex.quote closes and reopens it
   add(s.replace(/["\\$`]/g, (c) => `\\${c}`)); // inside "..."
-  add(s.replace(/[^A-Za-z0-9_./:=@%+,-]/g, (c) => `\\${c}`)); // backslash-escaped (printf %q)
+  add(s.replace(/[^A-Za-z0-9_./:=@%+,-]/g, (c) => `\\${c}`)); // backslash-escaped, every special character
+  add(s.replace(/[\s!"$&'()*;<>?[\\\]`{|}^]/g, (c) => `\\${c}`)); // bash printf %q: '#' and '~' inside a word stay bare
   add(JSON.stringify(s).slice(1, -1));
+  add(JSON.stringify(s).slice(1, -1).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)); // ASCII-only JSON
   add(JSON.stringify(JSON.stringify(s)).slice(2, -2)); // JSON inside a JSON string
+  for (const f of numberForms(s)) add(f);
   for (const f of base64Forms(s)) add(f);
   if (/[\r\n]/.test(s)) {
     for (const line of s.split(/\r?\n/)) {
