@@ -1,25 +1,11 @@
 // kill -9 of the built binary at random moments, during a stage and during its rollback; then the invariants:
 // status names in-doubt steps, rollback undoes exactly completed + in-doubt steps (each once), no orphans remain.
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { BIN } from '../helpers/cli.js';
 import { alive, exited, runbook, sandbox, type Sandbox } from '../helpers/sandbox.js';
 
 const STEPS = ['s1', 's2', 's3', 's4'];
 const yaml = runbook(`  - id: 1\n    name: one\n    steps:\n${STEPS.map((s) =>
   `      - { id: ${s}, run: "echo $$ >> pids; echo do-${s} >> ledger; sleep 0.15", undo: "echo $$ >> pids; echo undo-${s} >> ledger; sleep 0.1" }\n`).join('')}`);
-
-/** The CLI, asynchronously (trials run side by side). */
-function run(box: Sandbox, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: box.dir, env: { ...process.env, NO_COLOR: '1', CI: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 async function killAfter(box: Sandbox, args: string[], ms: number): Promise<void> {
   const child = box.spawn(args);
@@ -34,27 +20,27 @@ const noOrphans = (box: Sandbox) => expect(box.lines('pids').map(Number).filter(
 async function stageTrial(delay: number): Promise<void> {
   const box = sandbox(yaml);
   await killAfter(box, ['stage', '1'], delay);
-  const s = JSON.parse((await run(box, ['status', '--json'])).stdout);
+  const s = JSON.parse((await box.runAsync(['status', '--json'])).stdout);
   const ran = STEPS.filter((x) => box.lines('ledger').includes(`do-${x}`));
   const known: string[] = s.active ? [...s.active.completed_steps, ...s.active.in_doubt] : s.current_stage === 1 ? STEPS : [];
   // Every step that ran is known to the journal, as completed or in doubt.
   expect(ran.filter((x) => !known.includes(x)), `delay ${delay}`).toEqual([]);
-  const r = await run(box, ['rollback', '--yes']);
+  const r = await box.runAsync(['rollback', '--yes']);
   expect(r.code, `delay ${delay}: ${r.stderr}`).toBe(0);
   const ledger = box.lines('ledger');
   for (const x of STEPS) expect(count(ledger, `undo-${x}`), `delay ${delay}, ${x}`).toBe(known.includes(x) ? 1 : 0);
-  expect(JSON.parse((await run(box, ['status', '--json'])).stdout)).toMatchObject({ state: 'clean', current_stage: 0 });
+  expect(JSON.parse((await box.runAsync(['status', '--json'])).stdout)).toMatchObject({ state: 'clean', current_stage: 0 });
   noOrphans(box);
 }
 
 async function rollbackTrial(delay: number): Promise<void> {
   const box = sandbox(yaml);
-  expect((await run(box, ['stage', '1'])).code).toBe(0);
+  expect((await box.runAsync(['stage', '1'])).code).toBe(0);
   await killAfter(box, ['rollback', '--yes'], delay);
   const doneBefore = box.journal().filter((e) => e.event === 'rollback.step' && e.ok).map((e) => e.source);
-  const s = JSON.parse((await run(box, ['status', '--json'])).stdout);
+  const s = JSON.parse((await box.runAsync(['status', '--json'])).stdout);
   if (s.current_stage === 1) expect(s.state, `delay ${delay}`).toBe(doneBefore.length || s.rolling_back ? 'interrupted' : 'clean');
-  const r = await run(box, ['rollback', '--yes']);
+  const r = await box.runAsync(['rollback', '--yes']);
   expect([0], `delay ${delay}: ${r.stderr}`).toContain(r.code);
   const ledger = box.lines('ledger');
   for (const x of STEPS) {
@@ -64,7 +50,7 @@ async function rollbackTrial(delay: number): Promise<void> {
     else expect(n, `delay ${delay}, ${x}`).toBeGreaterThanOrEqual(1);
   }
   expect(STEPS.filter((x) => count(ledger, `undo-${x}`) > 1).length, `delay ${delay}`).toBeLessThanOrEqual(1);
-  expect(JSON.parse((await run(box, ['status', '--json'])).stdout)).toMatchObject({ state: 'clean', current_stage: 0 });
+  expect(JSON.parse((await box.runAsync(['status', '--json'])).stdout)).toMatchObject({ state: 'clean', current_stage: 0 });
   noOrphans(box);
 }
 

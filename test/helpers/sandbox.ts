@@ -35,7 +35,8 @@ export function sandbox(yaml: string, files: Record<string, string> = {}): Sandb
       let stderr = '';
       child.stdout!.on('data', (c) => { stdout += c; });
       child.stderr!.on('data', (c) => { stderr += c; });
-      child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+      // 'close', not 'exit': the pipes may still hold output when the process exits.
+      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
     }),
     spawn: (args, env = {}) => spawn(process.execPath, [BIN, ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '1', CI: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] }),
     read,
@@ -65,8 +66,11 @@ export async function waitFor(cond: () => boolean, ms = 15_000): Promise<void> {
   }
 }
 
+/** Resolves on exit, also for a child that has already exited (a fast run can end before a delayed kill). */
 export function exited(child: import('node:child_process').ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
+  const result = (code: number | null, signal: NodeJS.Signals | null) => code ?? (signal ? -1 : null);
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(result(child.exitCode, child.signalCode));
+  return new Promise((resolve) => child.on('exit', (code, signal) => resolve(result(code, signal))));
 }
 
 /** A process is alive when it exists and is not a zombie waiting to be reaped. */
