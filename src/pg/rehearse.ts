@@ -22,23 +22,19 @@ export interface RehearsalReport {
   ok: boolean;
 }
 
-/** Steps in an order that respects needs (the engine may run some in parallel; here one at a time). */
-function ordered(stage: Stage): { id: string; step: NonNullable<Stage['steps']>[number] }[] {
-  const steps = (stage.steps ?? []).map((s, i) => ({ id: stepId(s, i), step: s }));
-  const done = new Set<string>();
-  const out: typeof steps = [];
-  while (out.length < steps.length) {
-    const next = steps.find((s) => !done.has(s.id) && (s.step.needs ?? []).every((n) => done.has(n)));
-    if (!next) break;
-    out.push(next);
-    done.add(next.id);
-  }
-  return out;
+/**
+ * The stage's steps in an order the engine could run them (one at a time
+ * here): the compiled graph's levels, so a step without `needs` still comes
+ * after the step declared before it.
+ */
+function ordered(stage: Stage, levels: string[][]): { id: string; step: NonNullable<Stage['steps']>[number] }[] {
+  const byId = new Map((stage.steps ?? []).map((s, i) => [stepId(s, i), s]));
+  return levels.flat().flatMap((id) => { const step = byId.get(id); return step ? [{ id, step }] : []; });
 }
 
-export async function rehearse(stage: Stage, vars: Vars, log: (line: string) => void): Promise<RehearsalReport> {
+export async function rehearse(stage: Stage, levels: string[][], vars: Vars, log: (line: string) => void): Promise<RehearsalReport> {
   const target = databaseUrl(undefined, vars);
-  const sqlSteps = ordered(stage).filter(({ step }) => step.sql !== undefined && (step.database === undefined || databaseUrl(step.database, vars) === target));
+  const sqlSteps = ordered(stage, levels).filter(({ step }) => step.sql !== undefined && (step.database === undefined || databaseUrl(step.database, vars) === target));
   const skipped = (stage.steps ?? []).map(stepId).filter((id) => !sqlSteps.some((s) => s.id === id));
   const report: RehearsalReport = { stage: stage.id, steps: sqlSteps.map((s) => s.id), skipped, phases: [], differences: [], ok: false };
   if (!sqlSteps.length) throw new MigrateError(`stage ${stage.id} has no sql steps to rehearse`);

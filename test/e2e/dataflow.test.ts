@@ -75,6 +75,30 @@ describe('rehearse', () => {
     expect(await columns2(url)).toEqual(['id', 'name']);
   });
 
+  it('runs the steps in the order the engine does: a step without needs comes after the step declared before it', async () => {
+    const url = await freshDatabase();
+    // Engine order: create (needs: []), then add-column (needs create), then index (after add-column, declared before it).
+    const box = sandbox(runbook(`  - id: 1
+    name: ordered
+    steps:
+      - id: add-column
+        needs: [create]
+        sql: ALTER TABLE gadgets ADD COLUMN sku text
+        undo_sql: ALTER TABLE gadgets DROP COLUMN sku
+      - id: index
+        sql: CREATE INDEX gadgets_sku ON gadgets (sku)
+        allow: [index-not-concurrent]
+        undo_sql: DROP INDEX gadgets_sku
+      - id: create
+        needs: []
+        sql: CREATE TABLE gadgets (id int PRIMARY KEY)
+        undo_sql: DROP TABLE gadgets
+`, 'vars:\n  db: { env: DATABASE_URL, secret: true }\n'));
+    const r = box.run(['rehearse', '1', '--json'], { DATABASE_URL: url });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, steps: ['create', 'add-column', 'index'] });
+  });
+
   it('rehearses the shipped dataflow stages against a copy of a real schema', async () => {
     const url = await seeded();
     const box = dataflowBox();

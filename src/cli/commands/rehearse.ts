@@ -1,5 +1,5 @@
 import { CheckFailedError } from '../../errors.js';
-import { findStage } from '../../plan/compile.js';
+import { compileStage, findStage } from '../../plan/compile.js';
 import { loadRunbook, parseStageNumber, type GlobalOptions } from '../context.js';
 import { chalk, out } from '../output.js';
 
@@ -7,7 +7,9 @@ export default async function rehearse(args: string[], opts: GlobalOptions) {
   const n = parseStageNumber(args[0]);
   const rb = await loadRunbook(opts, { stage: String(n) });
   const { rehearse: run } = await import('../../pg/rehearse.js');
-  const report = await run(findStage(rb.runbook, n), rb.vars, (l) => { if (!opts.json) out(chalk.dim(l)); });
+  // The engine's order, from the compiled graph: rehearsal practises what a run would do.
+  const { levels } = compileStage(rb.runbook, n, rb.vars);
+  const report = await run(findStage(rb.runbook, n), levels, rb.vars, (l) => { if (!opts.json) out(chalk.dim(l)); });
   if (opts.json) out(JSON.stringify(report, null, 2));
   else {
     out(`${chalk.bold(`rehearsal of stage ${n}`)}: sql steps ${report.steps.join(', ')}${report.skipped.length ? chalk.dim(` (not rehearsed, not sql: ${report.skipped.join(', ')})`) : ''}`);
