@@ -1,11 +1,11 @@
 /**
  * The state directory is private to its operator: created 0700, files 0600,
- * every file opened with O_NOFOLLOW and checked to be a regular file, so a
- * symlink planted there never redirects a write (or the journal's tail
- * repair) to another file. A directory owned by someone else, or writable by
+ * every file opened with O_NOFOLLOW and checked to be a regular file (with
+ * one name, when written), so a symlink or hard link planted there never
+ * redirects a write (or the journal's tail repair) to another file. A directory owned by someone else, or writable by
  * group or others, is refused: whoever can write there can forge the journal.
  */
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { EnvironmentError } from '../errors.js';
 
 const FLAGS: Record<string, number> = {
@@ -56,8 +56,10 @@ export function ensureStateDir(dir: string, create = true): boolean {
 /** Open a state file without following a symlink, created 0600; refuses anything but a regular file. */
 export function openPrivate(path: string, flags: keyof typeof FLAGS): number {
   let fd: number;
+  // Truncation waits for the checks below: O_TRUNC on a planted hard link would empty its other name first.
+  const truncate = flags === 'w';
   try {
-    fd = openSync(path, FLAGS[flags]! | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
+    fd = openSync(path, (FLAGS[flags]! & ~constants.O_TRUNC) | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EISDIR') throw new EnvironmentError(`${path} is a directory, not a file`, 'remove it (the state directory holds only files migrate wrote)');
     throw problem(e, path, flags === 'r' ? 'read' : 'write');
@@ -67,6 +69,14 @@ export function openPrivate(path: string, flags: keyof typeof FLAGS): number {
     closeSync(fd);
     throw new EnvironmentError(`${path} ${st.isDirectory() ? 'is a directory, not a file' : 'is not a regular file'}`, 'remove it (the state directory holds only files migrate wrote)');
   }
+  // A second name is a door to another file, like a symlink: appends and the tail repair would reach it.
+  // Reads may see two names: a lock is linked into place from its temp file, which is then removed.
+  if (flags !== 'r' && st.nlink > 1) {
+    closeSync(fd);
+    throw new EnvironmentError(`${path} has ${st.nlink} hard links; migrate does not write a state file that has another name`,
+      'remove the link (the state directory holds only files migrate wrote)');
+  }
+  if (truncate) ftruncateSync(fd, 0);
   return fd;
 }
 

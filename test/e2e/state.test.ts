@@ -1,5 +1,5 @@
 // Where state lives (beside the runbook, or the runbook's declared journal) and how it is protected on disk.
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { migrate, tempDir } from '../helpers/cli.js';
@@ -85,6 +85,19 @@ describe('state on disk', () => {
     expect(r.code, r.stderr).toBe(6);
     expect(r.stderr).toContain('is a symbolic link');
     expect(readFileSync(target, 'utf8')).toBe('keep me\nno newline at the end');
+    expect(box.exists('log')).toBe(false);
+  });
+
+  it('refuses a hard-linked journal before writing: its other name is left as it was (exit 6)', () => {
+    const box = sandbox(one);
+    const dir = box.stateDir();
+    const target = join(box.dir, 'precious.txt');
+    writeFileSync(target, '', { mode: 0o600 });
+    linkSync(target, join(dir, 'journal.jsonl'));
+    const r = box.run(['stage', '1']);
+    expect(r.code, r.stderr).toBe(6);
+    expect(r.stderr).toMatch(/journal\.jsonl has 2 hard links/);
+    expect(readFileSync(target, 'utf8')).toBe('');
     expect(box.exists('log')).toBe(false);
   });
 
