@@ -75,6 +75,28 @@ describe('compile', () => {
     expect(compileStage(rb, 1, resolveVars(rb)).rollback.map((r) => r.action.display)).toEqual(['undo-b', 'undo-a', 'final']);
   });
 
+  // plan --json's rollback list comes from plan/rollback.ts (what the engine runs): pinned for every shipped stage.
+  it.each(['demo.yaml', 'otp-cleanup.yaml', 'pool-v2-rollout.yaml', 'process-dictionary.yaml', 'dataflow-drop-column.yaml'])('rollback plan of every stage in %s (snapshot)', async (file) => {
+    const rb = await load(file);
+    const vars = resolveVars(rb, { env: {} });
+    expect(Object.fromEntries(rb.stages.map((s) => [s.id, compileStage(rb, s.id, vars).rollback]))).toMatchSnapshot();
+  });
+
+  it('rollback plan: canary first (set or its undo), flag steps restore, undo_sql, named and numbered stage rollback steps', async () => {
+    const rb = await inline(base(`  - id: 1\n    name: s\n    steps:\n      - { id: a, run: "true", undo: { name: "undo \${token}", run: "undo-a \${token}" } }\n      - { id: f, flag: { name: ff, value: true } }\n      - { id: q, sql: "select 1", undo_sql: "  select \${token}  " }\n    canary:\n      weights: [10, 100]\n      hold: 1m\n      set: "set-weight \${weight}"\n    rollback:\n      - { name: "named \${token}", run: "r1" }\n      - r2\n`));
+    const g = compileStage(rb, 1, resolveVars(rb, { env: { TOKEN: 's3cr3t' } }));
+    expect(g.rollback).toEqual([
+      { source: 'canary', label: 'traffic back to 0%', action: { kind: 'run', display: 'set-weight 0' } },
+      { source: 'q', label: 'undo q', action: { kind: 'sql', display: 'select ***' } },
+      { source: 'f', label: 'undo f', action: { kind: 'flag', display: 'restore flag ff to its previous value' } },
+      { source: 'a', label: 'undo a', action: { kind: 'run', display: "undo-a '***'" } },
+      { source: 'stage', label: 'named ***', action: { kind: 'run', display: 'r1' } },
+      { source: 'stage', label: 'rollback step 2', action: { kind: 'run', display: 'r2' } },
+    ]);
+    const undo = await inline(base(`  - id: 1\n    name: s\n    irreversible: true\n    canary:\n      weights: [10]\n      hold: 1m\n      set: { run: "set \${weight}", undo: "unset" }\n`));
+    expect(compileStage(undo, 1, resolveVars(undo)).rollback).toEqual([{ source: 'canary', label: 'traffic back to 0%', action: { kind: 'run', display: 'unset' } }]);
+  });
+
   it('secrets are masked in everything printable', async () => {
     const rb = await inline(base(`  - id: 1\n    name: s\n    confirm: "Use \${token}?"\n    steps:\n      - { id: a, run: "deploy --token \${token}", undo: "undeploy \${token}" }\n`));
     const g = compileStage(rb, 1, resolveVars(rb, { env: { TOKEN: 's3cr3t-value' } }));
