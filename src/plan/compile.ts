@@ -14,6 +14,7 @@ import { strings } from '../runbook/walk.js';
 import type { Vars } from '../runbook/vars.js';
 import { moduleOf, probeOf } from '../probes/index.js';
 import type { ActionNode, CheckNode, GraphNode, RollbackEntry, TaskGraph } from './graph.js';
+import { rollbackPreview } from './rollback.js';
 
 export interface CompileOptions {
   /** Findings that raise the effective risk (the SQL lint), as "reason" -> risk. */
@@ -97,6 +98,17 @@ export function compileStage(written: Runbook, stageNumber: number, vars: Vars, 
     connect(['gate'], ['gate']);
   }
 
+  // The engine's own rollback list, as if every step completed: a step's undo is shown as it would run.
+  const preview = rollbackPreview(stage).map((r) => ({
+    kind: r.kind,
+    entry: {
+      source: r.kind === 'stage' ? 'stage' : r.source,
+      label: renderText(r.title, show),
+      action: r.pending ? { kind: 'flag' as const, display: r.pending } : describeAction(r.action, r.with ? vars.with(r.with) : vars),
+    },
+  }));
+  const rollback: RollbackEntry[] = preview.map((r) => r.entry);
+  const undos = new Map(preview.filter((r) => r.kind === 'undo').map((r) => [r.entry.source, r.entry.action]));
   const steps = stage.steps ?? [];
   if (steps.length) {
     const depth = stepLevels(steps);
@@ -106,14 +118,11 @@ export function compileStage(written: Runbook, stageNumber: number, vars: Vars, 
     for (const [i, s] of steps.entries()) {
       const id = stepId(s, i);
       const need = needs[i] ?? []; // one entry per step
-      const undo = s.undo !== undefined ? describeAction(asAction(s.undo), vars)
-        : s.undo_sql !== undefined ? { kind: 'sql' as const, display: renderText(s.undo_sql.trim(), show) }
-          : s.flag ? { kind: 'flag' as const, display: `restore flag ${s.flag.name} to its previous value` } : null;
       nodes.push({
         id: `step:${id}`, type: 'step', label: s.name ? renderText(s.name, show) : id, step: id, index: i,
         action: describeAction(s, vars), needs: need, level: depth.get(id)!, when: s.when ?? null,
         timeout_ms: ms(s.timeout ?? rb.defaults?.timeout), retries: s.retries ?? 0, retry_delay_ms: ms(s.retry_delay) ?? 1000,
-        continue_on_error: s.continue_on_error ?? false, undo,
+        continue_on_error: s.continue_on_error ?? false, undo: undos.get(id) ?? null,
       });
       for (const n of need) edges.push({ from: `step:${n}`, to: `step:${id}` });
     }
@@ -134,7 +143,6 @@ export function compileStage(written: Runbook, stageNumber: number, vars: Vars, 
     connect(['monitor'], ['monitor']);
   }
 
-  const rollback: RollbackEntry[] = [];
   if (stage.canary) {
     const c = stage.canary;
     const set = asAction(c.set);
@@ -152,8 +160,6 @@ export function compileStage(written: Runbook, stageNumber: number, vars: Vars, 
       });
       connect([id], [id]);
     }
-    const undo = typeof c.set === 'object' ? c.set.undo : undefined;
-    rollback.push({ source: 'canary', label: 'traffic back to 0%', action: undo ? describeAction(asAction(undo), vars) : describeAction(set, vars.with({ weight: '0' })) });
   }
 
   if (stage.verify?.length) {
@@ -162,13 +168,6 @@ export function compileStage(written: Runbook, stageNumber: number, vars: Vars, 
   }
 
   const stepNodes = nodes.filter((n) => n.type === 'step');
-  for (const n of [...stepNodes].reverse()) {
-    if (n.undo) rollback.push({ source: n.step, label: `undo ${n.step}`, action: n.undo });
-  }
-  for (const [i, r] of (stage.rollback ?? []).entries()) {
-    const a = asAction(r);
-    rollback.push({ source: 'stage', label: a.name ? renderText(a.name, show) : `rollback step ${i + 1}`, action: describeAction(a, vars) });
-  }
 
   const levels: string[][] = [];
   for (const n of stepNodes) (levels[n.level] ??= []).push(n.step);

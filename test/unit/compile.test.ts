@@ -97,6 +97,11 @@ describe('compile', () => {
     expect(compileStage(undo, 1, resolveVars(undo)).rollback).toEqual([{ source: 'canary', label: 'traffic back to 0%', action: { kind: 'run', display: 'unset' } }]);
   });
 
+  it('rollback plan shows a canary undo as it runs: with weight 0', async () => {
+    const rb = await inline(base(`  - id: 1\n    name: s\n    irreversible: true\n    canary:\n      weights: [10]\n      hold: 1m\n      set: { run: "set \${weight}", undo: "unset \${weight}" }\n`));
+    expect(compileStage(rb, 1, resolveVars(rb)).rollback[0]?.action.display).toBe('unset 0');
+  });
+
   it('secrets are masked in everything printable', async () => {
     const rb = await inline(base(`  - id: 1\n    name: s\n    confirm: "Use \${token}?"\n    steps:\n      - { id: a, run: "deploy --token \${token}", undo: "undeploy \${token}" }\n`));
     const g = compileStage(rb, 1, resolveVars(rb, { env: { TOKEN: 's3cr3t-value' } }));
