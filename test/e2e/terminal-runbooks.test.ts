@@ -49,8 +49,8 @@ beforeAll(async () => {
 afterAll(() => http?.close());
 
 /** What each script prints (default 0); `flags` is a small flag CLI over a file. */
-// rpc.sh prints a JSON string: the runbook compares it with "true" (a bare true parses as a boolean).
-const SCRIPT_VALUES: Record<string, string> = { 'rpc.sh': '\'"true"\'', 'db-connection-headroom.sh': '1000', 'hours-at-full-weight.sh': '48', 'pool-compare.sh': '1' };
+// rpc.sh prints a bare true, as the real RPC does (a check reads it as a boolean).
+const SCRIPT_VALUES: Record<string, string> = { 'rpc.sh': 'true', 'db-connection-headroom.sh': '1000', 'hours-at-full-weight.sh': '48', 'pool-compare.sh': '1' };
 function world(dir: string, yaml: string): void {
   mkdirSync(join(dir, 'world'), { recursive: true });
   for (const [, folder = '', name = ''] of yaml.matchAll(/\.\/(scripts|bin)\/([\w.-]+)/g)) {
