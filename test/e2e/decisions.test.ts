@@ -1,22 +1,8 @@
 // The decisions of issue 8 items 1-5, end to end through the built binary (the engine harness covers the tables).
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { BIN, type Result } from '../helpers/cli.js';
 import { serve } from '../helpers/http.js';
 import { freshDatabase } from '../helpers/pg.js';
-import { runbook, sandbox, type Sandbox } from '../helpers/sandbox.js';
-
-/** The CLI without blocking this process, so an HTTP server in it can answer. */
-function runAsync(box: Sandbox, args: string[], env: Record<string, string> = {}): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: box.dir, env: { ...process.env, NO_COLOR: '1', CI: '1', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => { stdout += c; });
-    child.stderr.on('data', (c) => { stderr += c; });
-    child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+import { runbook, sandbox } from '../helpers/sandbox.js';
 
 const STEP = '    steps: [{ id: a, run: "echo a >> log", undo: "echo undo-a >> log" }]\n';
 
@@ -25,7 +11,7 @@ describe('no data depends on what expect reads', () => {
     const server = await serve({ '/health': () => ({ status: 200, text: '' }) });
     try {
       const box = sandbox(runbook(`  - id: 1\n    name: one\n    preflight: [{ name: up, http: { url: "${server.url}/health" }, expect: status == 200 }]\n${STEP}`));
-      const r = await runAsync(box, ['stage', '1']);
+      const r = await box.runAsync(['stage', '1']);
       expect(r.code, r.stderr).toBe(0);
     } finally {
       await server.close();

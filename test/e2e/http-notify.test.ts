@@ -1,24 +1,10 @@
 // HTTP steps and checks against a real server; notifications by command and webhook.
-import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN } from '../helpers/cli.js';
 import { serve, type Served } from '../helpers/http.js';
-import { runbook, sandbox, type Sandbox } from '../helpers/sandbox.js';
+import { runbook, sandbox } from '../helpers/sandbox.js';
 
 let server: Served | undefined;
 afterEach(async () => { await server?.close(); server = undefined; });
-
-/** spawnSync would block the event loop that serves the test's HTTP server. */
-function runAsync(box: Sandbox, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: box.dir, env: { ...process.env, NO_COLOR: '1', CI: '1', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => { stdout += c; });
-    child.stderr.on('data', (c) => { stderr += c; });
-    child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
 
 describe('http', () => {
   it('steps send requests with interpolated, encoded values; checks read JSON paths', async () => {
@@ -29,7 +15,7 @@ describe('http', () => {
       '/health': () => ({ text: 'ok' }),
     });
     const box = sandbox(runbook(`  - id: 1\n    name: s1\n    preflight:\n      - { name: healthy, http: { url: "\${base}/health" } }\n    steps:\n      - http: { url: "\${base}/flags?name=\${flag}", method: POST, body: { enable: "\${flag}" }, expect: status == 200 }\n        undo: "true"\n    monitor:\n      duration: 300ms\n      interval: 100ms\n      checks:\n        - { name: error rate, http: { url: "\${base}/metrics", json: errors.rate }, expect: value < 0.05 }\n`, `vars:\n  base: { default: "${'http://x'}" }\n  flag: { default: "a b&c" }\n`));
-    const r = await runAsync(box, ['stage', '1', '--set', `base=${server.url}`]);
+    const r = await box.runAsync(['stage', '1', '--set', `base=${server.url}`]);
     expect(r.code, r.stderr).toBe(0);
     const post = server.requests.find((q) => q.method === 'POST')!;
     expect(post.url).toBe('/flags?name=a%20b%26c');
@@ -37,7 +23,7 @@ describe('http', () => {
     expect(box.journal().find((e) => e.event === 'check.sample')).toMatchObject({ value: 0.01, result: 'passed' });
     rate = 0.2;
     const box2 = sandbox(box.read('migrate.yaml'));
-    const r2 = await runAsync(box2, ['stage', '1', '--set', `base=${server.url}`]);
+    const r2 = await box2.runAsync(['stage', '1', '--set', `base=${server.url}`]);
     expect(r2.code).toBe(1);
     expect(r2.stderr).toContain('error rate: 0.2 is not < 0.05');
   });
@@ -45,14 +31,14 @@ describe('http', () => {
   it('check headers carry var values as they are (a header is not a URL)', async () => {
     server = await serve({ '/metrics': () => ({ json: { ok: 1 } }) });
     const box = sandbox(runbook(`  - id: 1\n    name: s1\n    irreversible: true\n    preflight:\n      - { name: authed, http: { url: "\${base}/metrics", headers: { Authorization: "Bearer \${token}" } } }\n    steps: [{ run: "true" }]\n`, 'vars:\n  base: { default: "http://x" }\n  token: { env: TOKEN, secret: true }\n'));
-    const r = await runAsync(box, ['check', '1', '--set', `base=${server.url}`], { TOKEN: 'tok/en+1 x' });
+    const r = await box.runAsync(['check', '1', '--set', `base=${server.url}`], { TOKEN: 'tok/en+1 x' });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(server.requests[0]?.headers.authorization).toBe('Bearer tok/en+1 x');
   });
 
   it('a refused connection is an error sample, not a failure', async () => {
     const box = sandbox(runbook(`  - id: 1\n    name: s1\n    steps: [{ run: "true", undo: "true" }]\n    monitor:\n      duration: 5s\n      interval: 50ms\n      error_limit: 2\n      checks: [{ name: down, http: { url: "http://127.0.0.1:9/x" }, expect: status == 200 }]\n`));
-    const r = await runAsync(box, ['stage', '1']);
+    const r = await box.runAsync(['stage', '1']);
     expect(r.code).toBe(1);
     expect(box.journal().filter((e) => e.event === 'check.sample').map((e) => e.result)).toEqual(['error', 'error']);
     expect(r.stderr).toContain('consecutive probe error, error_limit 2');
@@ -64,7 +50,7 @@ describe('notifications', () => {
     server = await serve({ 'POST /hook': () => ({ text: 'ok' }) });
     const box = sandbox(runbook(`  - id: 1\n    name: s1\n    steps: [{ id: a, run: "true", undo: "true" }]\n    monitor:\n      duration: 5s\n      interval: 50ms\n      tolerate: 2\n      checks: [{ name: bad, command: "echo 9", expect: value < 1 }]\n`,
       `notify:\n  - on: [stage.failed, rollback.completed]\n    run: cat >> notified.jsonl; echo >> notified.jsonl\n  - on: [monitor.breach]\n    webhook: "${'${hook}'}"\nvars:\n  hook: { default: "http://x" }\n`));
-    const r = await runAsync(box, ['stage', '1', '--set', `hook=${server.url}/hook`]);
+    const r = await box.runAsync(['stage', '1', '--set', `hook=${server.url}/hook`]);
     expect(r.code).toBe(1);
     const sent = box.lines('notified.jsonl').map((l) => JSON.parse(l));
     expect(sent.map((e) => e.event)).toEqual(['stage.failed', 'rollback.completed']);
