@@ -102,6 +102,12 @@ export function buildProgram(): Command {
     .addHelpText('after', examples('migrate rollback', 'migrate rollback --to 1', 'migrate rollback --emergency --reason "error spike" --yes'))
     .action(lazy('rollback'));
 
+  program.command('promote')
+    .description("end the running stage's canary hold now: the run journals who and why, and goes on to the next weight (exit 2: no hold to end)")
+    .option('--reason <text>', 'why (required); journaled with the operator')
+    .addHelpText('after', examples('migrate promote --reason "error rate flat for 20m"', 'migrate promote --reason "looks good" --yes --journal postgres://db/migrate'))
+    .action(lazy('promote'));
+
   program.command('check')
     .description("run the guards and stage N's preflight now and print the values (exit 1 if any fails)")
     .argument('[N]', 'stage number')

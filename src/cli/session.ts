@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { RunContext } from '../engine/context.js';
 import { ExecaRunner } from '../engine/process.js';
 import { Notifier } from '../engine/notify.js';
+import { HoldControl } from '../engine/hold.js';
 import { systemClock, WaitClock } from '../engine/clock.js';
 import { PreemptedError } from '../errors.js';
 import { openStore, operatorName, stateDir, targetOf } from './store.js';
@@ -31,8 +32,12 @@ export async function createSession(opts: GlobalOptions): Promise<Session> {
   const operator = operatorName();
   const rb = await loadRunbook(opts, { operator, run_id: runId });
   const controller = new AbortController();
-  // An emergency rollback (or a lost lock) stops this run like Ctrl-C, with the reason journaled.
-  const { journal, lock } = await openStore(opts, targetOf(rb), (r) => controller.abort(new PreemptedError(r.lost ? r.reason : `stopped by an emergency rollback by ${r.operator}: ${r.reason}`)));
+  const holds = new HoldControl();
+  // An emergency rollback (or a lost lock) stops this run like Ctrl-C, with the reason journaled; a promote ends the running canary hold.
+  const { journal, lock } = await openStore(opts, targetOf(rb), (r) => {
+    if (r.kind === 'promote') holds.request(r);
+    else controller.abort(new PreemptedError(r.lost ? r.reason : `stopped by an emergency rollback by ${r.operator}: ${r.reason}`));
+  });
   const board = wantsBoard(opts) ? new (await import('./listr-board.js')).ListrBoard(rb.vars) : undefined;
   // Aborting is idempotent: a second Ctrl-C while the first is handled changes nothing.
   const onSigint = () => controller.abort();
@@ -46,6 +51,7 @@ export async function createSession(opts: GlobalOptions): Promise<Session> {
     reporter: board ?? createReporter(opts, rb.vars), prompter: createPrompter(opts, board, controller.signal),
     operator, host: hostname(), runId, signal: controller.signal, waited: new WaitClock(systemClock), clock: systemClock,
     stepEnv: { MIGRATE_RUNBOOK: resolve(rb.file), MIGRATE_RUN_ID: runId, MIGRATE_OPERATOR: operator, MIGRATE_STATE_DIR: stateDir(opts, rb.file) },
+    holds,
     flags: () => (flagStore ??= openFlagStore(rb.runbook, { runner: ctx.runner, vars: rb.vars, cwd: ctx.cwd, shell: ctx.shell, stateDir: stateDir(opts, rb.file) })),
   };
   let flagStore: Promise<FlagStore> | undefined;

@@ -2,7 +2,8 @@
  * A canary stage (SPEC 2.7): for each weight, journal it, set it, then hold
  * while the checks and guards are sampled. A breach stops the walk (the
  * stage's rollback puts traffic back to 0). A manual hold waits for the
- * operator to promote. Resume continues at the last weight the journal shows.
+ * operator to promote; a timed one ends early when an operator promotes it
+ * (`migrate promote`). Resume continues at the last weight the journal shows.
  */
 import { DeclinedError, InterruptedError, PromotionDeclinedError, StepFailedError } from '../errors.js';
 import { EventName } from '../journal/events.js';
@@ -55,10 +56,22 @@ export async function walkCanary(
     } else {
       // A resumed hold continues for the time that was left, not the whole hold again.
       const durationMs = i === start && resumeAt?.leftMs != null ? Math.min(node.hold_ms, resumeAt.leftMs) : node.hold_ms;
-      await watchWindow(ctx, {
-        id: node.id, durationMs, intervalMs: node.interval_ms, checks,
-        tolerate: node.tolerate, errorLimit: node.error_limit, onBreach: node.on_breach, onNoData: node.on_no_data,
-      }, baselines);
+      const hold = ctx.holds?.begin(stage.id, node.weight);
+      let left: number | null;
+      try {
+        left = await watchWindow(ctx, {
+          id: node.id, durationMs, intervalMs: node.interval_ms, checks,
+          tolerate: node.tolerate, errorLimit: node.error_limit, onBreach: node.on_breach, onNoData: node.on_no_data, endEarly: hold?.signal,
+        }, baselines);
+      } finally {
+        ctx.holds?.end();
+      }
+      const by = left === null ? null : hold?.promotion();
+      if (by) {
+        await record(ctx, EventName.CanaryPromoted, { stage: stage.id, weight: node.weight, promoted_by: by.operator, reason: by.reason, hold_left_ms: left, request_id: by.id ?? null });
+        ctx.reporter.task(node.id, node.label, TaskState.Succeeded, `promoted by ${by.operator}: ${by.reason}`);
+        continue;
+      }
     }
     ctx.reporter.task(node.id, node.label, TaskState.Succeeded);
   }

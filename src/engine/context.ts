@@ -7,6 +7,7 @@ import type { Prompter, ProcessRunner, Reporter } from './types.js';
 import type { Notifier } from './notify.js';
 import type { Clock, WaitClock } from './clock.js';
 import type { FlagStore } from '../flags/store.js';
+import type { HoldControl } from './hold.js';
 
 export interface RunContext {
   runbook: Runbook;
@@ -35,6 +36,8 @@ export interface RunContext {
   stepEnv?: Record<string, string>;
   /** The flag store, opened on first use (a postgres store connects only then). */
   flags: () => Promise<FlagStore>;
+  /** Where `migrate promote` reaches the canary hold that is running (absent: holds cannot be ended early). */
+  holds?: HoldControl;
 }
 
 /** Journal an event for this run, secrets masked, durable before returning. */
@@ -47,11 +50,11 @@ export async function record(ctx: RunContext, event: EventName, fields: Record<s
   ctx.notifier?.send(e);
 }
 
-/** A wait that the interrupt path can cut short; counted as waiting time. */
-export async function sleep(ctx: RunContext, ms: number): Promise<void> {
+/** A wait that the interrupt path (or `signal`, e.g. a promote) can cut short; counted as waiting time. */
+export async function sleep(ctx: RunContext, ms: number, signal: AbortSignal = ctx.signal): Promise<void> {
   if (ms <= 0) return;
   ctx.waited.begin();
-  await ctx.clock.sleep(ms, ctx.signal);
+  await ctx.clock.sleep(ms, signal);
   ctx.waited.end();
 }
 

@@ -17,6 +17,8 @@ export interface WindowSpec {
   onBreach: OnBreach;
   /** The window's default for checks without their own `on_no_data`. */
   onNoData: OnNoData;
+  /** A canary hold the operator may end early (promote): the window ends after the sample round in progress. */
+  endEarly?: AbortSignal;
 }
 
 const ordinal = (n: number) => `${n}${n % 10 === 1 && n % 100 !== 11 ? 'st' : n % 10 === 2 && n % 100 !== 12 ? 'nd' : n % 10 === 3 && n % 100 !== 13 ? 'rd' : 'th'}`;
@@ -27,7 +29,8 @@ function declinedIsNo(e: unknown): false {
   throw e;
 }
 
-export async function watchWindow(ctx: RunContext, w: WindowSpec, baselines: Baselines): Promise<void> {
+/** Resolves with null when the window ran its course, or the time it had left when `endEarly` ended it. */
+export async function watchWindow(ctx: RunContext, w: WindowSpec, baselines: Baselines): Promise<number | null> {
   await record(ctx, EventName.WindowStarted, { window: w.id, duration_ms: w.durationMs, interval_ms: w.intervalMs });
   const failed = new Map<string, number>();
   const errors = new Map<string, number>();
@@ -67,8 +70,11 @@ export async function watchWindow(ctx: RunContext, w: WindowSpec, baselines: Bas
     }
     const left = end - ctx.clock.now();
     ctx.reporter.countdown(w.id, Math.max(0, left), samples);
-    if (left <= 0) break;
-    await sleep(ctx, Math.min(w.intervalMs, left));
+    if (left <= 0) return null;
+    // The round just taken was judged above: a promote never skips a breach that was already sampled.
+    if (w.endEarly?.aborted) return left;
+    await sleep(ctx, Math.min(w.intervalMs, left), w.endEarly ? AbortSignal.any([ctx.signal, w.endEarly]) : ctx.signal);
     if (ctx.signal.aborted) throw new InterruptedError('interrupted during the monitor window');
+    if (w.endEarly?.aborted) return Math.max(0, end - ctx.clock.now());
   }
 }

@@ -34,6 +34,8 @@ export enum EventName {
   Breach = 'monitor.breach',
   /** A canary weight was set. */
   WeightSet = 'canary.weight',
+  /** An operator ended a canary hold early (`migrate promote`): who, why, and how much of the hold was left. */
+  CanaryPromoted = 'canary.promoted',
   /** A flag was written; carries the previous value. */
   FlagSet = 'flag.set',
   /** Verify checks finished. */

@@ -72,6 +72,11 @@ export class FileLock implements Lock {
     return `${this.path}.stop`;
   }
 
+  /** Where `promote` leaves its request: a file of its own, so a promote never overwrites an emergency's request. */
+  get promotePath(): string {
+    return `${this.path}.promote`;
+  }
+
   /** The raw lock text; null when there is no lock. */
   private raw(path = this.path): string | null {
     return readRegular(path);
@@ -240,10 +245,32 @@ export class FileLock implements Lock {
     }
   }
 
+  /**
+   * promote on this host: leave the request beside the lock and signal the
+   * holder, which reads (and removes) it at once; a request for a hold that
+   * already ended is ignored by the holder.
+   */
+  async request(h: LockInfo, request: StopRequest): Promise<void> {
+    if (h.unverifiable || h.stale) {
+      throw new LockHeldError(`${h.unreadable ?? `the lock is held by ${describeHolder(h)}, ${h.stale ? 'which is gone' : 'on another host'}`}: it cannot be asked from here`, 'a team on several hosts shares a PostgreSQL journal, whose requests reach every host');
+    }
+    renameSync(this.writeTemp({ ...request, run_id: h.run_id }), this.promotePath);
+    process.kill(h.pid, 'SIGUSR2');
+  }
+
+  /** One signal for every request: an emergency's stop is looked at first. */
   private readonly onSignal = () => {
-    const text = this.raw(this.stopPath);
-    let req: StopRequest | null = null;
-    try { req = text ? (JSON.parse(text) as StopRequest) : null; } catch { /* below */ }
-    if (req && this.mine && req.run_id === (JSON.parse(this.mine) as LockInfo).run_id) this.onStop?.(req);
+    const run = this.mine ? (JSON.parse(this.mine) as LockInfo).run_id : undefined;
+    const read = (path: string) => {
+      const text = this.raw(path);
+      try { return text ? (JSON.parse(text) as StopRequest) : null; } catch { return null; }
+    };
+    const stop = read(this.stopPath);
+    if (stop && run && stop.run_id === run) this.onStop?.({ ...stop, kind: 'abort' });
+    const promote = read(this.promotePath);
+    if (promote && run && promote.run_id === run) {
+      try { unlinkSync(this.promotePath); } catch { /* gone */ }
+      this.onStop?.({ ...promote, kind: 'promote' });
+    }
   };
 }

@@ -6,7 +6,8 @@
  * (hashtext's 32 bits collide between real names). The holder's row in
  * migrate_lock_holders names its runbook, is stamped every half second
  * (proof that the holder still answers) and carries an emergency's request
- * to stop, which the holder reads with the same stamp.
+ * to stop (or to end its canary hold: promote), which the holder reads with
+ * the same stamp.
  */
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
@@ -82,7 +83,7 @@ export class PgLock implements Lock {
       `INSERT INTO migrate_lock_holders (runbook, pid, host, operator, since, run_id, lock_key, heartbeat, stop_reason, stop_by, stop_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, now(), NULL, NULL, NULL)
        ON CONFLICT (runbook) DO UPDATE SET pid = EXCLUDED.pid, host = EXCLUDED.host, operator = EXCLUDED.operator, since = EXCLUDED.since,
-         run_id = EXCLUDED.run_id, lock_key = EXCLUDED.lock_key, heartbeat = now(), stop_reason = NULL, stop_by = NULL, stop_at = NULL`,
+         run_id = EXCLUDED.run_id, lock_key = EXCLUDED.lock_key, heartbeat = now(), stop_reason = NULL, stop_by = NULL, stop_at = NULL, promote = NULL`,
       [this.runbook, got.pid, info.host, info.operator, info.since, info.run_id ?? null, this.key],
     );
     this.client = db;
@@ -103,11 +104,13 @@ export class PgLock implements Lock {
     db.on('error', (e) => lost(e.message));
     db.on('end', () => lost('the connection closed'));
     this.timer = setInterval(() => {
-      db.query('UPDATE migrate_lock_holders SET heartbeat = now() WHERE runbook = $1 AND pid = pg_backend_pid() RETURNING stop_reason, stop_by, stop_at', [this.runbook])
+      db.query('UPDATE migrate_lock_holders SET heartbeat = now() WHERE runbook = $1 AND pid = pg_backend_pid() RETURNING stop_reason, stop_by, stop_at, promote', [this.runbook])
         .then((r) => {
           if (!r.rowCount) return lost('its row in migrate_lock_holders was replaced');
           const row = r.rows[0];
-          if (row.stop_reason) tell({ run_id: info.run_id, operator: row.stop_by, reason: row.stop_reason, at: new Date(row.stop_at).toISOString() });
+          if (row.stop_reason) tell({ kind: 'abort', run_id: info.run_id, operator: row.stop_by, reason: row.stop_reason, at: new Date(row.stop_at).toISOString() });
+          // Seen again at every stamp until the next run clears it: the holder acts on it once, for the hold it names.
+          else if (row.promote && this.client === db) this.onStop?.({ ...(row.promote as StopRequest), kind: 'promote', run_id: info.run_id });
         })
         .catch((e: Error) => lost(e.message));
     }, POLL_MS);
@@ -150,6 +153,15 @@ export class PgLock implements Lock {
       if (!now || now.pid !== h.pid) return;
       assertRemovable(now, opts.force);
       await db.query('SELECT pg_terminate_backend($1)', [h.pid]);
+    });
+  }
+
+  /** promote: leave the request in the holder's row; it sees it with its next stamp (half a second). */
+  async request(h: LockInfo, request: StopRequest): Promise<void> {
+    if (h.unreadable) throw new LockHeldError(h.unreadable, 'a promote never reaches a run of another runbook');
+    await this.session('migrate promote', async (db) => {
+      const r = await db.query('UPDATE migrate_lock_holders SET promote = $3 WHERE runbook = $1 AND pid = $2', [this.runbook, h.pid, JSON.stringify(request)]);
+      if (!r.rowCount) throw new LockHeldError(`the run holding the lock has no row to leave a request in: ${describeHolder(h)}`, 'it may be an older migrate; promote it where it runs');
     });
   }
 

@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS migrate_snapshots (runbook text PRIMARY KEY, last_id 
 CREATE TABLE IF NOT EXISTS migrate_lock_holders (runbook text PRIMARY KEY, pid int NOT NULL, host text NOT NULL, operator text NOT NULL, since timestamptz NOT NULL, run_id text);
 ALTER TABLE migrate_lock_holders ADD COLUMN IF NOT EXISTS lock_key bigint, ADD COLUMN IF NOT EXISTS heartbeat timestamptz,
   ADD COLUMN IF NOT EXISTS stop_reason text, ADD COLUMN IF NOT EXISTS stop_by text, ADD COLUMN IF NOT EXISTS stop_at timestamptz;
+ALTER TABLE migrate_lock_holders ADD COLUMN IF NOT EXISTS promote jsonb;
 `;
 
 /** Refuse a transaction-pooling proxy: the advisory lock would be released (or leak) between statements. */

@@ -43,6 +43,8 @@ export interface CanaryHold {
   hold_started_at: string | null;
   /** When the run stopped (stage.interrupted) during this weight. */
   stopped_at: string | null;
+  /** When the hold was over before its time: promoted, or the stage went on to its monitor window. Nothing of it is left. */
+  ended_at?: string;
 }
 
 /**
@@ -52,6 +54,7 @@ export interface CanaryHold {
  */
 export function holdLeftMs(hold: CanaryHold | undefined, live: boolean, now = Date.now()): number | null {
   if (!hold || hold.hold_ms === null || !hold.hold_started_at) return null;
+  if (hold.ended_at) return 0;
   const until = hold.stopped_at ? Date.parse(hold.stopped_at) : live ? now : null;
   if (until === null) return null;
   return Math.max(0, hold.hold_ms - (until - Date.parse(hold.hold_started_at)));
@@ -84,7 +87,11 @@ export interface Projection {
   damage?: string[];
   /** What the journal repaired on read (a damaged snapshot rebuilt): worth saying, blocks nothing. */
   notes?: string[];
+  /** The last canary hold ended early by an operator: `promote` waits for its request's id here. */
+  last_promotion?: Promotion;
 }
+
+export interface Promotion { run_id: string; stage: number; weight: number; by: string; reason: string; at: string; request_id: string | null }
 
 export function emptyProjection(runbook: string): Projection {
   return { runbook, applied: [], active: null, dirty: null, rolling: null, groups: [], runs: [], open_run: null };
@@ -167,10 +174,18 @@ export function apply(p: Projection, e: JournalEvent): Projection {
       if (p.active) p.active.records[String(e.key)] = e.record;
       if (p.active && e.event === EventName.WeightSet) p.active.canary = { weight: Number(e.weight), hold_ms: null, hold_started_at: null, stopped_at: null };
       break;
+    case EventName.CanaryPromoted:
+      p.last_promotion = {
+        run_id: e.run_id, stage: e.stage!, weight: Number(e.weight), by: String(e.promoted_by), reason: String(e.reason ?? ''), at: e.ts,
+        request_id: (e.request_id as string | undefined) ?? null,
+      };
+      if (p.active) p.active.last_event = e.event;
+      if (p.active?.canary && p.active.canary.weight === Number(e.weight)) p.active.canary.ended_at = e.ts;
+      break;
     case EventName.WindowStarted:
       if (p.active?.canary && e.window === `canary:${p.active.canary.weight}`) {
         Object.assign(p.active.canary, { hold_ms: Number(e.duration_ms), hold_started_at: e.ts, stopped_at: null });
-      }
+      } else if (p.active?.canary && !p.active.canary.ended_at) p.active.canary.ended_at = e.ts; // the monitor window after the last hold
       break;
     case EventName.StageCompleted:
       p.applied = p.applied.filter((a) => a.stage !== e.stage);

@@ -72,15 +72,24 @@ export interface LockInfo {
   unreadable?: string;
 }
 
-/** An emergency rollback asking the run holding the lock to stop now. */
+/** What a request asks of the run holding the lock: stop now (an emergency), or end its current canary hold early. */
+export type RequestKind = 'abort' | 'promote';
+
+/** A request to the run holding the lock: an emergency rollback asking it to stop now, or `promote` ending a hold. */
 export interface StopRequest {
-  /** The run asked to stop. */
+  /** Absent: abort. */
+  kind?: RequestKind;
+  /** The run asked. */
   run_id?: string;
   operator: string;
   reason: string;
   at: string;
   /** Not an emergency: the lock itself was lost (its PostgreSQL session ended). */
   lost?: boolean;
+  /** promote: the hold it ends, by stage and weight (a hold that ended meanwhile is not the one asked about), and the request's id, journaled with the promotion. */
+  stage?: number;
+  weight?: number;
+  id?: string;
 }
 
 export interface Journal {
@@ -106,4 +115,6 @@ export interface Lock {
   remove(holder: LockInfo, opts: { force: boolean }): Promise<void>;
   /** Emergency: ask this live holder to stop and wait (at most about `waitMs`) until its lock is free or it is gone. */
   preempt(holder: LockInfo, request: StopRequest, waitMs: number): Promise<void>;
+  /** promote: hand this live holder a request that does not stop it; the holder journals what it did with it. */
+  request(holder: LockInfo, request: StopRequest): Promise<void>;
 }

@@ -47,4 +47,9 @@ export class MemoryLock implements Lock {
     this.stops.push(request);
     if (this.held && this.held.run_id === holder.run_id && this.held.pid === holder.pid) this.held = null;
   }
+
+  /** Requests that do not stop the holder (promote): kept for tests to read. */
+  async request(_holder: LockInfo, request: StopRequest): Promise<void> {
+    this.stops.push(request);
+  }
 }

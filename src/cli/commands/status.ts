@@ -30,7 +30,7 @@ export default async function status(_args: string[], opts: GlobalOptions) {
     journal: where,
     canary: p.active?.canary ? {
       stage: p.active.stage, weight: p.active.canary.weight, hold_ms: p.active.canary.hold_ms,
-      hold_left_ms: holdLeftMs(p.active.canary, Boolean(live)), holding: Boolean(live) && !p.active.canary.stopped_at,
+      hold_left_ms: holdLeftMs(p.active.canary, Boolean(live)), holding: Boolean(live) && !p.active.canary.stopped_at && !p.active.canary.ended_at,
     } : null,
   };
   if (opts.json) {
@@ -52,7 +52,8 @@ export default async function status(_args: string[], opts: GlobalOptions) {
   if (result.canary) {
     const c = result.canary;
     const { formatDuration } = await import('../../runbook/duration.js');
-    const left = c.hold_left_ms === null ? '' : c.holding ? `, ${formatDuration(c.hold_left_ms)} of its ${formatDuration(c.hold_ms!)} hold left`
+    const left = c.hold_left_ms === null ? '' : p.active?.canary?.ended_at ? `, its ${formatDuration(c.hold_ms!)} hold is over`
+      : c.holding ? `, ${formatDuration(c.hold_left_ms)} of its ${formatDuration(c.hold_ms!)} hold left ('migrate promote' ends it now)`
       : `, hold interrupted with ${formatDuration(c.hold_left_ms)} left of ${formatDuration(c.hold_ms!)} ('migrate stage ${c.stage} --resume' holds only for that)`;
     out(`canary: ${c.weight}%${left}`);
   }
