@@ -4,6 +4,7 @@
  */
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { stepId } from '../runbook/types.js';
 import { randomUUID } from 'node:crypto';
 import type { RunContext } from '../engine/context.js';
 import { ExecaRunner } from '../engine/process.js';
@@ -25,6 +26,15 @@ export interface Session {
   /** The live task list, when a person is watching a terminal. */
   board?: ListrBoard;
   dispose: () => Promise<void>;
+}
+
+/** file:line:col of a step, from the runbook as loaded. */
+function stepLocation(rb: LoadedRunbook, stage: number, step: string): string | undefined {
+  const si = rb.runbook.stages.findIndex((s) => s.id === stage);
+  const i = (rb.runbook.stages[si]?.steps ?? []).findIndex((s, k) => stepId(s, k) === step);
+  if (si < 0 || i < 0) return undefined;
+  const [d] = rb.locate([{ path: ['stages', si, 'steps', i], severity: 'error', code: 'step', message: '' }]);
+  return d && `${d.file}:${d.line}:${d.column}`;
 }
 
 export async function createSession(opts: GlobalOptions): Promise<Session> {
@@ -52,6 +62,7 @@ export async function createSession(opts: GlobalOptions): Promise<Session> {
     operator, host: hostname(), runId, signal: controller.signal, waited: new WaitClock(systemClock), clock: systemClock,
     stepEnv: { MIGRATE_RUNBOOK: resolve(rb.file), MIGRATE_RUN_ID: runId, MIGRATE_OPERATOR: operator, MIGRATE_STATE_DIR: stateDir(opts, rb.file) },
     holds,
+    where: (stage, step) => stepLocation(rb, stage, step),
     flags: () => (flagStore ??= openFlagStore(rb.runbook, { runner: ctx.runner, vars: rb.vars, cwd: ctx.cwd, shell: ctx.shell, stateDir: stateDir(opts, rb.file) })),
   };
   let flagStore: Promise<FlagStore> | undefined;

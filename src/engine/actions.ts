@@ -83,7 +83,8 @@ export async function runAction(ctx: RunContext, a: Action, opts: ActionOptions)
     case 'sql': {
       const { runSql } = await import('../pg/execute.js');
       try {
-        const r = await runSql(a, vars, { signal: ctx.signal, onLine: (l) => ctx.reporter.output(opts.id, l) });
+        const where = opts.stage !== undefined && opts.step !== undefined ? ctx.where?.(opts.stage, opts.step) : undefined;
+        const r = await runSql(a, vars, { signal: ctx.signal, onLine: (l) => ctx.reporter.output(opts.id, l), where });
         if (ctx.signal.aborted) throw new InterruptedError('interrupted');
         return { ok: r.ok, message: r.message, tail: r.ok ? '' : r.message };
       } catch (e) {

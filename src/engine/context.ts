@@ -34,6 +34,8 @@ export interface RunContext {
   notifier?: Notifier;
   /** Given to every run action: MIGRATE_RUNBOOK, MIGRATE_RUN_ID, MIGRATE_OPERATOR, MIGRATE_STATE_DIR (MIGRATE_STAGE is per stage). */
   stepEnv?: Record<string, string>;
+  /** Where a step is in the runbook (file:line:col), for messages about the step as a whole. */
+  where?: (stage: number, step: string) => string | undefined;
   /** The flag store, opened on first use (a postgres store connects only then). */
   flags: () => Promise<FlagStore>;
   /** Where `migrate promote` reaches the canary hold that is running (absent: holds cannot be ended early). */

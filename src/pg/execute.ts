@@ -20,6 +20,21 @@ export interface SqlResult { ok: boolean; message: string; attempts: number }
 const LOCK_NOT_AVAILABLE = '55P03';
 export const LOCK_ATTEMPTS = 5;
 
+const details = (e: pg.DatabaseError) => [...(e.detail ? [`detail: ${e.detail}`] : []), ...(e.hint ? [`hint: ${e.hint}`] : [])];
+
+/**
+ * An error raised by what migrate sends around the statements: BEGIN, the
+ * timeouts, or COMMIT (a deferred constraint, a serialization failure). No
+ * statement is to blame, so the step is named, and what became of its work.
+ */
+function describePhaseError(e: pg.DatabaseError, phase: Phase, total: number, where: string | undefined): string {
+  const step = `the step${where ? ` at ${where}` : ''}`;
+  const fate = phase === 'COMMIT'
+    ? `after its ${total} statement${total === 1 ? '' : 's'} ran: the transaction was rolled back, none of them took effect`
+    : 'before any of its statements ran';
+  return [`${e.message} (SQLSTATE ${e.code}) at ${phase} of ${step}, ${fate}`, ...details(e)].join('\n');
+}
+
 function describeError(e: pg.DatabaseError, st: Statement, index: number, total: number): string {
   const where = total > 1 ? `statement ${index + 1} of ${total}` : 'the statement';
   const pos = e.position ? Number(e.position) - 1 : null;
@@ -29,8 +44,7 @@ function describeError(e: pg.DatabaseError, st: Statement, index: number, total:
   return [
     `${e.message} (SQLSTATE ${e.code}) in ${where}${line !== null ? `, line ${line} column ${col}` : ''}:`,
     `  ${st.text.split('\n').join('\n  ')}`,
-    ...(e.detail ? [`detail: ${e.detail}`] : []),
-    ...(e.hint ? [`hint: ${e.hint}`] : []),
+    ...details(e),
   ].join('\n');
 }
 
@@ -39,7 +53,16 @@ const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((r) => {
   signal?.addEventListener('abort', () => { clearTimeout(t); r(); }, { once: true });
 });
 
-export async function runSql(a: Action, vars: Vars, opts: { signal?: AbortSignal; onLine?: (l: string) => void; attempts?: number; baseDelayMs?: number } = {}): Promise<SqlResult> {
+export interface SqlOptions {
+  signal?: AbortSignal;
+  onLine?: (l: string) => void;
+  attempts?: number;
+  baseDelayMs?: number;
+  /** Where the step is in the runbook (file:line:col), for errors no single statement caused. */
+  where?: string;
+}
+
+export async function runSql(a: Action, vars: Vars, opts: SqlOptions = {}): Promise<SqlResult> {
   let statements: Statement[];
   try {
     statements = await parseSql(a.sql!);
@@ -65,7 +88,7 @@ export async function runSql(a: Action, vars: Vars, opts: { signal?: AbortSignal
     const invalidBefore = indexes ? await invalidIndexes(client, indexes) : [];
     for (let attempt = 1; ; attempt++) {
       blockers.watch();
-      const r = await runOnce(client, statements, vars, { transactional, lockMs, stmtMs });
+      const r = await runOnce(client, statements, vars, { transactional, lockMs, stmtMs, where: opts.where });
       blockers.stopWatching();
       if (r.ok && indexes) {
         const invalid = ours(await invalidIndexes(client, indexes), invalidBefore, indexes);
@@ -117,17 +140,23 @@ function transactionEnded(st: Statement, index: number, total: number): string {
     + 'or use transaction: false and write BEGIN/COMMIT yourself';
 }
 
-async function runOnce(client: pg.Client, statements: Statement[], vars: Vars, o: { transactional: boolean; lockMs: number; stmtMs: number | null }): Promise<Outcome> {
+/** What migrate itself sends around the step's statements. */
+type Phase = 'BEGIN' | 'SET lock_timeout' | 'SET statement_timeout' | 'COMMIT';
+
+async function runOnce(client: pg.Client, statements: Statement[], vars: Vars, o: { transactional: boolean; lockMs: number; stmtMs: number | null; where?: string }): Promise<Outcome> {
   const scope = o.transactional ? 'LOCAL ' : '';
   const status = () => client.getTransactionStatus();
   let i = 0;
   let opened = -1;
+  // Set while one of migrate's own commands runs, so its error is not blamed on a statement.
+  let phase: Phase | null = null;
+  const own = async (p: Phase, text: string) => { phase = p; await client.query(text); phase = null; };
   try {
-    if (o.transactional) await client.query('BEGIN');
+    if (o.transactional) await own('BEGIN', 'BEGIN');
     // Timeouts are settings, not values: numbers we computed, never runbook text.
-    await client.query(`SET ${scope}lock_timeout = ${Math.round(o.lockMs)}`);
-    if (o.stmtMs !== null) await client.query(`SET ${scope}statement_timeout = ${Math.round(o.stmtMs)}`);
-    // `i` is the statement being run (statements.length once all ran), for the error below.
+    await own('SET lock_timeout', `SET ${scope}lock_timeout = ${Math.round(o.lockMs)}`);
+    if (o.stmtMs !== null) await own('SET statement_timeout', `SET ${scope}statement_timeout = ${Math.round(o.stmtMs)}`);
+    // `i` is the statement being run, for the error below.
     for (const st of statements) {
       const { text, values } = renderSql(st.text, (n) => vars.value(n));
       const was = status();
@@ -137,7 +166,7 @@ async function runOnce(client: pg.Client, statements: Statement[], vars: Vars, o
       if (was === 'I' && status() !== 'I') opened = i;
       i++;
     }
-    if (o.transactional) await client.query('COMMIT');
+    if (o.transactional) await own('COMMIT', 'COMMIT');
     else if (status() !== 'I') {
       throw new TransactionBroken(`the step ended inside a transaction (the BEGIN at statement ${opened + 1} of ${statements.length} has no COMMIT): `
         + 'it was rolled back, so nothing since that BEGIN happened. Add the COMMIT');
@@ -148,7 +177,8 @@ async function runOnce(client: pg.Client, statements: Statement[], vars: Vars, o
     if (e instanceof TransactionBroken) return { ok: false, message: e.message, relations: [] };
     const err = e as pg.DatabaseError;
     if (!err.code) return { ok: false, message: `database connection failed: ${err.message}`, relations: [] };
-    const st = statements[Math.min(i, statements.length - 1)];
+    if (phase !== null) return { ok: false, code: err.code, message: describePhaseError(err, phase, statements.length, o.where), relations: [] };
+    const st = statements[i];
     if (!st) return { ok: false, code: err.code, message: `${err.message} (SQLSTATE ${err.code})`, relations: [] };
     let message = describeError(err, st, i, statements.length);
     const relations = [...relationsOf(st.node)];

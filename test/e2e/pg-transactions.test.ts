@@ -149,3 +149,28 @@ describe('lock errors', () => {
     });
   });
 });
+
+describe('errors outside the statements', () => {
+  const DEFERRED = 'CREATE TABLE parent (id int PRIMARY KEY); CREATE TABLE child (id int, parent_id int REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);';
+
+  it('a deferred foreign key that fails at COMMIT is blamed on the COMMIT, not on a statement past the last one', async () => {
+    const url = await freshDatabase();
+    const r = await run(url, { sql: `${DEFERRED} INSERT INTO child VALUES (1, 42);` });
+    expect(r.ok).toBe(false);
+    expect(r.message).toContain('violates foreign key constraint "child_parent_id_fkey" (SQLSTATE 23503) at COMMIT');
+    expect(r.message).toContain('after its 3 statements ran');
+    expect(r.message).not.toMatch(/statement \d+ of/);
+    expect(await tables(url)).toEqual([]);
+  });
+
+  it('through the CLI, the COMMIT failure names the step and where it is in the runbook', async () => {
+    const url = await freshDatabase();
+    await sql(url, DEFERRED);
+    const box = sandbox(step('id: orphans\n        sql: |\n          INSERT INTO child VALUES (1, 42);\n          INSERT INTO child VALUES (2, 43);'));
+    const r = box.run(['stage', '1'], { DATABASE_URL: url });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toContain("step 'orphans' failed: insert or update on table \"child\" violates foreign key constraint \"child_parent_id_fkey\" (SQLSTATE 23503) at COMMIT of the step at migrate.yaml:10:9, after its 2 statements ran");
+    expect(r.stdout + r.stderr).not.toMatch(/statement 3 of 2/);
+    expect(await sql(url, 'SELECT count(*)::int AS n FROM child')).toEqual([{ n: 0 }]);
+  });
+});
