@@ -4,6 +4,7 @@ import { discoverRunbook, runbookDir } from '../runbook/discover.js';
 import { resolveRunbook, validateFile, type ValidRunbook } from '../runbook/validate.js';
 import type { Runbook } from '../runbook/types.js';
 import { checkValues } from '../runbook/values.js';
+import { quote } from '../runbook/diagnostics.js';
 import { parseSetOptions, resolveVars, type Vars } from '../runbook/vars.js';
 
 export interface GlobalOptions {
@@ -44,6 +45,6 @@ export async function loadRunbook(opts: GlobalOptions, builtins: Record<string, 
 }
 
 export function parseStageNumber(text: string | undefined, what = 'stage'): number {
-  if (text === undefined || !/^\d+$/.test(text)) throw new UsageError(`${what} must be a stage number, got '${text}'`);
+  if (text === undefined || !/^\d+$/.test(text)) throw new UsageError(`${what} must be a stage number, got '${quote(text ?? '')}'`);
   return Number(text);
 }

@@ -1,7 +1,7 @@
 /** Printing for people: colour, diagnostics with their source line, errors with hints. */
 import chalk from 'chalk';
 import { readFileSync } from 'node:fs';
-import type { Diagnostic } from '../runbook/diagnostics.js';
+import { printableMessage, type Diagnostic } from '../runbook/diagnostics.js';
 import { MigrateError } from '../errors.js';
 
 if (process.env.NO_COLOR || process.argv.includes('--no-color')) chalk.level = 0;
@@ -13,11 +13,11 @@ export const err = (text = ''): void => void process.stderr.write(`${text}\n`);
 
 export function printError(e: Error, verbose = false): void {
   if (e instanceof MigrateError) {
-    err(`${chalk.red('error:')} ${e.message}`);
-    if (e.hint) err(chalk.dim(e.hint));
+    err(`${chalk.red('error:')} ${printableMessage(e.message)}`);
+    if (e.hint) err(chalk.dim(printableMessage(e.hint)));
     return;
   }
-  err(`${chalk.red('internal error:')} ${e.message}`);
+  err(`${chalk.red('internal error:')} ${printableMessage(e.message)}`);
   if (verbose && e.stack) err(chalk.dim(e.stack));
   else err(chalk.dim('run again with --verbose for details, and please report it'));
 }
@@ -36,7 +36,7 @@ function sourceLine(file: string, line: number): string | undefined {
 
 export function formatDiagnostic(d: Diagnostic, withSource = true): string {
   const sev = d.severity === 'error' ? chalk.red('error') : chalk.yellow('warning');
-  const head = `${chalk.bold(`${d.file}:${d.line}:${d.column}`)} ${sev} ${chalk.dim(d.code)}: ${d.message}`;
+  const head = `${chalk.bold(`${d.file}:${d.line}:${d.column}`)} ${sev} ${chalk.dim(d.code)}: ${printableMessage(d.message)}`;
   const src = withSource ? sourceLine(d.file, d.line) : undefined;
   if (src === undefined) return head;
   const gutter = `${String(d.line).padStart(4)} | `;

@@ -14,6 +14,7 @@ import { FileJournal } from '../journal/file.js';
 import { FileLock } from '../journal/lockfile.js';
 import { ensureStateDir } from '../journal/statedir.js';
 import type { Journal, Lock, StopRequest } from '../journal/types.js';
+import { printable } from '../runbook/diagnostics.js';
 import { discoverRunbook, runbookDir } from '../runbook/discover.js';
 import { readIdentity } from '../runbook/identity.js';
 import { renderText } from '../runbook/template.js';
@@ -75,7 +76,7 @@ export async function openStore(opts: GlobalOptions, target: StoreTarget, onStop
     const [{ PgJournal }, { PgLock }] = await Promise.all([import('../journal/postgres.js'), import('../journal/pglock.js')]);
     return { journal: new PgJournal(url), lock: new PgLock(url, target.name, onStop), where: { kind: 'postgres', location: hidePassword(url), source, exists: true } };
   }
-  if (url !== undefined) throw new UsageError(`${source} must be a postgres:// URL, got '${hidePassword(url)}'`);
+  if (url !== undefined) throw new UsageError(`${source} must be a postgres:// URL, got '${printable(hidePassword(url))}'`);
   const dir = stateDir(opts, target.file);
   ensureStateDir(dir, false); // an existing one must be a private directory, also for reading
   const journal = new FileJournal(dir);

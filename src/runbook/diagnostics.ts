@@ -83,7 +83,33 @@ export function didYouMean(word: string, candidates: Iterable<string>): string {
   return best !== undefined ? `; did you mean '${best}'?` : '';
 }
 
-/** A value as a message quotes it: long text is cut, so a 4 MB string does not become a 4 MB message. */
+/** A value as a message quotes it: long text is cut, so a 4 MB string does not become a 4 MB message; control characters are escaped. */
 export function quote(text: string, max = 60): string {
-  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`;
+  return printable(text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`);
+}
+
+/**
+ * C0 and C1 controls, DEL, and the invisible marks that reorder or hide text
+ * (bidi overrides, zero-width characters): a value holding them could clear the
+ * screen, overwrite a line (CR), forge one (LF) or read backwards in a message.
+ */
+// eslint-disable-next-line no-control-regex -- control characters are what these find
+const CONTROL = /[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+// eslint-disable-next-line no-control-regex -- as above
+const CONTROL_KEEPING_LINES = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+function escapeControl(c: string): string {
+  const code = c.charCodeAt(0);
+  return NAMED[c] ?? (code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`);
+}
+
+/** A value as it may appear in a message: every control character escaped (`\x1b`, `\r`, `\n`, `\u202e`). */
+export function printable(text: string): string {
+  return text.replace(CONTROL, escapeControl);
+}
+
+/** A whole message's last line of defence: controls escaped, its own line breaks and tabs kept. */
+export function printableMessage(text: string): string {
+  return text.replace(CONTROL_KEEPING_LINES, escapeControl);
 }

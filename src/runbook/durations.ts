@@ -108,7 +108,7 @@ export function* durationContexts(rb: Runbook): Generator<{ env: string | null; 
     yield { env, runbook, findings: findings.map((f) => {
       const name = overrides.find(([k]) => referencedNames(String(pathValue(rb, f.path))).some((r) => r.name === k))?.[0];
       return name === undefined ? f : { ...f, path: ['environments', env, 'vars', name],
-        message: `environment '${env}' makes ${formatPath(f.path)} '${renderText(String(pathValue(rb, f.path)), show(values))}', ${MESSAGE}` };
+        message: `environment '${quote(env)}' makes ${formatPath(f.path)} '${quote(renderText(String(pathValue(rb, f.path)), show(values)))}', ${MESSAGE}` };
     }) };
   }
 }

@@ -6,6 +6,7 @@
  */
 
 import { MigrateError } from '../errors.js';
+import { quote } from './diagnostics.js';
 
 export type Part = { text: string } | { name: string; at: number };
 
@@ -59,7 +60,7 @@ export function renderUrl(src: string, lookup: Lookup): string {
   for (const seg of out.slice(pathStart, pathEnd).split('/')) {
     const end = start + seg.length;
     if (/^(\.|%2e){1,2}$/i.test(seg) && valued.some(([a, b]) => a < end && b > start)) {
-      throw new UnsafeUrlError(`a value makes the URL path segment '${seg}', which would leave the path the runbook names`);
+      throw new UnsafeUrlError(`a value makes the URL path segment '${quote(seg)}', which would leave the path the runbook names`);
     }
     start = end + 1;
   }

@@ -5,7 +5,7 @@
  * so a bad input is refused like a bad runbook (exit 2), pointing at the spot
  * where the value would have landed.
  */
-import { error, warning, type Finding, type Path } from './diagnostics.js';
+import { error, quote, warning, type Finding, type Path } from './diagnostics.js';
 import { envName, shellRefs, ShellContext } from './shell.js';
 import { looksLikeJson, parseTemplate, renderJsonBody, renderUrl } from './template.js';
 import type { HttpSpec, Runbook } from './types.js';
@@ -52,7 +52,7 @@ export function checkValues(rb: Runbook, vars: Vars): Finding[] {
     if (spec.pattern === undefined || !vars.has(name)) continue;
     const re = anchored(spec.pattern);
     if (re && !re.test(vars.value(name))) {
-      out.push(error(['vars', name, 'pattern'], 'var-pattern', `var '${name}' = '${vars.display(name)}' does not match its pattern ${spec.pattern}`));
+      out.push(error(['vars', name, 'pattern'], 'var-pattern', `var '${name}' = '${quote(vars.display(name))}' does not match its pattern ${spec.pattern}`));
     }
   }
   // Names without a value here (unset, or the run's own: weight, flag) are checked when they are rendered.
@@ -60,7 +60,7 @@ export function checkValues(rb: Runbook, vars: Vars): Finding[] {
   const lookup = (n: string) => (known(n) ? vars.value(n) : 'x');
   const dash = (n: string, path: Path, at: number) => {
     if (known(n) && vars.value(n).startsWith('-') && !vars.allowsDash(n)) {
-      out.push(error(path, 'var-dash', `the value of '${n}' ('${vars.display(n)}') starts with '-' where a command reads options; `
+      out.push(error(path, 'var-dash', `the value of '${n}' ('${quote(vars.display(n))}') starts with '-' where a command reads options; `
         + `give the var 'allow_dash: true' or a 'pattern:' if that is intended`, { offset: at }));
     }
   };
@@ -97,7 +97,7 @@ export function varsWellFormed(rb: Runbook): Finding[] {
     const re = anchored(spec.pattern);
     if (!re) out.push(error(['vars', name, 'pattern'], 'var-pattern', `var '${name}': pattern is not a valid regular expression`));
     else if (spec.default !== undefined && !re.test(String(spec.default))) {
-      out.push(error(['vars', name, 'default'], 'var-pattern', `var '${name}': the default '${spec.secret ? '***' : spec.default}' does not match its pattern ${spec.pattern}`));
+      out.push(error(['vars', name, 'default'], 'var-pattern', `var '${name}': the default '${spec.secret ? '***' : quote(String(spec.default))}' does not match its pattern ${spec.pattern}`));
     }
   }
   for (const t of templates(rb)) {

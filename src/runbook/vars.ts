@@ -3,7 +3,7 @@
  * knows which values are secret, so anything printable can be masked.
  */
 import { UsageError } from '../errors.js';
-import { didYouMean } from './diagnostics.js';
+import { didYouMean, quote } from './diagnostics.js';
 import { MASK, Redactor, registerSecrets } from './redact.js';
 import type { Runbook } from './types.js';
 
@@ -103,12 +103,12 @@ export function resolveVars(rb: Runbook, inputs: VarInputs = {}): Vars {
   const environment = inputs.environment !== undefined ? rb.environments?.[inputs.environment] : undefined;
   if (inputs.environment !== undefined && !environment) {
     const known = Object.keys(rb.environments ?? {});
-    throw new UsageError(`unknown environment '${inputs.environment}'${didYouMean(inputs.environment, known)}`,
+    throw new UsageError(`unknown environment '${quote(inputs.environment)}'${didYouMean(inputs.environment, known)}`,
       known.length ? `environments in this runbook: ${known.join(', ')}` : 'this runbook defines no environments');
   }
   const envOverrides = environment?.vars ?? {};
   for (const name of Object.keys(inputs.set ?? {})) {
-    if (!(name in specs)) throw new UsageError(`--set ${name}: no var '${name}' in this runbook${didYouMean(name, Object.keys(specs))}`);
+    if (!(name in specs)) throw new UsageError(`--set ${quote(name)}: no var '${quote(name)}' in this runbook${didYouMean(name, Object.keys(specs))}`);
   }
   const unset: string[] = [];
   const dashOk = new Set<string>();
@@ -135,7 +135,7 @@ export function parseSetOptions(pairs: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--set expects name=value, got '${pair}'`);
+    if (eq <= 0) throw new UsageError(`--set expects name=value, got '${quote(pair)}'`);
     out[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return out;

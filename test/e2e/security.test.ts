@@ -109,3 +109,40 @@ describe('values as data, not options', () => {
     expect(r.stdout + r.stderr).toMatch(/var 'b': the default 'XX' does not match/);
   });
 });
+
+describe('control characters in a value are shown escaped, never raw', () => {
+  // ESC (a terminal sequence), CR (overwrites the line), BEL, a newline (forges a line), DEL and a bidi override.
+  const EVIL_TEXT = 'a\x1b[2Jb\rc\x07d\ne\x7ff\u202eg';
+  const SHOWN = 'a\\x1b[2Jb\\rc\\x07d\\ne\\x7ff\\u202eg';
+  // eslint-disable-next-line no-control-regex -- raw control characters are what must not appear
+  const RAW = /[\x00-\x08\x0b-\x1f\x7f\u202e]/;
+  const vars = { region: { default: 'eu', pattern: '[a-z]+' }, file: { default: 'in.txt' }, wait: { default: '1s' } };
+  const stage = [{ id: 1, name: 's', irreversible: true, steps: [{ run: 'sort ${file}' }, { pause: '${wait}' }] }];
+  const cases: [string, string[], Record<string, string>?][] = [
+    ["a var's pattern", ['--set', `region=${EVIL_TEXT}`]],
+    ["a leading '-'", ['--set', `file=-${EVIL_TEXT}`]],
+    ['a duration', ['--set', `wait=${EVIL_TEXT}`]],
+    ['a --set without =', ['--set', EVIL_TEXT]],
+    ['a --set of an unknown var', ['--set', `${EVIL_TEXT}=1`]],
+    ['an unknown --env', ['--env', EVIL_TEXT]],
+    ['a stage that is not a number', []],
+    ['an env variable', [], { REGION: EVIL_TEXT }],
+  ];
+
+  it.each(cases)('%s', (name, args, env) => {
+    const box = sandbox(rb({ vars: { ...vars, region: { ...vars.region, env: 'REGION' } }, stages: stage }));
+    const r = box.run(['stage', name.startsWith('a stage') ? EVIL_TEXT : '1', '--yes', ...args], env);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(SHOWN);
+    expect(r.stderr).not.toMatch(RAW);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('e\\x7f') || l.startsWith('e\x7f'))).toEqual([]);
+  });
+
+  it('a NUL from an environment is shown as \\x00 (the runbook names it; no process can carry it)', () => {
+    const box = sandbox(rb({ vars, environments: { e: { vars: { region: 'a\u0000b' } } }, stages: stage }));
+    const r = box.run(['stage', '1', '--yes', '--env', 'e']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain("'a\\x00b'");
+    expect(r.stderr).not.toMatch(RAW);
+  });
+});

@@ -3,13 +3,14 @@ import type { GlobalOptions } from '../context.js';
 import { chalk, out } from '../output.js';
 import { identityTarget, openStore } from '../store.js';
 import { formatDuration } from '../../runbook/duration.js';
+import { quote } from '../../runbook/diagnostics.js';
 import { runsAsSeen } from '../../journal/project.js';
 
 export default async function history(_args: string[], opts: GlobalOptions & { limit: string }) {
   const target = await identityTarget(opts);
   const { name } = target;
   const limit = Number(opts.limit);
-  if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a positive whole number, got '${opts.limit}'`);
+  if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a positive whole number, got '${quote(String(opts.limit))}'`);
   const { journal, lock } = await openStore(opts, target);
   const p = await journal.project(name);
   const holder = await lock.holder();
