@@ -1,6 +1,7 @@
 /** Everything one run needs, passed down explicitly. */
-import type { Journal, Lock } from '../journal/types.js';
-import { REPORT_ONLY, type EventName } from '../journal/events.js';
+import type { Lock } from '../journal/types.js';
+import type { Journal } from '../journal/journal.js';
+import { REPORT_ONLY, type EventFields, type EventName } from '../journal/events.js';
 import type { Runbook } from '../runbook/types.js';
 import type { Vars } from '../runbook/vars.js';
 import type { Prompter, ProcessRunner, Reporter } from './types.js';
@@ -43,7 +44,7 @@ export interface RunContext {
 }
 
 /** Journal an event for this run, secrets masked, durable before returning. */
-export async function record(ctx: RunContext, event: EventName, fields: Record<string, unknown> = {}): Promise<void> {
+export async function record<E extends EventName>(ctx: RunContext, event: E, fields: EventFields[E]): Promise<void> {
   const e = {
     ts: new Date(ctx.clock.now()).toISOString(), run_id: ctx.runId, runbook: ctx.runbook.name, digest: ctx.digest, event, operator: ctx.operator,
     ...ctx.vars.maskDeep(fields),

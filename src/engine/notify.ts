@@ -3,7 +3,7 @@
  * matching event, sent once per event. Sending never blocks the run: the
  * emergency path must not wait on a pager. Pending sends finish before exit.
  */
-import type { JournalEvent } from '../journal/types.js';
+import type { NewEvent } from '../journal/events.js';
 import { renderUrl } from '../runbook/template.js';
 import { shellCommand } from '../runbook/shell.js';
 import type { Notify } from '../runbook/types.js';
@@ -18,7 +18,7 @@ export class Notifier {
     private readonly deps: { runner: ProcessRunner; vars: Vars; cwd: string; shell: string; reporter: Reporter },
   ) {}
 
-  send(event: JournalEvent): void {
+  send(event: NewEvent): void {
     for (const spec of this.specs) {
       if (!spec.on.includes(event.event)) continue;
       const p = this.deliver(spec, event).catch((e: Error) => {
@@ -28,7 +28,7 @@ export class Notifier {
     }
   }
 
-  private async deliver(spec: Notify, event: JournalEvent): Promise<void> {
+  private async deliver(spec: Notify, event: NewEvent): Promise<void> {
     const body = JSON.stringify(event);
     const { vars } = this.deps;
     if (spec.webhook) {

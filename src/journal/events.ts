@@ -1,3 +1,9 @@
+/** What a journal line is: the events, their fields, and the parse of one line. */
+import type { FailureKind } from '../errors.js';
+import type { SampleResult } from '../engine/types.js';
+import type { ActionKind, OnBreach } from '../runbook/types.js';
+import type { LockInfo, Outcome } from './types.js';
+
 /** Journal event names. Each is appended (and fsynced) before the action it announces proceeds. */
 export enum EventName {
   /** A command that changes state began: stage, up, rollback. */
@@ -67,3 +73,79 @@ export const NOT_NOTIFIABLE = new Set<string>([EventName.Sample, EventName.StepS
  * fsynced before the action it announces proceeds.
  */
 export const REPORT_ONLY = new Set<string>([EventName.StepSucceeded, EventName.StepSkipped, EventName.Sample]);
+
+/** What a flag step journals before it writes: the flag's state before, restored exactly on rollback. */
+export interface FlagRecord { name: string; previous: { exists: boolean; value?: unknown } }
+/** What a canary journals before it sets a weight: the weight before, for rollback and --resume. */
+export interface CanaryRecord { weight: number; previous: number }
+
+/** Where a process group came from: a step of a stage, or a rollback action (by source). */
+export interface GroupSource { stage: number; step?: string; source?: string }
+
+interface Checked { check: string; value: unknown; result: SampleResult; message: string }
+
+/**
+ * Each event's own fields. record() is checked against this map, and the
+ * projection reads them typed. Older journals may lack a field added later:
+ * the projection keeps a default for those (see `to`).
+ */
+export interface EventFields {
+  [EventName.RunStarted]: { command: string; stages: number[]; pid: number; host: string };
+  [EventName.RunFinished]: { outcome: Outcome; reason: string | null; stages?: number[]; working_ms: number; waiting_ms: number };
+  [EventName.LockTakenOver]: { previous: LockInfo };
+  [EventName.LockRemoved]: { previous: LockInfo; proven_gone: boolean; forced: boolean };
+  [EventName.StageStarted]: { stage: number; name: string; resume: boolean; baselines?: Record<string, unknown> };
+  [EventName.PreflightFinished]: { ok: boolean; samples: Checked[] };
+  [EventName.GateAnswered]: { stage: number; gate: string; answer: 'yes' | 'no'; via: '--confirm-stage' | '--yes' | 'prompt' };
+  [EventName.StepStarted]: { stage: number; step: string; action: ActionKind; display: string };
+  [EventName.StepProcess]: GroupSource & { pgid: number; host: string; started: string | null };
+  [EventName.ProcessStopped]: GroupSource & { pgid: number; previous_run: string; signal: 'SIGTERM' | 'SIGKILL' };
+  [EventName.StepSucceeded]: { stage: number; step: string; attempts: number; duration_ms: number; tail: string };
+  [EventName.StepFailed]: { stage: number; step: string; attempts: number; message: string; tail: string; declined?: boolean; continue_on_error?: boolean };
+  [EventName.StepSkipped]: { stage: number; step: string; when: string };
+  [EventName.WindowStarted]: { window: string; duration_ms: number; interval_ms: number };
+  [EventName.Sample]: Checked & {
+    window: string; check_id: string; probe: string; expect: string | null; counted_as: SampleResult;
+    consecutiveFailed: number; consecutiveErrors: number;
+  };
+  [EventName.Breach]: { window: string; check: string; check_id: string; value: unknown; reason: string; on_breach: OnBreach };
+  [EventName.WeightSet]: { stage: number; key: 'canary'; record: CanaryRecord; weight: number };
+  [EventName.CanaryPromoted]: { stage: number; weight: number; promoted_by: string; reason: string; hold_left_ms: number | null; request_id: string | null };
+  [EventName.FlagSet]: { stage?: number; step?: string; key: string; record: FlagRecord; value: unknown; store: string };
+  [EventName.VerifyFinished]: { ok: boolean; samples: Checked[] };
+  [EventName.StageCompleted]: { stage: number };
+  [EventName.StageFailed]: { stage: number; reason: string; kind: FailureKind };
+  [EventName.StageInterrupted]: { stage: number; reason?: string; preempted?: boolean };
+  [EventName.RollbackStarted]: { stage: number; completed: string[]; emergency: boolean; reason: string; to?: number; undone: string[] };
+  [EventName.RollbackStep]: { stage: number; source: string; ok: boolean; skipped?: string; message?: string; tail?: string };
+  [EventName.RollbackCompleted]: { stage: number };
+  [EventName.RollbackFailed]: { stage: number; reason?: string };
+}
+
+/** What every event carries; `ts` is set on append when absent. */
+interface NewHead { ts?: string; run_id: string; runbook: string; digest: string; operator: string }
+type EventHead = NewHead & { ts: string };
+
+/** One event of this name, as journaled. */
+export type EventOf<E extends EventName> = EventHead & { event: E } & EventFields[E];
+/** Any event: narrowed by `event`. */
+export type JournalEvent = { [E in EventName]: EventOf<E> }[EventName];
+/** An event to append. */
+export type NewEvent<E extends EventName = EventName> = NewHead & { event: E } & EventFields[E];
+
+/**
+ * A journal line as an event, or why it is not one (a short description for people).
+ * Only the head is checked: the fields are what this program (or an older one) wrote.
+ */
+export function parseEvent(line: string): JournalEvent | string {
+  let e: unknown;
+  try {
+    e = JSON.parse(line);
+  } catch {
+    return 'not JSON';
+  }
+  if (!e || typeof e !== 'object' || Array.isArray(e)) return JSON.stringify(e).slice(0, 40);
+  const o = e as Record<string, unknown>;
+  for (const k of ['ts', 'run_id', 'runbook', 'event'] as const) if (typeof o[k] !== 'string') return `no ${k}`;
+  return o as unknown as JournalEvent;
+}

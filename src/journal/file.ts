@@ -18,7 +18,8 @@ import { join } from 'node:path';
 import { asEnvironmentError } from '../errors.js';
 import { ensureStateDir, openPrivate, readRegular } from './statedir.js';
 import { apply, emptyProjection, type Projection } from './project.js';
-import { parseEvent, type Journal, type NewEvent } from './types.js';
+import { parseEvent, type EventName, type NewEvent } from './events.js';
+import type { Journal } from './journal.js';
 
 interface Snapshot {
   version: 1;
@@ -91,7 +92,7 @@ export class FileJournal implements Journal {
     fsyncSync(fd);
   }
 
-  async append(event: NewEvent, opts: { sync?: boolean } = {}): Promise<void> {
+  async append<E extends EventName>(event: NewEvent<E>, opts: { sync?: boolean } = {}): Promise<void> {
     const fd = this.open();
     const line = `${JSON.stringify({ ts: new Date().toISOString(), ...event })}\n`;
     try {

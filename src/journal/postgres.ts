@@ -7,7 +7,8 @@ import type pg from 'pg';
 import { MigrateError, UsageError } from '../errors.js';
 import { connect } from '../pg/connect.js';
 import { apply, emptyProjection, type Projection } from './project.js';
-import type { Journal, JournalEvent, NewEvent } from './types.js';
+import type { EventName, JournalEvent, NewEvent } from './events.js';
+import type { Journal } from './journal.js';
 
 export const SCHEMA_VERSION = 1;
 /** The advisory lock (class, key) serializing schema creation: ours, so other users of advisory locks do not collide. */
@@ -72,8 +73,8 @@ export class PgJournal implements Journal {
     return (this.client ??= openSchema(this.url, 'migrate journal'));
   }
 
-  async append(event: NewEvent): Promise<void> {
-    const e = { ts: new Date().toISOString(), ...event } as JournalEvent;
+  async append<E extends EventName>(event: NewEvent<E>): Promise<void> {
+    const e = { ts: new Date().toISOString(), ...event };
     this.runbooks.add(e.runbook);
     // A committed INSERT is durable (synchronous_commit) before the action proceeds.
     await (await this.db()).query('INSERT INTO migrate_journal (ts, runbook, run_id, event, body) VALUES ($1, $2, $3, $4, $5)', [e.ts, e.runbook, e.run_id, e.event, JSON.stringify(e)]);

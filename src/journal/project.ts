@@ -2,8 +2,8 @@
  * The projection: a pure reducer from events to per-runbook state. `status`,
  * `history`, `rollback` and `--resume` all read it; nothing else is stored.
  */
-import { EventName } from './events.js';
-import type { JournalEvent, Outcome, RunSummary } from './types.js';
+import { EventName, type JournalEvent } from './events.js';
+import type { RunSummary } from './types.js';
 
 export interface ActiveStage {
   stage: number;
@@ -117,7 +117,7 @@ export function apply(p: Projection, e: JournalEvent): Projection {
   switch (e.event) {
     case EventName.RunStarted:
       p.runs.push({
-        run_id: e.run_id, command: String(e.command ?? ''), stages: (e.stages as number[]) ?? [], outcome: null,
+        run_id: e.run_id, command: e.command ?? '', stages: e.stages ?? [], outcome: null,
         started_at: e.ts, finished_at: null, operator: e.operator, reason: null, working_ms: null, waiting_ms: null,
       });
       if (p.runs.length > MAX_RUNS) p.runs.shift();
@@ -125,8 +125,8 @@ export function apply(p: Projection, e: JournalEvent): Projection {
       break;
     case EventName.StepProcess:
       p.groups = [...(p.groups ?? []), {
-        run_id: e.run_id, host: String(e.host), pgid: Number(e.pgid), started: (e.started as string | null) ?? null, stage: e.stage!,
-        ...(e.step ? { step: e.step } : {}), ...(e.source ? { source: String(e.source) } : {}),
+        run_id: e.run_id, host: e.host, pgid: e.pgid, started: e.started ?? null, stage: e.stage,
+        ...(e.step ? { step: e.step } : {}), ...(e.source ? { source: e.source } : {}),
       }].slice(-MAX_GROUPS);
       break;
     case EventName.ProcessStopped:
@@ -136,15 +136,15 @@ export function apply(p: Projection, e: JournalEvent): Projection {
       // A finished run waited for (or killed) every process it started.
       p.groups = (p.groups ?? []).filter((g) => g.run_id !== e.run_id);
       if (run) {
-        Object.assign(run, { outcome: e.outcome as Outcome, finished_at: e.ts, reason: (e.reason as string) ?? null, working_ms: e.working_ms ?? null, waiting_ms: e.waiting_ms ?? null });
-        if (e.stages) run.stages = e.stages as number[];
+        Object.assign(run, { outcome: e.outcome, finished_at: e.ts, reason: e.reason ?? null, working_ms: e.working_ms ?? null, waiting_ms: e.waiting_ms ?? null });
+        if (e.stages) run.stages = e.stages;
       }
       if (p.open_run === e.run_id) p.open_run = null;
       break;
     case EventName.StageStarted:
       if (p.active && p.active.stage === e.stage) p.active.run_id = e.run_id; // resumed
-      else p.active = { stage: e.stage!, run_id: e.run_id, completed: [], in_doubt: [], records: {}, last_event: e.event, last_step: null };
-      p.active.baselines ??= (e.baselines as Record<string, unknown> | undefined) ?? undefined;
+      else p.active = { stage: e.stage, run_id: e.run_id, completed: [], in_doubt: [], records: {}, last_event: e.event, last_step: null };
+      p.active.baselines ??= e.baselines;
       break;
     case EventName.StepStarted:
       if (p.active) {
@@ -171,25 +171,24 @@ export function apply(p: Projection, e: JournalEvent): Projection {
       break;
     case EventName.FlagSet:
     case EventName.WeightSet:
-      if (p.active) p.active.records[String(e.key)] = e.record;
-      if (p.active && e.event === EventName.WeightSet) p.active.canary = { weight: Number(e.weight), hold_ms: null, hold_started_at: null, stopped_at: null };
+      if (p.active) p.active.records[e.key] = e.record;
+      if (p.active && e.event === EventName.WeightSet) p.active.canary = { weight: e.weight, hold_ms: null, hold_started_at: null, stopped_at: null };
       break;
     case EventName.CanaryPromoted:
       p.last_promotion = {
-        run_id: e.run_id, stage: e.stage!, weight: Number(e.weight), by: String(e.promoted_by), reason: String(e.reason ?? ''), at: e.ts,
-        request_id: (e.request_id as string | undefined) ?? null,
+        run_id: e.run_id, stage: e.stage, weight: e.weight, by: e.promoted_by, reason: e.reason ?? '', at: e.ts, request_id: e.request_id ?? null,
       };
       if (p.active) p.active.last_event = e.event;
-      if (p.active?.canary && p.active.canary.weight === Number(e.weight)) p.active.canary.ended_at = e.ts;
+      if (p.active?.canary && p.active.canary.weight === e.weight) p.active.canary.ended_at = e.ts;
       break;
     case EventName.WindowStarted:
       if (p.active?.canary && e.window === `canary:${p.active.canary.weight}`) {
-        Object.assign(p.active.canary, { hold_ms: Number(e.duration_ms), hold_started_at: e.ts, stopped_at: null });
+        Object.assign(p.active.canary, { hold_ms: e.duration_ms, hold_started_at: e.ts, stopped_at: null });
       } else if (p.active?.canary && !p.active.canary.ended_at) p.active.canary.ended_at = e.ts; // the monitor window after the last hold
       break;
     case EventName.StageCompleted:
       p.applied = p.applied.filter((a) => a.stage !== e.stage);
-      p.applied.push({ stage: e.stage!, digest: e.digest, run_id: e.run_id, at: e.ts, completed: p.active && p.active.stage === e.stage ? p.active.completed.map((c) => c.step) : [], records: p.active && p.active.stage === e.stage ? p.active.records : {} });
+      p.applied.push({ stage: e.stage, digest: e.digest, run_id: e.run_id, at: e.ts, completed: p.active && p.active.stage === e.stage ? p.active.completed.map((c) => c.step) : [], records: p.active && p.active.stage === e.stage ? p.active.records : {} });
       p.active = null;
       break;
     case EventName.RollbackStarted:
@@ -197,11 +196,11 @@ export function apply(p: Projection, e: JournalEvent): Projection {
       if (rolling && rolling.stage === e.stage) rolling.run_id = e.run_id;
       else {
         const undone = p.dirty && p.dirty.stage === e.stage ? p.dirty.undone : [];
-        p.rolling = { stage: e.stage!, run_id: e.run_id, to: Number(e.to ?? e.stage! - 1), emergency: Boolean(e.emergency), undone: [...undone] };
+        p.rolling = { stage: e.stage, run_id: e.run_id, to: e.to ?? e.stage - 1, emergency: Boolean(e.emergency), undone: [...undone] };
       }
       break;
     case EventName.RollbackStep:
-      if (rolling && rolling.stage === e.stage && e.ok && !rolling.undone.includes(String(e.source))) rolling.undone.push(String(e.source));
+      if (rolling && rolling.stage === e.stage && e.ok && !rolling.undone.includes(e.source)) rolling.undone.push(e.source);
       break;
     case EventName.RollbackCompleted:
       if (p.rolling?.stage === e.stage) p.rolling = null;
@@ -219,7 +218,7 @@ export function apply(p: Projection, e: JournalEvent): Projection {
       if (p.active?.stage === e.stage) p.active = null;
       const undone = rolling && rolling.stage === e.stage ? rolling.undone : [];
       if (rolling && rolling.stage === e.stage) p.rolling = null;
-      p.dirty = { stage: e.stage!, reason: String(e.reason ?? 'a rollback step failed'), completed, records, undone };
+      p.dirty = { stage: e.stage, reason: e.reason ?? 'a rollback step failed', completed, records, undone };
       break;
     }
     case EventName.StageInterrupted:
@@ -228,7 +227,7 @@ export function apply(p: Projection, e: JournalEvent): Projection {
       if (p.active?.canary && e.event === EventName.StageInterrupted) p.active.canary.stopped_at = e.ts;
       break;
     default:
-      if (p.active && e.stage === p.active.stage) p.active.last_event = e.event;
+      if (p.active && 'stage' in e && e.stage === p.active.stage) p.active.last_event = e.event;
   }
   return p;
 }

@@ -1,35 +1,4 @@
-/** The journal: append-only events, and the state projected from them (SPEC 3, 6). */
-import type { EventName } from './events.js';
-
-export interface JournalEvent {
-  ts: string;
-  run_id: string;
-  runbook: string;
-  digest: string;
-  event: EventName;
-  operator: string;
-  stage?: number;
-  step?: string;
-  [key: string]: unknown;
-}
-
-/** A journal line as an event, or why it is not one (a short description for people). */
-export function parseEvent(line: string): JournalEvent | string {
-  let e: unknown;
-  try {
-    e = JSON.parse(line);
-  } catch {
-    return 'not JSON';
-  }
-  if (!e || typeof e !== 'object' || Array.isArray(e)) return JSON.stringify(e).slice(0, 40);
-  const o = e as Record<string, unknown>;
-  for (const k of ['ts', 'run_id', 'runbook', 'event'] as const) if (typeof o[k] !== 'string') return `no ${k}`;
-  return o as JournalEvent;
-}
-
-/** An event to append; `ts` is set on append when absent. */
-export type NewEvent = Omit<JournalEvent, 'ts'> & { ts?: string };
-
+/** The journal's locks, run states and outcomes (the events are in events.ts, the journal itself in journal.ts). */
 export enum RunState {
   /** Nothing running, nothing broken. */
   Clean = 'clean',
@@ -90,19 +59,6 @@ export interface StopRequest {
   stage?: number;
   weight?: number;
   id?: string;
-}
-
-export interface Journal {
-  /**
-   * Append; durable before returning unless `sync` is false, for events that
-   * announce nothing: the next synced event makes them durable with it.
-   */
-  append(event: NewEvent, opts?: { sync?: boolean }): Promise<void>;
-  /** The projection for one runbook (fast: snapshot plus tail). */
-  project(runbook: string): Promise<import('./project.js').Projection>;
-  /** Save a snapshot so later reads replay only the tail. */
-  checkpoint(): Promise<void>;
-  close(): Promise<void>;
 }
 
 export interface Lock {

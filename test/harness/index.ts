@@ -12,7 +12,7 @@ import { WaitClock } from '../../src/engine/clock.js';
 import type { RunContext } from '../../src/engine/context.js';
 import { ExitCode, MigrateError } from '../../src/errors.js';
 import type { FlagState, FlagStore, FlagValue } from '../../src/flags/store.js';
-import type { JournalEvent } from '../../src/journal/types.js';
+import type { EventName, JournalEvent } from '../../src/journal/events.js';
 import type { RollbackOptions } from '../../src/plan/readiness.js';
 import { validateSource } from '../../src/runbook/validate.js';
 import { resolveVars } from '../../src/runbook/vars.js';
@@ -95,8 +95,9 @@ export async function engine(yaml: string, opts: HarnessOptions = {}) {
       prompter = new ScriptedPrompter(answers, answers.length > 0 || yes, yes);
     },
     context,
-    events(name?: string): JournalEvent[] {
-      return name ? journal.events.filter((e) => e.event === name) : journal.events;
+    /** The journaled events of one name, typed by it. */
+    events<N extends `${EventName}`>(name: N): Extract<JournalEvent, { event: N }>[] {
+      return journal.events.filter((e): e is Extract<JournalEvent, { event: N }> => e.event === name);
     },
     project: () => journal.project(runbook.name),
     stage(n: number, o: { resume?: boolean; autoRollback?: boolean; signal?: AbortSignal } = {}): Promise<RunResult> {

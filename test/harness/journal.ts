@@ -1,13 +1,15 @@
 /** The journal and lock in memory: same projection as the real ones, no files. */
 import { apply, emptyProjection, type Projection } from '../../src/journal/project.js';
-import type { Journal, JournalEvent, Lock, LockInfo, NewEvent, StopRequest } from '../../src/journal/types.js';
+import type { Lock, LockInfo, StopRequest } from '../../src/journal/types.js';
+import type { EventName, JournalEvent, NewEvent } from '../../src/journal/events.js';
+import type { Journal } from '../../src/journal/journal.js';
 import { LockHeldError } from '../../src/errors.js';
 
 export class MemoryJournal implements Journal {
   readonly events: JournalEvent[] = [];
 
-  async append(event: NewEvent): Promise<void> {
-    this.events.push({ ts: new Date().toISOString(), ...event } as JournalEvent);
+  async append<E extends EventName>(event: NewEvent<E>): Promise<void> {
+    this.events.push({ ts: new Date().toISOString(), ...event } as unknown as JournalEvent);
   }
 
   async project(runbook: string): Promise<Projection> {

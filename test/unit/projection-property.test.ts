@@ -4,7 +4,7 @@ import { fc, test } from '@fast-check/vitest';
 import { expect } from 'vitest';
 import { EventName } from '../../src/journal/events.js';
 import { apply, emptyProjection } from '../../src/journal/project.js';
-import type { JournalEvent } from '../../src/journal/types.js';
+import type { EventFields, JournalEvent } from '../../src/journal/events.js';
 import { planRollback } from '../../src/plan/readiness.js';
 import { rollbackActions } from '../../src/plan/rollback.js';
 import type { Runbook } from '../../src/runbook/types.js';
@@ -13,8 +13,9 @@ const STEPS = ['s1', 's2', 's3', 's4', 's5'];
 const runbook = { version: 1, name: 'rb', stages: [{ id: 1, name: 'one', steps: STEPS.map((id) => ({ id, run: `do ${id}`, undo: `undo ${id}` })) }] } as unknown as Runbook;
 
 let t = 0;
-const ev = (event: EventName, run: string, extra: Partial<JournalEvent> = {}): JournalEvent =>
-  ({ ts: new Date(1_700_000_000_000 + t++).toISOString(), run_id: run, runbook: 'rb', digest: 'd', event, operator: 'op', ...extra });
+// Events with only the fields the projection needs.
+const ev = <E extends EventName>(event: E, run: string, extra: Partial<EventFields[E]> = {}): JournalEvent =>
+  ({ ts: new Date(1_700_000_000_000 + t++).toISOString(), run_id: run, runbook: 'rb', digest: 'd', event, operator: 'op', ...extra }) as unknown as JournalEvent;
 
 /** A stage's events: every step starts before it succeeds, steps interleave in a random order (parallel steps). */
 const stageEvents = fc.array(fc.nat(), { minLength: STEPS.length * 2, maxLength: STEPS.length * 2 }).map((prio) => {
@@ -40,7 +41,7 @@ const stageEvents = fc.array(fc.nat(), { minLength: STEPS.length * 2, maxLength:
 function model(events: JournalEvent[]) {
   const succeeded = events.filter((e) => e.event === EventName.StepSucceeded).map((e) => e.step!);
   const started = events.filter((e) => e.event === EventName.StepStarted).map((e) => e.step!);
-  const undone = events.filter((e) => e.event === EventName.RollbackStep && e.ok).map((e) => String(e.source));
+  const undone = events.filter((e) => e.event === EventName.RollbackStep).filter((e) => e.ok).map((e) => e.source);
   return { completed: succeeded, inDoubt: started.filter((s) => !succeeded.includes(s)), undone };
 }
 
