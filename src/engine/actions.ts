@@ -1,7 +1,7 @@
 /** Running one action: run, http, pause, flag or sql. */
 import { resolve } from 'node:path';
 import { DeclinedError, InterruptedError } from '../errors.js';
-import { dashError, shellCommand, UnsafeValueError } from '../runbook/shell.js';
+import { argvOption, dashError, shellCommand, UnsafeValueError } from '../runbook/shell.js';
 import { parseDuration } from '../runbook/duration.js';
 import { renderText } from '../runbook/template.js';
 import { errorText, request } from './http.js';
@@ -100,10 +100,9 @@ export async function runAction(ctx: RunContext, a: Action, opts: ActionOptions)
 /** argv: each word one argument; a word that a value starts with `-` is refused unless the var allows it. */
 function renderArgv(words: string[], vars: Vars): string[] {
   return words.map((w) => {
-    const out = renderText(w, (n) => vars.value(n));
-    const first = /^\$\{([^}]*)\}/.exec(w)?.[1]?.trim();
-    if (first !== undefined && out.startsWith('-') && !vars.allowsDash(first)) throw dashError(first);
-    return out;
+    const culprit = argvOption(w, (n) => vars.value(n), (n) => vars.allowsDash(n));
+    if (culprit) throw dashError(culprit.name);
+    return renderText(w, (n) => vars.value(n));
   });
 }
 

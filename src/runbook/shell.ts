@@ -34,8 +34,10 @@ export interface ShellRef {
   /** Offset of the `${` in the template. */
   at: number;
   context: ShellContext;
-  /** The value starts an unquoted word (`sort ${file}`): a leading `-` would be read as an option. */
+  /** The value starts an unquoted word (`sort ${file}`), or would when the values in `prefix` are empty: a leading `-` would be read as an option. */
   wordStart: boolean;
+  /** The refs before this one in its word, with no other text: `${a}${b}` starts with b's value when a's is empty. */
+  prefix: string[];
   /** The quoted text follows `-c` (`sh -c '...'`) or the here-doc feeds a shell: a nested shell expands it. */
   nested: boolean;
 }
@@ -45,7 +47,8 @@ export function envName(name: string): string {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? `MIGRATE_VAR_${name}` : `MIGRATE_VARX_${Buffer.from(name).toString('hex')}`;
 }
 
-type BareFrame = { kind: 'bare'; word: number; parens: number; backtick: boolean };
+/** `word` counts what the current word holds so far; `lead` the refs among it, while it holds nothing else. */
+type BareFrame = { kind: 'bare'; word: number; lead: string[]; parens: number; backtick: boolean };
 type Frame = BareFrame
   | { kind: 'double' | 'single' | 'ansi' | 'comment'; nested: boolean }
   | { kind: 'heredoc'; delim: string; quoted: boolean; strip: boolean; line: string; clean: boolean; nested: boolean };
@@ -59,7 +62,7 @@ const SHELLS = /(^|[\s/|;&])(ba|da|k|z)?sh(\s+-\w+)*\s*$/;
 export function shellRefs(src: string): ShellRef[] {
   const refs: ShellRef[] = [];
   // The root frame is never popped (every pop below leaves a frame it pushed).
-  const root: BareFrame = { kind: 'bare', word: 0, parens: 0, backtick: false };
+  const root: BareFrame = { kind: 'bare', word: 0, lead: [], parens: 0, backtick: false };
   const stack: Frame[] = [root];
   const pending: PendingDoc[] = [];
   let line = ''; // the current line's text so far, for "-c" and "sh <<" detection
@@ -121,7 +124,7 @@ export function shellRefs(src: string): ShellRef[] {
     if (c === '<' && next === '<' && text[i + 2] !== '<') return hereDocOperator(text, i);
     if (c === '\n') {
       line = '';
-      bf.word = 0;
+      newWord(bf);
       if (pending.length) pushDoc();
       return i + 1;
     }
@@ -130,10 +133,11 @@ export function shellRefs(src: string): ShellRef[] {
       if (bf.parens === 0 && stack.length > 1 && !bf.backtick) { stack.pop(); bare().word++; return i + 1; }
       bf.parens--;
     }
-    if (SEPARATORS.has(c)) bf.word = 0; else bf.word++;
+    if (SEPARATORS.has(c)) newWord(bf); else bf.word++;
     return i + 1;
   };
-  const sub = (backtick: boolean): Frame => ({ kind: 'bare', word: 0, parens: 0, backtick });
+  const sub = (backtick: boolean): Frame => ({ kind: 'bare', word: 0, lead: [], parens: 0, backtick });
+  const newWord = (f: BareFrame) => { f.word = 0; f.lead = []; };
   const pushDoc = () => {
     const d = pending.shift();
     if (d) stack.push({ kind: 'heredoc', delim: d.delim, quoted: d.quoted, strip: d.strip, line: '', clean: true, nested: d.nested });
@@ -149,7 +153,7 @@ export function shellRefs(src: string): ShellRef[] {
     const delim = m[1] ?? m[2] ?? m[3]!; // one of the three alternatives matched
     pending.push({ delim, quoted: m[1] !== undefined || m[2] !== undefined || m[0].startsWith('\\'), strip, nested: SHELLS.test(before) });
     line += text.slice(i + 1, j + m[0].length);
-    bare().word = 0;
+    newWord(bare());
     return j + m[0].length;
   };
 
@@ -163,10 +167,14 @@ export function shellRefs(src: string): ShellRef[] {
     const context = f.kind === 'bare' ? ShellContext.Bare : f.kind === 'heredoc' ? (f.quoted ? ShellContext.QuotedHereDoc : ShellContext.HereDoc)
       : ({ double: ShellContext.Double, single: ShellContext.Single, ansi: ShellContext.Ansi, comment: ShellContext.Comment } as const)[f.kind];
     // Only unquoted word starts: "${x}" is the template author saying "this is data" (a PEM key starts with -----).
-    const wordStart = f.kind === 'bare' && b.word === 0;
-    refs.push({ name: p.name, at: p.at, context, wordStart, nested: 'nested' in f ? f.nested : false });
+    const wordStart = f.kind === 'bare' && b.word === b.lead.length;
+    refs.push({ name: p.name, at: p.at, context, wordStart, prefix: wordStart ? [...b.lead] : [], nested: 'nested' in f ? f.nested : false });
     if (f.kind === 'heredoc') f.clean = false;
-    else if (f.kind === 'bare' || f.kind === 'double') { b.word++; if (f.kind === 'bare') line += 'x'; }
+    else if (f.kind === 'bare' || f.kind === 'double') {
+      if (b.word === b.lead.length) b.lead.push(p.name);
+      b.word++;
+      if (f.kind === 'bare') line += 'x';
+    }
   }
   return refs;
 }
@@ -194,7 +202,7 @@ export function renderShell(src: string, lookup: Lookup, opts: ShellOptions = {}
     if ('text' in p) return p.text;
     const { ref } = p;
     const value = lookup(p.name);
-    if (ref.wordStart && value.startsWith('-') && !(opts.allowsDash?.(p.name) ?? false)) throw dashError(p.name);
+    if (startsOption(ref, lookup, (n) => opts.allowsDash?.(n) ?? false)) throw dashError(p.name);
     const v = envName(p.name);
     env[v] = value;
     return ref.context === ShellContext.Double || ref.context === ShellContext.HereDoc ? `\${${v}}` : `"$${v}"`;
@@ -209,6 +217,22 @@ export function renderShell(src: string, lookup: Lookup, opts: ShellOptions = {}
 export function shellCommand(shell: string, template: string, vars: { value(n: string): string; allowsDash(n: string): boolean }, base: Record<string, string> = {}) {
   const r = renderShell(template, (n) => vars.value(n), { allowsDash: (n) => vars.allowsDash(n) });
   return { cmd: { shell, script: r.script }, env: { ...base, ...r.env } };
+}
+
+/** Whether this value would begin its word with `-` (after only empty values) where options are read, and the var does not allow it. */
+export function startsOption(ref: ShellRef, lookup: Lookup, allowsDash: (name: string) => boolean): boolean {
+  return ref.wordStart && ref.prefix.every((n) => lookup(n) === '') && lookup(ref.name).startsWith('-') && !allowsDash(ref.name);
+}
+
+/** The ref whose value would begin an argv word with `-` (after only empty values), if that var does not allow it. */
+export function argvOption(word: string, lookup: Lookup, allowsDash: (name: string) => boolean): { name: string; at: number } | null {
+  for (const p of parseTemplate(word)) {
+    if ('text' in p) return null;
+    const v = lookup(p.name);
+    if (v === '') continue;
+    return v.startsWith('-') && !allowsDash(p.name) ? p : null;
+  }
+  return null;
 }
 
 export function dashError(name: string): UnsafeValueError {

@@ -6,8 +6,8 @@
  * where the value would have landed.
  */
 import { error, quote, warning, type Finding, type Path } from './diagnostics.js';
-import { envName, shellRefs, ShellContext } from './shell.js';
-import { looksLikeJson, parseTemplate, renderJsonBody, renderUrl } from './template.js';
+import { argvOption, envName, shellRefs, ShellContext, startsOption } from './shell.js';
+import { looksLikeJson, renderJsonBody, renderUrl } from './template.js';
 import type { HttpSpec, Runbook } from './types.js';
 import { actions, checks } from './walk.js';
 import type { Vars } from './vars.js';
@@ -58,17 +58,16 @@ export function checkValues(rb: Runbook, vars: Vars): Finding[] {
   // Names without a value here (unset, or the run's own: weight, flag) are checked when they are rendered.
   const known = (n: string) => vars.has(n);
   const lookup = (n: string) => (known(n) ? vars.value(n) : 'x');
+  const allows = (n: string) => !known(n) || vars.allowsDash(n);
   const dash = (n: string, path: Path, at: number) => {
-    if (known(n) && vars.value(n).startsWith('-') && !vars.allowsDash(n)) {
-      out.push(error(path, 'var-dash', `the value of '${n}' ('${quote(vars.display(n))}') starts with '-' where a command reads options; `
-        + `give the var 'allow_dash: true' or a 'pattern:' if that is intended`, { offset: at }));
-    }
+    out.push(error(path, 'var-dash', `the value of '${n}' ('${quote(vars.display(n))}') starts with '-' where a command reads options; `
+      + `give the var 'allow_dash: true' or a 'pattern:' if that is intended`, { offset: at }));
   };
   for (const t of templates(rb)) {
-    if (t.kind === 'shell') for (const r of shellRefs(t.text)) if (r.wordStart) dash(r.name, t.path, r.at);
+    if (t.kind === 'shell') for (const r of shellRefs(t.text)) if (startsOption(r, lookup, allows)) dash(r.name, t.path, r.at);
     if (t.kind === 'argv') {
-      const first = parseTemplate(t.text)[0];
-      if (first && 'name' in first) dash(first.name, t.path, first.at);
+      const culprit = argvOption(t.text, lookup, allows);
+      if (culprit) dash(culprit.name, t.path, culprit.at);
     }
     const refused = (render: () => unknown) => {
       try { render(); return null; } catch (e) { return vars.mask((e as Error).message); }

@@ -82,14 +82,30 @@ describe('values as data, not options', () => {
     expect(box.exists('precious.txt')).toBe(false);
   });
 
+  it.each([
+    ['argv', ['sort', '${a}${b}']],
+    ['argv, three values', ['sort', '${a}${a}${b}']],
+    ['shell', 'sort ${a}${b}'],
+    ['shell, after an empty quoted value', 'sort "${a}"${b}'],
+    ['shell, after empty quotes', "sort ''${a}${b}"],
+  ])("a leading '-' made by a later value in a word (%s) is refused before any step runs, naming that var", (_, run) => {
+    const box = sandbox(rb({ vars: { a: { default: 'x' }, b: { default: 'in.txt' } }, stages: stage([{ run: 'touch ran' }, { run }]) }), { 'in.txt': 'b\na\n' });
+    const r = box.run(['stage', '1', '--yes', '--set', 'a=', '--set', 'b=--output=precious.txt']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/migrate\.yaml:\d+:\d+ error var-dash: the value of 'b'/);
+    expect(r.stderr).not.toMatch(/value of 'a'/);
+    expect(box.exists('ran')).toBe(false);
+    expect(box.exists('precious.txt')).toBe(false);
+  });
+
   it("allow_dash: true or a pattern lets a leading '-' through; a mid-word '-' is always fine", () => {
     const box = sandbox(rb({
       vars: { n: { default: '1', allow_dash: true }, m: { default: '1', pattern: '-?[0-9]+' }, s: { default: 'x' } },
-      stages: stage([{ run: "printf '%s %s %s\\n' ${n} ${m} --s=${s} > out.txt" }]),
+      stages: stage([{ run: "printf '%s %s %s\\n' ${n} ${m} --s=${s} > out.txt" }, { run: ['sh', '-c', 'echo "$1" >> out.txt', 'sh', 'x${s}'] }]),
     }));
     const r = box.run(['stage', '1', '--yes', '--set', 'n=-5', '--set', 'm=-6', '--set', 's=-7']);
     expect(r.code, r.stderr).toBe(0);
-    expect(box.read('out.txt')).toBe('-5 -6 --s=-7\n');
+    expect(box.read('out.txt')).toBe('-5 -6 --s=-7\nx-7\n');
   });
 
   it("a var's pattern is checked before anything runs, with a located error naming the var", () => {
