@@ -12,7 +12,7 @@ import { findStage } from '../plan/compile.js';
 import { record, type RunContext } from './context.js';
 import { rollbackStage } from './rollback.js';
 import { stopLeftovers } from './groups.js';
-import { blocker, planRollback, type IrreversibleStop, type RollbackOptions } from '../plan/readiness.js';
+import { alreadyApplied, blocker, planRollback, type IrreversibleStop, type RollbackOptions } from '../plan/readiness.js';
 import { runStage } from './stage.js';
 
 /** Errors from blocker(): the run was refused, nothing changed. */
@@ -65,7 +65,7 @@ async function stageInRun(ctx: RunContext, n: number, opts: StageRunOptions): Pr
     refused.add(block);
     throw block;
   }
-  if (currentStage(p) >= n && !p.active) return false;
+  if (alreadyApplied(p, n)) return false;
   await runStage(ctx, n, p, opts);
   return true;
 }
@@ -74,7 +74,7 @@ async function stageInRun(ctx: RunContext, n: number, opts: StageRunOptions): Pr
 export async function runStageCommand(ctx: RunContext, n: number, opts: StageRunOptions): Promise<boolean> {
   findStage(ctx.runbook, n);
   const before = await ctx.journal.project(ctx.runbook.name);
-  if (currentStage(before) >= n && !before.active) return false;
+  if (alreadyApplied(before, n)) return false;
   return withRun(ctx, `stage ${n}${opts.resume ? ' --resume' : ''}`, [n], () => stageInRun(ctx, n, opts));
 }
 

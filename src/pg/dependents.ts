@@ -6,6 +6,7 @@
  */
 import type pg from 'pg';
 import { stepId, type Stage } from '../runbook/types.js';
+import type { Vars } from '../runbook/vars.js';
 import { kindOf, parseSql, type Statement } from './parse.js';
 
 export interface Dependent { step: string; object: string; kind: 'view' | 'foreign key' | 'index' | 'trigger' | 'constraint' | 'default'; name: string }
@@ -82,4 +83,28 @@ export async function stageDependents(client: pg.Client, targets: { step: string
     for (const r of rows) if (r.kind && r.name) out.push({ step, object: t.column ? `${t.table}.${t.column}` : t.table, kind: r.kind, name: r.name });
   }
   return out;
+}
+
+/**
+ * What depends, live, on what this stage drops or renames (`plan`). Connects
+ * read-only, and only when the stage has such a step; an unreachable database
+ * is a note (dependents: null), not an error.
+ */
+export async function liveDependents(stage: Stage, vars: Vars): Promise<{ dependents: Dependent[] | null; note?: string }> {
+  if (!(stage.steps ?? []).some((s) => s.sql !== undefined)) return { dependents: [] };
+  const targets = await stageTargets(stage);
+  if (!targets.length) return { dependents: [] };
+  const { connect, databaseUrl } = await import('./connect.js');
+  let client;
+  try {
+    client = await connect(databaseUrl(undefined, vars), 'migrate plan (read-only)');
+  } catch (e) {
+    return { dependents: null, note: `dependents not checked: the database is not reachable (${vars.mask((e as Error).message)})` };
+  }
+  try {
+    await client.query('BEGIN READ ONLY');
+    return { dependents: await stageDependents(client, targets) };
+  } finally {
+    await client.end().catch(() => {});
+  }
 }

@@ -4,8 +4,29 @@
  */
 import { EnvironmentError, MigrateError, RollbackFailedError, UsageError } from '../errors.js';
 import { currentStage, type Projection } from '../journal/project.js';
-import { RunState } from '../journal/types.js';
+import { describeHolder } from '../journal/lockfile.js';
+import { RunState, type LockInfo } from '../journal/types.js';
 import type { Runbook } from '../runbook/types.js';
+
+/** Stage N is applied and nothing is half-done: a run of it would do nothing. */
+export function alreadyApplied(p: Projection, n: number): boolean {
+  return currentStage(p) >= n && !p.active;
+}
+
+/** The applied stages whose runbook has changed since they ran (another digest). */
+export function drift(p: Projection, digest: string): number[] {
+  return p.applied.filter((a) => a.digest !== digest).map((a) => a.stage);
+}
+
+export const driftNote = (stages: number[]) => `the runbook changed since stage(s) ${stages.join(', ')} ran`;
+
+/** What would stop `migrate stage N` now (`plan`, `stage --dry-run`): the refusal, a live lock holder, and drift. */
+export function readiness(p: Projection, live: LockInfo | null, n: number, digest: string, resume = false) {
+  const applied = alreadyApplied(p, n);
+  const block = applied ? null : blocker(p, n, resume);
+  const blockers = [...(block ? [block.message] : []), ...(live ? [`the lock is held by ${describeHolder(live)}`] : [])];
+  return { current_stage: currentStage(p), already_applied: applied, block, blockers, drift: drift(p, digest) };
+}
 
 /** Why stage N cannot run now, or null. Shared by `stage`, `--dry-run` and `plan`. */
 export function blocker(p: Projection, n: number, resume: boolean): MigrateError | null {

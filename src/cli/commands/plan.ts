@@ -1,7 +1,7 @@
 import { UsageError } from '../../errors.js';
 import { currentStage, type Projection } from '../../journal/project.js';
 import { compileStageLinted, describeAction, findStage } from '../../plan/compile.js';
-import { blocker, rollbackTargets } from '../../plan/readiness.js';
+import { driftNote, readiness, rollbackTargets } from '../../plan/readiness.js';
 import { rollbackActions } from '../../plan/rollback.js';
 import type { LockInfo } from '../../journal/types.js';
 import { loadRunbook, parseStageNumber, type GlobalOptions, type LoadedRunbook } from '../context.js';
@@ -17,18 +17,6 @@ async function journalState(opts: GlobalOptions, rb: LoadedRunbook): Promise<{ p
   return { p, lock: holder && !holder.stale ? holder : null };
 }
 
-/** What would stop `migrate stage N` now, and whether the runbook drifted since its stages ran. */
-export function readiness(p: Projection, lock: LockInfo | null, n: number, digest: string) {
-  const current = currentStage(p);
-  const block = current >= n && !p.active ? null : blocker(p, n, false);
-  const blockers = [
-    ...(block ? [block.message] : []),
-    ...(lock ? [`the lock is held by ${lock.operator} (pid ${lock.pid} on ${lock.host}, since ${lock.since})`] : []),
-  ];
-  const drift = p.applied.filter((a) => a.digest !== digest).map((a) => a.stage);
-  return { current_stage: current, already_applied: current >= n, blockers, drift };
-}
-
 export default async function plan(args: string[], opts: GlobalOptions & { rollback?: boolean; to?: string }) {
   const rb = await loadRunbook(opts, args[0] ? { stage: args[0] } : {});
   const { p, lock } = await journalState(opts, rb);
@@ -36,8 +24,8 @@ export default async function plan(args: string[], opts: GlobalOptions & { rollb
   if (args[0] === undefined) throw new UsageError('plan needs a stage number (or --rollback)', 'e.g. migrate plan 2');
   const n = parseStageNumber(args[0]);
   const graph = await compileStageLinted(rb.runbook, n, rb.vars);
-  const ready = readiness(p, lock, n, rb.digest);
-  const deps = await liveDependents(rb, n);
+  const { block: _block, ...ready } = readiness(p, lock, n, rb.digest);
+  const deps = await (await import('../../pg/dependents.js')).liveDependents(findStage(rb.runbook, n), rb.vars);
   if (opts.json) return out(JSON.stringify({ ...graph, readiness: ready, dependents: deps.dependents, ...(deps.note ? { dependents_note: deps.note } : {}) }, null, 2));
   out(renderPlan(graph, rb.warnings));
   if (deps.dependents?.length) {
@@ -49,7 +37,7 @@ export default async function plan(args: string[], opts: GlobalOptions & { rollb
   if (ready.already_applied) out(chalk.dim(`stage ${n} is already applied (current stage ${ready.current_stage}): a run would do nothing`));
   else if (!ready.blockers.length) out(chalk.green(`ready: current stage is ${ready.current_stage}`));
   for (const b of ready.blockers) out(chalk.yellow(`would block: ${b}`));
-  if (ready.drift.length) out(chalk.yellow(`drift: the runbook changed since stage(s) ${ready.drift.join(', ')} ran`));
+  if (ready.drift.length) out(chalk.yellow(`drift: ${driftNote(ready.drift)}`));
 }
 
 function planRollback(rb: LoadedRunbook, p: Projection, opts: GlobalOptions & { to?: string }) {
@@ -67,30 +55,5 @@ function planRollback(rb: LoadedRunbook, p: Projection, opts: GlobalOptions & { 
     out(`  ${chalk.bold(`stage ${s.stage}: ${s.name}`)}`);
     if (!s.actions.length) out(chalk.yellow('    nothing to run: no completed step has an undo and the stage has no rollback steps'));
     s.actions.forEach((a, i) => out(`    ${i + 1}. ${a.title}  ${chalk.dim(`${a.kind}: ${a.display.replace(/\s+/g, ' ')}`)}`));
-  }
-}
-
-/**
- * With the database reachable, what depends on the tables and columns this
- * stage drops or renames. Connects only when the stage has such a step.
- */
-async function liveDependents(rb: LoadedRunbook, n: number): Promise<{ dependents: import('../../pg/dependents.js').Dependent[] | null; note?: string }> {
-  const stage = findStage(rb.runbook, n);
-  if (!(stage.steps ?? []).some((s) => s.sql !== undefined)) return { dependents: [] };
-  const { stageDependents, stageTargets } = await import('../../pg/dependents.js');
-  const targets = await stageTargets(stage);
-  if (!targets.length) return { dependents: [] };
-  const { connect, databaseUrl } = await import('../../pg/connect.js');
-  let client;
-  try {
-    client = await connect(databaseUrl(undefined, rb.vars), 'migrate plan (read-only)');
-  } catch (e) {
-    return { dependents: null, note: `dependents not checked: the database is not reachable (${rb.vars.mask((e as Error).message)})` };
-  }
-  try {
-    await client.query('BEGIN READ ONLY');
-    return { dependents: await stageDependents(client, targets) };
-  } finally {
-    await client.end().catch(() => {});
   }
 }

@@ -1,7 +1,6 @@
 import { InterruptedError } from '../../errors.js';
-import { currentStage } from '../../journal/project.js';
 import { runStageCommand } from '../../engine/run.js';
-import { blocker } from '../../plan/readiness.js';
+import { readiness } from '../../plan/readiness.js';
 import { compileStageLinted } from '../../plan/compile.js';
 import { parseStageNumber, type GlobalOptions } from '../context.js';
 import { chalk, out } from '../output.js';
@@ -18,11 +17,11 @@ export default async function stage(args: string[], opts: GlobalOptions & { dryR
       const p = await ctx.journal.project(ctx.runbook.name);
       out(renderPlan(await compileStageLinted(ctx.runbook, n, ctx.vars)));
       const holder = await ctx.lock.holder();
-      const block = currentStage(p) >= n && !p.active ? null : blocker(p, n, Boolean(opts.resume));
+      const ready = readiness(p, holder && !holder.stale ? holder : null, n, ctx.digest, Boolean(opts.resume));
       out('');
-      if (holder && !holder.stale) out(chalk.yellow(`would block: the lock is held by ${holder.operator} (pid ${holder.pid} on ${holder.host})`));
-      if (block) throw block;
-      out(currentStage(p) >= n ? `stage ${n} is already applied: a real run would do nothing` : `dry run: nothing was executed or journaled`);
+      for (const b of ready.blockers) if (b !== ready.block?.message) out(chalk.yellow(`would block: ${b}`));
+      if (ready.block) throw ready.block;
+      out(ready.already_applied ? `stage ${n} is already applied: a real run would do nothing` : `dry run: nothing was executed or journaled`);
       return;
     }
     const ran = await runStageCommand(ctx, n, { resume: Boolean(opts.resume), autoRollback: opts.autoRollback });

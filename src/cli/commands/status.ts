@@ -1,6 +1,6 @@
 import { currentStage, holdLeftMs, runsAsSeen } from '../../journal/project.js';
 import { RunState } from '../../journal/types.js';
-import { runState } from '../../plan/readiness.js';
+import { drift, driftNote, runState } from '../../plan/readiness.js';
 import type { GlobalOptions } from '../context.js';
 import { identityTarget, openStore } from '../store.js';
 
@@ -16,7 +16,7 @@ export default async function status(_args: string[], opts: GlobalOptions) {
   const holder = await lock.holder();
   const live = holder && !holder.stale ? holder : null;
   const state = runState(p, Boolean(live));
-  const drift = p.applied.filter((a) => a.digest !== digest).map((a) => a.stage);
+  const drifted = drift(p, digest);
   const result = {
     runbook: name,
     current_stage: currentStage(p),
@@ -26,7 +26,7 @@ export default async function status(_args: string[], opts: GlobalOptions) {
     active: p.active && { stage: p.active.stage, completed_steps: p.active.completed.map((c) => c.step), in_doubt: p.active.in_doubt, last_event: p.active.last_event, last_step: p.active.last_step },
     dirty: p.dirty && { stage: p.dirty.stage, reason: p.dirty.reason },
     rolling_back: p.rolling && { stage: p.rolling.stage, to: p.rolling.to, emergency: p.rolling.emergency, undone: p.rolling.undone },
-    drift: drift.length ? { stages: drift, message: 'the runbook changed since these stages were applied' } : null,
+    drift: drifted.length ? { stages: drifted, message: 'the runbook changed since these stages were applied' } : null,
     journal: where,
     canary: p.active?.canary ? {
       stage: p.active.stage, weight: p.active.canary.weight, hold_ms: p.active.canary.hold_ms,
@@ -61,7 +61,7 @@ export default async function status(_args: string[], opts: GlobalOptions) {
   if (holder) out(`lock: ${holder.operator}, pid ${holder.pid} on ${holder.host}, since ${holder.since}${live ? '' : chalk.yellow(' (stale: the process is gone; the next run takes it over)')}`);
   const last = result.last_run;
   if (last) out(`last run: ${last.command} by ${last.operator}, ${last.outcome ?? 'running'}${last.reason ? ` (${last.reason})` : ''}, ${last.started_at}`);
-  if (result.drift) out(chalk.yellow(`drift: the runbook changed since stage(s) ${drift.join(', ')} ran`));
+  if (result.drift) out(chalk.yellow(`drift: ${driftNote(drifted)}`));
   if (!where.exists) out(chalk.yellow(`no journal yet at ${where.location}: nothing has run with this state dir (runs elsewhere use another --state-dir or --journal)`));
   else out(chalk.dim(`journal: ${where.location} (${where.source})`));
 }
