@@ -145,7 +145,11 @@ export function parseEvent(line: string): JournalEvent | string {
     return 'not JSON';
   }
   if (!e || typeof e !== 'object' || Array.isArray(e)) return JSON.stringify(e).slice(0, 40);
+  // Called once per journal line on every read: plain checks, no per-line allocation.
   const o = e as Record<string, unknown>;
-  for (const k of ['ts', 'run_id', 'runbook', 'event'] as const) if (typeof o[k] !== 'string') return `no ${k}`;
+  if (typeof o.ts !== 'string') return 'no ts';
+  if (typeof o.run_id !== 'string') return 'no run_id';
+  if (typeof o.runbook !== 'string') return 'no runbook';
+  if (typeof o.event !== 'string') return 'no event';
   return o as unknown as JournalEvent;
 }

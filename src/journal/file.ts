@@ -12,37 +12,20 @@
  * refusing until a person has looked (plan/readiness). fs failures become
  * one-line EnvironmentErrors (exit 6).
  */
-import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { asEnvironmentError } from '../errors.js';
 import { ensureStateDir, openPrivate, readRegular } from './statedir.js';
-import { apply, emptyProjection, type Projection } from './project.js';
-import { parseEvent, type EventName, type NewEvent } from './events.js';
+import { emptyProjection, type Projection } from './project.js';
+import { emptySnapshot, replayTail, tailHash, validSnapshot, writeSnapshot, type Snapshot } from './snapshot.js';
+import type { EventName, NewEvent } from './events.js';
 import type { Journal } from './journal.js';
 
-interface Snapshot {
-  version: 1;
-  /** Bytes of the journal the projections cover, and how many lines that is. */
-  offset: number;
-  lines: number;
-  /** Hash of the last bytes before `offset`: a journal cut short or rewritten no longer matches. */
-  tail: string;
-  projections: Record<string, Projection>;
-  /** What was wrong with the journal, for people (kept until the snapshot is deleted). */
-  damage: string[];
-}
-
-const TAIL_BYTES = 256;
-const emptySnapshot = (damage: string[] = []): Snapshot => ({ version: 1, offset: 0, lines: 0, tail: '', projections: {}, damage });
-
-function validSnapshot(s: unknown): s is Snapshot {
-  const o = s as Partial<Snapshot> | null;
-  return !!o && typeof o === 'object' && o.version === 1 && Number.isSafeInteger(o.offset) && Number.isSafeInteger(o.lines)
-    && typeof o.tail === 'string' && !!o.projections && typeof o.projections === 'object' && !Array.isArray(o.projections)
-    && Object.values(o.projections).every((p) => p && typeof p === 'object' && Array.isArray(p.applied) && Array.isArray(p.runs))
-    && Array.isArray(o.damage);
-}
+/**
+ * A read that replayed at least this much refreshes the snapshot, so the next
+ * read does not replay it again; a smaller tail costs less to replay than to save.
+ */
+const REFRESH_BYTES = 1 << 20;
 
 /** Run an fs call; its failure becomes a one-line EnvironmentError saying what could not be done. */
 function fsDo<T>(doing: string, fn: () => T): T {
@@ -133,19 +116,19 @@ export class FileJournal implements Journal {
     if (!this.notes.includes(text)) this.notes.push(text);
   }
 
-  /** Replay events after the snapshot's offset into its projections. */
-  private replay(): Snapshot {
+  /** Replay events after the snapshot's offset into its projections; `from` is the offset the stored snapshot covered. */
+  private replay(): Snapshot & { from: number } {
     let snap = this.readSnapshot();
-    if (!existsSync(this.path)) return snap;
+    const from = snap.offset;
+    if (!existsSync(this.path)) return { ...snap, from };
     const fd = fsDo(`cannot read the journal ${this.path}`, () => openPrivate(this.path, 'r'));
     try {
       return fsDo(`cannot read the journal ${this.path}`, () => {
         const size = fstatSync(fd).size;
-        if (fstatSync(fd).isDirectory()) throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' });
         const lost = this.lostSince(fd, size, snap);
         if (lost) snap = emptySnapshot([lost]);
-        this.readFrom(fd, size, snap);
-        return snap;
+        replayTail(fd, size, snap, this.path);
+        return Object.assign(snap, { from: lost ? 0 : from });
       });
     } finally {
       closeSync(fd);
@@ -162,61 +145,30 @@ export class FileJournal implements Journal {
     return null;
   }
 
-  private readFrom(fd: number, size: number, snap: Snapshot): void {
-    let offset = snap.offset;
-    const buf = Buffer.alloc(1 << 20);
-    let carry = '';
-    while (offset < size) {
-      const n = readSync(fd, buf, 0, buf.length, offset);
-      if (n <= 0) break;
-      offset += n;
-      const text = carry + buf.toString('utf8', 0, n);
-      const lines = text.split('\n');
-      carry = lines.pop()!;
-      for (const line of lines) this.applyLine(snap, line, ++snap.lines);
-      snap.offset = offset - Buffer.byteLength(carry);
-    }
-    // `carry` is a torn line with no newline: ignored, and not covered by the offset.
-    snap.tail = tailHash(fd, snap.offset);
-  }
-
-  private applyLine(snap: Snapshot, line: string, n: number): void {
-    if (!line.trim()) return;
-    const e = parseEvent(line);
-    if (typeof e === 'string') {
-      snap.damage.push(`${this.path}:${n} is not an event (${e}): ignored`);
-      return;
-    }
-    const p = (snap.projections[e.runbook] ??= emptyProjection(e.runbook));
-    apply(p, e);
-  }
-
   async project(runbook: string): Promise<Projection> {
-    const snap = this.replay();
+    const { from, ...snap } = this.replay();
+    if (snap.offset - from >= REFRESH_BYTES) this.refresh(snap);
     const p = snap.projections[runbook] ?? emptyProjection(runbook);
     return { ...p, damage: [...new Set(snap.damage)], notes: [...this.notes] };
   }
 
-  async checkpoint(): Promise<void> {
-    const snap = this.replay();
-    const tmp = `${this.snapshotPath}.${process.pid}.tmp`;
+  /**
+   * Save what a read replayed, best effort: the snapshot is only a cache, so a
+   * state dir that is read-only (or full, or gone) is silently left as it is.
+   * Never creates the state dir: a read leaves no trace where nothing ran.
+   */
+  private refresh(snap: Snapshot): void {
     try {
-      fsDo(`cannot write the snapshot ${this.snapshotPath}`, () => {
-        ensureStateDir(this.dir);
-        try { unlinkSync(tmp); } catch { /* none left by a crash */ }
-        const fd = openPrivate(tmp, 'wx');
-        try {
-          writeSync(fd, JSON.stringify(snap));
-          fsyncSync(fd);
-        } finally {
-          closeSync(fd);
-        }
-        renameSync(tmp, this.snapshotPath);
-      });
-    } catch (e) {
-      try { unlinkSync(tmp); } catch { /* never written */ }
-      throw e;
-    }
+      if (ensureStateDir(this.dir, false)) writeSnapshot(this.snapshotPath, snap);
+    } catch { /* a cache not saved: the next read replays the tail again */ }
+  }
+
+  async checkpoint(): Promise<void> {
+    const { from: _, ...snap } = this.replay();
+    fsDo(`cannot write the snapshot ${this.snapshotPath}`, () => {
+      ensureStateDir(this.dir);
+      writeSnapshot(this.snapshotPath, snap);
+    });
   }
 
   async close(): Promise<void> {
@@ -227,11 +179,4 @@ export class FileJournal implements Journal {
       closeSync(fd);
     }
   }
-}
-
-function tailHash(fd: number, offset: number): string {
-  const len = Math.min(offset, TAIL_BYTES);
-  const buf = Buffer.alloc(len);
-  const n = len ? readSync(fd, buf, 0, len, offset - len) : 0;
-  return createHash('sha256').update(buf.subarray(0, n)).digest('hex').slice(0, 16);
 }

@@ -111,8 +111,14 @@ export function runsAsSeen(p: Projection, live: { run_id?: string } | null): Run
   return p.runs.map((r) => (r.outcome === null && !running(r) ? { ...r, outcome: 'interrupted' as const } : r));
 }
 
+/** The run's summary: searched from the newest, where the run finishing nearly always is. */
+function runOf(p: Projection, runId: string): RunSummary | undefined {
+  for (let i = p.runs.length - 1; i >= 0; i--) if (p.runs[i]!.run_id === runId) return p.runs[i];
+  return undefined;
+}
+
+/** Applied once per journal line on every read: nothing here may cost more than the event's own size. */
 export function apply(p: Projection, e: JournalEvent): Projection {
-  const run = p.runs.find((r) => r.run_id === e.run_id);
   const { rolling } = p;
   switch (e.event) {
     case EventName.RunStarted:
@@ -124,23 +130,26 @@ export function apply(p: Projection, e: JournalEvent): Projection {
       p.open_run = e.run_id;
       break;
     case EventName.StepProcess:
-      p.groups = [...(p.groups ?? []), {
+      (p.groups ??= []).push({
         run_id: e.run_id, host: e.host, pgid: e.pgid, started: e.started ?? null, stage: e.stage,
         ...(e.step ? { step: e.step } : {}), ...(e.source ? { source: e.source } : {}),
-      }].slice(-MAX_GROUPS);
+      });
+      if (p.groups.length > MAX_GROUPS) p.groups.splice(0, p.groups.length - MAX_GROUPS);
       break;
     case EventName.ProcessStopped:
       p.groups = (p.groups ?? []).filter((g) => g.pgid !== e.pgid || g.run_id !== e.previous_run);
       break;
-    case EventName.RunFinished:
+    case EventName.RunFinished: {
       // A finished run waited for (or killed) every process it started.
-      p.groups = (p.groups ?? []).filter((g) => g.run_id !== e.run_id);
+      if (p.groups?.length) p.groups = p.groups.filter((g) => g.run_id !== e.run_id);
+      const run = runOf(p, e.run_id);
       if (run) {
         Object.assign(run, { outcome: e.outcome, finished_at: e.ts, reason: e.reason ?? null, working_ms: e.working_ms ?? null, waiting_ms: e.waiting_ms ?? null });
         if (e.stages) run.stages = e.stages;
       }
       if (p.open_run === e.run_id) p.open_run = null;
       break;
+    }
     case EventName.StageStarted:
       if (p.active && p.active.stage === e.stage) p.active.run_id = e.run_id; // resumed
       else p.active = { stage: e.stage, run_id: e.run_id, completed: [], in_doubt: [], records: {}, last_event: e.event, last_step: null };

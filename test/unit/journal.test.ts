@@ -1,4 +1,4 @@
-import { openSync, readFileSync, writeFileSync, writeSync, closeSync, appendFileSync } from 'node:fs';
+import { openSync, readFileSync, writeFileSync, writeSync, closeSync, appendFileSync, chmodSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EventName } from '../../src/journal/events.js';
@@ -89,5 +89,80 @@ describe('file journal', () => {
     await j.append(ev(EventName.StageCompleted, { stage: 1, runbook: 'other' }));
     expect(currentStage(await j.project('rb'))).toBe(0);
     expect((await j.project('other')).applied.map((a) => a.stage)).toEqual([1]);
+  });
+
+  /** A journal written by many runs (each stage 1 then its rollback), more than a read saves a snapshot for; never checkpointed. */
+  function longJournal(dir: string, runs = 4000): number {
+    const lines: string[] = [];
+    for (let r = 0; r < runs; r++) {
+      for (const [event, extra] of [[EventName.RunStarted, { command: 'stage 1' }], [EventName.StageStarted, { stage: 1 }], [EventName.StepStarted, { stage: 1, step: 'a' }],
+        [EventName.StepSucceeded, { stage: 1, step: 'a' }], [EventName.StageCompleted, { stage: 1 }], [EventName.RunFinished, { outcome: 'succeeded' }]] as const) {
+        lines.push(JSON.stringify({ ...ev(event, extra), run_id: `run-${r}` }));
+      }
+      if (r < runs - 1) lines.push(JSON.stringify({ ...ev(EventName.RollbackCompleted, { stage: 1 }), run_id: `run-${r}` }));
+    }
+    writeFileSync(join(dir, 'journal.jsonl'), `${lines.join('\n')}\n`, { mode: 0o600 });
+    return lines.length;
+  }
+
+  it('a read that replays a long tail saves it: the next read starts from there', async () => {
+    const dir = tempDir();
+    const events = longJournal(dir);
+    const size = statSync(join(dir, 'journal.jsonl')).size;
+    expect(size).toBeGreaterThan(1 << 20);
+    const first = await new FileJournal(dir).project('rb');
+    expect(currentStage(first)).toBe(1);
+    const snap = JSON.parse(readFileSync(join(dir, 'snapshot.json'), 'utf8'));
+    expect(snap).toMatchObject({ offset: size, lines: events, damage: [] });
+    expect(statSync(join(dir, 'snapshot.json')).mode & 0o777).toBe(0o600);
+    expect(readdirSync(dir).sort()).toEqual(['journal.jsonl', 'snapshot.json']);
+    // The second read gets the same answer from the snapshot, and a short tail does not rewrite it.
+    const before = statSync(join(dir, 'snapshot.json')).mtimeMs;
+    appendFileSync(join(dir, 'journal.jsonl'), `${JSON.stringify({ ...ev(EventName.RollbackCompleted, { stage: 1 }), run_id: 'last' })}\n`);
+    const second = await new FileJournal(dir).project('rb');
+    expect(currentStage(second)).toBe(0);
+    expect({ ...second, applied: first.applied }).toEqual({ ...first, notes: [], damage: [] , active: null });
+    expect(statSync(join(dir, 'snapshot.json')).mtimeMs).toBe(before);
+    // Cut short after the refresh: still noticed.
+    writeFileSync(join(dir, 'journal.jsonl'), readFileSync(join(dir, 'journal.jsonl')).subarray(0, size / 2));
+    expect((await new FileJournal(dir).project('rb')).damage?.join()).toMatch(/shorter/);
+  });
+
+  it('a read where the snapshot cannot be written still answers, and leaves nothing behind', async () => {
+    const dir = tempDir();
+    longJournal(dir);
+    // Where the temp file would go is taken (root writes through any mode).
+    mkdirSync(join(dir, `snapshot.json.${process.pid}.tmp`));
+    expect(currentStage(await new FileJournal(dir).project('rb'))).toBe(1);
+    expect(existsSync(join(dir, 'snapshot.json'))).toBe(false);
+    if (process.getuid?.() !== 0) {
+      const ro = tempDir();
+      longJournal(ro);
+      chmodSync(ro, 0o500);
+      expect(currentStage(await new FileJournal(ro).project('rb'))).toBe(1);
+      expect(readdirSync(ro)).toEqual(['journal.jsonl']);
+      chmodSync(ro, 0o700);
+    }
+  });
+
+  it('a read never creates the state dir', async () => {
+    const dir = join(tempDir(), 'state');
+    expect(currentStage(await new FileJournal(dir).project('rb'))).toBe(0);
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it('reads lines longer than its buffer, and characters cut by a chunk boundary, whole', async () => {
+    const dir = tempDir();
+    // 3-byte characters with an odd-length prefix: some straddle every 1 MiB boundary; one line is longer than the buffer.
+    const long = `x${'€'.repeat(1_500_000)}`;
+    const events = [ev(EventName.StageStarted, { stage: 1 }), ev(EventName.StepSucceeded, { stage: 1, step: long }), ev(EventName.StageCompleted, { stage: 1 }),
+      ...Array.from({ length: 3000 }, (_, i) => ev(EventName.Sample, { message: `é${'€'.repeat(i % 500)}` })), ev(EventName.StageStarted, { stage: 2 })];
+    writeFileSync(join(dir, 'journal.jsonl'), `${events.map((e) => JSON.stringify(e)).join('\n')}\n{"ts":"2026`);
+    const p = await new FileJournal(dir).project('rb');
+    expect(p.damage).toEqual([]);
+    expect(p.applied.map((a) => a.completed)).toEqual([[long]]);
+    expect(p.active?.stage).toBe(2);
+    const snap = JSON.parse(readFileSync(join(dir, 'snapshot.json'), 'utf8'));
+    expect(snap).toMatchObject({ lines: events.length, offset: Buffer.byteLength(`${events.map((e) => JSON.stringify(e)).join('\n')}\n`) });
   });
 });
