@@ -1,10 +1,12 @@
 /**
  * load -> structure (schema) -> semantic rules. Returns the typed runbook, or
- * every located diagnostic; never throws for bad input.
+ * every located diagnostic (schema errors and the rules' findings together,
+ * see prune.ts); never throws for bad input.
  */
 import type { Diagnostic, Finding } from './diagnostics.js';
 import { loadRunbookFile, loadRunbookSource, locate, type LoadedFile } from './load.js';
 import { checkStructure } from './structure.js';
+import { pruneMalformed } from './prune.js';
 import { rules } from './rules/index.js';
 import type { Runbook } from './types.js';
 import type { Vars } from './vars.js';
@@ -51,15 +53,27 @@ function split(diags: Diagnostic[], strict: boolean): { errors: Diagnostic[]; wa
 export async function validateLoaded(loaded: LoadedFile, opts: ValidateOptions = {}): Promise<Validation> {
   const located = (fs: Finding[]) => fs.map((f) => locate(loaded, f));
   const yamlWarnings = loaded.warnings;
-  const structural = located(checkStructure(loaded.value));
-  if (structural.length) return { ok: false, ...split([...yamlWarnings, ...structural], false) };
-  const runbook = loaded.value as Runbook;
+  const structural = checkStructure(loaded.value);
+  // Schema errors do not hide the rest: the rules read the runbook without its malformed parts.
+  const pruned = structural.length ? pruneMalformed(loaded.value, structural) : null;
+  if (structural.length && !pruned) return { ok: false, ...split([...yamlWarnings, ...located(structural)], false) };
+  const runbook = pruned ? pruned.runbook : loaded.value as Runbook;
   const findings: Finding[] = [];
-  for (const rule of Object.values(rules)) findings.push(...rule(runbook));
-  for (const rule of opts.extraRules ?? []) findings.push(...(await rule(runbook)));
+  // On a pruned runbook a rule that still trips over what is left reports nothing: the schema errors are reported anyway.
+  const run = async (rule: (rb: Runbook) => Finding[] | Promise<Finding[]>) => {
+    try {
+      findings.push(...(await rule(runbook)));
+    } catch (e) {
+      if (!pruned) throw e;
+    }
+  };
+  for (const rule of Object.values(rules)) await run(rule);
+  for (const rule of opts.extraRules ?? []) await run(rule);
   // The SQL lint needs PostgreSQL's parser (WebAssembly): load it only when there is SQL.
   if (hasSqlText(runbook)) findings.push(...(await (await import('../pg/lint.js')).sqlLintRule(runbook, { strict: opts.strict })));
-  const { errors, warnings } = split([...yamlWarnings, ...located(findings)], opts.strict ?? false);
+  const mapped = pruned ? findings.flatMap((f) => pruned.original(f) ?? []) : findings;
+  const { errors, warnings } = split([...yamlWarnings, ...located(structural), ...located(mapped)], opts.strict ?? false);
+  if (pruned) return { ok: false, errors, warnings };
   if (errors.length) return { ok: false, errors, warnings };
   return { ok: true, value: { runbook, file: loaded.file, digest: loaded.digest, warnings, locate: located } };
 }
