@@ -12,8 +12,18 @@ import type { Finding, Path } from './diagnostics.js';
 import { runbookSchema } from './schema.js';
 import type { Runbook } from './types.js';
 
-type Schema = Record<string, any>;
-const definitions = runbookSchema.definitions as Record<string, Schema>;
+/** The parts of the JSON Schema that say where a value sits and which keys its object requires. */
+interface Schema {
+  $ref?: string;
+  oneOf?: Schema[];
+  type?: string | string[];
+  items?: Schema;
+  properties?: Record<string, Schema>;
+  additionalProperties?: Schema | boolean;
+  required?: string[];
+}
+const root = runbookSchema as unknown as Schema & { definitions: Record<string, Schema> };
+const definitions = root.definitions;
 
 const resolve = (s: Schema): Schema => (s.$ref ? definitions[String(s.$ref).split('/').pop() ?? ''] ?? {} : s);
 
@@ -22,7 +32,7 @@ function branch(schema: Schema, value: unknown): Schema {
   const s = resolve(schema);
   if (!s.oneOf) return s;
   const kind = Array.isArray(value) ? 'array' : value && typeof value === 'object' ? 'object' : null;
-  const found = (s.oneOf as Schema[]).map(resolve).find((b) => kind !== null && b.type === kind);
+  const found = s.oneOf.map(resolve).find((b) => kind !== null && b.type === kind);
   return found ?? s;
 }
 
@@ -37,8 +47,8 @@ function child(schema: Schema, value: unknown, key: string | number): Schema | n
 interface Node { value: unknown; schema: Schema | null }
 
 /** The values and schemas along a path, from the root. */
-function walk(root: unknown, path: Path): Node[] {
-  const nodes: Node[] = [{ value: root, schema: runbookSchema }];
+function walk(rootValue: unknown, path: Path): Node[] {
+  const nodes: Node[] = [{ value: rootValue, schema: root }];
   let cur: Node = nodes[0]!;
   for (const key of path) {
     const container = cur.value as Record<string | number, unknown> | null;
@@ -57,9 +67,9 @@ const UNKEYED = new Set(['unknown-key', 'key-name']);
  * while the key is one its container requires. Null: the root itself (no
  * rule can read a runbook without its version, name or list of stages).
  */
-function malformedPart(root: unknown, f: Finding): Path | null {
+function malformedPart(value: unknown, f: Finding): Path | null {
   if (UNKEYED.has(f.code)) return f.path;
-  const nodes = walk(root, f.path);
+  const nodes = walk(value, f.path);
   for (let n = f.path.length; n > 0; n--) {
     const key = f.path[n - 1]!;
     const parent = nodes[n - 1]!;
@@ -121,15 +131,15 @@ export function pruneMalformed(value: unknown, structural: Finding[]): Pruned | 
 }
 
 /** Take a part out: a key is deleted, a list item is marked and left out by compact(). */
-function mark(root: Record<string, unknown>, part: Path): void {
-  let container: any = root;
+function mark(copy: Record<string, unknown>, part: Path): void {
+  let container: unknown = copy;
   for (const key of part.slice(0, -1)) {
-    container = container?.[key];
-    if (!container || typeof container !== 'object' || container === REMOVED) return;
+    if (!container || typeof container !== 'object') return;
+    container = (container as Record<string | number, unknown>)[key];
   }
   const last = part[part.length - 1]!;
   if (Array.isArray(container) && typeof last === 'number') container[last] = REMOVED;
-  else if (container && typeof container === 'object') delete container[last];
+  else if (container && typeof container === 'object') delete (container as Record<string | number, unknown>)[last];
 }
 
 /** Leave marked items out of their lists, keeping for each list which original index each item had. */
