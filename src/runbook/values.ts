@@ -7,7 +7,7 @@
  */
 import { error, quote, warning, type Finding, type Path } from './diagnostics.js';
 import { argvOption, envName, shellRefs, ShellContext, startsOption } from './shell.js';
-import { looksLikeJson, renderJsonBody, renderUrl } from './template.js';
+import { looksLikeJson, referencedNames, renderJsonBody, renderUrl } from './template.js';
 import type { HttpSpec, Runbook } from './types.js';
 import { actions, checks } from './walk.js';
 import type { Vars } from './vars.js';
@@ -99,7 +99,14 @@ export function varsWellFormed(rb: Runbook): Finding[] {
       out.push(error(['vars', name, 'default'], 'var-pattern', `var '${name}': the default '${spec.secret ? '***' : quote(String(spec.default))}' does not match its pattern ${spec.pattern}`));
     }
   }
+  const secret = (n: string) => rb.vars?.[n]?.secret === true;
   for (const t of templates(rb)) {
+    if (t.kind === 'argv') {
+      for (const r of referencedNames(t.text).filter((r) => secret(r.name))) {
+        out.push(warning(t.path, 'secret-argv', `secret var '${r.name}' in an argv run is visible in 'ps' to every user of the host while it runs; `
+          + `pass it in the env: of the step (env: { TOKEN: "\${${r.name}}" }) to a program that reads it from there`, { offset: r.at }));
+      }
+    }
     if (t.kind !== 'shell') continue;
     for (const r of shellRefs(t.text)) {
       const literal = r.context === ShellContext.Single || r.context === ShellContext.Ansi || r.context === ShellContext.QuotedHereDoc;

@@ -118,6 +118,19 @@ describe('secrets never reach output or the journal, in any spelling', () => {
     expect(box.read('cmdline.txt')).not.toContain('hunter2');
   });
 
+  it("a secret in an argv run (visible in 'ps') is a located validate warning pointing at env:, an error with --strict", () => {
+    const box = sandbox(rb({
+      vars: { token: { env: 'TOKEN', secret: true }, host: { default: 'h' } },
+      stages: stage({ steps: [{ run: ['curl', '-H', 'X-Key: ${token}', 'https://${host}/'] }, { run: 'test -n ${token}', env: { KEY: '${token}' } }] }),
+    }));
+    const r = box.run(['validate', 'migrate.yaml']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const warnings = (r.stdout + r.stderr).split('\n').filter((l) => l.includes('secret-argv'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/migrate\.yaml:\d+:\d+ warning secret-argv: secret var 'token' .*'ps'.*env:/);
+    expect(box.run(['validate', '--strict', 'migrate.yaml']).code).toBe(2);
+  });
+
   it('--set for a secret warns that it lands in ps and shell history, and points at the env variable', () => {
     const box = sandbox(rb({ vars: { token: { env: 'API_TOKEN', secret: true } }, stages: stage({ steps: [{ run: 'true' }] }) }));
     const r = box.run(['plan', '1', '--set', 'token=hunter2-secret']);
