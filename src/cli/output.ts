@@ -1,6 +1,6 @@
 /** Printing for people: colour, diagnostics with their source line, errors with hints. */
 import chalk from 'chalk';
-import { readFileSync } from 'node:fs';
+import { readRunbookText } from '../runbook/read.js';
 import { printableMessage, type Diagnostic } from '../runbook/diagnostics.js';
 import { MigrateError } from '../errors.js';
 
@@ -26,7 +26,7 @@ const sourceCache = new Map<string, string[]>();
 function sourceLine(file: string, line: number): string | undefined {
   if (!sourceCache.has(file)) {
     try {
-      sourceCache.set(file, readFileSync(file, 'utf8').split('\n'));
+      sourceCache.set(file, readRunbookText(file).split('\n'));
     } catch {
       sourceCache.set(file, []);
     }

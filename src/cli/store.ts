@@ -6,7 +6,7 @@
  * the runbook (not the current directory: two operators in two directories
  * must meet the same lock).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
@@ -47,8 +47,7 @@ export function targetOf(rb: { runbook: Runbook; file: string; vars: Vars }): St
 /** The store of the runbook a command means, without validating it (status and history work on a broken runbook). */
 export async function identityTarget(opts: GlobalOptions): Promise<StoreTarget & { digest: string }> {
   const file = discoverRunbook(opts.runbook, process.env, process.cwd());
-  const { name, digest } = await readIdentity(file);
-  const source = readFileSync(file, 'utf8');
+  const { name, digest, source } = await readIdentity(file);
   if (!/^journal:/m.test(source)) return { name, digest, file };
   // Only runbooks that declare a journal pay for parsing here.
   const { parse } = await import('yaml');

@@ -4,28 +4,28 @@
  * validates. The strict one-line match falls back to the YAML parser.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
+import { readRunbookText } from './read.js';
 
-export interface RunbookIdentity { name: string; digest: string; stages: number | null }
+export interface RunbookIdentity { name: string; digest: string; stages: number | null; source: string }
 
 const NAME = /^name:[ \t]*(["']?)([A-Za-z0-9][A-Za-z0-9_.-]*)\1[ \t]*(#.*)?$/m;
 
 export async function readIdentity(file: string): Promise<RunbookIdentity> {
   let source: string;
   try {
-    source = readFileSync(file, 'utf8');
+    source = readRunbookText(file);
   } catch (e) {
     throw new UsageError(`cannot read runbook ${file}: ${(e as Error).message}`);
   }
   const digest = createHash('sha256').update(source).digest('hex');
   const [, , name] = NAME.exec(source) ?? [];
-  if (name !== undefined && source.match(/^name:/gm)?.length === 1) return { name, digest, stages: null };
+  if (name !== undefined && source.match(/^name:/gm)?.length === 1) return { name, digest, stages: null, source };
   const { parse } = await import('yaml');
   let value: { name?: unknown; stages?: unknown[] } | null = null;
   try {
     value = parse(source);
   } catch { /* reported below */ }
   if (!value || typeof value.name !== 'string') throw new UsageError(`cannot read the runbook's name from ${file}`, `run 'migrate validate ${file}'`);
-  return { name: value.name, digest, stages: Array.isArray(value.stages) ? value.stages.length : null };
+  return { name: value.name, digest, stages: Array.isArray(value.stages) ? value.stages.length : null, source };
 }

@@ -2,10 +2,10 @@
  * Reading a runbook file: YAML with source positions, so every later
  * diagnostic can point at file:line:col.
  */
-import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Composer, CST, isMap, isScalar, isSeq, LineCounter, Parser, Scalar, visit, YAMLParseError, type Document, type Node } from 'yaml';
 import type { Diagnostic, Finding, Path } from './diagnostics.js';
+import { readRunbookText, RunbookTooLarge } from './read.js';
 import { sourceOffset } from './scalar-offsets.js';
 
 export interface LoadedFile {
@@ -23,14 +23,15 @@ export interface LoadedFile {
 export type LoadResult = { ok: true; loaded: LoadedFile } | { ok: false; diagnostics: Diagnostic[] };
 
 export function loadRunbookFile(file: string): LoadResult {
-  let source: string;
+  const fail = (code: 'file-unreadable' | 'file-too-large', message: string): LoadResult =>
+    ({ ok: false, diagnostics: [{ file, line: 1, column: 1, severity: 'error', code, message }] });
   try {
-    source = readFileSync(file, 'utf8');
+    return loadRunbookSource(file, readRunbookText(file));
   } catch (e) {
+    if (e instanceof RunbookTooLarge) return fail('file-too-large', e.message);
     const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
-    return { ok: false, diagnostics: [{ file, line: 1, column: 1, severity: 'error', code: 'file-unreadable', message: `cannot read runbook: ${reason}` }] };
+    return fail('file-unreadable', `cannot read runbook: ${reason}`);
   }
-  return loadRunbookSource(file, source);
 }
 
 export function loadRunbookSource(file: string, source: string): LoadResult {

@@ -1,7 +1,7 @@
 // `validate` on hostile input: every file ends in exit 0 or 2 with a located
 // message, quickly, never an internal error (stack overflow, quadratic work).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, tempDir } from '../helpers/cli.js';
@@ -9,7 +9,8 @@ import { BIN, tempDir } from '../helpers/cli.js';
 const head = 'version: 1\nname: x\n';
 const stage = (body: string) => `${head}stages:\n  - id: 1\n    name: a\n    irreversible: true\n${body}`;
 const check = (expect: string) => stage(`    preflight:\n      - name: c\n        command: "true"\n        expect: "${expect}"\n`);
-const big = 'a'.repeat(4 * 1024 * 1024);
+// Just under the 1 MiB runbook cap: the largest a located diagnostic must handle.
+const big = 'a'.repeat(1_000_000);
 const chain = (n: number, cycle = false) => stage('    steps:\n' + Array.from({ length: n }, (_, i) =>
   `      - { id: s${i}, run: "true"${i ? `, needs: [s${i - 1}]` : cycle ? `, needs: [s${n - 1}]` : ''} }\n`).join(''));
 
@@ -25,12 +26,13 @@ const cases: [string, () => string, 0 | 2, string?, number?][] = [
   ['20,000-term sum', () => check(`${'1 + '.repeat(20_000)}value > 0`), 2, 'expr-too-deep', 10],
   ['8,000-step needs chain', () => chain(8000), 0],
   ['8,000-step needs cycle', () => chain(8000, true), 2, 'needs-cycle', 8],
-  ['4 MB risk', () => stage(`    risk: "${big}"\n    steps: [{ run: "true" }]\n`), 2, 'value', 7],
-  ['4 MB unknown key', () => stage(`    ? ${big}\n    : 1\n    steps: [{ run: "true" }]\n`), 2, 'unknown-key', 7],
-  ['4 MB var reference', () => stage(`    steps: [{ run: "echo \${${big}}" }]\n`), 2, 'var-undeclared', 7],
-  ['4 MB name in an expression', () => check(big), 2, 'expr-unknown-name', 10],
-  ['4 MB needs', () => stage(`    steps: [{ id: a, run: "true" }, { run: "true", needs: [${big}] }]\n`), 2, 'needs-unknown', 7],
-  ['4 MB notify event', () => `${head}notify: [{ on: ["${big}"], run: "true" }]\nstages: [{ id: 1, name: a, irreversible: true, steps: [{ run: "true" }] }]\n`, 2, 'notify-event', 3],
+  ['a 4 MB runbook', () => stage(`    risk: "${'a'.repeat(4 << 20)}"\n    steps: [{ run: "true" }]\n`), 2, 'file-too-large', 1],
+  ['1 MB risk', () => stage(`    risk: "${big}"\n    steps: [{ run: "true" }]\n`), 2, 'value', 7],
+  ['1 MB unknown key', () => stage(`    ? ${big}\n    : 1\n    steps: [{ run: "true" }]\n`), 2, 'unknown-key', 7],
+  ['1 MB var reference', () => stage(`    steps: [{ run: "echo \${${big}}" }]\n`), 2, 'var-undeclared', 7],
+  ['1 MB name in an expression', () => check(big), 2, 'expr-unknown-name', 10],
+  ['1 MB needs', () => stage(`    steps: [{ id: a, run: "true" }, { run: "true", needs: [${big}] }]\n`), 2, 'needs-unknown', 7],
+  ['1 MB notify event', () => `${head}notify: [{ on: ["${big}"], run: "true" }]\nstages: [{ id: 1, name: a, irreversible: true, steps: [{ run: "true" }] }]\n`, 2, 'notify-event', 3],
 ];
 
 const BUDGET_S = 5;
@@ -66,5 +68,16 @@ describe('validate on hostile input', () => {
     expect(hit!.file).toBe(file);
     expect(hit!.line).toBe(line);
     expect(hit!.column).toBeGreaterThan(0);
+  });
+});
+
+describe('a runbook that never ends', () => {
+  // A symlink to /dev/zero: reading it whole aborted node with std::bad_alloc (exit 134) in validate and status.
+  it.each([['validate'], ['status'], ['plan', '1']])('%s refuses it with a located error, exit 2', (...args) => {
+    const dir = tempDir('migrate-hostile-');
+    symlinkSync('/dev/zero', join(dir, 'migrate.yaml'));
+    const r = spawnSync(process.execPath, [BIN, '-r', join(dir, 'migrate.yaml'), ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', CI: '1' }, timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stdout + r.stderr).toMatch(/over the 1 MiB limit/);
   });
 });
