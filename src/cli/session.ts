@@ -33,8 +33,7 @@ function stepLocation(rb: LoadedRunbook, stage: number, step: string): string | 
   const si = rb.runbook.stages.findIndex((s) => s.id === stage);
   const i = (rb.runbook.stages[si]?.steps ?? []).findIndex((s, k) => stepId(s, k) === step);
   if (si < 0 || i < 0) return undefined;
-  const [d] = rb.locate([{ path: ['stages', si, 'steps', i], severity: 'error', code: 'step', message: '' }]);
-  return d && `${d.file}:${d.line}:${d.column}`;
+  return rb.where(['stages', si, 'steps', i]);
 }
 
 export async function createSession(opts: GlobalOptions): Promise<Session> {

@@ -3,7 +3,7 @@
  * every located diagnostic (schema errors and the rules' findings together,
  * see prune.ts); never throws for bad input.
  */
-import type { Diagnostic, Finding } from './diagnostics.js';
+import type { Diagnostic, Finding, Path } from './diagnostics.js';
 import { loadRunbookFile, loadRunbookSource, locate, type LoadedFile } from './load.js';
 import { checkStructure } from './structure.js';
 import { pruneMalformed } from './prune.js';
@@ -34,6 +34,8 @@ export interface ValidRunbook {
   warnings: Diagnostic[];
   /** Locate findings about this runbook found later (durations from the real vars). */
   locate(findings: Finding[]): Diagnostic[];
+  /** file:line:col of the value at a path (a step, for a run-time message). */
+  where(path: Path): string;
 }
 
 export type Validation =
@@ -75,7 +77,11 @@ export async function validateLoaded(loaded: LoadedFile, opts: ValidateOptions =
   const { errors, warnings } = split([...yamlWarnings, ...located(structural), ...located(mapped)], opts.strict ?? false);
   if (pruned) return { ok: false, errors, warnings };
   if (errors.length) return { ok: false, errors, warnings };
-  return { ok: true, value: { runbook, file: loaded.file, digest: loaded.digest, warnings, locate: located } };
+  const where = (path: Path) => {
+    const { file, line, column } = locate(loaded, { path, severity: 'error', code: '', message: '' });
+    return `${file}:${line}:${column}`;
+  };
+  return { ok: true, value: { runbook, file: loaded.file, digest: loaded.digest, warnings, locate: located, where } };
 }
 
 export async function validateFile(file: string, opts: ValidateOptions = {}): Promise<Validation> {
