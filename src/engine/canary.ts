@@ -11,7 +11,7 @@ import type { NodeOf } from '../plan/graph.js';
 import type { CanaryRecord } from '../plan/rollback.js';
 import { asAction, type Stage } from '../runbook/types.js';
 import type { Baselines, Watched } from './baselines.js';
-import { runAction } from './actions.js';
+import { runAction } from '../actions/index.js';
 import { record, waiting, type RunContext } from './context.js';
 import { TaskState } from './types.js';
 import { watchWindow } from './window.js';

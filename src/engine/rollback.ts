@@ -8,7 +8,7 @@ import { EventName } from '../journal/events.js';
 import type { RollbackTarget } from '../plan/readiness.js';
 import { rollbackActions } from '../plan/rollback.js';
 import type { Stage } from '../runbook/types.js';
-import { runAction } from './actions.js';
+import { actionOf, runAction } from '../actions/index.js';
 import { journalingGroups } from './groups.js';
 import { record, type RunContext } from './context.js';
 import { TaskState } from './types.js';
@@ -37,7 +37,7 @@ export async function rollbackStage(ctx: RunContext, stage: Stage, target: Rollb
   for (const { source, action, title, with: extra } of rollbackActions(stage, completed, records, undone)) {
     const id = `rollback:${stage.id}:${source}`;
     if (ctx.signal.aborted) throw new InterruptedError('interrupted');
-    if (opts.emergency && action.pause !== undefined) {
+    if (opts.emergency && actionOf(action).kind === 'pause') {
       // An emergency waits for nothing: not for time, not for people.
       await record(ctx, EventName.RollbackStep, { stage: stage.id, source, ok: true, skipped: 'emergency: waits are skipped' });
       ctx.reporter.task(id, title, TaskState.Skipped, 'emergency: no waits');

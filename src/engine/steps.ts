@@ -8,7 +8,7 @@ import { evaluate, truthy } from '../expr/evaluate.js';
 import { parseExpr } from '../expr/parse.js';
 import type { NodeOf } from '../plan/graph.js';
 import type { Step } from '../runbook/types.js';
-import { runAction } from './actions.js';
+import { runAction } from '../actions/index.js';
 import { journalingGroups } from './groups.js';
 import { record, sleep, type RunContext } from './context.js';
 import { TaskState } from './types.js';

@@ -4,15 +4,15 @@
  */
 import { UsageError } from '../errors.js';
 import { parseDuration } from '../runbook/duration.js';
-import { referencedNames, renderText, renderUrl } from '../runbook/template.js';
-import { displayShell } from '../runbook/shell.js';
-import { actionKind, asAction, RISKS, stepId, type Action, type Check, type Risk, type Runbook, type Stage, type WindowSpec } from '../runbook/types.js';
+import { referencedNames, renderText } from '../runbook/template.js';
+import { asAction, RISKS, stepId, type Action, type Check, type Risk, type Runbook, type Stage, type WindowSpec } from '../runbook/types.js';
 import { formatPath } from '../runbook/diagnostics.js';
 import { resolveDurations } from '../runbook/durations.js';
 import { stepLevels, stepNeeds } from '../runbook/order.js';
 import { strings } from '../runbook/walk.js';
 import type { Vars } from '../runbook/vars.js';
 import { moduleOf, probeOf } from '../probes/index.js';
+import { actionOf, describeAct } from '../actions/index.js';
 import type { ActionNode, CheckNode, GraphNode, RollbackEntry, TaskGraph } from './graph.js';
 import { rollbackPreview } from './rollback.js';
 
@@ -35,23 +35,8 @@ export function findStage(rb: Runbook, id: number): Stage {
 }
 
 export function describeAction(a: Action, vars: Vars): ActionNode {
-  const kind = actionKind(a) ?? 'run';
-  const show = (name: string) => vars.display(name);
-  switch (kind) {
-    case 'run':
-      return { kind, display: Array.isArray(a.run) ? a.run.map((w) => renderText(w, show)).join(' ') : displayShell(a.run!, show) };
-    case 'sql':
-      return { kind, display: renderText(a.sql!.trim(), show) };
-    case 'http':
-      return { kind, display: `${a.http!.method ?? 'GET'} ${renderUrl(a.http!.url, show)}` };
-    case 'pause':
-      return { kind, display: typeof a.pause === 'string' ? `wait ${a.pause}` : `wait for the operator: ${a.pause!.message ?? 'continue?'}` };
-    case 'flag': {
-      const f = a.flag!;
-      if (f.restore) return { kind, display: `restore flag ${f.name} to ${f.restore.exists ? JSON.stringify(f.restore.value) : '(absent)'}` };
-      return { kind, display: `set flag ${f.name} = ${typeof f.value === 'string' ? JSON.stringify(renderText(f.value, show)) : JSON.stringify(f.value)}` };
-    }
-  }
+  const act = actionOf(a);
+  return { kind: act.kind, display: describeAct(act, (name) => vars.display(name)) };
 }
 
 export function describeCheck(c: Check, vars: Vars, guard: boolean): CheckNode {
