@@ -47,7 +47,7 @@ export const lintExamples = [
   {
     code: 'volatile-default',
     flagged: [{ sql: 'ALTER TABLE orders ADD COLUMN token uuid DEFAULT gen_random_uuid();' }],
-    safe: { sql: 'ALTER TABLE orders ADD COLUMN token uuid;', note: 'then SET DEFAULT for new rows and backfill old rows in batches' },
+    safe: { sql: 'ALTER TABLE orders ADD COLUMN token uuid;', note: 'then SET DEFAULT for new rows and backfill old rows in batches. A function the lint does not know counts as volatile; with a database (`plan`, `stage`, `validate --database`) its declared volatility in pg_proc decides' },
   },
   {
     code: 'set-not-null',

@@ -6,6 +6,8 @@ import type { Runbook } from '../runbook/types.js';
 import { checkValues } from '../runbook/values.js';
 import { quote } from '../runbook/diagnostics.js';
 import { parseSetOptions, resolveVars, type Vars } from '../runbook/vars.js';
+import { databaseUrl } from '../pg/connect.js';
+import type { VolatilityLookup } from '../pg/lint.js';
 
 export interface GlobalOptions {
   runbook?: string;
@@ -23,25 +25,36 @@ export interface GlobalOptions {
 
 export interface LoadedRunbook extends ValidRunbook {
   vars: Vars;
+  /** With `database` asked for: the lint's way to the steps' databases (pg_proc), for compiling stages too. */
+  volatility?: VolatilityLookup;
   /** Where run steps, command checks and relative paths resolve: the runbook's directory. */
   cwd: string;
   shell: string;
 }
 
-/** Load, validate and resolve vars; an invalid runbook throws with every diagnostic. */
-export async function loadRunbook(opts: GlobalOptions, builtins: Record<string, string> = {}): Promise<LoadedRunbook> {
+/**
+ * Load, validate and resolve vars; an invalid runbook throws with every diagnostic.
+ * With `database`, the SQL lint asks the steps' databases how volatile the
+ * functions in column defaults are (connecting only when a default calls one
+ * it cannot judge alone); a database it cannot reach leaves the offline rule.
+ */
+export async function loadRunbook(opts: GlobalOptions, builtins: Record<string, string> = {}, how: { database?: boolean } = {}): Promise<LoadedRunbook> {
   const file = discoverRunbook(opts.runbook, process.env, process.cwd());
   const set = parseSetOptions(opts.set);
   // The values are checked with the runbook (pattern, leading '-', URL paths), so a bad input is located like a bad runbook.
   let vars: Vars | undefined;
   const withValues = (rb: Runbook) => checkValues(rb, vars = resolveVars(rb, { env: process.env, environment: opts.env, set, builtins: { runbook: rb.name, ...builtins } }));
-  const result = await validateFile(file, { extraRules: [withValues] });
+  // The vars are resolved by the extra rule, which runs before the SQL lint asks anything.
+  const volatility = how.database
+    ? (await import('../pg/volatility.js')).volatilityLookup((database) => databaseUrl(database, vars!))
+    : undefined;
+  const result = await validateFile(file, { extraRules: [withValues], volatility });
   if (!result.ok) throw new InvalidRunbookError(result.errors);
   if (!vars) throw new UsageError('internal: vars were not resolved');
   for (const n of vars.notices) process.stderr.write(`warning: ${n}\n`);
   // Durations may come from vars (drills): the commands see them resolved.
   const runbook = resolveRunbook(result.value, vars);
-  return { ...result.value, runbook, vars, cwd: runbookDir(file), shell: result.value.runbook.defaults?.shell ?? 'bash' };
+  return { ...result.value, runbook, vars, volatility, cwd: runbookDir(file), shell: result.value.runbook.defaults?.shell ?? 'bash' };
 }
 
 export function parseStageNumber(text: string | undefined, what = 'stage'): number {

@@ -47,7 +47,8 @@ export function buildProgram(): Command {
     .argument('[paths...]', 'runbook files or directories')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'github']).default('text'))
     .option('--strict', 'treat warnings as errors')
-    .addHelpText('after', examples('migrate validate', 'migrate validate runbooks/otp-cleanup.yaml --strict', 'migrate validate --format github'))
+    .option('--database <url>', "ask this database how volatile the functions in column defaults are (pg_proc), instead of counting unknown ones as volatile")
+    .addHelpText('after', examples('migrate validate', 'migrate validate runbooks/otp-cleanup.yaml --strict', 'migrate validate --format github', 'migrate validate --database "$DATABASE_URL"'))
     .action(lazy('validate'));
 
   program.command('plan')

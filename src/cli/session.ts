@@ -36,10 +36,10 @@ function stepLocation(rb: LoadedRunbook, stage: number, step: string): string | 
   return rb.where(['stages', si, 'steps', i]);
 }
 
-export async function createSession(opts: GlobalOptions): Promise<Session> {
+export async function createSession(opts: GlobalOptions, how: { database?: boolean } = {}): Promise<Session> {
   const runId = randomUUID();
   const operator = operatorName();
-  const rb = await loadRunbook(opts, { operator, run_id: runId });
+  const rb = await loadRunbook(opts, { operator, run_id: runId }, how);
   const controller = new AbortController();
   const holds = new HoldControl();
   // An emergency rollback (or a lost lock) stops this run like Ctrl-C, with the reason journaled; a promote ends the running canary hold.
@@ -62,6 +62,7 @@ export async function createSession(opts: GlobalOptions): Promise<Session> {
     stepEnv: { MIGRATE_RUNBOOK: resolve(rb.file), MIGRATE_RUN_ID: runId, MIGRATE_OPERATOR: operator, MIGRATE_STATE_DIR: stateDir(opts, rb.file) },
     holds,
     where: (stage, step) => stepLocation(rb, stage, step),
+    volatility: rb.volatility,
     flags: () => (flagStore ??= openFlagStore(rb.runbook, { runner: ctx.runner, vars: rb.vars, cwd: ctx.cwd, shell: ctx.shell, stateDir: stateDir(opts, rb.file) })),
   };
   let flagStore: Promise<FlagStore> | undefined;

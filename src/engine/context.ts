@@ -8,6 +8,7 @@ import type { Prompter, ProcessRunner, Reporter } from './types.js';
 import type { Notifier } from './notify.js';
 import type { Clock, WaitClock } from './clock.js';
 import type { FlagStore } from '../flags/store.js';
+import type { VolatilityLookup } from '../pg/lint.js';
 import type { HoldControl } from './hold.js';
 
 export interface RunContext {
@@ -35,6 +36,8 @@ export interface RunContext {
   notifier?: Notifier;
   /** Given to every run action: MIGRATE_RUNBOOK, MIGRATE_RUN_ID, MIGRATE_OPERATOR, MIGRATE_STATE_DIR (MIGRATE_STAGE is per stage). */
   stepEnv?: Record<string, string>;
+  /** The SQL lint's way to the steps' databases, so the stage's risk reflects what pg_proc says of a default's functions. */
+  volatility?: VolatilityLookup;
   /** Where a step is in the runbook (file:line:col), for messages about the step as a whole. */
   where?: (stage: number, step: string) => string | undefined;
   /** The flag store, opened on first use (a postgres store connects only then). */

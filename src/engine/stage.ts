@@ -77,7 +77,7 @@ function stageDeadline(ctx: RunContext, limitMs: number | null) {
 
 export async function runStage(ctx: RunContext, stageNumber: number, projection: Projection, opts: StageOptions): Promise<void> {
   const stage = findStage(ctx.runbook, stageNumber);
-  const graph = await compileStageLinted(ctx.runbook, stageNumber, ctx.vars);
+  const graph = await compileStageLinted(ctx.runbook, stageNumber, ctx.vars, ctx.volatility);
   const resuming = opts.resume && projection.active?.stage === stageNumber;
   const skip = new Set(resuming ? projection.active!.completed.map((c) => c.step) : []);
   await ctx.reporter.beginStage(graph);

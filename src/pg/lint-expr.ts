@@ -27,21 +27,45 @@ const NOT_VOLATILE = new Set([
   'make_interval', 'make_date', 'make_timestamp', 'make_timestamptz', 'date_trunc', 'to_timestamp', 'timezone',
 ]);
 
-/** The first function call in a default that may be volatile, by name; null when the default is constant or stable. */
-export function volatileCall(expr: unknown): string | null {
+/** pg_proc.provolatile: immutable, stable, volatile. */
+export type Volatility = 'i' | 's' | 'v';
+
+/** What is known of a function beyond the built-in list (the database, the runbook's own CREATE FUNCTION), by name as written. */
+export type KnownVolatility = (name: string) => Volatility | undefined;
+
+/** A call's name as written, schema included: app.f. */
+const writtenName = (names: any[] | undefined): string => (names ?? []).map((n: any) => n.String?.sval).join('.');
+
+/**
+ * The first function call in a default that may be volatile, by name; null
+ * when the default is constant or stable. A function `known` answers for is
+ * judged by that; any other by the built-in list, else counted as volatile.
+ */
+export function volatileCall(expr: unknown, known: KnownVolatility = () => undefined): string | null {
   if (Array.isArray(expr)) {
-    for (const e of expr) { const v = volatileCall(e); if (v) return v; }
+    for (const e of expr) { const v = volatileCall(e, known); if (v) return v; }
     return null;
   }
   if (!expr || typeof expr !== 'object') return null;
   const rec = expr as Record<string, any>;
   if (rec.FuncCall) {
-    const name = lastName(rec.FuncCall.funcname);
-    if (!NOT_VOLATILE.has(name)) return name;
-    return volatileCall(rec.FuncCall.args);
+    const name = writtenName(rec.FuncCall.funcname);
+    const volatility = known(name) ?? (NOT_VOLATILE.has(lastName(rec.FuncCall.funcname)) ? 's' : 'v');
+    if (volatility === 'v') return name;
+    return volatileCall(rec.FuncCall.args, known);
   }
   // A subquery may read anything.
   if (rec.SubLink) return 'a subquery';
-  for (const [k, v] of Object.entries(rec)) if (k !== 'typeName') { const r = volatileCall(v); if (r) return r; }
+  for (const [k, v] of Object.entries(rec)) if (k !== 'typeName') { const r = volatileCall(v, known); if (r) return r; }
   return null;
+}
+
+/** Calls in a default that only the database can judge: not on the built-in list. */
+export function unknownCalls(expr: unknown, out: Set<string> = new Set()): Set<string> {
+  if (Array.isArray(expr)) { for (const e of expr) unknownCalls(e, out); return out; }
+  if (!expr || typeof expr !== 'object') return out;
+  const rec = expr as Record<string, any>;
+  if (rec.FuncCall && !NOT_VOLATILE.has(lastName(rec.FuncCall.funcname))) out.add(writtenName(rec.FuncCall.funcname));
+  for (const [k, v] of Object.entries(rec)) if (k !== 'typeName') unknownCalls(v, out);
+  return out;
 }

@@ -4,7 +4,7 @@
  * blocks, and the safer expand / migrate / contract pattern.
  */
 import type { Risk } from '../runbook/types.js';
-import { constraintsOf, SERIALS, typeOf, volatileCall } from './lint-expr.js';
+import { constraintsOf, SERIALS, typeOf, volatileCall, type KnownVolatility } from './lint-expr.js';
 import { kindOf, type Statement } from './parse.js';
 
 export interface LintFinding {
@@ -33,6 +33,8 @@ export interface StepContext {
   notValid: Set<string>;
   /** table.column pairs with a validated CHECK (col IS NOT NULL), from earlier steps of the runbook too. */
   notNullChecks: Set<string>;
+  /** Functions whose volatility is known (the database, the runbook's CREATE FUNCTION): a default calling them is judged by it. */
+  volatility?: KnownVolatility;
 }
 
 type Found = Omit<LintFinding, 'offset'>;
@@ -57,7 +59,8 @@ const isNew = (st: Statement, ctx: StepContext) => {
   const [, b] = kindOf(st);
   return Boolean(b.relation) && ctx.created.has(nameOf(b.relation));
 };
-const addedColumns = (c: Record<string, any>[]) => c.filter((x) => x.subtype === 'AT_AddColumn').map((x) => x.def?.ColumnDef ?? {});
+/** The columns an ALTER TABLE adds (ColumnDef nodes). */
+export const addedColumns = (c: Record<string, any>[]) => c.filter((x) => x.subtype === 'AT_AddColumn').map((x) => x.def?.ColumnDef ?? {});
 const addedConstraints = (c: Record<string, any>[]) => c.filter((x) => x.subtype === 'AT_AddConstraint').map((x) => x.def?.Constraint ?? {});
 const reindexConcurrent = (b: Record<string, any>) => (b.params ?? []).some((p: any) => p.DefElem?.defname === 'concurrently');
 const isConcurrent = (st: Statement): boolean => {
@@ -125,7 +128,7 @@ const columns: Record<string, Rule> = {
       const has = (t: string) => cons.some((c) => c.contype === t);
       const dflt = cons.find((c) => c.contype === 'CONSTR_DEFAULT');
       if (has('CONSTR_NOTNULL') && !dflt) out.push(warn('add-column-not-null', 'high', `adds a NOT NULL column without a default to ${a[1]}: it fails on any existing row`, AE, 'add it nullable (or with a constant default), backfill, then add the NOT NULL through a NOT VALID check'));
-      const fn = dflt ? volatileCall(dflt.raw_expr) : null;
+      const fn = dflt ? volatileCall(dflt.raw_expr, ctx.volatility) : null;
       if (dflt && ctx.pg < 11) out.push(warn('add-column-default-rewrite', 'high', `adds a column with a default to ${a[1]}: before PostgreSQL 11 that rewrites the whole table`, AE, 'add the column without a default, set the default for new rows, backfill old rows in batches'));
       else if (fn) out.push(warn('volatile-default', 'high', `adds a column with the volatile default ${fn}(...): the whole table is rewritten`, AE, 'add the column without a default, set the default for new rows, backfill old rows in batches'));
       const auto = SERIALS.has(typeOf(col)) ? typeOf(col) : has('CONSTR_IDENTITY') ? 'an identity' : has('CONSTR_GENERATED') ? 'a stored generated' : null;

@@ -9,7 +9,8 @@ import { actions } from '../runbook/walk.js';
 import { charOffsets, kindOf, parseSql, placeholders, SqlSyntaxError, type Statement } from './parse.js';
 import { ALL_CODES, effectiveLint, type EffectiveLint, type LintSettings } from './lint-config.js';
 import { hygieneRules, longIdentifiers } from './lint-hygiene.js';
-import { cmds, lintRules, nameOf, type LintFinding, type StepContext } from './lint-rules.js';
+import { addedColumns, cmds, lintRules, nameOf, type LintFinding, type StepContext } from './lint-rules.js';
+import { constraintsOf, unknownCalls, type KnownVolatility, type Volatility } from './lint-expr.js';
 import { transactionFindings } from './lint-tx.js';
 
 const DDL = new Set(['AlterTableStmt', 'CreateStmt', 'IndexStmt', 'DropStmt', 'RenameStmt', 'TruncateStmt', 'CreateFunctionStmt', 'CreateTrigStmt', 'ViewStmt']);
@@ -20,14 +21,33 @@ export interface RunbookFacts {
   notNullChecks: Set<string>;
   /** NOT VALID CHECK (col IS NOT NULL) constraints by name, until validated. */
   pending: Map<string, string>;
+  /** Functions the runbook creates, with the volatility it declares (VOLATILE unless it says otherwise). */
+  functions: Map<string, Volatility>;
 }
 
-export const newFacts = (): RunbookFacts => ({ notNullChecks: new Set(), pending: new Map() });
+export const newFacts = (): RunbookFacts => ({ notNullChecks: new Set(), pending: new Map(), functions: new Map() });
+
+/**
+ * Asks the database a step runs on (its `database`, undefined for the
+ * default) how volatile the named functions are; null when it cannot be
+ * reached. Names are as written (app.f or f).
+ */
+export type VolatilityLookup = (database: string | undefined, names: string[]) => Promise<ReadonlyMap<string, Volatility> | null>;
+
+const VOLATILITY: Record<string, Volatility> = { immutable: 'i', stable: 's', volatile: 'v' };
 
 /** Note what a statement creates or validates, for the statements after it. */
 function learn(st: Statement, ctx: StepContext, facts: RunbookFacts): void {
   const [k, b] = kindOf(st);
   if (k === 'CreateStmt') ctx.created.add(nameOf(b.relation));
+  if (k === 'CreateFunctionStmt') {
+    const declared = (b.options ?? []).map((o: any) => o.DefElem).find((d: any) => d?.defname === 'volatility')?.arg?.String?.sval;
+    const names: string[] = (b.funcname ?? []).map((n: any) => n.String?.sval);
+    const volatility = VOLATILITY[declared ?? 'volatile'] ?? 'v';
+    facts.functions.set(names.join('.'), volatility);
+    // Called without its schema, it is still this function when that schema is on the search path: the usual case.
+    facts.functions.set(names[names.length - 1] ?? '', volatility);
+  }
   if (k !== 'AlterTableStmt') return;
   const table = nameOf(b.relation);
   for (const c of cmds(b)) {
@@ -43,13 +63,15 @@ function learn(st: Statement, ctx: StepContext, facts: RunbookFacts): void {
   }
 }
 
-export async function lintSql(sql: string, transactional: boolean, opts: { lint?: EffectiveLint; facts?: RunbookFacts } = {}): Promise<LintFinding[]> {
+export async function lintSql(sql: string, transactional: boolean, opts: { lint?: EffectiveLint; facts?: RunbookFacts; database?: ReadonlyMap<string, Volatility> | null } = {}): Promise<LintFinding[]> {
   const lint = opts.lint ?? effectiveLint();
   const facts = opts.facts ?? newFacts();
   const statements = await parseSql(sql);
+  // The runbook's own CREATE FUNCTION comes after what the database has now: it replaces it before this step runs.
+  const volatility: KnownVolatility = (name) => facts.functions.get(name) ?? opts.database?.get(name);
   const ctx: StepContext = {
     transactional, pg: lint.postgres, created: new Set(), notValid: new Set(), notNullChecks: facts.notNullChecks,
-    hasDdl: statements.some((s) => DDL.has(kindOf(s)[0])),
+    hasDdl: statements.some((s) => DDL.has(kindOf(s)[0])), volatility,
   };
   const out: LintFinding[] = [];
   for (const st of statements) {
@@ -79,7 +101,7 @@ export function describeFinding(f: LintFinding): string {
   return `${f.what}.${lock} Safer: ${f.safer}.`;
 }
 
-interface SqlSite { path: Path; key: 'sql' | 'undo_sql'; sql: string; transactional: boolean; stage: number; allow: string[]; lint?: LintSettings }
+interface SqlSite { path: Path; key: 'sql' | 'undo_sql'; sql: string; transactional: boolean; stage: number; allow: string[]; lint?: LintSettings; database?: string }
 
 type Linted = Action & { undo_sql?: string; allow?: string[]; lint?: LintSettings };
 
@@ -87,7 +109,7 @@ function sites(rb: Runbook): SqlSite[] {
   const out: SqlSite[] = [];
   for (const { value, path, stage } of actions(rb)) {
     const a = value as Linted;
-    const base = { path, transactional: a.transaction !== false, stage: stage!.id, allow: a.allow ?? [], lint: a.lint };
+    const base = { path, transactional: a.transaction !== false, stage: stage!.id, allow: a.allow ?? [], lint: a.lint, database: a.database };
     if (a.sql !== undefined) out.push({ ...base, key: 'sql', sql: a.sql });
     if (a.undo_sql !== undefined) out.push({ ...base, key: 'undo_sql', sql: a.undo_sql });
   }
@@ -118,16 +140,42 @@ function unknownCodes(rb: Runbook): Finding[] {
   return out;
 }
 
+/** Functions called in ADD COLUMN defaults that only a database can judge. */
+async function defaultCalls(sql: string): Promise<string[]> {
+  const out = new Set<string>();
+  for (const st of await parseSql(sql).catch(() => [])) {
+    const [k, b] = kindOf(st);
+    if (k !== 'AlterTableStmt') continue;
+    for (const col of addedColumns(cmds(b))) {
+      for (const c of constraintsOf(col)) if (c.contype === 'CONSTR_DEFAULT') unknownCalls(c.raw_expr, out);
+    }
+  }
+  return [...out];
+}
+
+/** Per database a site names (undefined: the default), what it says of the functions its sites' defaults call. */
+async function askDatabases(list: SqlSite[], lookup: VolatilityLookup | undefined): Promise<(s: SqlSite) => ReadonlyMap<string, Volatility> | null> {
+  const known = new Map<string | undefined, ReadonlyMap<string, Volatility> | null>();
+  if (lookup) {
+    const wanted = new Map<string | undefined, Set<string>>();
+    for (const s of list) for (const n of await defaultCalls(s.sql)) (wanted.get(s.database) ?? wanted.set(s.database, new Set()).get(s.database)!).add(n);
+    for (const [db, names] of wanted) known.set(db, await lookup(db, [...names]));
+  }
+  return (s) => known.get(s.database) ?? null;
+}
+
 /** Validation rule: located findings for every sql action, in runbook order (later steps build on earlier ones). */
-export async function sqlLintRule(rb: Runbook, opts: { strict?: boolean } = {}): Promise<Finding[]> {
+export async function sqlLintRule(rb: Runbook, opts: { strict?: boolean; volatility?: VolatilityLookup } = {}): Promise<Finding[]> {
   const out: Finding[] = unknownCodes(rb);
   const facts = newFacts();
-  for (const s of sites(rb)) {
+  const all = sites(rb);
+  const database = await askDatabases(all, opts.volatility);
+  for (const s of all) {
     const path = [...s.path, s.key];
     try {
       // An undo reverses its step by design: no hygiene there, and only errors count below.
       const lint = effectiveLint(runbookLint(rb), s.key === 'undo_sql' ? { ...s.lint, hygiene: false } : s.lint, opts.strict);
-      for (const f of await lintSql(s.sql, s.transactional, { lint, facts })) {
+      for (const f of await lintSql(s.sql, s.transactional, { lint, facts, database: database(s) })) {
         // An undo that drops what its stage added is the point of the undo: only errors count there.
         if (f.severity === 'warning' && (s.key === 'undo_sql' || s.allow.includes(f.code))) continue;
         out.push((f.severity === 'error' ? error : warning)(path, `sql-${f.code}`, describeFinding(f), { offset: f.offset }));
@@ -144,12 +192,15 @@ export async function sqlLintRule(rb: Runbook, opts: { strict?: boolean } = {}):
 }
 
 /** What the lint raises each stage's risk to, with the reasons (for compile). */
-export async function sqlRiskRaisers(rb: Runbook, stage: number): Promise<{ risk: Risk; reason: string }[]> {
+export async function sqlRiskRaisers(rb: Runbook, stage: number, opts: { volatility?: VolatilityLookup } = {}): Promise<{ risk: Risk; reason: string }[]> {
   const out: { risk: Risk; reason: string }[] = [];
   const facts = newFacts();
-  for (const s of sites(rb).filter((x) => x.key === 'sql')) {
+  const steps = sites(rb).filter((x) => x.key === 'sql');
+  // Only this stage's findings count: only its databases are asked.
+  const database = await askDatabases(steps.filter((s) => s.stage === stage), opts.volatility);
+  for (const s of steps) {
     try {
-      const found = await lintSql(s.sql, s.transactional, { lint: effectiveLint(runbookLint(rb), s.lint), facts });
+      const found = await lintSql(s.sql, s.transactional, { lint: effectiveLint(runbookLint(rb), s.lint), facts, database: database(s) });
       if (s.stage === stage) for (const f of found) out.push({ risk: f.risk, reason: `sql-${f.code}` });
     } catch { /* a syntax error is a validation error already */ }
   }

@@ -15,6 +15,7 @@ import { moduleOf, probeOf } from '../probes/index.js';
 import { actionOf, describeAct } from '../actions/index.js';
 import type { ActionNode, CheckNode, GraphNode, RollbackEntry, TaskGraph } from './graph.js';
 import { rollbackPreview } from './rollback.js';
+import type { VolatilityLookup } from '../pg/lint.js';
 
 export interface CompileOptions {
   /** Findings that raise the effective risk (the SQL lint), as "reason" -> risk. */
@@ -174,9 +175,9 @@ export function compileStage(written: Runbook, stageNumber: number, vars: Vars, 
 }
 
 /** compileStage with the SQL lint's risk findings: the lint (and its parser) loads only for stages with SQL. */
-export async function compileStageLinted(rb: Runbook, stageNumber: number, vars: Vars): Promise<TaskGraph> {
+export async function compileStageLinted(rb: Runbook, stageNumber: number, vars: Vars, volatility?: VolatilityLookup): Promise<TaskGraph> {
   const stage = findStage(rb, stageNumber);
   const hasSql = (stage.steps ?? []).some((s) => s.sql !== undefined);
-  const riskRaisers = hasSql ? await (await import('../pg/lint.js')).sqlRiskRaisers(rb, stageNumber) : [];
+  const riskRaisers = hasSql ? await (await import('../pg/lint.js')).sqlRiskRaisers(rb, stageNumber, { volatility }) : [];
   return compileStage(rb, stageNumber, vars, { riskRaisers });
 }

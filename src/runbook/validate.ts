@@ -14,6 +14,7 @@ import { resolveDurations } from './durations.js';
 import { intervalsShorter } from './rules/windows.js';
 import { InvalidRunbookError } from '../errors.js';
 import { actions } from './walk.js';
+import type { VolatilityLookup } from '../pg/lint.js';
 
 function hasSqlText(rb: Runbook): boolean {
   for (const { value } of actions(rb)) if (value.sql !== undefined || (value as { undo_sql?: string }).undo_sql !== undefined) return true;
@@ -25,6 +26,8 @@ export interface ValidateOptions {
   strict?: boolean;
   /** Extra rules that need more than the runbook's data (the SQL lint, later). */
   extraRules?: ((rb: Runbook) => Finding[] | Promise<Finding[]>)[];
+  /** Where the SQL lint may ask a database how volatile a default's functions are (runs after extraRules). */
+  volatility?: VolatilityLookup;
 }
 
 export interface ValidRunbook {
@@ -72,7 +75,8 @@ export async function validateLoaded(loaded: LoadedFile, opts: ValidateOptions =
   for (const rule of Object.values(rules)) await run(rule);
   for (const rule of opts.extraRules ?? []) await run(rule);
   // The SQL lint needs PostgreSQL's parser (WebAssembly): load it only when there is SQL.
-  if (hasSqlText(runbook)) findings.push(...(await (await import('../pg/lint.js')).sqlLintRule(runbook, { strict: opts.strict })));
+  // A runbook already invalid asks no database.
+  if (hasSqlText(runbook)) findings.push(...(await (await import('../pg/lint.js')).sqlLintRule(runbook, { strict: opts.strict, volatility: pruned ? undefined : opts.volatility })));
   const mapped = pruned ? findings.flatMap((f) => pruned.original(f) ?? []) : findings;
   const { errors, warnings } = split([...yamlWarnings, ...located(structural), ...located(mapped)], opts.strict ?? false);
   if (pruned) return { ok: false, errors, warnings };

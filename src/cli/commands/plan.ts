@@ -18,12 +18,12 @@ async function journalState(opts: GlobalOptions, rb: LoadedRunbook): Promise<{ p
 }
 
 export default async function plan(args: string[], opts: GlobalOptions & { rollback?: boolean; to?: string }) {
-  const rb = await loadRunbook(opts, args[0] ? { stage: args[0] } : {});
+  const rb = await loadRunbook(opts, args[0] ? { stage: args[0] } : {}, { database: args[0] !== undefined && !opts.rollback });
   const { p, lock } = await journalState(opts, rb);
   if (opts.rollback) return planRollback(rb, p, opts);
   if (args[0] === undefined) throw new UsageError('plan needs a stage number (or --rollback)', 'e.g. migrate plan 2');
   const n = parseStageNumber(args[0]);
-  const graph = await compileStageLinted(rb.runbook, n, rb.vars);
+  const graph = await compileStageLinted(rb.runbook, n, rb.vars, rb.volatility);
   const { block: _block, ...ready } = readiness(p, lock, n, rb.digest);
   const deps = await (await import('../../pg/dependents.js')).liveDependents(findStage(rb.runbook, n), rb.vars);
   if (opts.json) return out(JSON.stringify({ ...graph, readiness: ready, dependents: deps.dependents, ...(deps.note ? { dependents_note: deps.note } : {}) }, null, 2));

@@ -10,12 +10,13 @@ import { interruptedFollowUp } from './shared.js';
 
 export default async function stage(args: string[], opts: GlobalOptions & { dryRun?: boolean; resume?: boolean; autoRollback: boolean }) {
   const n = parseStageNumber(args[0]);
-  const session = await createSession(opts);
+  // Before any step runs, the lint may ask the database about a default's functions: the stage's risk follows.
+  const session = await createSession(opts, { database: true });
   const { ctx } = session;
   try {
     if (opts.dryRun) {
       const p = await ctx.journal.project(ctx.runbook.name);
-      out(renderPlan(await compileStageLinted(ctx.runbook, n, ctx.vars)));
+      out(renderPlan(await compileStageLinted(ctx.runbook, n, ctx.vars, ctx.volatility)));
       const holder = await ctx.lock.holder();
       const ready = readiness(p, holder && !holder.stale ? holder : null, n, ctx.digest, Boolean(opts.resume));
       out('');

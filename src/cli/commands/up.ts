@@ -5,7 +5,7 @@ import { createSession } from '../session.js';
 
 export default async function up(_args: string[], opts: GlobalOptions & { to?: string; autoRollback: boolean }) {
   const to = opts.to !== undefined ? parseStageNumber(opts.to, '--to') : undefined;
-  const session = await createSession(opts);
+  const session = await createSession(opts, { database: true });
   try {
     const ran = await runUpCommand(session.ctx, to, { resume: false, autoRollback: opts.autoRollback });
     out(ran.length ? chalk.green(`completed stage(s) ${ran.join(', ')}`) : 'nothing to do: every stage up to there is applied');

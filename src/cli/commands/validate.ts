@@ -18,15 +18,23 @@ function expand(paths: string[]): string[] {
   });
 }
 
-export default async function validate([paths = []]: [string[]?], opts: GlobalOptions & { format: 'text' | 'json' | 'github'; strict?: boolean }) {
+/** `--database`: the lint asks it about every step's functions; unreachable, it says so once and judges offline. */
+async function databaseLookup(url: string | undefined) {
+  if (url === undefined) return undefined;
+  const { volatilityLookup } = await import('../../pg/volatility.js');
+  return volatilityLookup(() => url, (e) => process.stderr.write(`warning: --database is not reachable (${e.message.split(url).join('<--database>')}): volatile defaults judged without the database\n`));
+}
+
+export default async function validate([paths = []]: [string[]?], opts: GlobalOptions & { format: 'text' | 'json' | 'github'; strict?: boolean; database?: string }) {
   const files = expand(paths.length ? paths : opts.runbook ? [opts.runbook] : ['runbooks']);
   if (files.length === 0) throw new UsageError('no runbooks to validate', 'pass paths, or put *.yaml files in ./runbooks');
   const format = opts.json ? 'json' : opts.format;
   const all: Diagnostic[] = [];
   let failed = 0;
+  const volatility = await databaseLookup(opts.database);
   for (const file of files) {
     if (!isRunbookFile(file)) throw new UsageError(`not a YAML runbook: ${file}`);
-    const r = await validateFile(file, { strict: opts.strict });
+    const r = await validateFile(file, { strict: opts.strict, volatility });
     const diags = r.ok ? r.value.warnings : [...r.errors, ...r.warnings];
     all.push(...diags);
     if (!r.ok) failed++;
