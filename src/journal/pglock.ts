@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { LockHeldError } from '../errors.js';
 import { assertRemovable, describeHolder, STOP_HINT } from './lockfile.js';
-import { openSchema } from './postgres.js';
+import { openSchema, reaching } from './postgres.js';
 import type { Lock, LockInfo, StopRequest } from './types.js';
 
 /** How often the holder stamps its row and looks for a request to stop. */
@@ -72,7 +72,7 @@ export class PgLock implements Lock {
   async acquire(info: LockInfo): Promise<{ takenOver: LockInfo | null }> {
     // A connection of its own that never opens a transaction: the lock lives exactly as long as this session.
     const db = await openSchema(this.url, `migrate lock ${this.runbook}`);
-    const got = (await db.query('SELECT pg_try_advisory_lock($1::bigint) AS got, pg_backend_pid() AS pid', [this.key])).rows[0];
+    const got = (await reaching(this.url, () => db.query('SELECT pg_try_advisory_lock($1::bigint) AS got, pg_backend_pid() AS pid', [this.key]))).rows[0];
     if (!got.got) {
       const holder = await this.holderRow(db);
       await db.end();
@@ -130,7 +130,7 @@ export class PgLock implements Lock {
   private async session<T>(name: string, fn: (db: pg.Client) => Promise<T>): Promise<T> {
     const db = await openSchema(this.url, name);
     try {
-      return await fn(db);
+      return await reaching(this.url, () => fn(db));
     } finally {
       await db.end().catch(() => {});
     }

@@ -4,7 +4,7 @@
  * one history and one lock.
  */
 import type pg from 'pg';
-import { MigrateError, UsageError } from '../errors.js';
+import { EnvironmentError, MigrateError, UsageError } from '../errors.js';
 import { connect } from '../pg/connect.js';
 import { apply, emptyProjection, type Projection } from './project.js';
 import type { EventName, JournalEvent, NewEvent } from './events.js';
@@ -32,6 +32,36 @@ ALTER TABLE migrate_lock_holders ADD COLUMN IF NOT EXISTS lock_key bigint, ADD C
 ALTER TABLE migrate_lock_holders ADD COLUMN IF NOT EXISTS promote jsonb;
 `;
 
+/** Socket-level failures (no SQLSTATE) that mean the server is not there. */
+const GONE = /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH)$/;
+
+/**
+ * A journal database that cannot be reached (refused, gone mid-run, shut
+ * down, wrong password or database) is the environment's problem: one line,
+ * exit 6, the password hidden. Anything else is returned unchanged.
+ */
+export function unreachable(e: unknown, url: string): unknown {
+  if (e instanceof MigrateError || !(e instanceof Error)) return e;
+  const code = String((e as { code?: unknown }).code ?? '');
+  const lost = GONE.test(code) || /^(08|57P0[123]|28|3D000)/.test(code)
+    || (!code && /Connection terminated|not queryable|timeout expired|connection timeout/i.test(e.message));
+  if (!lost) return e;
+  const where = url.replace(/\/\/[^@/]*@/, '//***@').replace(/\?.*$/, '');
+  const err = new EnvironmentError(`the journal database ${where} cannot be reached: ${e.message}`,
+    "when it is back, 'migrate status' shows where things stand (a step that was running is in doubt); then 'migrate rollback' or 'migrate stage N --resume'");
+  err.cause = e;
+  return err;
+}
+
+/** Run against the journal database; a lost connection becomes an EnvironmentError. */
+export async function reaching<T>(url: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw unreachable(e, url);
+  }
+}
+
 /** Refuse a transaction-pooling proxy: the advisory lock would be released (or leak) between statements. */
 export async function assertSessionConnection(client: pg.Client, url: string): Promise<void> {
   const u = new URL(url);
@@ -46,7 +76,11 @@ export async function assertSessionConnection(client: pg.Client, url: string): P
   }
 }
 
-export async function openSchema(url: string, name: string): Promise<pg.Client> {
+export function openSchema(url: string, name: string): Promise<pg.Client> {
+  return reaching(url, () => openSchemaOnce(url, name));
+}
+
+async function openSchemaOnce(url: string, name: string): Promise<pg.Client> {
   const client = await connect(url.replace(/([?&])migrate_session=1&?/, '$1').replace(/[?&]$/, ''), name);
   await assertSessionConnection(client, url);
   await client.query('BEGIN');
@@ -77,10 +111,14 @@ export class PgJournal implements Journal {
     const e = { ts: new Date().toISOString(), ...event };
     this.runbooks.add(e.runbook);
     // A committed INSERT is durable (synchronous_commit) before the action proceeds.
-    await (await this.db()).query('INSERT INTO migrate_journal (ts, runbook, run_id, event, body) VALUES ($1, $2, $3, $4, $5)', [e.ts, e.runbook, e.run_id, e.event, JSON.stringify(e)]);
+    await reaching(this.url, async () => (await this.db()).query('INSERT INTO migrate_journal (ts, runbook, run_id, event, body) VALUES ($1, $2, $3, $4, $5)', [e.ts, e.runbook, e.run_id, e.event, JSON.stringify(e)]));
   }
 
-  private async replay(runbook: string): Promise<{ projection: Projection; lastId: number }> {
+  private replay(runbook: string): Promise<{ projection: Projection; lastId: number }> {
+    return reaching(this.url, () => this.replayOnce(runbook));
+  }
+
+  private async replayOnce(runbook: string): Promise<{ projection: Projection; lastId: number }> {
     const db = await this.db();
     const snap = await db.query('SELECT last_id, projection FROM migrate_snapshots WHERE runbook = $1', [runbook]);
     let projection: Projection = snap.rowCount ? snap.rows[0].projection : emptyProjection(runbook);
