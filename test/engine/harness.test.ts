@@ -4,9 +4,8 @@ import { engine } from '../harness/index.js';
 
 const DAY = 24 * 3600_000;
 
-describe('engine harness', () => {
-  it('runs a 24 h monitor window in virtual time', async () => {
-    const h = await engine(`version: 1
+/** One step, then a 24 h monitor window sampling ./errors every `interval`. */
+const dayWindow = (interval: string) => `version: 1
 name: t
 stages:
   - id: 1
@@ -14,9 +13,13 @@ stages:
     steps: [{ id: a, run: "./apply", undo: "./revert" }]
     monitor:
       duration: 24h
-      interval: 30s
+      interval: ${interval}
       checks: [{ name: errors, command: "./errors", expect: value < 0.05 }]
-`);
+`;
+
+describe('engine harness', () => {
+  it('runs a 24 h monitor window in virtual time', async () => {
+    const h = await engine(dayWindow('30s'));
     h.runner.on('./errors', { stdout: '0.01' });
     const started = Date.now();
     const r = await h.stage(1);
@@ -28,17 +31,7 @@ stages:
   });
 
   it('a breach at hour 20 rolls back with the step undone', async () => {
-    const h = await engine(`version: 1
-name: t
-stages:
-  - id: 1
-    name: one
-    steps: [{ id: a, run: "./apply", undo: "./revert" }]
-    monitor:
-      duration: 24h
-      interval: 1h
-      checks: [{ name: errors, command: "./errors", expect: value < 0.05 }]
-`);
+    const h = await engine(dayWindow('1h'));
     h.runner.on('./errors', (n) => ({ stdout: n >= 20 ? '0.2' : '0.01' }));
     const r = await h.stage(1);
     expect(r.code).toBe(1);
