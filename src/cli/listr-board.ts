@@ -9,7 +9,7 @@
  * drops its output buffer then), and any rendering error switches the board
  * to plain lines for the rest of the run.
  */
-import { Listr, type ListrTaskWrapper, type DefaultRenderer, type SimpleRenderer } from 'listr2';
+import { Listr, type ListrTask, type ListrTaskWrapper, type DefaultRenderer, type SimpleRenderer } from 'listr2';
 import { TaskState, type Reporter, type Sample } from '../engine/types.js';
 import type { TaskGraph } from '../plan/graph.js';
 import { formatDuration } from '../runbook/duration.js';
@@ -18,6 +18,7 @@ import { chalk } from './output.js';
 import { lineReporter } from './reporter.js';
 
 type Wrapper = ListrTaskWrapper<unknown, typeof DefaultRenderer, typeof SimpleRenderer>;
+type Task = ListrTask<unknown, typeof DefaultRenderer, typeof SimpleRenderer>;
 
 class Deferred<T = void> {
   resolve!: (v: T) => void;
@@ -61,7 +62,7 @@ export function stageLayout(g: TaskGraph): Layout[] {
 export class ListrBoard implements Reporter {
   private slots = new Map<string, Slot>();
   private order: Slot[] = [];
-  private list: Listr<any, any, any> | null = null;
+  private list: Listr<unknown, typeof DefaultRenderer, typeof SimpleRenderer> | null = null;
   private running: Promise<unknown> | null = null;
   private lastActive: Slot | null = null;
   /** Plain lines, once the live display has failed. */
@@ -100,7 +101,7 @@ export class ListrBoard implements Reporter {
       if (l.children) s.children = l.children.map((c) => make(c, phase, s));
       return s;
     };
-    const leaf = (s: Slot): any => ({
+    const leaf = (s: Slot): Task => ({
       title: s.title,
       rendererOptions: { outputBar: isRollback(s.id) ? Infinity : 1, persistentOutput: isRollback(s.id) },
       task: async (_: unknown, t: Wrapper) => {
@@ -112,7 +113,7 @@ export class ListrBoard implements Reporter {
         if (s.state === TaskState.Failed) throw new Error(`${s.title}: ${s.detail ?? 'failed'}`);
       },
     });
-    const group = (s: Slot): any => ({
+    const group = (s: Slot): Task => ({
       title: s.title,
       task: async (_: unknown, t: Wrapper) => {
         s.wrapper.resolve(t);

@@ -9,7 +9,8 @@ import type { GlobalOptions } from './context.js';
 const version = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version as string;
 const collect = (v: string, prev: string[]) => [...prev, v];
 
-type Handler = (args: any[], opts: GlobalOptions & Record<string, unknown>) => Promise<void>;
+// Each command declares its own argument shape (validate: one variadic list); commander checked the count.
+type Handler = (args: unknown[], opts: GlobalOptions & Record<string, unknown>) => Promise<void>;
 
 function lazy(name: string) {
   return async (...params: unknown[]) => {

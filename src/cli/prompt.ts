@@ -12,8 +12,10 @@ function required(message: string): never {
   throw new DeclinedError(`confirmation required: ${message}`, 'no terminal to ask in (stdin is not a TTY, or CI is set): pass --yes to confirm');
 }
 
+type Prompt<C, T> = (config: C, context?: { signal?: AbortSignal }) => Promise<T>;
+
 /** Ask inside the live task list when there is one, so the prompt does not tear the display. */
-async function ask<T>(board: ListrBoard | undefined, pick: (p: typeof import('@inquirer/prompts')) => (config: any, context?: any) => Promise<T>, config: Record<string, unknown>, signal?: AbortSignal): Promise<T> {
+async function ask<C, T>(board: ListrBoard | undefined, pick: (p: typeof import('@inquirer/prompts')) => Prompt<C, T>, config: C, signal?: AbortSignal): Promise<T> {
   const prompt = pick(await import('@inquirer/prompts'));
   const task = await board?.promptIn();
   if (!task) return prompt(config, { signal });
@@ -51,7 +53,7 @@ export function createPrompter(opts: GlobalOptions, board?: ListrBoard, signal?:
     async confirm(message) {
       if (opts.yes) return true;
       if (!canPrompt()) required(message);
-      return interruptible(() => ask<boolean>(board, (p) => p.confirm, { message, default: false }, signal), signal);
+      return interruptible(() => ask(board, (p) => p.confirm, { message, default: false }, signal), signal);
     },
     preconfirmed: (name) => (opts.confirmStage ?? []).includes(name),
     async typed(message, expected) {
@@ -59,7 +61,7 @@ export function createPrompter(opts: GlobalOptions, board?: ListrBoard, signal?:
         throw new DeclinedError(`stage "${expected}" must be confirmed by its name: ${message}`,
           `--yes does not confirm a critical stage: pass --confirm-stage "${expected}" (or run it at a terminal and type the name)`);
       }
-      const answer = await interruptible(() => ask<string>(board, (p) => p.input, { message: `${message} Type the stage name to confirm (${expected}):` }, signal), signal);
+      const answer = await interruptible(() => ask(board, (p) => p.input, { message: `${message} Type the stage name to confirm (${expected}):` }, signal), signal);
       return answer.trim() === expected;
     },
   };

@@ -5,7 +5,13 @@
 import { runbookSchema } from './schema.js';
 import { didYouMean, error, formatPath, quote, type Finding, type Path } from './diagnostics.js';
 
-type Schema = Record<string, any>;
+/** The subset of JSON Schema that schema.ts writes and this interpreter reads. */
+type Schema = {
+  $ref?: string; const?: unknown; oneOf?: Schema[]; type?: string | string[]; enum?: unknown[]; pattern?: string;
+  'x-code'?: string; 'x-message'?: string; minimum?: number; maximum?: number; minItems?: number; items?: Schema;
+  properties?: Record<string, Schema>; required?: string[]; propertyNames?: { pattern?: string }; additionalProperties?: boolean | Schema;
+};
+const root = runbookSchema as Schema;
 const definitions = runbookSchema.definitions as Record<string, Schema>;
 
 function resolve(schema: Schema): Schema {
@@ -39,12 +45,12 @@ function describe(schema: Schema): string {
 
 const show = (v: unknown) => (typeOf(v) === 'object' ? 'a mapping' : typeOf(v) === 'array' ? 'a list' : quote(JSON.stringify(v)));
 
-export function checkStructure(value: unknown, schema: Schema = runbookSchema, path: Path = []): Finding[] {
+export function checkStructure(value: unknown, schema: Schema = root, path: Path = []): Finding[] {
   const s = resolve(schema);
   const where = path.length ? `${formatPath(path)}: ` : '';
 
   if (s.oneOf) {
-    const candidates = (s.oneOf as Schema[]).filter((b) => {
+    const candidates = s.oneOf.filter((b) => {
       const r = resolve(b);
       return r.const !== undefined ? r.const === value : typeMatches(value, r.type);
     });
@@ -64,7 +70,7 @@ export function checkStructure(value: unknown, schema: Schema = runbookSchema, p
     return [error(path, 'type', `${where}expected ${describe(s)}, got ${show(value)}`)];
   }
   if (s.enum && !s.enum.includes(value)) {
-    const hint = typeof value === 'string' ? didYouMean(value, s.enum) : '';
+    const hint = typeof value === 'string' ? didYouMean(value, s.enum.map(String)) : '';
     return [error(path, 'value', `${where}must be one of ${s.enum.join(', ')}, got ${show(value)}${hint}`)];
   }
   if (typeof value === 'string' && s.pattern && !new RegExp(s.pattern).test(value)) {

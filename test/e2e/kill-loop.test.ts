@@ -37,7 +37,7 @@ async function rollbackTrial(delay: number): Promise<void> {
   const box = sandbox(yaml);
   expect((await box.runAsync(['stage', '1'])).code).toBe(0);
   await killAfter(box, ['rollback', '--yes'], delay);
-  const doneBefore = box.journal().filter((e) => e.event === 'rollback.step' && e.ok).map((e) => e.source);
+  const doneBefore = box.journal().filter((e) => e.event === 'rollback.step').filter((e) => e.ok).map((e) => e.source);
   const s = JSON.parse((await box.runAsync(['status', '--json'])).stdout);
   if (s.current_stage === 1) expect(s.state, `delay ${delay}`).toBe(doneBefore.length || s.rolling_back ? 'interrupted' : 'clean');
   const r = await box.runAsync(['rollback', '--yes']);

@@ -36,7 +36,7 @@ describe('the PostgreSQL lock', () => {
     await sql(url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'migrate lock t'");
     expect(await code).toBe(130);
     expect(alive(Number(box.read('shell.pid')))).toBe(false);
-    const events = await sql(url, "SELECT body FROM migrate_journal WHERE event = 'stage.interrupted'");
+    const events = await sql<{ body: Record<string, unknown> }>(url, "SELECT body FROM migrate_journal WHERE event = 'stage.interrupted'");
     expect(events).toHaveLength(1);
     expect(events[0]?.body.reason).toMatch(/lost the lock/);
     expect(box.exists('log')).toBe(false);
@@ -44,7 +44,7 @@ describe('the PostgreSQL lock', () => {
 
   it('keys are 64 bits from sha256: names whose 32-bit hashtext collides get separate locks', async () => {
     const url = await freshDatabase();
-    const [pair] = await sql(url, `SELECT min(n) AS a, max(n) AS b FROM (SELECT 'rb-' || i AS n, hashtext('rb-' || i) AS h FROM generate_series(1, 300000) i) x GROUP BY h HAVING count(*) > 1 LIMIT 1`);
+    const [pair] = await sql<{ a: string; b: string }>(url, `SELECT min(n) AS a, max(n) AS b FROM (SELECT 'rb-' || i AS n, hashtext('rb-' || i) AS h FROM generate_series(1, 300000) i) x GROUP BY h HAVING count(*) > 1 LIMIT 1`);
     if (!pair) throw new Error('no two names in 300,000 share a 32-bit hashtext');
     expect(lockKey(pair.a)).not.toBe(lockKey(pair.b));
     const env = { MIGRATE_JOURNAL_URL: url };

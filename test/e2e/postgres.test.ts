@@ -100,7 +100,7 @@ describe('interrupts', () => {
     const { exited } = await import('../helpers/sandbox.js');
     const box = sandbox(runbook(`  - id: 1\n    name: slow\n    irreversible: true\n    steps:\n      - sql: CREATE TABLE half_done (id int); SELECT pg_sleep(30);\n`, head));
     const child = box.spawn(['stage', '1'], { DATABASE_URL: url });
-    const running = async () => (await sql(url, "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'migrate' AND query LIKE '%pg_sleep%'"))[0]?.n;
+    const running = async () => (await sql<{ n: number }>(url, "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'migrate' AND query LIKE '%pg_sleep%'"))[0]?.n ?? 0;
     const end = Date.now() + 15_000;
     while ((await running()) === 0) {
       if (Date.now() > end) throw new Error('the statement never started');

@@ -64,7 +64,7 @@ describe.skipIf(!bin)('prometheus (a real server scraping the demo app)', () => 
   ].join('\n');
   const check = (yaml: string, args: string[] = []) => sandbox(yaml).run(['check', '--json', ...args]);
   const samples = (r: { stdout: string; stderr: string }) => {
-    try { return JSON.parse(r.stdout) as Record<string, any>[]; } catch { throw new Error(`${r.stdout}\n${r.stderr}`); }
+    try { return JSON.parse(r.stdout) as { check: string; probe: string; value: number; result: string; message: string }[]; } catch { throw new Error(`${r.stdout}\n${r.stderr}`); }
   };
 
   it('migrate check shows the query, the value and the verdict', () => {
@@ -140,7 +140,7 @@ describe.skipIf(!bin)('prometheus (a real server scraping the demo app)', () => 
       expect(r[1]?.message).toMatch(/grows: \d+ \(value > baseline; baseline \d+\)/);
       expect(r[1]?.probe).toContain('(baseline: 4s earlier)');
       expect(r[2]?.result).toBe('passed');
-      expect(r[2]?.value).toBeLessThan(r[1]?.value);
+      expect(r[2]?.value).toBeLessThan(r[1]?.value ?? 0);
     });
   }, 30_000);
 

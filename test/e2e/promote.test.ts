@@ -80,7 +80,7 @@ describe('migrate promote', () => {
     const bob = sandbox(canary);
     const run = alice.spawn(['stage', '1'], env);
     const code = exited(run);
-    const events = async (name: string) => (await sql(url, 'SELECT body FROM migrate_journal WHERE event = $1 ORDER BY id', [name]).catch(() => [])).map((r) => r.body);
+    const events = async (name: string) => (await sql<{ body: Record<string, unknown> }>(url, 'SELECT body FROM migrate_journal WHERE event = $1 ORDER BY id', [name]).catch(() => [])).map((r) => r.body);
     const sampled = async (weight: number) => (await events('check.sample')).some((e) => e.window === `canary:${weight}`);
     for (const weight of [10, 50]) {
       const end = Date.now() + 20_000;

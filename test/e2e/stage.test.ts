@@ -91,7 +91,7 @@ describe('a stage', () => {
     const box = sandbox(runbook(`  - id: 1\n    name: one\n    irreversible: true\n    steps:\n      - { id: x, run: "sleep 0.5" }\n      - { id: y, needs: [], run: "sleep 0.5" }\n      - { id: z, needs: [], run: "sleep 0.5" }\n      - { id: slow, needs: [], run: "sleep 1" }\n      - { id: after-x, needs: [x], run: "true" }\n`));
     expect(box.run(['stage', '1']).code).toBe(0);
     const events = box.journal();
-    const at = (ev: string, s: string) => Date.parse(events.find((e) => e.event === ev && e.step === s)!.ts);
+    const at = (ev: string, s: string) => Date.parse(events.find((e) => e.event === ev && 'step' in e && e.step === s)!.ts);
     const firstDone = Math.min(...['x', 'y', 'z', 'slow'].map((s) => at('step.succeeded', s)));
     for (const s of ['x', 'y', 'z', 'slow']) expect(at('step.started', s)).toBeLessThan(firstDone);
     // after-x starts when x is done, not when the whole level (slow) is done

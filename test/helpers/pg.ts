@@ -18,8 +18,8 @@ export async function freshDatabase(): Promise<string> {
   return url.toString();
 }
 
-/** Run a query on a database and return its rows. */
-export async function sql(url: string, text: string, values: unknown[] = []): Promise<Record<string, any>[]> {
+/** Run a query on a database and return its rows (typed as the caller says they are). */
+export async function sql<Row = Record<string, unknown>>(url: string, text: string, values: unknown[] = []): Promise<Row[]> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {

@@ -3,6 +3,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { BIN, migrate, tempDir, type Result } from './cli.js';
+import type { JournalEvent } from '../../src/journal/events.js';
+import type { RunSummary } from '../../src/journal/types.js';
+import type { StatusJson } from '../../src/cli/commands/status.js';
 
 export interface Sandbox {
   dir: string;
@@ -16,9 +19,9 @@ export interface Sandbox {
   exists(file: string): boolean;
   /** Create the state dir (.migrate, 0700) as a run would, and return its path. */
   stateDir(): string;
-  journal(): Record<string, any>[];
-  status(): Record<string, any>;
-  history(): Record<string, any>[];
+  journal(): JournalEvent[];
+  status(): StatusJson;
+  history(): RunSummary[];
 }
 
 export function sandbox(yaml: string, files: Record<string, string> = {}): Sandbox {

@@ -1,8 +1,11 @@
 import { currentStage, holdLeftMs, runsAsSeen } from '../../journal/project.js';
-import { RunState } from '../../journal/types.js';
+import { RunState, type LockInfo } from '../../journal/types.js';
+import type { Projection } from '../../journal/project.js';
 import { drift, driftNote, runState } from '../../plan/readiness.js';
 import type { GlobalOptions } from '../context.js';
-import { identityTarget, openStore } from '../store.js';
+import { identityTarget, openStore, type Store } from '../store.js';
+
+type Where = Store['where'];
 
 type Style = (text: string) => string;
 type Styles = { chalk: Record<'bold' | 'dim' | 'red' | 'green' | 'yellow' | 'cyan', Style>; out: (text?: string) => void };
@@ -20,20 +23,12 @@ async function styles(): Promise<Styles> {
   return { chalk: { bold: none, dim: none, red: none, green: none, yellow: none, cyan: none }, out: (text = '') => void process.stdout.write(`${text}\n`) };
 }
 
-/** Status reads the journal's projection only: fast on a long journal, and works on a runbook that no longer validates. */
-export default async function status(_args: string[], opts: GlobalOptions) {
-  const target = await identityTarget(opts);
-  const { name, digest } = target;
-  const { journal, lock, where } = await openStore(opts, target);
-  const p = await journal.project(name);
-  await journal.close();
-  // Damage goes to stderr so `status --json` stays parseable; status itself still answers.
-  for (const line of [...(p.notes ?? []), ...(p.damage ?? [])]) process.stderr.write(`warning: journal: ${line}\n`);
-  const holder = await lock.holder();
+/** What `status --json` prints (the tests read it typed). */
+export function statusJson(name: string, digest: string, p: Projection, holder: LockInfo | null, where: Where) {
   const live = holder && !holder.stale ? holder : null;
   const state = runState(p, Boolean(live));
   const drifted = drift(p, digest);
-  const result = {
+  return {
     runbook: name,
     current_stage: currentStage(p),
     state,
@@ -49,6 +44,23 @@ export default async function status(_args: string[], opts: GlobalOptions) {
       hold_left_ms: holdLeftMs(p.active.canary, Boolean(live)), holding: Boolean(live) && !p.active.canary.stopped_at && !p.active.canary.ended_at,
     } : null,
   };
+}
+export type StatusJson = ReturnType<typeof statusJson>;
+
+/** Status reads the journal's projection only: fast on a long journal, and works on a runbook that no longer validates. */
+export default async function status(_args: string[], opts: GlobalOptions) {
+  const target = await identityTarget(opts);
+  const { name, digest } = target;
+  const { journal, lock, where } = await openStore(opts, target);
+  const p = await journal.project(name);
+  await journal.close();
+  // Damage goes to stderr so `status --json` stays parseable; status itself still answers.
+  for (const line of [...(p.notes ?? []), ...(p.damage ?? [])]) process.stderr.write(`warning: journal: ${line}\n`);
+  const holder = await lock.holder();
+  const live = holder && !holder.stale ? holder : null;
+  const result = statusJson(name, digest, p, holder, where);
+  const { state } = result;
+  const drifted = result.drift?.stages ?? [];
   if (opts.json) {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     return;
