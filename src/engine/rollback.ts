@@ -3,7 +3,7 @@
  * completion order, then the stage's rollback steps (SPEC 3). An emergency
  * rollback goes on past failures and records each.
  */
-import { InterruptedError } from '../errors.js';
+import { InterruptedError, PreemptedError } from '../errors.js';
 import { EventName } from '../journal/events.js';
 import type { RollbackTarget } from '../plan/readiness.js';
 import { rollbackActions } from '../plan/rollback.js';
@@ -14,6 +14,19 @@ import { record, type RunContext } from './context.js';
 import { TaskState } from './types.js';
 
 export interface RollbackOutcome { ok: boolean; failures: string[] }
+
+/**
+ * An interrupted rollback says where it stopped and what to run next: the
+ * stage is half undone, so `rollback` (never `--resume`) finishes it, and the
+ * action that was running is in doubt and runs again.
+ */
+function stopped(ctx: RunContext, stage: Stage, running: string | null): InterruptedError {
+  const where = `rolling back stage ${stage.id}${running ? ` while '${running}' was running (in doubt: it may have run partly)` : ''}`;
+  if (ctx.signal.reason instanceof PreemptedError) {
+    return new PreemptedError(`${ctx.signal.reason.message}; it stopped this run ${where}`, "that emergency rollback finishes the job: see 'migrate status'");
+  }
+  return new InterruptedError(`interrupted ${where}`, `next: run 'migrate rollback' to finish it${running ? ` ('${running}' runs again; ` : ' ('}undos the journal shows done are not repeated)`);
+}
 
 export interface RollbackStageOptions {
   emergency: boolean;
@@ -36,13 +49,14 @@ export async function rollbackStage(ctx: RunContext, stage: Stage, target: Rollb
   const failures: string[] = [];
   for (const { source, action, title, with: extra } of rollbackActions(stage, completed, records, undone)) {
     const id = `rollback:${stage.id}:${source}`;
-    if (ctx.signal.aborted) throw new InterruptedError('interrupted');
+    if (ctx.signal.aborted) throw stopped(ctx, stage, null);
     if (opts.emergency && actionOf(action).kind === 'pause') {
       // An emergency waits for nothing: not for time, not for people.
       await record(ctx, EventName.RollbackStep, { stage: stage.id, source, ok: true, skipped: 'emergency: waits are skipped' });
       ctx.reporter.task(id, title, TaskState.Skipped, 'emergency: no waits');
       continue;
     }
+    await record(ctx, EventName.RollbackStepStarted, { stage: stage.id, source, title });
     ctx.reporter.task(id, title, TaskState.Running);
     let r;
     try {
@@ -50,12 +64,15 @@ export async function rollbackStage(ctx: RunContext, stage: Stage, target: Rollb
     } catch (e) {
       if (e instanceof InterruptedError || ctx.signal.aborted) {
         ctx.reporter.task(id, title, TaskState.Failed, 'interrupted');
-        throw e instanceof InterruptedError ? e : new InterruptedError('interrupted');
+        throw stopped(ctx, stage, title);
       }
       r = { ok: false, message: (e as Error).message, tail: '' };
     }
     // Stopped by an interrupt: no outcome is known, so none is journaled (the next rollback runs it again).
-    if (!r.ok && ctx.signal.aborted) throw new InterruptedError('interrupted');
+    if (!r.ok && ctx.signal.aborted) {
+      ctx.reporter.task(id, title, TaskState.Failed, 'interrupted');
+      throw stopped(ctx, stage, title);
+    }
     await record(ctx, EventName.RollbackStep, { stage: stage.id, source, ok: r.ok, message: r.message, tail: r.tail });
     ctx.reporter.task(id, title, r.ok ? TaskState.Succeeded : TaskState.Failed, r.ok ? undefined : r.message);
     if (!r.ok) {

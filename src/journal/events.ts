@@ -54,6 +54,8 @@ export enum EventName {
   StageInterrupted = 'stage.interrupted',
   /** Rolling back a stage began. */
   RollbackStarted = 'rollback.started',
+  /** A rollback action is about to run: until its rollback.step, it is in doubt (status names it). */
+  RollbackStepStarted = 'rollback.step_started',
   /** One rollback action (a step undo or a stage rollback step) finished or failed. */
   RollbackStep = 'rollback.step',
   /** The stage is rolled back: current_stage drops below it. */
@@ -65,7 +67,7 @@ export enum EventName {
 export const EVENT_NAMES: string[] = Object.values(EventName);
 
 /** Events that happen many times a run are not notifiable: a pager per sample helps no one. */
-export const NOT_NOTIFIABLE = new Set<string>([EventName.Sample, EventName.StepStarted, EventName.StepProcess, EventName.WindowStarted]);
+export const NOT_NOTIFIABLE = new Set<string>([EventName.Sample, EventName.StepStarted, EventName.StepProcess, EventName.WindowStarted, EventName.RollbackStepStarted]);
 
 /**
  * Reports of what already happened: no action waits on them, and the next
@@ -117,6 +119,7 @@ export interface EventFields {
   [EventName.StageFailed]: { stage: number; reason: string; kind: FailureKind };
   [EventName.StageInterrupted]: { stage: number; reason?: string; preempted?: boolean };
   [EventName.RollbackStarted]: { stage: number; completed: string[]; emergency: boolean; reason: string; to?: number; undone: string[] };
+  [EventName.RollbackStepStarted]: { stage: number; source: string; title: string };
   [EventName.RollbackStep]: { stage: number; source: string; ok: boolean; skipped?: string; message?: string; tail?: string };
   [EventName.RollbackCompleted]: { stage: number };
   [EventName.RollbackFailed]: { stage: number; reason?: string };

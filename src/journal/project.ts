@@ -69,6 +69,8 @@ export interface RollingBack {
   emergency: boolean;
   /** Rollback actions (by source) the journal shows done: never run again. */
   undone: string[];
+  /** The action (by source, and as people read it) that started with no outcome: it may have run partly; the next rollback runs it again. */
+  in_doubt?: { source: string; title: string } | null;
 }
 
 export interface Projection {
@@ -208,8 +210,12 @@ export function apply(p: Projection, e: JournalEvent): Projection {
         p.rolling = { stage: e.stage, run_id: e.run_id, to: e.to ?? e.stage - 1, emergency: Boolean(e.emergency), undone: [...undone] };
       }
       break;
+    case EventName.RollbackStepStarted:
+      if (rolling && rolling.stage === e.stage) rolling.in_doubt = { source: e.source, title: e.title ?? e.source };
+      break;
     case EventName.RollbackStep:
       if (rolling && rolling.stage === e.stage && e.ok && !rolling.undone.includes(e.source)) rolling.undone.push(e.source);
+      if (rolling?.in_doubt?.source === e.source) rolling.in_doubt = null;
       break;
     case EventName.RollbackCompleted:
       if (p.rolling?.stage === e.stage) p.rolling = null;

@@ -4,27 +4,35 @@ import { runRollbackCommand } from '../../engine/run.js';
 import { WaitClock } from '../../engine/clock.js';
 import type { RunContext } from '../../engine/context.js';
 import type { GlobalOptions } from '../context.js';
-import { PreemptedError } from '../../errors.js';
+import { InterruptedError, PreemptedError } from '../../errors.js';
 import { err } from '../output.js';
 import { canPrompt } from '../prompt.js';
 import type { ListrBoard } from '../listr-board.js';
 
-/** After Ctrl-C: ask whether to roll back (non-interactive: do not). */
-export async function interruptedFollowUp(ctx: RunContext, opts: GlobalOptions, board?: ListrBoard): Promise<void> {
+/**
+ * After Ctrl-C: ask whether to roll back (non-interactive: do not). Returns
+ * the error to end with, whose message and hint are the last lines the
+ * operator reads: which stage (and which undo, in doubt) and the next command.
+ */
+export async function interruptedFollowUp(ctx: RunContext, opts: GlobalOptions, e: InterruptedError, board?: ListrBoard): Promise<InterruptedError> {
   await board?.finish();
   if (ctx.signal.reason instanceof PreemptedError) {
     err(`${ctx.signal.reason.message}; this run stopped and let go of the lock`);
-    return;
+    return e;
   }
   const p = await ctx.journal.project(ctx.runbook.name);
-  if (!p.active) return; // interrupted before the stage changed anything
-  if (!canPrompt() || opts.json) {
-    err("interrupted: the stage is left as it is; run 'migrate rollback' or 'migrate stage N --resume'");
-    return;
-  }
+  const { active, rolling } = p;
+  if (!active && !rolling) return e; // interrupted before the stage changed anything
+  // Interrupted inside a rollback: the stage is half undone, and the error names the undo in doubt and says to run rollback.
+  const leftAsIs = () => rolling ? e : new InterruptedError(`stage ${active!.stage} interrupted: it is left as it is (last: ${active!.last_step ?? active!.last_event})`,
+    `next: 'migrate rollback' to undo it, or 'migrate stage ${active!.stage} --resume' to finish it${active!.in_doubt.length ? ` (in doubt: ${active!.in_doubt.join(', ')})` : ''}`);
+  if (!canPrompt() || opts.json) return leftAsIs();
+  const stage = rolling?.stage ?? active!.stage;
   const { confirm } = await import('@inquirer/prompts');
-  const yes = await confirm({ message: 'Interrupted. Roll the stage back now?', default: true }).catch(() => false);
-  if (!yes) return;
+  const question = rolling ? `Interrupted while rolling back stage ${stage}. Finish the rollback now?` : 'Interrupted. Roll the stage back now?';
+  const yes = await confirm({ message: question, default: true }).catch(() => false);
+  if (!yes) return leftAsIs();
   const fresh = { ...ctx, runId: randomUUID(), signal: new AbortController().signal, waited: new WaitClock(ctx.clock) };
   await runRollbackCommand(fresh, { emergency: false, reason: 'interrupted by the operator' });
+  return new InterruptedError(`interrupted; stage ${stage} was rolled back`);
 }

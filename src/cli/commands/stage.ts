@@ -28,7 +28,7 @@ export default async function stage(args: string[], opts: GlobalOptions & { dryR
     const ran = await runStageCommand(ctx, n, { resume: Boolean(opts.resume), autoRollback: opts.autoRollback });
     out(ran ? chalk.green(`stage ${n} completed`) : `stage ${n} is already applied; nothing to do`);
   } catch (e) {
-    if (e instanceof InterruptedError) await interruptedFollowUp(session.ctx, opts, session.board);
+    if (e instanceof InterruptedError) throw await interruptedFollowUp(session.ctx, opts, e, session.board);
     throw e;
   } finally {
     await session.dispose();

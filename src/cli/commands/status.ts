@@ -36,7 +36,7 @@ export function statusJson(name: string, digest: string, p: Projection, holder: 
     last_run: runsAsSeen(p, live).at(-1) ?? null,
     active: p.active && { stage: p.active.stage, completed_steps: p.active.completed.map((c) => c.step), in_doubt: p.active.in_doubt, last_event: p.active.last_event, last_step: p.active.last_step },
     dirty: p.dirty && { stage: p.dirty.stage, reason: p.dirty.reason },
-    rolling_back: p.rolling && { stage: p.rolling.stage, to: p.rolling.to, emergency: p.rolling.emergency, undone: p.rolling.undone },
+    rolling_back: p.rolling && { stage: p.rolling.stage, to: p.rolling.to, emergency: p.rolling.emergency, undone: p.rolling.undone, in_doubt: p.rolling.in_doubt?.source ?? null },
     drift: drifted.length ? { stages: drifted, message: 'the runbook changed since these stages were applied' } : null,
     journal: where,
     canary: p.active?.canary ? {
@@ -75,6 +75,7 @@ export default async function status(_args: string[], opts: GlobalOptions) {
   }
   if (p.rolling && state === RunState.Interrupted) {
     out(chalk.yellow(`rolling back stage ${p.rolling.stage}, interrupted (undone so far: ${p.rolling.undone.join(', ') || 'nothing'}).`));
+    if (p.rolling.in_doubt) out(chalk.yellow(`in doubt (started, no outcome; may have run partly): ${p.rolling.in_doubt.title}`));
     out(chalk.yellow(`run 'migrate rollback' to finish it: undos the journal shows done are not run again`));
   }
   if (result.canary) {
@@ -82,6 +83,7 @@ export default async function status(_args: string[], opts: GlobalOptions) {
     const { formatDuration } = await import('../../runbook/duration.js');
     const left = c.hold_left_ms === null ? '' : p.active?.canary?.ended_at ? `, its ${formatDuration(c.hold_ms!)} hold is over`
       : c.holding ? `, ${formatDuration(c.hold_left_ms)} of its ${formatDuration(c.hold_ms!)} hold left ('migrate promote' ends it now)`
+      : p.rolling ? `, hold interrupted (the stage is being rolled back)`
       : `, hold interrupted with ${formatDuration(c.hold_left_ms)} left of ${formatDuration(c.hold_ms!)} ('migrate stage ${c.stage} --resume' holds only for that)`;
     out(`canary: ${c.weight}%${left}`);
   }

@@ -1,4 +1,6 @@
+import { InterruptedError } from '../../errors.js';
 import { runUpCommand } from '../../engine/run.js';
+import { interruptedFollowUp } from './shared.js';
 import { parseStageNumber, type GlobalOptions } from '../context.js';
 import { chalk, out } from '../output.js';
 import { createSession } from '../session.js';
@@ -9,6 +11,9 @@ export default async function up(_args: string[], opts: GlobalOptions & { to?: s
   try {
     const ran = await runUpCommand(session.ctx, to, { resume: false, autoRollback: opts.autoRollback });
     out(ran.length ? chalk.green(`completed stage(s) ${ran.join(', ')}`) : 'nothing to do: every stage up to there is applied');
+  } catch (e) {
+    if (e instanceof InterruptedError) throw await interruptedFollowUp(session.ctx, opts, e, session.board);
+    throw e;
   } finally {
     await session.dispose();
   }
