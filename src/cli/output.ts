@@ -1,12 +1,28 @@
 /** Printing for people: colour, diagnostics with their source line, errors with hints. */
-import chalk from 'chalk';
+import type { ChalkInstance } from 'chalk';
 import { readRunbookText } from '../runbook/read.js';
 import { printableMessage, type Diagnostic } from '../runbook/diagnostics.js';
 import { MigrateError } from '../errors.js';
 
-if (process.env.NO_COLOR || process.argv.includes('--no-color')) chalk.level = 0;
+const argv = process.argv.slice(2);
+const env = process.env;
+/** Anything that could make chalk colour a stream that is not a terminal: then chalk decides. */
+const forced = 'FORCE_COLOR' in env || ('TF_BUILD' in env && 'AGENT_NAME' in env) || argv.some((a) => /^--colou?rs?(=|$)/.test(a));
+const colourless = Boolean(env.NO_COLOR) || argv.includes('--no-color') || (!process.stdout.isTTY && !forced);
 
-export { chalk };
+/** Every style is the identity, chained or not (`chalk.bgRed.white`). */
+function plain(): ChalkInstance {
+  const style: object = new Proxy((text: unknown) => String(text), { get: (_t, key) => (key === 'level' ? 0 : style) });
+  return style as ChalkInstance;
+}
+
+/**
+ * Where chalk would colour nothing (output to a pipe or a file, NO_COLOR,
+ * --no-color), it is not loaded at all: it costs more than some whole
+ * commands (`status`, `validate` polled by scripts). Like chalk, colour
+ * follows whether stdout is a terminal.
+ */
+export const chalk: ChalkInstance = colourless ? plain() : (await import('chalk')).default;
 
 export const out = (text = ''): void => void process.stdout.write(`${text}\n`);
 export const err = (text = ''): void => void process.stderr.write(`${text}\n`);

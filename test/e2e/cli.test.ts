@@ -156,4 +156,19 @@ describe('fast start', () => {
       expect(loaded.filter((l) => heavy.test(l))).toEqual([]);
     }
   });
+
+  it('output to a pipe loads no chalk (it would colour nothing); forced colour still colours', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'migrate.yaml'), 'version: 1\nname: pipe\nstages:\n  - { id: 1, name: one, steps: [{ run: "true" }] }\n');
+    const track = { NODE_OPTIONS: `--import=${join(ROOT, 'test/helpers/track-imports.mjs')}`, NO_COLOR: '', FORCE_COLOR: undefined };
+    for (const args of [['validate', 'migrate.yaml'], ['status'], ['plan', '1'], ['stage', '1']]) {
+      const r = migrate(args, { cwd: dir, env: track });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr.split('\n').filter((l) => /^import: .*node_modules\/chalk\//.test(l)), args.join(' ')).toEqual([]);
+    }
+    const forced = migrate(['validate', 'migrate.yaml'], { cwd: dir, env: { NO_COLOR: '', FORCE_COLOR: '1' } });
+    expect(forced.stdout).toContain('\u001b[32m✓');
+    expect(forced.stdout).not.toMatch(/^✓ /m);
+    expect(migrate(['validate', 'migrate.yaml'], { cwd: dir, env: { NO_COLOR: '', FORCE_COLOR: undefined } }).stdout).toMatch(/^✓ migrate.yaml/m);
+  });
 });

@@ -7,22 +7,6 @@ import { identityTarget, openStore, type Store } from '../store.js';
 
 type Where = Store['where'];
 
-type Style = (text: string) => string;
-type Styles = { chalk: Record<'bold' | 'dim' | 'red' | 'green' | 'yellow' | 'cyan', Style>; out: (text?: string) => void };
-
-/**
- * Scripts poll status through a pipe, where chalk would colour nothing
- * anyway: there it is not loaded at all (it costs more than the rest of
- * status). The test mirrors chalk's own: no TTY, and nothing forcing colour.
- */
-async function styles(): Promise<Styles> {
-  const forced = 'FORCE_COLOR' in process.env || ('TF_BUILD' in process.env && 'AGENT_NAME' in process.env)
-    || process.argv.some((a) => /^--colou?rs?(=|$)/.test(a) && !/=(false|never)$/.test(a));
-  if (process.stdout.isTTY || forced) return import('../output.js');
-  const none: Style = (text) => text;
-  return { chalk: { bold: none, dim: none, red: none, green: none, yellow: none, cyan: none }, out: (text = '') => void process.stdout.write(`${text}\n`) };
-}
-
 /** What `status --json` prints (the tests read it typed). */
 export function statusJson(name: string, digest: string, p: Projection, holder: LockInfo | null, where: Where) {
   const live = holder && !holder.stale ? holder : null;
@@ -65,7 +49,7 @@ export default async function status(_args: string[], opts: GlobalOptions) {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     return;
   }
-  const { chalk, out } = await styles();
+  const { chalk, out } = await import('../output.js');
   const colour = { clean: chalk.green, in_progress: chalk.cyan, interrupted: chalk.yellow, dirty: chalk.red }[state];
   out(`${chalk.bold(name)}: stage ${result.current_stage} · ${colour(state)}`);
   if (p.active && !p.rolling && state === RunState.Interrupted) {
