@@ -33,7 +33,7 @@ export function processStarted(pid: number): number | undefined {
 }
 
 export function describeHolder(h: LockInfo): string {
-  return `${h.operator} (pid ${h.pid} on ${h.host}, since ${h.since})`;
+  return `${h.operator} (pid ${h.pid} on ${h.host}, since ${h.since}${h.session !== undefined && h.session !== h.pid ? `, database session ${h.session}` : ''})`;
 }
 
 const sameHolder = (a: LockInfo, b: LockInfo) => a.pid === b.pid && a.host === b.host && a.since === b.since && a.run_id === b.run_id;

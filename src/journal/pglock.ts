@@ -10,9 +10,10 @@
  * the same stamp.
  */
 import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import type pg from 'pg';
 import { LockHeldError } from '../errors.js';
-import { assertRemovable, describeHolder, STOP_HINT } from './lockfile.js';
+import { assertRemovable, describeHolder, processAlive, processStarted, STOP_HINT } from './lockfile.js';
 import { openSchema, reaching } from './postgres.js';
 import type { Lock, LockInfo, StopRequest } from './types.js';
 
@@ -47,7 +48,7 @@ export class PgLock implements Lock {
   private async holderRow(db: pg.Client): Promise<LockInfo | null> {
     const [hi, lo] = keyParts(this.key);
     const r = await db.query(
-      `SELECT l.pid, a.client_addr::text AS addr, a.backend_start, h.runbook, h.host, h.operator, h.since, h.run_id,
+      `SELECT l.pid, a.client_addr::text AS addr, a.backend_start, h.runbook, h.host, h.operator, h.since, h.run_id, h.process_pid, h.process_started,
               extract(epoch FROM now() - h.heartbeat) * 1000 AS silent_ms
          FROM pg_locks l
          JOIN pg_stat_activity a ON a.pid = l.pid
@@ -57,8 +58,9 @@ export class PgLock implements Lock {
     );
     if (!r.rowCount) return null;
     const row = r.rows[0];
+    // The process is what an operator can find and stop; the session is what unlock and an emergency end.
     const info: LockInfo = {
-      pid: row.pid, host: row.host ?? row.addr ?? 'unknown', operator: row.operator ?? 'unknown',
+      pid: row.process_pid ?? row.pid, session: row.pid, host: row.host ?? row.addr ?? 'unknown', operator: row.operator ?? 'unknown',
       since: new Date(row.since ?? row.backend_start).toISOString(), run_id: row.run_id ?? undefined,
     };
     if (row.runbook && row.runbook !== this.runbook) {
@@ -66,7 +68,11 @@ export class PgLock implements Lock {
     }
     // No row (an older migrate, or another program on our key): whether it answers cannot be told.
     if (row.silent_ms === null) return { ...info, unverifiable: true };
-    return { ...info, stale: Number(row.silent_ms) > SILENT_MS };
+    // Silent is not gone when the process is still here (suspended with Ctrl-Z): its steps may be running.
+    const here = row.process_pid !== null && row.host === hostname();
+    const aliveHere = here && processAlive(row.process_pid)
+      && (row.process_started === null || processStarted(row.process_pid) === Number(row.process_started));
+    return { ...info, stale: Number(row.silent_ms) > SILENT_MS && !aliveHere };
   }
 
   async acquire(info: LockInfo): Promise<{ takenOver: LockInfo | null }> {
@@ -80,11 +86,12 @@ export class PgLock implements Lock {
       throw new LockHeldError(`another run holds the lock: ${holder ? describeHolder(holder) : 'a session that just let go; try again'}`, `wait for it to finish; ${STOP_HINT}`);
     }
     await db.query(
-      `INSERT INTO migrate_lock_holders (runbook, pid, host, operator, since, run_id, lock_key, heartbeat, stop_reason, stop_by, stop_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, now(), NULL, NULL, NULL)
+      `INSERT INTO migrate_lock_holders (runbook, pid, host, operator, since, run_id, lock_key, heartbeat, stop_reason, stop_by, stop_at, process_pid, process_started)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, now(), NULL, NULL, NULL, $8, $9)
        ON CONFLICT (runbook) DO UPDATE SET pid = EXCLUDED.pid, host = EXCLUDED.host, operator = EXCLUDED.operator, since = EXCLUDED.since,
-         run_id = EXCLUDED.run_id, lock_key = EXCLUDED.lock_key, heartbeat = now(), stop_reason = NULL, stop_by = NULL, stop_at = NULL, promote = NULL`,
-      [this.runbook, got.pid, info.host, info.operator, info.since, info.run_id ?? null, this.key],
+         run_id = EXCLUDED.run_id, lock_key = EXCLUDED.lock_key, heartbeat = now(), stop_reason = NULL, stop_by = NULL, stop_at = NULL, promote = NULL,
+         process_pid = EXCLUDED.process_pid, process_started = EXCLUDED.process_started`,
+      [this.runbook, got.pid, info.host, info.operator, info.since, info.run_id ?? null, this.key, info.pid, processStarted(info.pid) ?? null],
     );
     this.client = db;
     this.watch(db, info);
@@ -150,9 +157,9 @@ export class PgLock implements Lock {
     if (h.unreadable) throw new LockHeldError(h.unreadable, 'unlock never ends a session of another runbook');
     await this.session('migrate unlock', async (db) => {
       const now = await this.holderRow(db);
-      if (!now || now.pid !== h.pid) return;
+      if (!now || now.session !== h.session) return;
       assertRemovable(now, opts.force);
-      await db.query('SELECT pg_terminate_backend($1)', [h.pid]);
+      await db.query('SELECT pg_terminate_backend($1)', [now.session]);
     });
   }
 
@@ -160,7 +167,7 @@ export class PgLock implements Lock {
   async request(h: LockInfo, request: StopRequest): Promise<void> {
     if (h.unreadable) throw new LockHeldError(h.unreadable, 'a promote never reaches a run of another runbook');
     await this.session('migrate promote', async (db) => {
-      const r = await db.query('UPDATE migrate_lock_holders SET promote = $3 WHERE runbook = $1 AND pid = $2', [this.runbook, h.pid, JSON.stringify(request)]);
+      const r = await db.query('UPDATE migrate_lock_holders SET promote = $3 WHERE runbook = $1 AND pid = $2', [this.runbook, h.session, JSON.stringify(request)]);
       if (!r.rowCount) throw new LockHeldError(`the run holding the lock has no row to leave a request in: ${describeHolder(h)}`, 'it may be an older migrate; promote it where it runs');
     });
   }
@@ -172,14 +179,19 @@ export class PgLock implements Lock {
   async preempt(h: LockInfo, request: StopRequest, waitMs: number): Promise<void> {
     if (h.unreadable) throw new LockHeldError(h.unreadable, 'an emergency never stops a run of another runbook');
     await this.session('migrate emergency', async (db) => {
-      await db.query('UPDATE migrate_lock_holders SET stop_reason = $3, stop_by = $4, stop_at = now() WHERE runbook = $1 AND pid = $2', [this.runbook, h.pid, request.reason, request.operator]);
+      await db.query('UPDATE migrate_lock_holders SET stop_reason = $3, stop_by = $4, stop_at = now() WHERE runbook = $1 AND pid = $2', [this.runbook, h.session, request.reason, request.operator]);
       const end = Date.now() + waitMs;
+      let killed = false;
       for (;;) {
         const now = await this.holderRow(db);
         if (!now) return;
         if (now.stale) {
-          await db.query('SELECT pg_terminate_backend($1)', [now.pid]);
-        } else if (Date.now() > end) {
+          await db.query('SELECT pg_terminate_backend($1)', [now.session]);
+        } else if (Date.now() > end && !killed && now.host === hostname() && now.pid !== now.session) {
+          // On this host and not answering (suspended, wedged): stopped like the file lock's holder; its session ends with it.
+          killed = true;
+          try { process.kill(now.pid, 'SIGKILL'); } catch { /* gone meanwhile */ }
+        } else if (Date.now() > end + (killed ? 5000 : 0)) {
           throw new LockHeldError(`the run holding the lock did not stop within ${waitMs / 1000} s: ${describeHolder(now)}`, 'it was asked to stop; try again, or stop it where it runs (Ctrl-C)');
         }
         await sleep(50);

@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS migrate_lock_holders (runbook text PRIMARY KEY, pid i
 ALTER TABLE migrate_lock_holders ADD COLUMN IF NOT EXISTS lock_key bigint, ADD COLUMN IF NOT EXISTS heartbeat timestamptz,
   ADD COLUMN IF NOT EXISTS stop_reason text, ADD COLUMN IF NOT EXISTS stop_by text, ADD COLUMN IF NOT EXISTS stop_at timestamptz;
 ALTER TABLE migrate_lock_holders ADD COLUMN IF NOT EXISTS promote jsonb;
+ALTER TABLE migrate_lock_holders ADD COLUMN IF NOT EXISTS process_pid int, ADD COLUMN IF NOT EXISTS process_started bigint;
 `;
 
 /** Socket-level failures (no SQLSTATE) that mean the server is not there. */

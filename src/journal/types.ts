@@ -31,6 +31,8 @@ export interface LockInfo {
   operator: string;
   since: string;
   run_id?: string;
+  /** PostgreSQL lock: the server session (backend pid) holding the advisory lock; `pid` is the migrate process. */
+  session?: number;
   /** When the holding process started (Linux clock ticks): tells the holder from a later process that reused its pid. */
   started?: number;
   /** Set by holder(): proven gone (its process is dead on this host); the next run takes it over, `unlock` may remove it. */

@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lockKey } from '../../src/journal/pglock.js';
+import { lockKey, SILENT_MS } from '../../src/journal/pglock.js';
 import { freshDatabase, sql } from '../helpers/pg.js';
 import { alive, exited, runbook, sandbox, waitFor } from '../helpers/sandbox.js';
 
@@ -41,6 +41,56 @@ describe('the PostgreSQL lock', () => {
     expect(events[0]?.body.reason).toMatch(/lost the lock/);
     expect(box.exists('log')).toBe(false);
   });
+
+  it('names the holder by its own process id, not its database session\'s', async () => {
+    const env = { MIGRATE_JOURNAL_URL: await freshDatabase() };
+    const box = sandbox(slow('named'));
+    const holder = box.spawn(['stage', '1'], env);
+    await waitFor(() => box.exists('started'));
+    const lock = JSON.parse(box.run(['status', '--json'], env).stdout).lock;
+    expect(lock.pid).toBe(holder.pid);
+    expect(box.run(['stage', '1'], env).stderr).toContain(`pid ${holder.pid} on `);
+    holder.kill('SIGKILL');
+    await exited(holder);
+  });
+
+  it('a holder suspended on this host (Ctrl-Z) is alive though silent: unlock and unlock --force refuse it', async () => {
+    const env = { MIGRATE_JOURNAL_URL: await freshDatabase() };
+    const alice = sandbox(runbook(`  - id: 1\n    name: s\n    steps:\n      - { run: "touch started; for i in $(seq 900); do [ -e go ] && break; sleep 0.05; done; echo done >> log", undo: "true" }\n`));
+    const holder = alice.spawn(['stage', '1'], env);
+    const code = exited(holder);
+    await waitFor(() => alice.exists('started'));
+    holder.kill('SIGSTOP');
+    try {
+      // Past the time after which a holder that does not stamp its row counts as gone.
+      await new Promise((r) => setTimeout(r, SILENT_MS + 1500));
+      for (const args of [['unlock', '--yes'], ['unlock', '--force', '--yes']]) {
+        const r = alice.run(args, env);
+        expect(r.code, r.stdout + r.stderr).toBe(4);
+      }
+    } finally {
+      holder.kill('SIGCONT');
+    }
+    writeFileSync(join(alice.dir, 'go'), '');
+    expect(await code).toBe(0);
+    expect(alice.lines('log')).toEqual(['done']);
+  }, 60_000);
+
+  it('an emergency stops a holder suspended on this host, which cannot answer its request, and rolls back', async () => {
+    const env = { MIGRATE_JOURNAL_URL: await freshDatabase() };
+    const box = sandbox(runbook(`  - id: 1\n    name: s\n    steps:\n      - { run: "echo $$ > shell.pid; touch started; sleep 60", undo: "echo undone >> log" }\n`));
+    const holder = box.spawn(['stage', '1'], env);
+    const code = exited(holder);
+    await waitFor(() => box.exists('started'));
+    holder.kill('SIGSTOP');
+    const r = box.run(['rollback', '--emergency', '--reason', 'stuck', '--yes'], env);
+    holder.kill('SIGCONT');
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(await code).toBe(-1); // killed
+    expect(box.lines('log')).toEqual(['undone']);
+    expect(alive(Number(box.read('shell.pid')))).toBe(false);
+    expect(JSON.parse(box.run(['status', '--json'], env).stdout)).toMatchObject({ state: 'clean', current_stage: 0, lock: null });
+  }, 60_000);
 
   it('keys are 64 bits from sha256: names whose 32-bit hashtext collides get separate locks', async () => {
     const url = await freshDatabase();
