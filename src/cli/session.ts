@@ -15,7 +15,7 @@ import { PreemptedError } from '../errors.js';
 import { openStore, operatorName, stateDir, targetOf } from './store.js';
 import { openFlagStore } from '../flags/open.js';
 import type { FlagStore } from '../flags/store.js';
-import { loadRunbook, type GlobalOptions, type LoadedRunbook } from './context.js';
+import { loadRunbook, type GlobalOptions, type LoadedRunbook, type LoadHow } from './context.js';
 import { createPrompter } from './prompt.js';
 import { createReporter, wantsBoard } from './reporter.js';
 import type { ListrBoard } from './listr-board.js';
@@ -36,7 +36,7 @@ function stepLocation(rb: LoadedRunbook, stage: number, step: string): string | 
   return rb.where(['stages', si, 'steps', i]);
 }
 
-export async function createSession(opts: GlobalOptions, how: { database?: boolean } = {}): Promise<Session> {
+export async function createSession(opts: GlobalOptions, how: LoadHow = {}): Promise<Session> {
   const runId = randomUUID();
   const operator = operatorName();
   const rb = await loadRunbook(opts, { operator, run_id: runId }, how);

@@ -24,6 +24,8 @@ export interface VarTraits {
   dashOk?: Set<string>;
   /** Things the operator should hear about the inputs (a secret given with --set). */
   notices?: string[];
+  /** Vars whose value was refused (an emergency goes on without them): using one throws, with why. */
+  refused?: Map<string, string>;
 }
 
 export class Vars {
@@ -52,8 +54,10 @@ export class Vars {
     return this.values.has(name);
   }
 
-  /** The real value, for execution only. Throws when unset. */
+  /** The real value, for execution only. Throws when unset, or refused. */
   value(name: string): string {
+    const why = this.traits.refused?.get(name);
+    if (why !== undefined) throw new UsageError(`refused: ${why}`, `fix the value (--set ${name}=...), then run this again`);
     const v = this.values.get(name);
     if (v === undefined) throw new UsageError(`var '${name}' has no value`, `set it with --set ${name}=..., its env variable, or a default`);
     return v;
@@ -67,6 +71,11 @@ export class Vars {
 
   isSecret(name: string): boolean {
     return this.secrets.has(name);
+  }
+
+  /** The same vars with these refused (name -> why): nothing runs with them, and nothing runs with another value in their place. */
+  refusing(refused: Map<string, string>): Vars {
+    return new Vars(this.values, this.secrets, this.unset, { ...this.traits, refused });
   }
 
   /** Extra names for one scope (a canary's ${weight}), keeping the secrets. */
