@@ -110,3 +110,17 @@ describe('the PostgreSQL lock', () => {
     await exited(holder);
   });
 });
+
+describe('a runbook name that is not one (quotes, NUL, bidi override, unicode)', () => {
+  const odd = 'version: 1\nname: "a\\0b\\u202e\\u00e9\\"x\'y"\nstages:\n  - id: 1\n    name: one\n    steps: [{ run: "true" }]\n';
+  it.each(['file', 'postgres'])('status and history with the %s journal refuse it as usage (exit 2), never an internal error', async (kind) => {
+    const env: Record<string, string> = kind === 'postgres' ? { MIGRATE_JOURNAL_URL: await freshDatabase() } : {};
+    const box = sandbox(odd);
+    for (const args of [['status'], ['history'], ['stage', '1'], ['unlock', '--yes']]) {
+      const r = box.run(args, env);
+      expect(r.stderr, args.join(' ')).not.toContain('internal error');
+      expect(r.stderr).not.toContain('\u202e');
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+    }
+  });
+});
