@@ -7,24 +7,22 @@
 import type pg from 'pg';
 import { stepId, type Stage } from '../runbook/types.js';
 import type { Vars } from '../runbook/vars.js';
-import { kindOf, parseSql, type Statement } from './parse.js';
+import { kindOf, names, nodeAs, parseSql, relName, type Statement } from './parse.js';
 
 export interface Dependent { step: string; object: string; kind: 'view' | 'foreign key' | 'index' | 'trigger' | 'constraint' | 'default'; name: string }
 
 interface Target { table: string; column: string | null }
 
-const qualified = (r: { schemaname?: string; relname: string }) => (r.schemaname ? `${r.schemaname}.${r.relname}` : r.relname);
-
 /** Tables and columns a statement drops, renames or retypes. */
 export function targetsOf(st: Statement): Target[] {
   const [k, b] = kindOf(st);
   if (k === 'DropStmt' && b.removeType === 'OBJECT_TABLE') {
-    return (b.objects ?? []).map((o: any) => ({ table: (o.List?.items ?? []).map((i: any) => i.String?.sval).join('.'), column: null }));
+    return (b.objects ?? []).map((o) => ({ table: names(nodeAs(o, 'List')?.items).join('.'), column: null }));
   }
-  if (k === 'RenameStmt' && b.relation) return [{ table: qualified(b.relation), column: b.renameType === 'OBJECT_COLUMN' ? b.subname : null }];
+  if (k === 'RenameStmt' && b.relation) return [{ table: relName(b.relation), column: b.renameType === 'OBJECT_COLUMN' ? b.subname ?? null : null }];
   if (k === 'AlterTableStmt') {
-    return (b.cmds ?? []).map((c: any) => c.AlterTableCmd).filter((c: any) => c?.subtype === 'AT_DropColumn' || c?.subtype === 'AT_AlterColumnType')
-      .map((c: any) => ({ table: qualified(b.relation), column: c.name }));
+    return (b.cmds ?? []).map((c) => nodeAs(c, 'AlterTableCmd')).filter((c) => c?.subtype === 'AT_DropColumn' || c?.subtype === 'AT_AlterColumnType')
+      .map((c) => ({ table: relName(b.relation), column: c?.name ?? null }));
   }
   return [];
 }

@@ -134,7 +134,7 @@ const TX_END: Record<string, string> = {
 
 function transactionEnded(st: Statement, index: number, total: number): string {
   const [k, b] = kindOf(st);
-  const fate = (k === 'TransactionStmt' && TX_END[b.kind]) || 'committed or rolled back (check the database)';
+  const fate = (k === 'TransactionStmt' && b.kind && TX_END[b.kind]) || 'committed or rolled back (check the database)';
   return `statement ${index + 1} of ${total} ended the step transaction (${st.text.split('\n', 1)[0] ?? ''}): `
     + `the statements before it were ${fate}; nothing after it ran. Leave transaction control to migrate, `
     + 'or use transaction: false and write BEGIN/COMMIT yourself';

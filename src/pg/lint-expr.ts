@@ -3,13 +3,18 @@
  * for the rules about added columns.
  */
 
+import type { ColumnDef, Constraint, FuncCall, Node } from '@pgsql/types';
+import { names, nodeAs } from './parse.js';
+
 /** The last name of a type or function: pg_catalog.int4 -> int4. */
-export const lastName = (names: any[] | undefined): string => (names ?? []).map((n: any) => n.String?.sval).pop() ?? '';
+export const lastName = (list: Node[] | undefined): string => names(list).pop() ?? '';
 
-export const typeOf = (col: Record<string, any>): string => lastName(col.typeName?.names);
+export const typeOf = (col: ColumnDef): string => lastName(col.typeName?.names);
 
-export const constraintsOf = (col: Record<string, any>): Record<string, any>[] =>
-  (col.constraints ?? []).map((c: any) => c.Constraint).filter(Boolean);
+export const constraintsOf = (col: ColumnDef): Constraint[] => (col.constraints ?? []).flatMap((c) => nodeAs(c, 'Constraint') ?? []);
+
+/** A function call, where the walk over a default's tree meets one. */
+const callIn = (rec: object): FuncCall | undefined => ('FuncCall' in rec ? (rec as { FuncCall: FuncCall }).FuncCall : undefined);
 
 /** Serial pseudo-types: an implicit sequence default, so a rewrite when added to a table with rows. */
 export const SERIALS = new Set(['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial']);
@@ -34,7 +39,7 @@ export type Volatility = 'i' | 's' | 'v';
 export type KnownVolatility = (name: string) => Volatility | undefined;
 
 /** A call's name as written, schema included: app.f. */
-const writtenName = (names: any[] | undefined): string => (names ?? []).map((n: any) => n.String?.sval).join('.');
+const writtenName = (list: Node[] | undefined): string => names(list).join('.');
 
 /**
  * The first function call in a default that may be volatile, by name; null
@@ -47,16 +52,16 @@ export function volatileCall(expr: unknown, known: KnownVolatility = () => undef
     return null;
   }
   if (!expr || typeof expr !== 'object') return null;
-  const rec = expr as Record<string, any>;
-  if (rec.FuncCall) {
-    const name = writtenName(rec.FuncCall.funcname);
-    const volatility = known(name) ?? (NOT_VOLATILE.has(lastName(rec.FuncCall.funcname)) ? 's' : 'v');
+  const call = callIn(expr);
+  if (call) {
+    const name = writtenName(call.funcname);
+    const volatility = known(name) ?? (NOT_VOLATILE.has(lastName(call.funcname)) ? 's' : 'v');
     if (volatility === 'v') return name;
-    return volatileCall(rec.FuncCall.args, known);
+    return volatileCall(call.args, known);
   }
   // A subquery may read anything.
-  if (rec.SubLink) return 'a subquery';
-  for (const [k, v] of Object.entries(rec)) if (k !== 'typeName') { const r = volatileCall(v, known); if (r) return r; }
+  if ('SubLink' in expr) return 'a subquery';
+  for (const [k, v] of Object.entries(expr)) if (k !== 'typeName') { const r = volatileCall(v, known); if (r) return r; }
   return null;
 }
 
@@ -64,8 +69,8 @@ export function volatileCall(expr: unknown, known: KnownVolatility = () => undef
 export function unknownCalls(expr: unknown, out: Set<string> = new Set()): Set<string> {
   if (Array.isArray(expr)) { for (const e of expr) unknownCalls(e, out); return out; }
   if (!expr || typeof expr !== 'object') return out;
-  const rec = expr as Record<string, any>;
-  if (rec.FuncCall && !NOT_VOLATILE.has(lastName(rec.FuncCall.funcname))) out.add(writtenName(rec.FuncCall.funcname));
-  for (const [k, v] of Object.entries(rec)) if (k !== 'typeName') unknownCalls(v, out);
+  const call = callIn(expr);
+  if (call && !NOT_VOLATILE.has(lastName(call.funcname))) out.add(writtenName(call.funcname));
+  for (const [k, v] of Object.entries(expr)) if (k !== 'typeName') unknownCalls(v, out);
   return out;
 }

@@ -5,18 +5,19 @@
 import type { LintFinding } from './lint-rules.js';
 import { cmds } from './lint-rules.js';
 import { SERIALS, typeOf } from './lint-expr.js';
-import { charOffsets, kindOf, type Statement } from './parse.js';
+import type { ColumnDef } from '@pgsql/types';
+import { charOffsets, kindOf, nodeAs, type Statement } from './parse.js';
 
 type Found = Omit<LintFinding, 'offset'>;
 const note = (code: string, what: string, safer: string): Found => ({ code, severity: 'warning', risk: 'low', what, lock: null, blocks: null, safer });
 
 /** Column definitions a statement creates or retypes. */
-function columnDefs(st: Statement): Record<string, any>[] {
+function columnDefs(st: Statement): ColumnDef[] {
   const [k, b] = kindOf(st);
-  if (k === 'CreateStmt') return (b.tableElts ?? []).map((e: any) => e.ColumnDef).filter(Boolean);
+  if (k === 'CreateStmt') return (b.tableElts ?? []).flatMap((e) => nodeAs(e, 'ColumnDef') ?? []);
   if (k === 'AlterTableStmt') {
     return cmds(b).filter((c) => c.subtype === 'AT_AddColumn' || c.subtype === 'AT_AlterColumnType')
-      .map((c) => ({ colname: c.name, ...c.def?.ColumnDef }));
+      .map((c) => ({ colname: c.name, ...nodeAs(c.def, 'ColumnDef') }));
   }
   return [];
 }
@@ -54,7 +55,7 @@ export const hygieneRules: Record<string, (st: Statement, transactional: boolean
   duplicateAssignment(st) {
     const [k, b] = kindOf(st);
     const list = k === 'UpdateStmt' ? b.targetList : k === 'InsertStmt' ? b.cols : null;
-    const names = (list ?? []).map((t: any) => t.ResTarget?.name).filter(Boolean) as string[];
+    const names = (list ?? []).flatMap((t) => nodeAs(t, 'ResTarget')?.name || []);
     const dup = names.find((n, i) => names.indexOf(n) !== i);
     return dup ? [note('duplicate-column-assignment', `assigns column ${dup} twice in one statement`, 'assign each column once')] : [];
   },

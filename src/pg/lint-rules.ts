@@ -5,7 +5,8 @@
  */
 import type { Risk } from '../runbook/types.js';
 import { constraintsOf, SERIALS, typeOf, volatileCall, type KnownVolatility } from './lint-expr.js';
-import { kindOf, type Statement } from './parse.js';
+import type { AlterTableCmd, AlterTableStmt, ColumnDef, Constraint, Node, RangeVar } from '@pgsql/types';
+import { kindOf, names, nodeAs, relName, type Statement } from './parse.js';
 
 export interface LintFinding {
   code: string;
@@ -48,26 +49,30 @@ const NONE = { lock: null, blocks: null };
 const warn = (code: string, risk: Risk, what: string, lock: { lock: string | null; blocks: string | null }, safer: string): Found =>
   ({ code, severity: 'warning', risk, what, ...lock, safer });
 
-export const nameOf = (rv: Record<string, any> | undefined) => (rv ? (rv.schemaname ? `${rv.schemaname}.${rv.relname}` : rv.relname) : 'the table');
-export const cmds = (body: Record<string, any>) => (body.cmds ?? []).map((c: any) => c.AlterTableCmd ?? {}) as Record<string, any>[];
-const altered = (st: Statement): [Record<string, any>[], string] | null => {
+export const nameOf = (rv: RangeVar | undefined) => relName(rv);
+export const cmds = (body: AlterTableStmt): AlterTableCmd[] => (body.cmds ?? []).map((c) => nodeAs(c, 'AlterTableCmd') ?? {});
+const altered = (st: Statement): [AlterTableCmd[], string] | null => {
   const [k, b] = kindOf(st);
   return k === 'AlterTableStmt' && b.objtype === 'OBJECT_TABLE' ? [cmds(b), nameOf(b.relation)] : null;
 };
 /** The table the statement changes was created earlier in the step. */
 const isNew = (st: Statement, ctx: StepContext) => {
   const [, b] = kindOf(st);
-  return Boolean(b.relation) && ctx.created.has(nameOf(b.relation));
+  // Most statements name their table as a RangeVar; a few hold another node there.
+  const relation = 'relation' in b && b.relation && 'relname' in b.relation ? b.relation : undefined;
+  return Boolean(relation) && ctx.created.has(nameOf(relation));
 };
 /** The columns an ALTER TABLE adds (ColumnDef nodes). */
-export const addedColumns = (c: Record<string, any>[]) => c.filter((x) => x.subtype === 'AT_AddColumn').map((x) => x.def?.ColumnDef ?? {});
-const addedConstraints = (c: Record<string, any>[]) => c.filter((x) => x.subtype === 'AT_AddConstraint').map((x) => x.def?.Constraint ?? {});
-const reindexConcurrent = (b: Record<string, any>) => (b.params ?? []).some((p: any) => p.DefElem?.defname === 'concurrently');
+export const addedColumns = (c: AlterTableCmd[]): ColumnDef[] => c.filter((x) => x.subtype === 'AT_AddColumn').map((x) => nodeAs(x.def, 'ColumnDef') ?? {});
+const addedConstraints = (c: AlterTableCmd[]): Constraint[] => c.filter((x) => x.subtype === 'AT_AddConstraint').map((x) => nodeAs(x.def, 'Constraint') ?? {});
+/** Whether a DefElem list (options, params) names this option. */
+const hasOption = (list: Node[] | undefined, name: string) => (list ?? []).some((p) => nodeAs(p, 'DefElem')?.defname === name);
+const reindexConcurrent = (b: { params?: Node[] }) => hasOption(b.params, 'concurrently');
 const isConcurrent = (st: Statement): boolean => {
   const [k, b] = kindOf(st);
   if (k === 'IndexStmt' || k === 'DropStmt') return Boolean(b.concurrent);
   if (k === 'ReindexStmt') return reindexConcurrent(b);
-  return k === 'AlterTableStmt' && cmds(b).some((c) => c.subtype === 'AT_DetachPartition' && c.def?.PartitionCmd?.concurrent);
+  return k === 'AlterTableStmt' && cmds(b).some((c) => c.subtype === 'AT_DetachPartition' && nodeAs(c.def, 'PartitionCmd')?.concurrent);
 };
 
 const FK_SAFER = 'ADD CONSTRAINT ... NOT VALID, then VALIDATE CONSTRAINT in a later step (it takes a weaker lock)';
@@ -80,8 +85,8 @@ const removal: Record<string, Rule> = {
     if (k === 'DropdbStmt') return [warn('drop-database', 'critical', `drops the database ${b.dbname} and everything in it`, NONE, 'keep a backup, and drop it in a separate change once nothing connects to it')];
     if (k !== 'DropStmt') return [];
     if (b.removeType === 'OBJECT_TABLE') {
-      const names = (b.objects ?? []).map((o: any) => (o.List?.items ?? []).map((i: any) => i.String?.sval).join('.'));
-      if (names.every((n: string) => ctx.created.has(n))) return [];
+      const tables = (b.objects ?? []).map((o) => names(nodeAs(o, 'List')?.items).join('.'));
+      if (tables.every((n) => ctx.created.has(n))) return [];
       return [warn('drop-table', 'critical', 'drops a table and its data', AE, 'contract last: stop every reader and writer first (a release earlier), keep a backup or rename it aside, drop in a later stage')];
     }
     if (b.removeType === 'OBJECT_SCHEMA') return [warn('drop-schema', 'critical', 'drops a schema and everything in it', AE, 'move what must survive out first; drop only an emptied schema')];
@@ -177,7 +182,7 @@ const structure: Record<string, Rule> = {
   },
   detachPartition(st, ctx) {
     const a = altered(st);
-    if (!a || ctx.pg < 14 || !a[0].some((c) => c.subtype === 'AT_DetachPartition' && !c.def?.PartitionCmd?.concurrent)) return [];
+    if (!a || ctx.pg < 14 || !a[0].some((c) => c.subtype === 'AT_DetachPartition' && !nodeAs(c.def, 'PartitionCmd')?.concurrent)) return [];
     return [warn('detach-partition-not-concurrent', 'medium', `detaches a partition of ${a[1]} without CONCURRENTLY`, { lock: 'ACCESS EXCLUSIVE', blocks: 'every read and write of the partitioned table' }, 'DETACH PARTITION ... CONCURRENTLY in a step with transaction: false')];
   },
   constraints(st, ctx) {
@@ -195,7 +200,7 @@ const structure: Record<string, Rule> = {
       if (c.contype === 'CONSTR_EXCLUSION') out.push(warn('exclusion-constraint', 'medium', `adds an exclusion constraint to ${a[1]}: its index is built and every row checked under the lock, and it cannot be NOT VALID`, AE, 'create the constraint on a new table and move the data, or do it in a maintenance window'));
     }
     for (const c of a[0]) {
-      if (c.subtype === 'AT_ValidateConstraint' && ctx.transactional && ctx.notValid.has(c.name)) {
+      if (c.subtype === 'AT_ValidateConstraint' && ctx.transactional && ctx.notValid.has(c.name ?? '')) {
         out.push(warn('validate-in-same-transaction', 'medium', `validates ${c.name} in the transaction that added it NOT VALID: the strong lock of the ADD is still held while every row is checked`, AE, 'VALIDATE CONSTRAINT in a later step (its own transaction)'));
       }
     }
@@ -203,12 +208,12 @@ const structure: Record<string, Rule> = {
   },
   alterDomain(st) {
     const [k, b] = kindOf(st);
-    if (k !== 'AlterDomainStmt' || b.subtype !== 'C' || b.def?.Constraint?.skip_validation) return [];
+    if (k !== 'AlterDomainStmt' || b.subtype !== 'C' || nodeAs(b.def, 'Constraint')?.skip_validation) return [];
     return [warn('alter-domain-add-constraint', 'medium', 'adds a domain constraint: every column of that domain in every table is checked under lock', SHARE, 'ADD CONSTRAINT ... NOT VALID, then VALIDATE CONSTRAINT in a later step')];
   },
   tableRewrite(st) {
     const [k, b] = kindOf(st);
-    const full = k === 'VacuumStmt' && (b.options ?? []).some((o: any) => o.DefElem?.defname === 'full');
+    const full = k === 'VacuumStmt' && hasOption(b.options, 'full');
     if (!full && k !== 'ClusterStmt') return [];
     return [warn('table-rewrite', 'high', `${full ? 'VACUUM FULL' : 'CLUSTER'} rewrites the table`, AE, 'pg_repack (or pg_squeeze) rebuilds it online; or plain VACUUM')];
   },

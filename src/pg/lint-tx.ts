@@ -20,14 +20,14 @@ export function transactionFindings(statements: Statement[], transactional = tru
   for (const st of statements) {
     const [k, b] = kindOf(st);
     if (k !== 'TransactionStmt') continue;
-    const kind = b.kind as string;
+    const kind: string = b.kind ?? '';
     if (transactional) {
       if (OPEN.has(kind) || CLOSE.has(kind) || kind.endsWith('_PREPARED')) {
         out.push(txError('transaction-control', st.offset, `${(st.text.split(/\s/, 1)[0] ?? '').toUpperCase()} inside a step that migrate runs in a transaction: `
           + 'statements before it would be committed or lost while the step reports one outcome, and those after it would run without lock_timeout',
         'drop it and let the step be one transaction, or split the step; use transaction: false only for statements that cannot run in one'));
-      } else if (kind === 'TRANS_STMT_SAVEPOINT') savepoints.add(b.savepoint_name);
-      else if (kind === 'TRANS_STMT_ROLLBACK_TO' || (kind === 'TRANS_STMT_RELEASE' && !savepoints.has(b.savepoint_name))) {
+      } else if (kind === 'TRANS_STMT_SAVEPOINT') savepoints.add(b.savepoint_name ?? '');
+      else if (kind === 'TRANS_STMT_ROLLBACK_TO' || (kind === 'TRANS_STMT_RELEASE' && !savepoints.has(b.savepoint_name ?? ''))) {
         out.push(txError('transaction-control', st.offset, kind === 'TRANS_STMT_RELEASE' ? `RELEASE of a savepoint the step never declared (${b.savepoint_name})`
           : 'ROLLBACK TO SAVEPOINT silently undoes statements the step then reports as done', 'drop the savepoint statements: a step cannot branch on errors, it succeeds or rolls back whole'));
       }

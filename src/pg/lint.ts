@@ -6,7 +6,7 @@
 import { didYouMean, error, warning, type Finding, type Path } from '../runbook/diagnostics.js';
 import { RISKS, type Action, type Risk, type Runbook } from '../runbook/types.js';
 import { actions } from '../runbook/walk.js';
-import { charOffsets, kindOf, parseSql, placeholders, SqlSyntaxError, type Statement } from './parse.js';
+import { charOffsets, kindOf, names as nameList, nodeAs, parseSql, placeholders, SqlSyntaxError, type Statement } from './parse.js';
 import { ALL_CODES, effectiveLint, type EffectiveLint, type LintSettings } from './lint-config.js';
 import { hygieneRules, longIdentifiers } from './lint-hygiene.js';
 import { addedColumns, cmds, lintRules, nameOf, type LintFinding, type StepContext } from './lint-rules.js';
@@ -41,8 +41,9 @@ function learn(st: Statement, ctx: StepContext, facts: RunbookFacts): void {
   const [k, b] = kindOf(st);
   if (k === 'CreateStmt') ctx.created.add(nameOf(b.relation));
   if (k === 'CreateFunctionStmt') {
-    const declared = (b.options ?? []).map((o: any) => o.DefElem).find((d: any) => d?.defname === 'volatility')?.arg?.String?.sval;
-    const names: string[] = (b.funcname ?? []).map((n: any) => n.String?.sval);
+    const option = (b.options ?? []).map((o) => nodeAs(o, 'DefElem')).find((d) => d?.defname === 'volatility');
+    const declared = nodeAs(option?.arg, 'String')?.sval;
+    const names = nameList(b.funcname);
     const volatility = VOLATILITY[declared ?? 'volatile'] ?? 'v';
     facts.functions.set(names.join('.'), volatility);
     // Called without its schema, it is still this function when that schema is on the search path: the usual case.
@@ -51,15 +52,16 @@ function learn(st: Statement, ctx: StepContext, facts: RunbookFacts): void {
   if (k !== 'AlterTableStmt') return;
   const table = nameOf(b.relation);
   for (const c of cmds(b)) {
-    const con = c.def?.Constraint;
+    const con = nodeAs(c.def, 'Constraint');
     if (c.subtype === 'AT_AddConstraint' && con) {
       if (con.skip_validation && con.conname) ctx.notValid.add(con.conname);
-      const test = con.contype === 'CONSTR_CHECK' ? con.raw_expr?.NullTest : null;
-      const col = test?.nulltesttype === 'IS_NOT_NULL' ? test.arg?.ColumnRef?.fields?.map((f: any) => f.String?.sval).pop() : null;
-      if (col && con.skip_validation) facts.pending.set(con.conname, `${table}.${col}`);
+      const test = con.contype === 'CONSTR_CHECK' ? nodeAs(con.raw_expr, 'NullTest') : null;
+      const col = test?.nulltesttype === 'IS_NOT_NULL' ? nameList(nodeAs(test.arg, 'ColumnRef')?.fields).pop() : null;
+      if (col && con.skip_validation) facts.pending.set(con.conname ?? '', `${table}.${col}`);
       else if (col) facts.notNullChecks.add(`${table}.${col}`);
     }
-    if (c.subtype === 'AT_ValidateConstraint' && facts.pending.has(c.name)) facts.notNullChecks.add(facts.pending.get(c.name)!);
+    const pending = c.subtype === 'AT_ValidateConstraint' ? facts.pending.get(c.name ?? '') : undefined;
+    if (pending) facts.notNullChecks.add(pending);
   }
 }
 

@@ -3,7 +3,14 @@
  * when there is SQL). `${var}` references are replaced by `$N` placeholders of
  * the same length first, so every offset still points into the runbook text.
  */
+import type { Node, RangeVar } from '@pgsql/types';
 import { parseTemplate } from '../runbook/template.js';
+
+/** The kinds of parse tree node ('AlterTableStmt', 'ColumnDef', ...): each node is `{ Kind: body }`. */
+export type NodeKind = Node extends infer N ? (N extends unknown ? keyof N : never) : never;
+export type NodeBody<K extends NodeKind> = Extract<Node, Record<K, unknown>>[K];
+/** A node's kind and body, narrowed together by the kind. */
+export type Kinded = { [K in NodeKind]: [K, NodeBody<K>] }[NodeKind];
 
 export interface Statement {
   /** The statement's source text (with `${var}` still in it). */
@@ -11,7 +18,7 @@ export interface Statement {
   /** Where it starts in the step's SQL. */
   offset: number;
   /** The parse tree: { KindStmt: {...} }. */
-  node: Record<string, any>;
+  node: Node;
 }
 
 export class SqlSyntaxError extends Error {
@@ -47,7 +54,7 @@ export function charOffsets(text: string): (byte: number) => number {
 export async function parseSql(sql: string): Promise<Statement[]> {
   lib ??= await import('libpg-query');
   const { text } = placeholders(sql);
-  let tree: { stmts?: { stmt: Record<string, any>; stmt_location?: number; stmt_len?: number }[] };
+  let tree: { stmts?: { stmt: Node; stmt_location?: number; stmt_len?: number }[] };
   try {
     tree = (await lib.parse(text)) as unknown as typeof tree;
   } catch (e) {
@@ -65,17 +72,33 @@ export async function parseSql(sql: string): Promise<Statement[]> {
 }
 
 /** The statement kind ('AlterTableStmt') and its body. */
-export function kindOf(st: Statement): [string, Record<string, any>] {
-  const [kind = ''] = Object.keys(st.node); // a parse tree node has exactly one key
-  return [kind, st.node[kind]];
+export function kindOf(st: Statement): Kinded {
+  return kinded(st.node);
 }
+
+/** A node's kind and body: a parse tree node has exactly one key (the one place that reads it untyped). */
+export function kinded(n: Node): Kinded {
+  const [kind] = Object.keys(n) as NodeKind[];
+  return [kind, (n as Record<NodeKind, unknown>)[kind!]] as Kinded;
+}
+
+/** The body of `n` when it is a `kind` node, else undefined: `as(c, 'AlterTableCmd')`. */
+export function nodeAs<K extends NodeKind>(n: Node | undefined, kind: K): NodeBody<K> | undefined {
+  return n && kind in n ? (n as unknown as Record<K, NodeBody<K>>)[kind] : undefined;
+}
+
+/** A table as people write it: schema.table, or table. */
+export const relName = (rv: RangeVar | undefined): string => (rv ? (rv.schemaname ? `${rv.schemaname}.${rv.relname}` : rv.relname ?? '') : 'the table');
+
+/** The names of a name list (pg_catalog.int4, schema.table): each a String node. */
+export const names = (list: Node[] | undefined): string[] => (list ?? []).map((n) => nodeAs(n, 'String')?.sval ?? '');
 
 /** Every table a statement names (RangeVar), for messages like "blocked on dataflow_events". */
 export function relationsOf(node: unknown, out = new Set<string>()): Set<string> {
   if (Array.isArray(node)) node.forEach((n) => relationsOf(n, out));
   else if (node && typeof node === 'object') {
-    const rec = node as Record<string, any>;
-    if (typeof rec.relname === 'string') out.add(rec.schemaname ? `${rec.schemaname}.${rec.relname}` : rec.relname);
+    const rec = node as Record<string, unknown>;
+    if (typeof rec.relname === 'string') out.add(typeof rec.schemaname === 'string' && rec.schemaname ? `${rec.schemaname}.${rec.relname}` : rec.relname);
     for (const v of Object.values(rec)) relationsOf(v, out);
   }
   return out;
