@@ -38,7 +38,8 @@ const GONE = /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPIPE|EHOS
 
 /**
  * A journal database that cannot be reached (refused, gone mid-run, shut
- * down, wrong password or database) is the environment's problem: one line,
+ * down, wrong password or database) or used (no rights, a read-only replica,
+ * a full disk) is the environment's problem: one line,
  * exit 6, the password hidden. Anything else is returned unchanged.
  */
 export function unreachable(e: unknown, url: string): unknown {
@@ -46,9 +47,11 @@ export function unreachable(e: unknown, url: string): unknown {
   const code = String((e as { code?: unknown }).code ?? '');
   const lost = GONE.test(code) || /^(08|57P0[123]|28|3D000)/.test(code)
     || (!code && /Connection terminated|not queryable|timeout expired|connection timeout/i.test(e.message));
-  if (!lost) return e;
+  // Reached, but refused: no rights, a read-only replica, a full disk, too many connections.
+  const refused = /^(42501|25006|53)/.test(code);
+  if (!lost && !refused) return e;
   const where = url.replace(/\/\/[^@/]*@/, '//***@').replace(/\?.*$/, '');
-  const err = new EnvironmentError(`the journal database ${where} cannot be reached: ${e.message}`,
+  const err = new EnvironmentError(`the journal database ${where} cannot be ${lost ? 'reached' : 'used'}: ${e.message}`,
     "when it is back, 'migrate status' shows where things stand (a step that was running is in doubt); then 'migrate rollback' or 'migrate stage N --resume'");
   err.cause = e;
   return err;

@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freshDatabase, sql } from '../helpers/pg.js';
 import { alive, exited, sandbox, waitFor } from '../helpers/sandbox.js';
 
 const slow = `version: 1\nname: gone\nstages:\n  - id: 1\n    name: slow\n    steps:\n      - { id: a, run: "echo $$ > shell.pid; touch started; sleep 30; echo done >> log", undo: "echo undone >> log" }\n`;
@@ -50,4 +51,27 @@ describe('the journal database unreachable', () => {
     expect(alive(Number(box.read('shell.pid')))).toBe(false);
     expect(box.exists('log')).toBe(false);
   }, 90_000);
+});
+
+describe('a journal database that cannot be used', () => {
+  const rb = `version: 1\nname: ro\nstages:\n  - id: 1\n    name: one\n    steps: [{ run: "true" }]\n`;
+  it.each([
+    ['a read-only replica', async (url: string) => { await sql(url, `ALTER DATABASE ${new URL(url).pathname.slice(1)} SET default_transaction_read_only = on`); return url; }],
+    ['a role without rights on it', async (url: string) => {
+      const role = `ro_${Math.random().toString(36).slice(2, 8)}`;
+      await sql(url, `CREATE ROLE ${role} LOGIN PASSWORD 'pw-secret'; REVOKE CREATE ON SCHEMA public FROM PUBLIC`);
+      const u = new URL(url); u.username = role; u.password = 'pw-secret';
+      return u.toString();
+    }],
+  ])('%s: exit 6 saying the journal database cannot be used, never an internal error', async (_what, prepare) => {
+    const url = await prepare(await freshDatabase());
+    const box = sandbox(rb);
+    for (const args of [['stage', '1'], ['status']]) {
+      const r = box.run(args, { MIGRATE_JOURNAL_URL: url });
+      expect(r.stderr).not.toContain('internal error');
+      expect(r.stderr).toMatch(/the journal database postgres:\/\/\*\*\*@[^ ]+ cannot be used: /);
+      expect(r.stderr).not.toContain('pw-secret');
+      expect(r.code, r.stderr).toBe(6);
+    }
+  });
 });
