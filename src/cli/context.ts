@@ -56,7 +56,7 @@ export async function loadRunbook(opts: GlobalOptions, builtins: Record<string, 
   const volatility = how.database
     ? (await import('../pg/volatility.js')).volatilityLookup((database) => databaseUrl(database, vars!))
     : undefined;
-  const result = await validateFile(file, { extraRules: [withValues], volatility });
+  const result = await validateFile(file, { extraRules: [withValues], volatility, sqlLint: how.sqlLint });
   if (!result.ok) throw new InvalidRunbookError(result.errors);
   if (!vars) throw new UsageError('internal: vars were not resolved');
   for (const n of vars.notices) process.stderr.write(`warning: ${n}\n`);
@@ -77,6 +77,8 @@ export interface LoadHow {
    * from it stays unresolved (an emergency waits for nothing).
    */
   lenientValues?: boolean;
+  /** false: no SQL lint (see ValidateOptions.sqlLint). */
+  sqlLint?: boolean;
 }
 
 function lenient(valid: ValidRunbook, vars: Vars, findings: Finding[]): { runbook: Runbook; vars: Vars } {

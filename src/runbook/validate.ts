@@ -22,6 +22,8 @@ function hasSqlText(rb: Runbook): boolean {
 }
 
 export interface ValidateOptions {
+  /** false: skip the SQL lint (an emergency rollback: its WebAssembly parser costs a second on a loaded machine, and the SQL was linted when its stage ran). */
+  sqlLint?: boolean;
   /** Warnings become errors (`validate --strict`). */
   strict?: boolean;
   /** Extra rules that need more than the runbook's data (the SQL lint, later). */
@@ -76,7 +78,7 @@ export async function validateLoaded(loaded: LoadedFile, opts: ValidateOptions =
   for (const rule of opts.extraRules ?? []) await run(rule);
   // The SQL lint needs PostgreSQL's parser (WebAssembly): load it only when there is SQL.
   // A runbook already invalid asks no database.
-  if (hasSqlText(runbook)) findings.push(...(await (await import('../pg/lint.js')).sqlLintRule(runbook, { strict: opts.strict, volatility: pruned ? undefined : opts.volatility })));
+  if (opts.sqlLint !== false && hasSqlText(runbook)) findings.push(...(await (await import('../pg/lint.js')).sqlLintRule(runbook, { strict: opts.strict, volatility: pruned ? undefined : opts.volatility })));
   const mapped = pruned ? findings.flatMap((f) => pruned.original(f) ?? []) : findings;
   const { errors, warnings } = split([...yamlWarnings, ...located(structural), ...located(mapped)], opts.strict ?? false);
   if (pruned) return { ok: false, errors, warnings };

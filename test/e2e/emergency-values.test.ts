@@ -1,4 +1,6 @@
 // A bad --set value does not block `rollback --emergency`: only the undos that use that value are refused (and recorded).
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runbook, sandbox } from '../helpers/sandbox.js';
 
@@ -35,5 +37,16 @@ describe('rollback --emergency with a bad --set value', () => {
     expect(box.status()).toMatchObject({ state: 'dirty' });
     const failed = box.journal().find((e) => e.event === 'rollback.step' && e.source === 'b');
     expect(failed).toMatchObject({ ok: false });
+  });
+
+  it('is not refused by the SQL lint, which it does not load (the fastest path; the SQL was linted when its stage ran)', () => {
+    const box = sandbox(runbook(`  - id: 1\n    name: first\n    steps:\n      - { id: a, run: "echo do-a >> log", undo: "echo undo-a >> log" }\n`));
+    expect(box.run(['stage', '1']).code).toBe(0);
+    // The runbook changed since: a later stage's SQL no longer parses.
+    writeFileSync(join(box.dir, 'migrate.yaml'), `${box.read('migrate.yaml')}  - id: 2\n    name: second\n    steps:\n      - { sql: "DROP TABLEE users", undo: "true", database: "postgres://localhost/x" }\n`);
+    expect(box.run(['rollback', '--yes']).code, 'a plain rollback still validates everything').toBe(2);
+    const r = box.run(['rollback', '--emergency', '--reason', 'spike', '--yes']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(box.lines('log')).toEqual(['do-a', 'undo-a']);
   });
 });

@@ -12,8 +12,8 @@ const PREEMPT_WAIT_MS = 5_000;
 export default async function rollback(_args: string[], opts: GlobalOptions & { to?: string; emergency?: boolean; reason?: string }) {
   if (opts.emergency && !opts.reason) throw new UsageError('--emergency requires --reason "<why>"', 'the reason is journaled for everyone who reads the history');
   const to = opts.to !== undefined ? parseStageNumber(opts.to, '--to') : undefined;
-  // An emergency is not refused for a bad --set value: only what uses that value is (see LoadHow.lenientValues).
-  const session = await createSession(opts, { lenientValues: Boolean(opts.emergency) });
+  // An emergency is not refused for a bad --set value (only what uses that value is) nor held up by the SQL lint (see LoadHow).
+  const session = await createSession(opts, { lenientValues: Boolean(opts.emergency), sqlLint: !opts.emergency });
   const { ctx } = session;
   const rollbackOpts = { to, emergency: Boolean(opts.emergency), reason: opts.reason ?? null };
   try {
