@@ -20,6 +20,11 @@ export function drift(p: Projection, digest: string): number[] {
 
 export const driftNote = (stages: number[]) => `the runbook changed since stage(s) ${stages.join(', ')} ran`;
 
+/** The lock's holder while its process lives (null for none, or one proven gone: the next run takes it over). */
+export function liveHolder(h: LockInfo | null): LockInfo | null {
+  return h && !h.stale ? h : null;
+}
+
 /** What would stop `migrate stage N` now (`plan`, `stage --dry-run`): the refusal, a live lock holder, and drift. */
 export function readiness(p: Projection, live: LockInfo | null, n: number, digest: string, resume = false) {
   const applied = alreadyApplied(p, n);

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { EventName, type EventFields, type JournalEvent } from '../../src/journal/events.js';
 import { apply, emptyProjection } from '../../src/journal/project.js';
-import { alreadyApplied, drift, driftNote, readiness } from '../../src/plan/readiness.js';
+import { alreadyApplied, drift, driftNote, liveHolder, readiness } from '../../src/plan/readiness.js';
 
 let t = 0;
 // Only the fields the projection reads.
@@ -40,5 +40,11 @@ describe('readiness', () => {
     const p = project([ev(EventName.StageStarted, { stage: 1 })]);
     expect(readiness(p, null, 1, 'd1').block?.message).toContain('stage 1 did not finish');
     expect(readiness(p, null, 1, 'd1', true).block).toBeNull();
+  });
+
+  it('a lock whose holder is proven gone has no live holder', () => {
+    expect(liveHolder(holder)).toBe(holder);
+    expect(liveHolder({ ...holder, stale: true })).toBeNull();
+    expect(liveHolder(null)).toBeNull();
   });
 });

@@ -1,4 +1,5 @@
 import { UsageError } from '../../errors.js';
+import { liveHolder } from '../../plan/readiness.js';
 import type { GlobalOptions } from '../context.js';
 import { chalk, out } from '../output.js';
 import { identityTarget, openStore } from '../store.js';
@@ -15,7 +16,7 @@ export default async function history(_args: string[], opts: GlobalOptions & { l
   const p = await journal.project(name);
   const holder = await lock.holder();
   for (const line of [...(p.notes ?? []), ...(p.damage ?? [])]) process.stderr.write(`warning: journal: ${line}\n`);
-  const runs = runsAsSeen(p, holder && !holder.stale ? holder : null).reverse().slice(0, limit);
+  const runs = runsAsSeen(p, liveHolder(holder)).reverse().slice(0, limit);
   await journal.close();
   if (opts.json) return out(JSON.stringify(runs, null, 2));
   if (!runs.length) return out('no runs yet');

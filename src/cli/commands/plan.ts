@@ -1,7 +1,7 @@
 import { UsageError } from '../../errors.js';
 import { currentStage, type Projection } from '../../journal/project.js';
 import { compileStageLinted, describeAction, findStage } from '../../plan/compile.js';
-import { driftNote, readiness, rollbackTargets } from '../../plan/readiness.js';
+import { driftNote, liveHolder, readiness, rollbackTargets } from '../../plan/readiness.js';
 import { rollbackActions } from '../../plan/rollback.js';
 import type { LockInfo } from '../../journal/types.js';
 import { loadRunbook, parseStageNumber, type GlobalOptions, type LoadedRunbook } from '../context.js';
@@ -14,7 +14,7 @@ async function journalState(opts: GlobalOptions, rb: LoadedRunbook): Promise<{ p
   const p = await journal.project(rb.runbook.name);
   await journal.close();
   const holder = await lock.holder();
-  return { p, lock: holder && !holder.stale ? holder : null };
+  return { p, lock: liveHolder(holder) };
 }
 
 export default async function plan(args: string[], opts: GlobalOptions & { rollback?: boolean; to?: string }) {

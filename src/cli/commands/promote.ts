@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { DeclinedError, MigrateError, UsageError } from '../../errors.js';
 import { describeHolder } from '../../journal/lockfile.js';
+import { liveHolder } from '../../plan/readiness.js';
 import { holdLeftMs, type Promotion, type Projection } from '../../journal/project.js';
 import type { LockInfo } from '../../journal/types.js';
 import type { Journal } from '../../journal/journal.js';
@@ -63,7 +64,7 @@ export default async function promote(_args: string[], opts: GlobalOptions & { r
   const { journal, lock } = await openStore(opts, target);
   try {
     const holder = await lock.holder();
-    const live = holder && !holder.stale ? holder : null;
+    const live = liveHolder(holder);
     const hold = runningHold(await journal.project(target.name), live);
     const left = hold.leftMs === null ? '' : ` (${formatDuration(hold.leftMs)} of its hold left)`;
     const ok = await createPrompter(opts).confirm(`End stage ${hold.stage}'s canary hold at ${hold.weight}% now${left} and go on to the next weight?`);

@@ -1,7 +1,7 @@
 import { DeclinedError, UsageError } from '../../errors.js';
 import { runRollbackCommand } from '../../engine/run.js';
 import { describeHolder } from '../../journal/lockfile.js';
-import { planRollback } from '../../plan/readiness.js';
+import { liveHolder, planRollback } from '../../plan/readiness.js';
 import { parseStageNumber, type GlobalOptions } from '../context.js';
 import { chalk, out } from '../output.js';
 import { createSession } from '../session.js';
@@ -19,7 +19,7 @@ export default async function rollback(_args: string[], opts: GlobalOptions & { 
   try {
     // An emergency pre-empts a running stage: that run stops, journals why, lets go of the lock, and everything is rolled back.
     const holder = opts.emergency ? await ctx.lock.holder() : null;
-    const running = holder && !holder.stale ? holder : null;
+    const running = liveHolder(holder);
     const { targets, stop } = planRollback(await ctx.journal.project(ctx.runbook.name), rollbackOpts, ctx.runbook);
     if (!targets.length && !running && !stop) {
       out('nothing to roll back');

@@ -1,6 +1,6 @@
 import { InterruptedError } from '../../errors.js';
 import { runStageCommand } from '../../engine/run.js';
-import { readiness } from '../../plan/readiness.js';
+import { liveHolder, readiness } from '../../plan/readiness.js';
 import { compileStageLinted } from '../../plan/compile.js';
 import { parseStageNumber, type GlobalOptions } from '../context.js';
 import { chalk, out } from '../output.js';
@@ -18,7 +18,7 @@ export default async function stage(args: string[], opts: GlobalOptions & { dryR
       const p = await ctx.journal.project(ctx.runbook.name);
       out(renderPlan(await compileStageLinted(ctx.runbook, n, ctx.vars, ctx.volatility)));
       const holder = await ctx.lock.holder();
-      const ready = readiness(p, holder && !holder.stale ? holder : null, n, ctx.digest, Boolean(opts.resume));
+      const ready = readiness(p, liveHolder(holder), n, ctx.digest, Boolean(opts.resume));
       out('');
       for (const b of ready.blockers) if (b !== ready.block?.message) out(chalk.yellow(`would block: ${b}`));
       if (ready.block) throw ready.block;

@@ -1,7 +1,7 @@
 import { currentStage, holdLeftMs, runsAsSeen } from '../../journal/project.js';
 import { RunState, type LockInfo } from '../../journal/types.js';
 import type { Projection } from '../../journal/project.js';
-import { drift, driftNote, runState } from '../../plan/readiness.js';
+import { drift, driftNote, liveHolder, runState } from '../../plan/readiness.js';
 import type { GlobalOptions } from '../context.js';
 import { identityTarget, openStore, type Store } from '../store.js';
 
@@ -9,7 +9,7 @@ type Where = Store['where'];
 
 /** What `status --json` prints (the tests read it typed). */
 export function statusJson(name: string, digest: string, p: Projection, holder: LockInfo | null, where: Where) {
-  const live = holder && !holder.stale ? holder : null;
+  const live = liveHolder(holder);
   const state = runState(p, Boolean(live));
   const drifted = drift(p, digest);
   return {
@@ -41,7 +41,7 @@ export default async function status(_args: string[], opts: GlobalOptions) {
   // Damage goes to stderr so `status --json` stays parseable; status itself still answers.
   for (const line of [...(p.notes ?? []), ...(p.damage ?? [])]) process.stderr.write(`warning: journal: ${line}\n`);
   const holder = await lock.holder();
-  const live = holder && !holder.stale ? holder : null;
+  const live = liveHolder(holder);
   const result = statusJson(name, digest, p, holder, where);
   const { state } = result;
   const drifted = result.drift?.stages ?? [];
