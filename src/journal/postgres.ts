@@ -48,7 +48,7 @@ export function unreachable(e: unknown, url: string): unknown {
   const lost = GONE.test(code) || /^(08|57P0[123]|28|3D000)/.test(code)
     || (!code && /Connection terminated|not queryable|timeout expired|connection timeout/i.test(e.message));
   // Reached, but refused: no rights, a read-only replica, a full disk, too many connections.
-  const refused = /^(42501|25006|53)/.test(code);
+  const refused = /^(42501|25006|53|55P03)/.test(code);
   if (!lost && !refused) return e;
   const where = url.replace(/\/\/[^@/]*@/, '//***@').replace(/\?.*$/, '');
   const err = new EnvironmentError(`the journal database ${where} cannot be ${lost ? 'reached' : 'used'}: ${e.message}`,
@@ -84,16 +84,34 @@ export function openSchema(url: string, name: string): Promise<pg.Client> {
   return reaching(url, () => openSchemaOnce(url, name));
 }
 
+/**
+ * Whether every table, index and column of SCHEMA exists, read from the
+ * catalog without locking anything: its DDL (ALTER TABLE takes ACCESS
+ * EXCLUSIVE) would queue behind any open transaction that read a table, and
+ * every query of the tables, the holder's stamps included, behind it.
+ */
+const CURRENT = `
+SELECT to_regclass('migrate_schema') IS NOT NULL AND to_regclass('migrate_journal_runbook') IS NOT NULL
+   AND to_regclass('migrate_snapshots') IS NOT NULL
+   AND (SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass('migrate_lock_holders') AND NOT attisdropped
+         AND attname IN ('lock_key', 'heartbeat', 'stop_reason', 'stop_by', 'stop_at', 'promote', 'process_pid', 'process_started')) = 8 AS current`;
+
 async function openSchemaOnce(url: string, name: string): Promise<pg.Client> {
   const client = await connect(url.replace(/([?&])migrate_session=1&?/, '$1').replace(/[?&]$/, ''), name);
   await assertSessionConnection(client, url);
-  await client.query('BEGIN');
-  await client.query('SELECT pg_advisory_xact_lock($1, 0)', [LOCK_CLASS]);
-  await client.query(SCHEMA);
-  const v = await client.query('SELECT max(version) AS v FROM migrate_schema');
-  const version = v.rows[0].v as number | null;
-  if (version === null) await client.query('INSERT INTO migrate_schema VALUES ($1)', [SCHEMA_VERSION]);
-  await client.query('COMMIT');
+  let version: number | null;
+  if ((await client.query(CURRENT)).rows[0].current) {
+    version = (await client.query('SELECT max(version) AS v FROM migrate_schema')).rows[0].v;
+  } else {
+    await client.query('BEGIN');
+    // Creating or upgrading the tables waits for their readers a bounded time, then says so (exit 6).
+    await client.query("SET LOCAL lock_timeout = '10s'");
+    await client.query('SELECT pg_advisory_xact_lock($1, 0)', [LOCK_CLASS]);
+    await client.query(SCHEMA);
+    version = (await client.query('SELECT max(version) AS v FROM migrate_schema')).rows[0].v;
+    if (version === null) await client.query('INSERT INTO migrate_schema VALUES ($1)', [SCHEMA_VERSION]);
+    await client.query('COMMIT');
+  }
   if (version !== null && version > SCHEMA_VERSION) {
     await client.end();
     throw new MigrateError(`the journal's schema is version ${version}, newer than this migrate understands (${SCHEMA_VERSION})`, 'upgrade migrate');

@@ -1,7 +1,7 @@
 // A team sharing one journal and lock in PostgreSQL, from different directories.
 import { describe, expect, it } from 'vitest';
 import { assertSessionConnection } from '../../src/journal/postgres.js';
-import { freshDatabase, sql } from '../helpers/pg.js';
+import { freshDatabase, sql, withClient } from '../helpers/pg.js';
 import { exited, runbook, sandbox, waitFor } from '../helpers/sandbox.js';
 
 const rb = runbook(`  - id: 1\n    name: slow\n    steps:\n      - { run: "touch started; sleep \${hold}", undo: "echo undone >> log" }\n  - id: 2\n    name: next\n    irreversible: true\n    steps: [{ run: "true" }]\n`, 'vars:\n  hold: { default: "0" }\n');
@@ -36,6 +36,24 @@ describe('the PostgreSQL journal', () => {
     const rows = await sql(url, 'SELECT count(*)::int AS n, count(DISTINCT run_id)::int AS runs FROM migrate_journal');
     expect(rows[0]?.runs).toBe(3);
     expect((await sql(url, 'SELECT version FROM migrate_schema'))[0]?.version).toBe(1);
+  });
+
+  it('a reader\'s open transaction on its tables (a dashboard, a psql session) neither hangs migrate nor silences the holder', async () => {
+    const url = await freshDatabase();
+    const box = sandbox(rb);
+    const env = { MIGRATE_JOURNAL_URL: url };
+    expect(box.run(['status'], env).code).toBe(0); // the tables exist
+    await withClient(url, async (reader) => {
+      await reader.query('BEGIN');
+      await reader.query('SELECT count(*) FROM migrate_lock_holders');
+      await reader.query('SELECT count(*) FROM migrate_journal');
+      const t0 = Date.now();
+      const r = await box.runAsync(['stage', '1'], env);
+      expect(r.code, r.stderr).toBe(0);
+      expect((await box.runAsync(['status', '--json'], env)).code).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(15_000);
+      await reader.query('COMMIT');
+    });
   });
 
   it('refuses a transaction-pooling proxy', async () => {
