@@ -3,7 +3,7 @@
  * cli/main.ts maps them to exit codes (SPEC 4.2). Nothing else exits.
  */
 import type { Diagnostic } from './runbook/diagnostics.js';
-import type { Sample } from './engine/types.js';
+import type { Sample } from './engine/sample.js';
 
 export enum ExitCode {
   /** Success, or nothing to do. */

@@ -1,4 +1,5 @@
 import type { TaskGraph } from '../plan/graph.js';
+import type { Sample } from './sample.js';
 
 /**
  * What the engine needs from the outside, as interfaces: the CLI supplies
@@ -22,17 +23,7 @@ export enum TaskState {
 
 export { FailureKind } from '../errors.js';
 
-export type SampleResult = 'passed' | 'failed' | 'inconclusive' | 'error';
-
-export interface Sample {
-  check: string;
-  probe: string;
-  value: unknown;
-  expect: string | null;
-  result: SampleResult;
-  /** One human line: "error rate 0.071 is not < 0.05". */
-  message: string;
-}
+export type { Sample, SampleResult } from './sample.js';
 
 /** How the engine shows progress; rendering is the CLI's business. */
 export interface Reporter {
@@ -60,21 +51,4 @@ export interface Prompter {
   readonly interactive: boolean;
 }
 
-export interface ProcessResult {
-  exitCode: number | null;
-  stdout: string;
-  /** The last lines of stdout and stderr, secrets masked. */
-  tail: string;
-  timedOut: boolean;
-  aborted: boolean;
-}
-
-export interface ProcessRunner {
-  run(cmd: { shell?: string; argv?: string[]; script?: string }, opts: {
-    cwd: string; env?: Record<string, string>; timeoutMs?: number | null; signal?: AbortSignal; onLine?: (line: string) => void; mask: (s: string) => string;
-    /** Called once the process runs, with its pid (it leads its own process group: pgid = pid). */
-    onSpawn?: (pid: number) => void;
-    /** Written to the process's stdin (otherwise stdin is closed). */
-    input?: string;
-  }): Promise<ProcessResult>;
-}
+export type { ProcessResult, ProcessRunner } from './runner.js';

@@ -5,7 +5,7 @@
  * variables, like any var in shell text.
  */
 import { MigrateError } from '../errors.js';
-import type { ProcessRunner } from '../engine/types.js';
+import type { ProcessRunner } from '../engine/runner.js';
 import { parseOutput } from '../engine/checks.js';
 import { shellCommand } from '../runbook/shell.js';
 import type { Vars } from '../runbook/vars.js';

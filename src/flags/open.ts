@@ -1,6 +1,6 @@
 /** Open the runbook's flag store (file by default, in the state directory). */
 import { join, resolve } from 'node:path';
-import type { ProcessRunner } from '../engine/types.js';
+import type { ProcessRunner } from '../engine/runner.js';
 import type { Runbook } from '../runbook/types.js';
 import type { Vars } from '../runbook/vars.js';
 import { CommandFlagStore } from './command.js';

@@ -1,6 +1,6 @@
 /** What a journal line is: the events, their fields, and the parse of one line. */
 import type { FailureKind } from '../errors.js';
-import type { SampleResult } from '../engine/types.js';
+import type { SampleResult } from '../engine/sample.js';
 import type { ActionKind, OnBreach } from '../runbook/types.js';
 import type { LockInfo, Outcome } from './types.js';
 

@@ -4,7 +4,7 @@
  */
 import type { Value } from '../expr/evaluate.js';
 import type { Vars } from '../runbook/vars.js';
-import type { ProcessRunner } from '../engine/types.js';
+import type { ProcessRunner } from '../engine/runner.js';
 
 export interface ProbeContext {
   vars: Vars;
