@@ -56,6 +56,17 @@ describe('the PostgreSQL journal', () => {
     });
   });
 
+  it('two operators starting the same stage at once on a new journal: one runs it, the other is told who holds the lock', async () => {
+    const url = await freshDatabase();
+    const env = { MIGRATE_JOURNAL_URL: url };
+    const [alice, bob] = [sandbox(rb), sandbox(rb)];
+    const runs = await Promise.all([alice, bob].map((box) => box.runAsync(['stage', '1', '--set', 'hold=3'], env)));
+    expect(runs.map((r) => r.code).sort()).toEqual([0, 4]);
+    expect(runs.find((r) => r.code === 4)?.stderr).toMatch(/another run holds the lock: .+@.+ \(pid \d+ on /);
+    expect(await sql(url, "SELECT count(*)::int AS n FROM migrate_journal WHERE event = 'step.started'")).toEqual([{ n: 1 }]);
+    expect(await sql(url, 'SELECT count(*)::int AS n FROM migrate_schema')).toEqual([{ n: 1 }]);
+  });
+
   it('refuses a transaction-pooling proxy', async () => {
     let pid = 100;
     const fake = { query: async () => ({ rows: [{ pid: pid++ }] }) };
