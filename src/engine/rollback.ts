@@ -17,15 +17,18 @@ export interface RollbackOutcome { ok: boolean; failures: string[] }
 
 /**
  * An interrupted rollback says where it stopped and what to run next: the
- * stage is half undone, so `rollback` (never `--resume`) finishes it, and the
+ * stage is half undone, so `rollback` (never `--resume`; an emergency again for
+ * an emergency) finishes it, and the
  * action that was running is in doubt and runs again.
  */
-function stopped(ctx: RunContext, stage: Stage, running: string | null): InterruptedError {
+function stopped(ctx: RunContext, stage: Stage, running: string | null, emergency: boolean): InterruptedError {
   const where = `rolling back stage ${stage.id}${running ? ` while '${running}' was running (in doubt: it may have run partly)` : ''}`;
   if (ctx.signal.reason instanceof PreemptedError) {
     return new PreemptedError(`${ctx.signal.reason.message}; it stopped this run ${where}`, "that emergency rollback finishes the job: see 'migrate status'");
   }
-  return new InterruptedError(`interrupted ${where}`, `next: run 'migrate rollback' to finish it${running ? ` ('${running}' runs again; ` : ' ('}undos the journal shows done are not repeated)`);
+  // An emergency is finished as one (past failing undos, no waits); a plain rollback would stop at the first failure.
+  const next = emergency ? `migrate rollback --emergency --reason "..."` : 'migrate rollback';
+  return new InterruptedError(`interrupted ${where}`, `next: run '${next}' to finish it${running ? ` ('${running}' runs again; ` : ' ('}undos the journal shows done are not repeated)`);
 }
 
 export interface RollbackStageOptions {
@@ -49,7 +52,7 @@ export async function rollbackStage(ctx: RunContext, stage: Stage, target: Rollb
   const failures: string[] = [];
   for (const { source, action, title, with: extra } of rollbackActions(stage, completed, records, undone)) {
     const id = `rollback:${stage.id}:${source}`;
-    if (ctx.signal.aborted) throw stopped(ctx, stage, null);
+    if (ctx.signal.aborted) throw stopped(ctx, stage, null, opts.emergency);
     if (opts.emergency && actionOf(action).kind === 'pause') {
       // An emergency waits for nothing: not for time, not for people.
       await record(ctx, EventName.RollbackStep, { stage: stage.id, source, ok: true, skipped: 'emergency: waits are skipped' });
@@ -64,14 +67,14 @@ export async function rollbackStage(ctx: RunContext, stage: Stage, target: Rollb
     } catch (e) {
       if (e instanceof InterruptedError || ctx.signal.aborted) {
         ctx.reporter.task(id, title, TaskState.Failed, 'interrupted');
-        throw stopped(ctx, stage, title);
+        throw stopped(ctx, stage, title, opts.emergency);
       }
       r = { ok: false, message: (e as Error).message, tail: '' };
     }
     // Stopped by an interrupt: no outcome is known, so none is journaled (the next rollback runs it again).
     if (!r.ok && ctx.signal.aborted) {
       ctx.reporter.task(id, title, TaskState.Failed, 'interrupted');
-      throw stopped(ctx, stage, title);
+      throw stopped(ctx, stage, title, opts.emergency);
     }
     await record(ctx, EventName.RollbackStep, { stage: stage.id, source, ok: r.ok, message: r.message, tail: r.tail });
     ctx.reporter.task(id, title, r.ok ? TaskState.Succeeded : TaskState.Failed, r.ok ? undefined : r.message);

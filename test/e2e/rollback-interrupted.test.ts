@@ -59,4 +59,14 @@ describe('an interrupted rollback', () => {
     expect(r.stderr.trim().split('\n').at(-1)).toMatch(/migrate rollback/);
     expect(box.status()).toMatchObject({ state: 'interrupted', rolling_back: { stage: 1, in_doubt: 'a' } });
   });
+
+  it('an interrupted emergency says to run the emergency again (a plain rollback would stop at a failing undo and wait at pauses)', async () => {
+    const box = sandbox(slowUndo);
+    expect(box.run(['stage', '1']).code).toBe(0);
+    const r = await interruptWhileUndoing(box, ['rollback', '--emergency', '--reason', 'spike', '--yes']);
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(/rolling back stage 1.*undo b/);
+    expect(r.stderr.trim().split('\n').at(-1)).toMatch(/migrate rollback --emergency --reason/);
+    expect(box.status()).toMatchObject({ state: 'interrupted', rolling_back: { stage: 1, emergency: true, in_doubt: 'b' } });
+  });
 });

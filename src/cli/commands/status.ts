@@ -60,7 +60,7 @@ export default async function status(_args: string[], opts: GlobalOptions) {
   if (p.rolling && state === RunState.Interrupted) {
     out(chalk.yellow(`rolling back stage ${p.rolling.stage}, interrupted (undone so far: ${p.rolling.undone.join(', ') || 'nothing'}).`));
     if (p.rolling.in_doubt) out(chalk.yellow(`in doubt (started, no outcome; may have run partly): ${p.rolling.in_doubt.title}`));
-    out(chalk.yellow(`run 'migrate rollback' to finish it: undos the journal shows done are not run again`));
+    out(chalk.yellow(`run '${p.rolling.emergency ? 'migrate rollback --emergency --reason "..."' : 'migrate rollback'}' to finish it: undos the journal shows done are not run again`));
   }
   if (result.canary) {
     const c = result.canary;
