@@ -140,6 +140,7 @@ export const runbookSchema = {
         secret: { type: 'boolean', description: 'Masked as *** in every output and the journal.' },
         pattern: str('Anchored regular expression every value must match, checked before anything runs.'),
         allow_dash: { type: 'boolean', description: 'Allow a value starting with "-" where a command reads options.' },
+        type: { type: 'string', enum: ['string', 'integer'], description: 'integer: every value must be a whole number (checked before anything runs); required for a var used in bash arithmetic ($((...)), ((...)), [[ -eq ]], let, subscripts).' },
         description: str('What the var is for.'),
       }),
     },

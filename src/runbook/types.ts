@@ -15,6 +15,8 @@ export interface VarSpec {
   pattern?: string;
   /** A value may start with `-` where a command reads options. */
   allow_dash?: boolean;
+  /** `integer`: every value is a whole number, so it may reach bash arithmetic. */
+  type?: 'string' | 'integer';
 }
 
 export interface HttpSpec {

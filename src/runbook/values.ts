@@ -6,7 +6,7 @@
  * where the value would have landed.
  */
 import { error, quote, warning, type Finding, type Path } from './diagnostics.js';
-import { argvOption, envName, shellRefs, ShellContext, startsOption } from './shell.js';
+import { argvOption, envName, INTEGER, shellRefs, ShellContext, startsOption, type ShellRef } from './shell.js';
 import { looksLikeJson, referencedNames, renderJsonBody, renderUrl } from './template.js';
 import type { HttpSpec, Runbook } from './types.js';
 import { actions, checks } from './walk.js';
@@ -48,6 +48,9 @@ export function checkValues(rb: Runbook, vars: Vars): Finding[] {
   for (const [name, spec] of Object.entries(rb.vars ?? {})) {
     if (vars.has(name) && vars.value(name).includes('\0')) {
       out.push(error(['vars', name], 'var-nul', `var '${name}' contains a NUL byte, which no process argument or environment can carry`, { atKey: true }));
+    }
+    if (spec.type === 'integer' && vars.has(name) && !INTEGER.test(vars.value(name))) {
+      out.push(error(['vars', name, 'type'], 'var-type', `var '${name}' = '${quote(vars.display(name))}' is not a whole number (type: integer)`));
     }
     if (spec.pattern === undefined || !vars.has(name)) continue;
     const re = anchored(spec.pattern);
@@ -92,6 +95,9 @@ function anchored(pattern: string): RegExp | null {
 export function varsWellFormed(rb: Runbook): Finding[] {
   const out: Finding[] = [];
   for (const [name, spec] of Object.entries(rb.vars ?? {})) {
+    if (spec.type === 'integer' && spec.default !== undefined && !INTEGER.test(String(spec.default))) {
+      out.push(error(['vars', name, 'default'], 'var-type', `var '${name}': the default '${spec.secret ? '***' : quote(String(spec.default))}' is not a whole number (type: integer)`));
+    }
     if (spec.pattern === undefined) continue;
     const re = anchored(spec.pattern);
     if (!re) out.push(error(['vars', name, 'pattern'], 'var-pattern', `var '${name}': pattern is not a valid regular expression`));
@@ -109,6 +115,11 @@ export function varsWellFormed(rb: Runbook): Finding[] {
     }
     if (t.kind !== 'shell') continue;
     for (const r of shellRefs(t.text)) {
+      if (r.code) out.push(error(t.path, 'shell-nested-code', nestedCodeMessage(r), { offset: r.at }));
+      else if (r.arith && !wholeNumber(rb, r.name)) {
+        out.push(error(t.path, 'shell-arith', `'\${${r.name}}' lands in bash arithmetic ($((...)), ((...)), [[ -eq ]], let, declare -i, a subscript), `
+          + `where bash evaluates a value such as a[$(cmd)] as code; declare the var 'type: integer' (its value is then checked to be a whole number before anything runs)`, { offset: r.at }));
+      }
       const literal = r.context === ShellContext.Single || r.context === ShellContext.Ansi || r.context === ShellContext.QuotedHereDoc;
       if (literal && !r.nested) {
         out.push(warning(t.path, 'shell-var-literal', `'\${${r.name}}' is inside quotes this shell does not expand: it stays the text `
@@ -117,4 +128,29 @@ export function varsWellFormed(rb: Runbook): Finding[] {
     }
   }
   return out;
+}
+
+/**
+ * Names that are whole numbers by construction (a canary's weight, the stage)
+ * or checked as they are rendered (a flag store's flag and value); declared
+ * vars must say `type: integer`.
+ */
+const RUNTIME_NUMBERS = new Set(['weight', 'stage', 'flag', 'value']);
+function wholeNumber(rb: Runbook, name: string): boolean {
+  const spec = rb.vars?.[name];
+  return spec ? spec.type === 'integer' : RUNTIME_NUMBERS.has(name);
+}
+
+function nestedCodeMessage(r: ShellRef): string {
+  const head = `'\${${r.name}}' is expanded by this shell into code that ${r.code} parses: the value would run as code there. `;
+  const by = r.code ?? '';
+  if (by.endsWith('<<')) return `${head}Quote the terminator (<<'EOF'): the nested shell then expands it from the environment, as data`;
+  if (by === 'ssh') {
+    return `${head}ssh joins its arguments into one command line for the remote shell, which has not got our environment: `
+      + `send the value on stdin (printf '%s' \${${r.name}} | ssh host 'read -r v; ...') or quote it with "$(printf %q \${${r.name}})"`;
+  }
+  if (/^(ba|da|k|mk|z|a)?sh -c$|^fish -c$|^(su|runuser) |^eval$|^trap$|^watch$/.test(by)) {
+    return `${head}Use single quotes (${by === 'eval' || by === 'trap' ? by : by.split(' ')[0] + ' -c'} 'echo \${${r.name}}'): the nested shell then expands it from the environment, as data`;
+  }
+  return `${head}Pass it as a separate argument or through the environment instead (awk -v, python's sys.argv or os.environ, psql -v)`;
 }

@@ -124,7 +124,8 @@ export function resolveVars(rb: Runbook, inputs: VarInputs = {}): Vars {
   const notices: string[] = [];
   for (const [name, spec] of Object.entries(specs)) {
     if (spec.secret) secrets.add(name);
-    if (spec.allow_dash || spec.pattern !== undefined) dashOk.add(name);
+    // A whole number's leading '-' is a sign: no option it could spell does harm.
+    if (spec.allow_dash || spec.pattern !== undefined || spec.type === 'integer') dashOk.add(name);
     if (spec.secret && inputs.set && name in inputs.set) {
       notices.push(`--set ${name}: a secret on the command line is visible in 'ps' and kept in shell history; `
         + `set ${spec.env ? `the environment variable ${spec.env}` : `'env:' on the var and pass it in the environment`} instead`);

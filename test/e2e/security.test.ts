@@ -162,3 +162,113 @@ describe('control characters in a value are shown escaped, never raw', () => {
     expect(r.stderr).not.toMatch(RAW);
   });
 });
+
+describe('values that another parser would read as code (issue 10, F1)', () => {
+  const ATTACK = 'a[$(touch PWNED)]';
+  const stage = (o: Record<string, unknown>) => [{ id: 1, name: 's', irreversible: true, ...o }];
+  const diags = (box: ReturnType<typeof sandbox>) => {
+    const r = box.run(['validate', '--format', 'json', 'migrate.yaml']);
+    return { code: r.code, list: (r.code === 0 || r.code === 2 ? JSON.parse(r.stdout || '[]') : []) as { code: string; line: number; column: number; message: string; severity: string }[], r };
+  };
+
+  // bash evaluates a value like a[$(cmd)] as code wherever it does arithmetic, even from "$V".
+  const ARITH = [
+    '[[ ${n} -eq 1 ]]', '[[ 1 -lt ${n} && -n x ]]', 'echo $(( ${n} + 1 ))', 'echo "$(( ${n} + 1 ))"', '(( ${n} > 2 ))',
+    'for (( i = 0; i < ${n}; i++ )); do :; done', 'let x=${n}+1', 'declare -i x=${n}', 'local -i x; x=${n}',
+    'a[${n}]=1', 'echo $${a[${n}]}', 'echo "$${s:${n}:1}"', 'echo $[ ${n} + 1 ]', "sh -c 'echo $(( ${n} + 1 ))'",
+  ];
+  it.each(ARITH)('bash arithmetic without type: integer is a located validate error: %s', (run) => {
+    const box = sandbox(rb({ vars: { n: { default: '1' } }, stages: stage({ steps: [{ run }] }) }));
+    const { code, list, r } = diags(box);
+    expect(code, r.stdout + r.stderr).toBe(2);
+    const hit = list.find((d) => d.code === 'shell-arith');
+    expect(hit, JSON.stringify(list)).toBeDefined();
+    expect(hit!.message).toMatch(/'\$\{n\}'.*arithmetic.*type: integer/);
+    expect(hit!.line).toBeGreaterThan(0);
+    expect(hit!.column).toBeGreaterThan(0);
+  });
+
+  it('with type: integer, arithmetic gets a whole number or nothing runs (exit 2, before any step)', () => {
+    const run = `${ARITH.slice(0, 5).join('\n')} ; echo $(( \${n} * 2 )) > out.txt`;
+    const box = sandbox(rb({ vars: { n: { default: '1', type: 'integer' } }, defaults: { shell: 'bash' }, stages: stage({ steps: [{ run: 'touch ran' }, { run }] }) }));
+    for (const bad of [ATTACK, '1+1', ' 1', '0x1f', '1.5', '']) {
+      const r = box.run(['stage', '1', '--yes', '--set', `n=${bad}`]);
+      expect(r.code, `${bad}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(/migrate\.yaml:\d+:\d+ error var-type: var 'n' = .* is not a whole number/);
+      expect(pwned(box.dir)).toEqual([]);
+      expect(box.exists('ran')).toBe(false);
+    }
+    const ok = box.run(['stage', '1', '--yes', '--set', 'n=-3']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(box.read('out.txt')).toBe('-6\n');
+  });
+
+  it("the runbook's own names in arithmetic (a flag store's ${value}) are checked as they are rendered: nothing is evaluated", () => {
+    const box = sandbox(rb({
+      vars: { x: { default: '1' } }, defaults: { shell: 'bash' },
+      flags: { store: 'command', get: 'true', set: 'echo $(( ${value} + 1 )) >> out.txt', unset: 'true' },
+      stages: stage({ steps: [{ flag: { name: 'f', value: '${x}' } }] }),
+    }));
+    const r = box.run(['stage', '1', '--yes', '--set', `x=${ATTACK}`]);
+    expect(pwned(box.dir)).toEqual([]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/'value'.*arithmetic/);
+    expect(box.run(['stage', '1', '--yes', '--set', 'x=41']).code).toBe(0);
+    expect(box.read('out.txt')).toBe('42\n');
+  });
+
+  // The outer shell expands "...${n}..." and hands the text to something that parses it as code.
+  const NESTED: [string, string][] = [
+    ['sh -c "echo ${n}"', 'sh -c'], ['bash -c "echo ${n}"', 'bash -c'], ['sh -c ${n}', 'sh -c'], ['bash -lc "echo "${n}', 'bash -c'],
+    ['sudo -u app bash -c "echo ${n}"', 'bash -c'], ['kubectl exec pod -- sh -c "echo ${n}"', 'sh -c'], ['su -c "echo ${n}" app', 'su -c'],
+    ['eval "echo ${n}"', 'eval'], ['eval echo ${n}', 'eval'], ['trap "echo ${n}" EXIT', 'trap'], ['ssh db1 "echo ${n}"', 'ssh'],
+    ['ssh -p 22 db1 echo ${n}', 'ssh'], ['watch "echo ${n}"', 'watch'], ['bash <<EOF\necho ${n}\nEOF', 'bash'],
+    ["sh -c 'bash -c \"echo ${n}\"'", 'bash -c'], ['python3 -c "print(\'${n}\')"', 'python3 -c'], ['awk "BEGIN { print \\"${n}\\" }"', 'awk'],
+    ['sed -e "s/x/${n}/" f', 'sed'], ['psql -c "select ${n}"', 'psql -c'],
+  ];
+  it.each(NESTED)('a value expanded into code for a nested parser is a located validate error: %s', (run, by) => {
+    const box = sandbox(rb({ vars: { n: { default: '1' } }, stages: stage({ steps: [{ run }] }) }));
+    const { code, list, r } = diags(box);
+    expect(code, r.stdout + r.stderr).toBe(2);
+    const hit = list.find((d) => d.code === 'shell-nested-code');
+    expect(hit, JSON.stringify(list)).toBeDefined();
+    expect(hit!.message).toContain(`'\${n}'`);
+    expect(hit!.message).toContain(by);
+    expect(hit!.column).toBeGreaterThan(0);
+  });
+
+  const SAFE = [
+    "sh -c 'echo ${n}'", "bash -c 'echo \"${n}\"'", "sh -c 'printf \"%s\\n\" \"$@\"' sh ${n}", 'ssh db1 "grep $(printf %q ${n}) f"',
+    'grep -c "${n}" f', 'echo "bash -c ${n}"', "eval 'echo ${n}'", "bash <<'EOF'\necho ${n}\nEOF", 'echo ${n} | ssh db1 \'read -r v; echo "$v"\'',
+    'awk -v v=${n} \'{ print v }\' f', 'echo "$(( 1 + 1 )) ${n}"', '[[ ${n} == 1 ]]', '[ ${n} -eq 1 ]', 'echo "${n}" "$${#n}"',
+  ];
+  it.each(SAFE)('a value that stays data passes validate with no error: %s', (run) => {
+    const box = sandbox(rb({ vars: { n: { default: '1' } }, stages: stage({ steps: [{ run }] }) }));
+    const { code, list, r } = diags(box);
+    expect(code, r.stdout + r.stderr).toBe(0);
+    expect(list.filter((d) => d.code === 'shell-nested-code' || d.code === 'shell-arith')).toEqual([]);
+  });
+
+  describe.each(['bash', 'sh'] as const)('every shell surface refuses both before anything runs (%s)', (shell) => {
+    const attacks = ['sh -c "printf %s ${x}" >> out.txt', 'echo $(( ${x} )) >> out.txt'];
+    const all = attacks.join('\n');
+    const cases: [string, Record<string, unknown>][] = [
+      ['run', { stages: stage({ steps: [{ run: 'touch ran' }, { run: all }] }) }],
+      ['undo', { stages: [{ id: 1, name: 's', steps: [{ run: 'touch ran', undo: all }, { run: 'exit 1' }] }] }],
+      ['command checks', { stages: stage({ preflight: [{ name: 'c', command: all }], steps: [{ run: 'touch ran' }] }) }],
+      ['notify run', { notify: [{ on: ['stage.completed'], run: all }], stages: stage({ steps: [{ run: 'touch ran' }] }) }],
+      ['flag store', { flags: { store: 'command', get: 'true', set: all, unset: 'true' }, stages: stage({ steps: [{ run: 'touch ran' }, { flag: { name: 'f', value: '1' } }] }) }],
+      ['canary set', { stages: stage({ steps: [{ run: 'touch ran' }], canary: { weights: [5], hold: '10ms', interval: '5ms', set: { run: all }, checks: [{ name: 'ok', command: 'true' }] } }) }],
+    ];
+    it.each(cases)('%s', (_, o) => {
+      const box = sandbox(rb({ vars: { x: { default: '1' } }, defaults: { shell }, ...o }));
+      const r = box.run(['stage', '1', '--yes', '--set', `x=${ATTACK}`]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/migrate\.yaml:\d+:\d+ error shell-nested-code: /);
+      expect(r.stderr).toMatch(/migrate\.yaml:\d+:\d+ error shell-arith: /);
+      expect(pwned(box.dir)).toEqual([]);
+      expect(box.exists('ran')).toBe(false);
+      expect(box.exists('out.txt')).toBe(false);
+    });
+  });
+});

@@ -1,0 +1,328 @@
+/**
+ * Where each `${name}` lands in shell text: its quoting (which decides the
+ * spelling of the reference), whether it starts a word (option injection),
+ * and the two places where a value passed as data still becomes code: bash
+ * arithmetic, which evaluates `a[$(cmd)]` inside a variable's value, and an
+ * argument another parser reads as code (`sh -c "..."`, `eval`, `ssh`).
+ * Text a nested shell will run (`sh -c '...'`, `bash <<'EOF'`) is scanned
+ * again as that shell will see it.
+ */
+import { parseTemplate } from './template.js';
+import { ARITH_TESTS, codeOperand, DECLARE, KEYWORDS, quotesForShell } from './shell-commands.js';
+
+export enum ShellContext {
+  /** Unquoted script text (top level, inside `$(...)` or backticks). */
+  Bare = 'bare',
+  /** Inside "...": the shell expands `${V}` there without splitting. */
+  Double = 'double',
+  /** Inside '...': this shell does not expand it; a nested `sh -c '...'` does. */
+  Single = 'single',
+  /** Inside $'...': never expanded by this shell. */
+  Ansi = 'ansi',
+  /** After `#` to the end of the line. */
+  Comment = 'comment',
+  /** The body of an unquoted here-doc: expanded, not split. */
+  HereDoc = 'heredoc',
+  /** The body of a here-doc with a quoted terminator: literal for this shell. */
+  QuotedHereDoc = 'heredoc-quoted',
+  /** Inside `$((...))`, `((...))` or `$[...]`: quotes are not allowed there by every shell. */
+  Arithmetic = 'arithmetic',
+}
+
+export interface ShellRef {
+  name: string;
+  /** Offset of the `${` in the template. */
+  at: number;
+  context: ShellContext;
+  /** The value starts an unquoted word (`sort ${file}`), or would when the values in `prefix` are empty. */
+  wordStart: boolean;
+  /** The refs before this one in its word, with no other text: `${a}${b}` starts with b's value when a's is empty. */
+  prefix: string[];
+  /** Inside quotes a nested shell runs (`sh -c '...'`, `bash <<'EOF'`), which expands it from the environment. */
+  nested: boolean;
+  /** Bash evaluates the value as arithmetic, here or in a nested shell. */
+  arith: boolean;
+  /** What parses the expanded value as code (`sh -c`, `eval`, `ssh`, `bash <<`), or null. */
+  code: string | null;
+}
+
+type Closer = 'root' | 'paren' | 'backtick' | 'arith' | 'bracket';
+interface Cond { refs: ShellRef[]; arith: boolean }
+/** `word` counts what the current word holds; `lead` the refs among it while it holds nothing else; `cur` its first characters. */
+interface BareFrame { kind: 'bare'; closer: Closer; word: number; lead: string[]; cur: string; cmd: string[]; parens: number; cond: Cond | null }
+interface ParamFrame { kind: 'param'; text: string; depth: number; inDouble: boolean }
+interface NestedBody { body: string; refs: ShellRef[] }
+interface SingleFrame extends NestedBody { kind: 'single'; nested: boolean }
+interface DocFrame extends NestedBody { kind: 'heredoc'; delim: string; quoted: boolean; strip: boolean; line: string; clean: boolean; shell: string | null }
+type Frame = BareFrame | ParamFrame | SingleFrame | DocFrame | { kind: 'double' | 'ansi' | 'comment' };
+
+interface PendingDoc { delim: string; quoted: boolean; strip: boolean; shell: string | null }
+
+const SEPARATORS = new Set([' ', '\t', ';', '&', '|', '(', ')', '<', '>']);
+const ENDS_COMMAND = new Set([';', '&', '|', '(', ')']);
+const SHELL_BEFORE_DOC = /(?:^|[\s/|;&])((?:ba|da|k|z)?sh)(?:\s+-\w+)*\s*$/;
+/** Only a word's start decides anything here; a 4 MB word is not kept whole. */
+const CUR_MAX = 256;
+const SUBSCRIPT = /^[A-Za-z_]\w*\[[^\]]*$/;
+const ASSIGNMENT = /^([A-Za-z_]\w*)(?:\[[^\]]*\])?\+?=/;
+const PARAM_ARITH = /^!?[A-Za-z_]\w*\[[^\]]*$|^(?:[A-Za-z_]\w*|[@*#?$!0-9])(?:\[[^\]]*\])?:(?![-=?+])/;
+
+const bareFrame = (closer: Closer): BareFrame => ({ kind: 'bare', closer, word: 0, lead: [], cur: '', cmd: [], parens: 0, cond: null });
+/** Text for a nested scan: a literal `${` must stay literal there. */
+const bodyText = (body: string, c: string) => (c === '{' && body.endsWith('$') ? '${' : c);
+
+/** Walks a template's text and reports where every `${name}` lands. */
+export function shellRefs(src: string): ShellRef[] {
+  const refs: ShellRef[] = [];
+  const root = bareFrame('root');
+  const stack: Frame[] = [root];
+  const pending: PendingDoc[] = [];
+  const ints = new Set<string>(); // names declared -i: assigning to them is arithmetic
+  let line = ''; // the current line's bare text, for "sh <<" detection
+  const top = (): Frame => stack.at(-1) ?? root;
+  const bare = (): BareFrame => [...stack].reverse().find((f): f is BareFrame => f.kind === 'bare') ?? root;
+  const words = (b: BareFrame) => b.cmd;
+
+  const newWord = (f: BareFrame) => { f.word = 0; f.lead = []; f.cur = ''; };
+  const closeSegment = (f: BareFrame) => {
+    if (f.cond?.arith) for (const r of f.cond.refs) r.arith = true;
+    if (f.cond) f.cond = { refs: [], arith: false };
+  };
+  const endWord = (f: BareFrame) => {
+    if (f.word === 0) return;
+    const w = f.cur;
+    if (f.cond) {
+      if (w === ']]') { closeSegment(f); f.cond = null; } else if (ARITH_TESTS.has(w)) { f.cond.arith = true; }
+    } else if (f.cmd.length === 0 && w === '[[') f.cond = { refs: [], arith: false };
+    const assignment = f.cmd.length === 0 && ASSIGNMENT.test(w);
+    if (!(f.cmd.length === 0 && KEYWORDS.has(w)) && !assignment) f.cmd.push(w);
+    if (declaresInt(f.cmd) && f.cmd.length > 1 && !w.startsWith('-')) { const m = /^[A-Za-z_]\w*/.exec(w); if (m) ints.add(m[0]); }
+    newWord(f);
+  };
+  const endCommand = (f: BareFrame) => { if (!f.cond) f.cmd = []; };
+  const addChar = (f: BareFrame, c: string) => { f.word++; if (f.cur.length < CUR_MAX) f.cur += c; };
+  /** A frame it pushed has ended: what it expanded to is part of the enclosing word. */
+  const popInto = () => {
+    const f = stack.pop();
+    if (f?.kind === 'single' && f.nested) rescan(f);
+    // Quotes add only what they hold (counted as it came); an expansion adds its output. A here-doc's lines are no word.
+    if ((f?.kind === 'bare' || f?.kind === 'param') && top().kind !== 'heredoc') bare().word++;
+  };
+  const rescan = (f: NestedBody) => {
+    const inner = shellRefs(f.body);
+    f.refs.forEach((r, k) => {
+      const s = inner[k];
+      if (s?.arith) r.arith = true;
+      if (s?.code && !r.code) r.code = s.code;
+    });
+  };
+  const pushDoc = () => {
+    const d = pending.shift();
+    if (d) stack.push({ kind: 'heredoc', delim: d.delim, quoted: d.quoted, strip: d.strip, line: '', clean: true, shell: d.shell, body: '', refs: [] });
+  };
+  /** `$((`, `$[`, `$(`, `${`, backticks: the openings that work in bare text and inside "...". */
+  const opening = (text: string, i: number, inDouble: boolean): number | null => {
+    const c = text.charAt(i);
+    const next = text[i + 1];
+    if (c === '$' && next === '(' && text[i + 2] === '(') { stack.push(bareFrame('arith')); return i + 3; }
+    if (c === '$' && next === '[') { stack.push(bareFrame('bracket')); return i + 2; }
+    if (c === '$' && next === '(') { stack.push(bareFrame('paren')); return i + 2; }
+    if (c === '$' && next === '{') { stack.push({ kind: 'param', text: '', depth: 0, inDouble }); return i + 2; }
+    if (c === '`') { stack.push(bareFrame('backtick')); return i + 1; }
+    return null;
+  };
+
+  const step = (text: string, i: number): number => {
+    const f = top();
+    const c = text.charAt(i); // i < text.length: the caller's loop bound
+    const next = text[i + 1];
+    if (f.kind === 'heredoc') {
+      if (c === '\n') {
+        const body = f.strip ? f.line.replace(/^\t+/, '') : f.line;
+        if (f.clean && body === f.delim) {
+          stack.pop();
+          if (f.quoted && f.shell) rescan(f);
+        } else { f.line = ''; f.clean = true; f.body += c; }
+        if (top().kind !== 'heredoc' && pending.length) pushDoc();
+        return i + 1;
+      }
+      if (!f.quoted && c === '\\') { f.line += c + (next ?? ''); return i + 2; }
+      if (!f.quoted) {
+        const j = c === '$' || c === '`' ? opening(text, i, true) : null;
+        if (j !== null) { f.clean = false; return j; }
+      }
+      f.line += c;
+      f.body += bodyText(f.body, c);
+      return i + 1;
+    }
+    if (f.kind === 'comment') {
+      if (c === '\n') { stack.pop(); return i; }
+      return i + 1;
+    }
+    if (f.kind === 'single') {
+      if (c === "'") { popInto(); return i + 1; }
+      f.body += bodyText(f.body, c);
+      const b = bare();
+      if (b.cur.length < CUR_MAX) b.cur += c;
+      return i + 1;
+    }
+    if (f.kind === 'ansi') {
+      if (c === '\\') return i + 2;
+      if (c === "'") popInto();
+      return i + 1;
+    }
+    if (f.kind === 'double') {
+      if (c === '\\') { addChar(bare(), next ?? ''); return i + 2; }
+      if (c === '"') { popInto(); return i + 1; }
+      const j = c === '$' || c === '`' ? opening(text, i, true) : null;
+      if (j !== null) return j;
+      addChar(bare(), c);
+      return i + 1;
+    }
+    if (f.kind === 'param') {
+      if (c === '}') { if (f.depth === 0) popInto(); else { f.depth--; f.text += c; } return i + 1; }
+      if (c === '{') { f.depth++; f.text += c; return i + 1; }
+      if (c === '\\') { f.text += c + (next ?? ''); return i + 2; }
+      if (c === '"') { stack.push({ kind: 'double' }); return i + 1; }
+      if (c === "'" && !f.inDouble) { stack.push({ kind: 'single', nested: false, body: '', refs: [] }); return i + 1; }
+      const j = c === '$' || c === '`' ? opening(text, i, f.inDouble) : null;
+      if (j !== null) return j;
+      f.text += c;
+      return i + 1;
+    }
+    return bareStep(f as BareFrame, text, i); // every other kind returned above
+  };
+
+  const bareStep = (bf: BareFrame, text: string, i: number): number => {
+    const c = text.charAt(i);
+    const next = text[i + 1];
+    line += c;
+    if (line.length > 2 * CUR_MAX) line = line.slice(-CUR_MAX); // only its end is read
+    if (c === '\\') { line += next ?? ''; addChar(bf, next ?? ''); return i + 2; }
+    if (c === "'") { stack.push({ kind: 'single', nested: codeOperand(words(bf))?.shell ?? false, body: '', refs: [] }); return i + 1; }
+    if (c === '"') { stack.push({ kind: 'double' }); return i + 1; }
+    if (c === '$' && next === "'") { stack.push({ kind: 'ansi' }); return i + 2; }
+    if (c === '`' && bf.closer === 'backtick') { popInto(); return i + 1; }
+    const j = c === '$' || c === '`' ? opening(text, i, false) : null;
+    if (j !== null) return j;
+    if (bf.closer === 'arith' || bf.closer === 'bracket') {
+      if (c === '(') bf.parens++;
+      if (c === ')' && bf.closer === 'arith') { if (bf.parens === 0 && next === ')') { popInto(); return i + 2; } bf.parens--; }
+      if (c === ']' && bf.closer === 'bracket' && bf.parens === 0) { popInto(); return i + 1; }
+      return i + 1;
+    }
+    if (c === '#' && bf.word === 0) { stack.push({ kind: 'comment' }); return i + 1; }
+    if (c === '<' && next === '<' && text[i + 2] !== '<') return hereDocOperator(text, i);
+    if (c === '\n') {
+      endWord(bf);
+      endCommand(bf);
+      line = '';
+      if (pending.length) pushDoc();
+      return i + 1;
+    }
+    if (c === '(' && next === '(' && bf.word === 0 && (bf.cmd.length === 0 || (bf.cmd.length === 1 && bf.cmd[0] === 'for'))) {
+      stack.push(bareFrame('arith'));
+      return i + 2;
+    }
+    if (c === ')' && bf.parens === 0 && bf.closer === 'paren') { endWord(bf); popInto(); return i + 1; }
+    if (c === '(') bf.parens++;
+    if (c === ')') bf.parens--;
+    if (bf.cond && (c === '&' || c === '|' || c === '(' || c === ')')) { endWord(bf); closeSegment(bf); return i + 1; }
+    if (SEPARATORS.has(c)) {
+      endWord(bf);
+      if (ENDS_COMMAND.has(c)) endCommand(bf);
+      return i + 1;
+    }
+    addChar(bf, c);
+    return i + 1;
+  };
+
+  const hereDocOperator = (text: string, i: number): number => {
+    const before = line.slice(0, -1);
+    let j = i + 2;
+    const strip = text[j] === '-';
+    if (strip) j++;
+    while (text[j] === ' ' || text[j] === '\t') j++;
+    const m = /^(?:'([^']*)'|"([^"]*)"|\\?([A-Za-z0-9_.-]+))/.exec(text.slice(j));
+    if (!m) return i + 2;
+    const delim = m[1] ?? m[2] ?? m[3]!; // one of the three alternatives matched
+    const shell = SHELL_BEFORE_DOC.exec(before)?.[1] ?? null;
+    pending.push({ delim, quoted: m[1] !== undefined || m[2] !== undefined || m[0].startsWith('\\'), strip, shell });
+    line += text.slice(i + 1, j + m[0].length);
+    endWord(bare());
+    return j + m[0].length;
+  };
+
+  /** The parser, if any, that reads what this ref expands to as code: the nearest enclosing command that takes code. */
+  const codeAt = (): string | null => {
+    for (let k = stack.length - 1; k >= 0; k--) {
+      const fr = stack[k]!;
+      if (fr.kind === 'single' || fr.kind === 'ansi' || fr.kind === 'comment') return null;
+      if (fr.kind === 'heredoc') return !fr.quoted && fr.shell ? `${fr.shell} <<` : null;
+      if (fr.kind !== 'bare') continue;
+      if (quotesForShell(fr.cmd)) return null;
+      const op = codeOperand(fr.cmd);
+      if (op) return op.by;
+    }
+    return null;
+  };
+  /** Inside `$((...))` (or fed to one through "..." or `$(...)`). */
+  const inArithFrame = (): boolean => {
+    for (let k = stack.length - 1; k >= 0; k--) {
+      const fr = stack[k]!;
+      if (fr.kind === 'single' || fr.kind === 'ansi' || fr.kind === 'comment' || fr.kind === 'heredoc') return false;
+      if (fr.kind === 'bare' && (fr.closer === 'arith' || fr.closer === 'bracket')) return true;
+    }
+    return false;
+  };
+
+  for (const p of parseTemplate(src)) {
+    if ('text' in p) {
+      for (let i = 0; i < p.text.length;) i = step(p.text, i);
+      continue;
+    }
+    const f = top();
+    const b = bare();
+    const arithFrame = f.kind === 'bare' && (f.closer === 'arith' || f.closer === 'bracket');
+    const context = arithFrame ? ShellContext.Arithmetic
+      : f.kind === 'bare' ? ShellContext.Bare
+        : f.kind === 'param' ? (f.inDouble ? ShellContext.Double : ShellContext.Bare)
+          : f.kind === 'heredoc' ? (f.quoted ? ShellContext.QuotedHereDoc : ShellContext.HereDoc)
+            : ({ double: ShellContext.Double, single: ShellContext.Single, ansi: ShellContext.Ansi, comment: ShellContext.Comment } as const)[f.kind];
+    const expands = f.kind === 'bare' || f.kind === 'double' || f.kind === 'param';
+    const assigned = ASSIGNMENT.exec(b.cur)?.[1];
+    const arith = inArithFrame()
+      || (f.kind === 'param' && PARAM_ARITH.test(f.text))
+      || (expands && f.kind !== 'param' && ((SUBSCRIPT.test(b.cur) && assigns(b.cmd)) || b.cmd[0] === 'let' || (b.cond?.arith ?? false)
+        || (assigned !== undefined && (ints.has(assigned) || declaresInt(b.cmd)))));
+    // Only unquoted word starts: "${x}" is the template author saying "this is data" (a PEM key starts with -----).
+    const wordStart = f.kind === 'bare' && !arithFrame && !b.cond && b.word === b.lead.length;
+    const code = expands || f.kind === 'heredoc' ? codeAt() : null;
+    const ref: ShellRef = {
+      name: p.name, at: p.at, context, wordStart, prefix: wordStart ? [...b.lead] : [],
+      nested: f.kind === 'single' ? f.nested : f.kind === 'heredoc' ? f.shell !== null : false,
+      arith, code,
+    };
+    refs.push(ref);
+    if (b.cond && expands) b.cond.refs.push(ref);
+    if (f.kind === 'single' || f.kind === 'heredoc') { f.body += `\${${p.name}}`; f.refs.push(ref); }
+    if (f.kind === 'heredoc') f.clean = false;
+    else if (f.kind === 'bare' || f.kind === 'double') {
+      if (b.word === b.lead.length) b.lead.push(p.name);
+      addChar(b, '\u0001');
+      if (f.kind === 'bare') line += 'x';
+    }
+  }
+  for (const f of stack) if (f.kind === 'bare') { endWord(f); closeSegment(f); }
+  return refs;
+}
+
+/** Where `name[...]` is an assignment (or names a variable), so its subscript is arithmetic. */
+function assigns(cmd: string[]): boolean {
+  return cmd.length === 0 || DECLARE.has(cmd[0]!) || cmd[0] === 'unset' || cmd[0] === 'read';
+}
+
+/** `declare -i`, `local -ri`, ...: assignments in this command are arithmetic. */
+function declaresInt(cmd: string[]): boolean {
+  return DECLARE.has(cmd[0] ?? '') && cmd.some((w) => /^-[A-Za-z]*i/.test(w));
+}
