@@ -31,6 +31,9 @@ const SSH_VALUE = new Set('BbcDEeFIiJLlmOopQRSWw'.split(''));
 /** awk options that take a value as the next word. */
 const AWK_VALUE = new Set(['-f', '-v', '-F', '--file', '--assign', '--field-separator']);
 
+/** How the scanner spells a `${name}` inside a word. */
+export const REF_MARK = '\u0001';
+
 /** How far from the command's start (and from the parser) a word is looked for. */
 const NEAR = 64;
 
@@ -65,9 +68,10 @@ export function codeOperand(words: string[]): CodeOperand | null {
   // Called for every reference: a command of 100,000 words must not make this quadratic.
   for (let i = 0; i < Math.min(pos, NEAR); i++) {
     const name = base(words[i]!);
-    const p = PARSERS[name];
+    // A program named by an expansion ($SHELL -c, ${shell} -c) may be any shell.
+    const p = PARSERS[name] ?? (words[i]!.startsWith('$') || words[i]!.startsWith(REF_MARK) ? SHELL : undefined);
     if (!p) continue;
-    const hit = (by: string) => ({ by, shell: p.shell ?? false });
+    const hit = (by: string) => ({ by: by.split(REF_MARK).join('${...}'), shell: p.shell ?? false });
     if (p.takes === 'all') return hit(name);
     if (p.takes === 'ssh') {
       const dest = firstOperand(words.slice(0, i + NEAR), i + 1, (w) => /^-[A-Za-z]+$/.test(w) && SSH_VALUE.has(w.at(-1)!));
@@ -76,7 +80,8 @@ export function codeOperand(words: string[]): CodeOperand | null {
     if (pos - i > NEAR) continue;
     if (p.takes === 'first' && firstOperand(words, i + 1, () => false) === pos) return hit(name);
     if (p.takes === 'option') {
-      const opt = pos - 1 > i ? p.options!.find((o) => hasOption(words[pos - 1]!, o)) : undefined;
+      const at = words[pos - 1] === '--' ? pos - 2 : pos - 1; // sh -c -- '...'
+      const opt = at > i ? p.options!.find((o) => hasOption(words[at]!, o)) : undefined;
       if (opt) return hit(`${name} ${opt}`);
     }
     if (p.takes === 'program' && !words.slice(i + 1).some((w) => w === '-f' || w === '--file')) {
@@ -100,3 +105,21 @@ export const KEYWORDS = new Set(['then', 'do', 'else', 'elif', 'if', 'while', 'u
 /** Builtins whose `-i` makes a variable's assignments arithmetic. */
 export const DECLARE = new Set(['declare', 'typeset', 'local', 'export', 'readonly']);
 export const ARITH_TESTS = new Set(['-eq', '-ne', '-lt', '-le', '-gt', '-ge']);
+
+const STDIN_SHELLS = new Set(['sh', 'bash', 'dash', 'ksh', 'mksh', 'zsh', 'ash']);
+
+/** The shell, if this command is one reading its script from stdin (`| bash`, `bash -s`, `<<< ...`, `ssh host` with no command). */
+export function readsStdin(words: string[]): string | null {
+  for (let i = 0; i < Math.min(words.length, NEAR); i++) {
+    const name = base(words[i]!);
+    if (name === 'ssh') {
+      const dest = firstOperand(words, i + 1, (w) => /^-[A-Za-z]+$/.test(w) && SSH_VALUE.has(w.at(-1)!));
+      if (dest === words.length - 1) return 'ssh';
+    }
+    if (!STDIN_SHELLS.has(name)) continue;
+    const rest = words.slice(i + 1);
+    if (rest.some((w) => /^-[A-Za-z]*s[A-Za-z]*$/.test(w))) return name;
+    if (rest.every((w) => w.startsWith('-') && !/^-[A-Za-z]*c/.test(w))) return name;
+  }
+  return null;
+}

@@ -8,7 +8,7 @@
  * again as that shell will see it.
  */
 import { parseTemplate } from './template.js';
-import { ARITH_TESTS, codeOperand, DECLARE, KEYWORDS, quotesForShell } from './shell-commands.js';
+import { ARITH_TESTS, codeOperand, DECLARE, KEYWORDS, quotesForShell, readsStdin, REF_MARK } from './shell-commands.js';
 
 export enum ShellContext {
   /** Unquoted script text (top level, inside `$(...)` or backticks). */
@@ -49,7 +49,15 @@ export interface ShellRef {
 type Closer = 'root' | 'paren' | 'backtick' | 'arith' | 'bracket';
 interface Cond { refs: ShellRef[]; arith: boolean }
 /** `word` counts what the current word holds; `lead` the refs among it while it holds nothing else; `cur` its first characters. */
-interface BareFrame { kind: 'bare'; closer: Closer; word: number; lead: string[]; cur: string; cmd: string[]; parens: number; cond: Cond | null }
+interface BareFrame {
+  kind: 'bare'; closer: Closer; word: number; lead: string[]; cur: string; cmd: string[]; parens: number; cond: Cond | null;
+  /** The next word is a redirection's target, or a here-string (`<<<`), not an argument. */
+  redirect: boolean; here: boolean;
+  /** Refs expanded by this command, by the earlier commands of its pipeline, and in its here-string: code if it is a shell reading stdin. */
+  own: ShellRef[]; piped: ShellRef[]; hereRefs: ShellRef[];
+  /** Inside `a=( ... )`, where `[...]=` subscripts are arithmetic. */
+  compound: boolean;
+}
 interface ParamFrame { kind: 'param'; text: string; depth: number; inDouble: boolean }
 interface NestedBody { body: string; refs: ShellRef[] }
 interface SingleFrame extends NestedBody { kind: 'single'; nested: boolean }
@@ -67,7 +75,10 @@ const SUBSCRIPT = /^[A-Za-z_]\w*\[[^\]]*$/;
 const ASSIGNMENT = /^([A-Za-z_]\w*)(?:\[[^\]]*\])?\+?=/;
 const PARAM_ARITH = /^!?[A-Za-z_]\w*\[[^\]]*$|^(?:[A-Za-z_]\w*|[@*#?$!0-9])(?:\[[^\]]*\])?:(?![-=?+])/;
 
-const bareFrame = (closer: Closer): BareFrame => ({ kind: 'bare', closer, word: 0, lead: [], cur: '', cmd: [], parens: 0, cond: null });
+const bareFrame = (closer: Closer): BareFrame => ({
+  kind: 'bare', closer, word: 0, lead: [], cur: '', cmd: [], parens: 0, cond: null,
+  redirect: false, here: false, own: [], piped: [], hereRefs: [], compound: false,
+});
 /** Text for a nested scan: a literal `${` must stay literal there. */
 const bodyText = (body: string, c: string) => (c === '{' && body.endsWith('$') ? '${' : c);
 
@@ -89,8 +100,9 @@ export function shellRefs(src: string): ShellRef[] {
     if (f.cond) f.cond = { refs: [], arith: false };
   };
   const endWord = (f: BareFrame) => {
-    if (f.word === 0) return;
+    if (f.word === 0 && f.cur === '') return; // quoted text counts in cur only: '' before a value still starts the word
     const w = f.cur;
+    if (f.redirect || f.here) { f.redirect = false; f.here = false; newWord(f); return; }
     if (f.cond) {
       if (w === ']]') { closeSegment(f); f.cond = null; } else if (ARITH_TESTS.has(w)) { f.cond.arith = true; }
     } else if (f.cmd.length === 0 && w === '[[') f.cond = { refs: [], arith: false };
@@ -99,7 +111,16 @@ export function shellRefs(src: string): ShellRef[] {
     if (declaresInt(f.cmd) && f.cmd.length > 1 && !w.startsWith('-')) { const m = /^[A-Za-z_]\w*/.exec(w); if (m) ints.add(m[0]); }
     newWord(f);
   };
-  const endCommand = (f: BareFrame) => { if (!f.cond) f.cmd = []; };
+  const endCommand = (f: BareFrame, pipe = false) => {
+    if (f.cond) return;
+    const sh = readsStdin(f.cmd);
+    if (sh) {
+      for (const r of f.piped) r.code ??= `| ${sh}`;
+      for (const r of f.hereRefs) r.code ??= `${sh} <<<`;
+    }
+    f.piped = pipe ? [...f.piped, ...f.own] : [];
+    f.cmd = []; f.own = []; f.hereRefs = []; f.redirect = false; f.here = false; f.compound = false;
+  };
   const addChar = (f: BareFrame, c: string) => { f.word++; if (f.cur.length < CUR_MAX) f.cur += c; };
   /** A frame it pushed has ended: what it expanded to is part of the enclosing word. */
   const popInto = () => {
@@ -213,6 +234,16 @@ export function shellRefs(src: string): ShellRef[] {
     }
     if (c === '#' && bf.word === 0) { stack.push({ kind: 'comment' }); return i + 1; }
     if (c === '<' && next === '<' && text[i + 2] !== '<') return hereDocOperator(text, i);
+    if (!bf.cond && c === '<' && next === '<') { endWord(bf); bf.here = true; return i + 3; }
+    if (!bf.cond && (c === '<' || c === '>' || (c === '&' && next === '>'))) {
+      if (/^\d+$/.test(bf.cur)) newWord(bf); else endWord(bf); // 2>&1: the 2 is no argument
+      bf.redirect = true;
+      let j = i + 1;
+      while (text[j] === '>' || text[j] === '&' || text[j] === '|') j++;
+      return j;
+    }
+    if (!bf.cond && c === '|' && next !== '|') { endWord(bf); endCommand(bf, true); return i + (next === '&' ? 2 : 1); }
+    if (!bf.cond && (c === '|' || c === '&') && next === c) { endWord(bf); endCommand(bf); return i + 2; }
     if (c === '\n') {
       endWord(bf);
       endCommand(bf);
@@ -224,7 +255,9 @@ export function shellRefs(src: string): ShellRef[] {
       stack.push(bareFrame('arith'));
       return i + 2;
     }
-    if (c === ')' && bf.parens === 0 && bf.closer === 'paren') { endWord(bf); popInto(); return i + 1; }
+    if (c === ')' && bf.parens === 0 && bf.closer === 'paren') { endWord(bf); endCommand(bf); popInto(); return i + 1; }
+    if (c === '(' && /^[A-Za-z_]\w*(\[[^\]]*\])?\+?=$/.test(bf.cur)) { endWord(bf); bf.compound = true; bf.parens++; return i + 1; }
+    if (c === ')') bf.compound = false;
     if (c === '(') bf.parens++;
     if (c === ')') bf.parens--;
     if (bf.cond && (c === '&' || c === '|' || c === '(' || c === ')')) { endWord(bf); closeSegment(bf); return i + 1; }
@@ -266,6 +299,16 @@ export function shellRefs(src: string): ShellRef[] {
     }
     return null;
   };
+  /** The commands whose output this ref's value may reach: the enclosing ones up to a literal quote. */
+  const feeding = (): BareFrame[] => {
+    const out: BareFrame[] = [];
+    for (let k = stack.length - 1; k >= 0; k--) {
+      const fr = stack[k]!;
+      if (fr.kind === 'single' || fr.kind === 'ansi' || fr.kind === 'comment' || fr.kind === 'heredoc') break;
+      if (fr.kind === 'bare') out.push(fr);
+    }
+    return out;
+  };
   /** Inside `$((...))` (or fed to one through "..." or `$(...)`). */
   const inArithFrame = (): boolean => {
     for (let k = stack.length - 1; k >= 0; k--) {
@@ -291,7 +334,7 @@ export function shellRefs(src: string): ShellRef[] {
             : ({ double: ShellContext.Double, single: ShellContext.Single, ansi: ShellContext.Ansi, comment: ShellContext.Comment } as const)[f.kind];
     const expands = f.kind === 'bare' || f.kind === 'double' || f.kind === 'param';
     const assigned = ASSIGNMENT.exec(b.cur)?.[1];
-    const arith = inArithFrame()
+    const arith = inArithFrame() || (expands && f.kind !== 'param' && namesVariable(b))
       || (f.kind === 'param' && PARAM_ARITH.test(f.text))
       || (expands && f.kind !== 'param' && ((SUBSCRIPT.test(b.cur) && assigns(b.cmd)) || b.cmd[0] === 'let' || (b.cond?.arith ?? false)
         || (assigned !== undefined && (ints.has(assigned) || declaresInt(b.cmd)))));
@@ -305,15 +348,17 @@ export function shellRefs(src: string): ShellRef[] {
     };
     refs.push(ref);
     if (b.cond && expands) b.cond.refs.push(ref);
+    if (b.here && expands) b.hereRefs.push(ref);
+    if (expands) for (const fr of feeding()) fr.own.push(ref);
     if (f.kind === 'single' || f.kind === 'heredoc') { f.body += `\${${p.name}}`; f.refs.push(ref); }
     if (f.kind === 'heredoc') f.clean = false;
     else if (f.kind === 'bare' || f.kind === 'double') {
       if (b.word === b.lead.length) b.lead.push(p.name);
-      addChar(b, '\u0001');
+      addChar(b, REF_MARK);
       if (f.kind === 'bare') line += 'x';
     }
   }
-  for (const f of stack) if (f.kind === 'bare') { endWord(f); closeSegment(f); }
+  for (const f of stack) if (f.kind === 'bare') { endWord(f); closeSegment(f); f.cond = null; endCommand(f); }
   return refs;
 }
 
@@ -325,4 +370,26 @@ function assigns(cmd: string[]): boolean {
 /** `declare -i`, `local -ri`, ...: assignments in this command are arithmetic. */
 function declaresInt(cmd: string[]): boolean {
   return DECLARE.has(cmd[0] ?? '') && cmd.some((w) => /^-[A-Za-z]*i/.test(w));
+}
+
+/** Read options that take a value (the value is no variable name). */
+const READ_VALUE = new Set(['-p', '-d', '-t', '-n', '-N', '-u', '-i']);
+
+/**
+ * The value becomes a variable's name, whose subscript bash evaluates as
+ * arithmetic: `printf -v`, `read`, `[[ -v ]]`/`test -v`, an argument of
+ * declare/typeset/local/readonly, a nameref (`declare -n r=`), a `[i]=` in `a=(...)`.
+ */
+function namesVariable(b: BareFrame): boolean {
+  const prev = b.cmd.at(-1);
+  const start = b.word === b.lead.length;
+  if (b.compound && /^\[[^\]]*$/.test(b.cur)) return true;
+  if (b.cmd[0] === 'printf' && prev === '-v') return true;
+  if (b.cmd[0] === 'read' && start && !READ_VALUE.has(prev ?? '')) return b.cmd.length > 0;
+  if (prev === '-v' && (b.cond !== null || b.cmd[0] === 'test' || b.cmd[0] === '[')) return true;
+  if (DECLARE.has(b.cmd[0] ?? '') && b.cmd[0] !== 'export') {
+    if (start) return true;
+    if (b.cmd.some((w) => /^-[A-Za-z]*n/.test(w)) && ASSIGNMENT.test(b.cur)) return true;
+  }
+  return false;
 }

@@ -117,7 +117,7 @@ export function varsWellFormed(rb: Runbook): Finding[] {
     for (const r of shellRefs(t.text)) {
       if (r.code) out.push(error(t.path, 'shell-nested-code', nestedCodeMessage(r), { offset: r.at }));
       else if (r.arith && !wholeNumber(rb, r.name)) {
-        out.push(error(t.path, 'shell-arith', `'\${${r.name}}' lands in bash arithmetic ($((...)), ((...)), [[ -eq ]], let, declare -i, a subscript), `
+        out.push(error(t.path, 'shell-arith', `'\${${r.name}}' lands in bash arithmetic ($((...)), ((...)), [[ -eq ]], let, declare -i, a subscript, a variable name), `
           + `where bash evaluates a value such as a[$(cmd)] as code; declare the var 'type: integer' (its value is then checked to be a whole number before anything runs)`, { offset: r.at }));
       }
       const literal = r.context === ShellContext.Single || r.context === ShellContext.Ansi || r.context === ShellContext.QuotedHereDoc;

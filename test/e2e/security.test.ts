@@ -176,6 +176,9 @@ describe('values that another parser would read as code (issue 10, F1)', () => {
     '[[ ${n} -eq 1 ]]', '[[ 1 -lt ${n} && -n x ]]', 'echo $(( ${n} + 1 ))', 'echo "$(( ${n} + 1 ))"', '(( ${n} > 2 ))',
     'for (( i = 0; i < ${n}; i++ )); do :; done', 'let x=${n}+1', 'declare -i x=${n}', 'local -i x; x=${n}',
     'a[${n}]=1', 'echo $${a[${n}]}', 'echo "$${s:${n}:1}"', 'echo $[ ${n} + 1 ]', "sh -c 'echo $(( ${n} + 1 ))'",
+    // Found by the review of this fix: a value used as a variable name has its subscript evaluated too.
+    '[[ -v ${n} ]]', 'test -v ${n}', 'printf -v ${n} %s 1', 'read ${n} <<< 1', 'declare "${n}=1"', 'typeset -n r=${n}', 'a=([${n}]=1)',
+    "sh -c 'echo '\\''hi'\\''; echo $(( ${n} ))'",
   ];
   it.each(ARITH)('bash arithmetic without type: integer is a located validate error: %s', (run) => {
     const box = sandbox(rb({ vars: { n: { default: '1' } }, stages: stage({ steps: [{ run }] }) }));
@@ -225,6 +228,9 @@ describe('values that another parser would read as code (issue 10, F1)', () => {
     ['ssh -p 22 db1 echo ${n}', 'ssh'], ['watch "echo ${n}"', 'watch'], ['bash <<EOF\necho ${n}\nEOF', 'bash'],
     ["sh -c 'bash -c \"echo ${n}\"'", 'bash -c'], ['python3 -c "print(\'${n}\')"', 'python3 -c'], ['awk "BEGIN { print \\"${n}\\" }"', 'awk'],
     ['sed -e "s/x/${n}/" f', 'sed'], ['psql -c "select ${n}"', 'psql -c'],
+    // Found by the review of this fix: a value piped or here-stringed into a shell, `-c --`, a shell named by a variable.
+    ['echo ${n} | bash', '| bash'], ['printf %s "$(echo ${n})" | sh -x > out.txt 2>&1', '| sh'], ['bash <<< "echo ${n}"', 'bash <<<'],
+    ['echo ${n} | ssh db1', '| ssh'], ['bash -c -- "echo ${n}"', 'bash -c'], ['$SHELL -c "echo ${n}"', '$SHELL -c'],
   ];
   it.each(NESTED)('a value expanded into code for a nested parser is a located validate error: %s', (run, by) => {
     const box = sandbox(rb({ vars: { n: { default: '1' } }, stages: stage({ steps: [{ run }] }) }));
@@ -241,6 +247,7 @@ describe('values that another parser would read as code (issue 10, F1)', () => {
     "sh -c 'echo ${n}'", "bash -c 'echo \"${n}\"'", "sh -c 'printf \"%s\\n\" \"$@\"' sh ${n}", 'ssh db1 "grep $(printf %q ${n}) f"',
     'grep -c "${n}" f', 'echo "bash -c ${n}"', "eval 'echo ${n}'", "bash <<'EOF'\necho ${n}\nEOF", 'echo ${n} | ssh db1 \'read -r v; echo "$v"\'',
     'awk -v v=${n} \'{ print v }\' f', 'echo "$(( 1 + 1 )) ${n}"', '[[ ${n} == 1 ]]', '[ ${n} -eq 1 ]', 'echo "${n}" "$${#n}"',
+    'echo ${n} | grep x | wc -l', 'echo ${n} | bash script.sh', 'echo ${n} || bash -c true', 'read -p "${n}" v', 'export "X=${n}"', 'a=(1 ${n})',
   ];
   it.each(SAFE)('a value that stays data passes validate with no error: %s', (run) => {
     const box = sandbox(rb({ vars: { n: { default: '1' } }, stages: stage({ steps: [{ run }] }) }));
