@@ -72,9 +72,12 @@ export const NOT_NOTIFIABLE = new Set<string>([EventName.Sample, EventName.StepS
 /**
  * Reports of what already happened: no action waits on them, and the next
  * announcing event (fsynced) makes them durable too. Everything else is
- * fsynced before the action it announces proceeds.
+ * fsynced before the action it announces proceeds. `step.process` is read
+ * only after migrate itself died, and a written line outlives the process
+ * that wrote it; a crash of the machine, which loses unsynced lines, also
+ * ends the process group the line names.
  */
-export const REPORT_ONLY = new Set<string>([EventName.StepSucceeded, EventName.StepSkipped, EventName.Sample]);
+export const REPORT_ONLY = new Set<string>([EventName.StepSucceeded, EventName.StepSkipped, EventName.Sample, EventName.StepProcess]);
 
 /** What a flag step journals before it writes: the flag's state before, restored exactly on rollback. */
 export interface FlagRecord { name: string; previous: { exists: boolean; value?: unknown } }
