@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { stepId } from '../runbook/types.js';
 import { randomUUID } from 'node:crypto';
 import type { RunContext } from '../engine/context.js';
-import { ExecaRunner } from '../engine/process.js';
+import { ChildRunner } from '../engine/process.js';
 import { Notifier } from '../engine/notify.js';
 import { HoldControl } from '../engine/hold.js';
 import { systemClock, WaitClock } from '../engine/clock.js';
@@ -56,7 +56,7 @@ export async function createSession(opts: GlobalOptions, how: LoadHow = {}): Pro
   const ctx: RunContext = {
     runbook: rb.runbook, file: rb.file, digest: rb.digest, vars: rb.vars,
     cwd: rb.cwd, shell: rb.shell,
-    journal, lock, runner: new ExecaRunner(),
+    journal, lock, runner: new ChildRunner(),
     reporter: board ?? createReporter(opts, rb.vars), prompter: createPrompter(opts, board, controller.signal),
     operator, host: hostname(), runId, signal: controller.signal, waited: new WaitClock(systemClock), clock: systemClock,
     stepEnv: { MIGRATE_RUNBOOK: resolve(rb.file), MIGRATE_RUN_ID: runId, MIGRATE_OPERATOR: operator, MIGRATE_STATE_DIR: stateDir(opts, rb.file) },

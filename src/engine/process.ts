@@ -1,8 +1,11 @@
 /**
- * Processes via execa. Each child leads its own process group, so a timeout
- * or an interrupt kills everything it started, not just the shell.
+ * Processes via node:child_process. Each child leads its own process group,
+ * so a timeout or an interrupt kills everything it started, not just the
+ * shell. Not execa (SPEC 1): its ~130 modules cost more than the rest of a
+ * one-step stage's start, and its per-call machinery several ms per step;
+ * what the runner needs (a group, pipes, the exit code) is a few lines here.
  */
-import { execa } from 'execa';
+import { spawn } from 'node:child_process';
 import type { ProcessResult, ProcessRunner } from './types.js';
 
 const TAIL_LINES = 40;
@@ -13,23 +16,28 @@ export const MAX_SHOWN_LINES = 10_000;
 /** stdout kept for a check's value or a flag's state. */
 const MAX_STDOUT = 1 << 20;
 
-export class ExecaRunner implements ProcessRunner {
+export class ChildRunner implements ProcessRunner {
   async run(cmd: { shell?: string; argv?: string[]; script?: string }, opts: Parameters<ProcessRunner['run']>[1]): Promise<ProcessResult> {
     const [file, ...args] = cmd.argv ?? [cmd.shell ?? 'sh', '-c', cmd.script ?? ''];
     // The schema requires a non-empty argv.
     if (file === undefined) throw new Error('internal: an argv command without a program');
     const tail: string[] = [];
     let stdout = '';
-    const child = execa(file, args, {
+    const child = spawn(file, args, {
       cwd: opts.cwd,
-      env: opts.env,
-      extendEnv: true,
+      env: { ...process.env, ...opts.env },
       detached: true,
-      reject: false,
-      ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' as const }),
-      buffer: false,
-      stripFinalNewline: false,
+      stdio: [opts.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
+    // A program that cannot start (not found, not executable) has no exit code; its reason is its output.
+    const exited = new Promise<number | null>((resolve) => {
+      child.on('error', (e) => { tail.push(opts.mask(e.message)); resolve(null); });
+      child.on('exit', (code) => resolve(code));
+    });
+    if (opts.input !== undefined && child.stdin) {
+      child.stdin.on('error', () => { /* the program exited without reading it all */ });
+      child.stdin.end(opts.input);
+    }
     if (child.pid) opts.onSpawn?.(child.pid);
     const killGroup = () => {
       if (child.pid) {
@@ -58,14 +66,18 @@ export class ExecaRunner implements ProcessRunner {
         if (isStdout && stdout.length < MAX_STDOUT) stdout += chunk.slice(0, MAX_STDOUT - stdout.length);
         lines.push(chunk);
       });
-      stream.on('end', () => { lines.end(); resolve(); });
-      stream.on('error', () => resolve());
+      // A program that never started closes its pipes without an 'end'.
+      let done = false;
+      const finish = () => { if (!done) { done = true; lines.end(); resolve(); } };
+      stream.on('end', finish);
+      stream.on('close', finish);
+      stream.on('error', finish);
     });
-    const [result] = await Promise.all([child, collect(child.stdout, true), collect(child.stderr, false)]);
+    const [exitCode] = await Promise.all([exited, collect(child.stdout, true), collect(child.stderr, false)]);
     if (shown > MAX_SHOWN_LINES) opts.onLine?.(`… ${shown - MAX_SHOWN_LINES} more lines not shown (the last ${TAIL_LINES} are kept)`);
     clearTimeout(timer);
     opts.signal?.removeEventListener('abort', onAbort);
-    return { exitCode: timedOut || aborted ? null : result.exitCode ?? null, stdout, tail: tail.join('\n'), timedOut, aborted };
+    return { exitCode: timedOut || aborted ? null : exitCode, stdout, tail: tail.join('\n'), timedOut, aborted };
   }
 }
 

@@ -157,6 +157,15 @@ describe('fast start', () => {
     }
   });
 
+  it('a stage loads no execa: its ~130 modules cost more than the rest of a one-step stage', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'migrate.yaml'), 'version: 1\nname: lean\nstages:\n  - { id: 1, name: one, irreversible: true, steps: [{ run: "echo ran > out" }] }\n');
+    const r = migrate(['stage', '1'], { cwd: dir, env: { NODE_OPTIONS: `--import=${join(ROOT, 'test/helpers/track-imports.mjs')}` } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'out'), 'utf8')).toBe('ran\n');
+    expect(r.stderr.split('\n').filter((l) => /^import: .*node_modules\/execa\//.test(l))).toEqual([]);
+  });
+
   it('output to a pipe loads no chalk (it would colour nothing); forced colour still colours', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'migrate.yaml'), 'version: 1\nname: pipe\nstages:\n  - { id: 1, name: one, steps: [{ run: "true" }] }\n');

@@ -1,6 +1,6 @@
 import { CheckFailedError } from '../../errors.js';
 import { sampleCheck } from '../../engine/checks.js';
-import { ExecaRunner } from '../../engine/process.js';
+import { ChildRunner } from '../../engine/process.js';
 import { takeBaselines, watched } from '../../engine/baselines.js';
 import { systemClock } from '../../engine/clock.js';
 import { findStage } from '../../plan/compile.js';
@@ -14,7 +14,7 @@ export default async function check(args: string[], opts: GlobalOptions) {
     ...watched('guard', rb.runbook.guards).map((w) => ({ ...w, kind: 'guard' })),
     ...watched('preflight', n !== undefined ? findStage(rb.runbook, n).preflight : []).map((w) => ({ ...w, kind: `stage ${n} preflight` })),
   ];
-  const ctx = { vars: rb.vars, runner: new ExecaRunner(), cwd: rb.cwd, shell: rb.shell, clock: systemClock };
+  const ctx = { vars: rb.vars, runner: new ChildRunner(), cwd: rb.cwd, shell: rb.shell, clock: systemClock };
   // No stage is running: a baseline is now, sampled live just before its check.
   const baselines = await takeBaselines(ctx, checks);
   const samples = await Promise.all(checks.map(async ({ id, check, kind }) => ({ kind, ...await sampleCheck(check, ctx, { baseline: baselines.get(id) }) })));

@@ -1,4 +1,4 @@
-import { ExecaRunner } from '../../engine/process.js';
+import { ChildRunner } from '../../engine/process.js';
 import { openFlagStore } from '../../flags/open.js';
 import { loadRunbook, type GlobalOptions } from '../context.js';
 import { chalk, out } from '../output.js';
@@ -6,7 +6,7 @@ import { stateDir } from '../store.js';
 
 export default async function flags(_args: string[], opts: GlobalOptions) {
   const rb = await loadRunbook(opts);
-  const store = await openFlagStore(rb.runbook, { runner: new ExecaRunner(), vars: rb.vars, cwd: rb.cwd, shell: rb.shell, stateDir: stateDir(opts, rb.file) });
+  const store = await openFlagStore(rb.runbook, { runner: new ChildRunner(), vars: rb.vars, cwd: rb.cwd, shell: rb.shell, stateDir: stateDir(opts, rb.file) });
   try {
     const values = await store.list();
     if (opts.json) return out(JSON.stringify(values, null, 2));
