@@ -8,9 +8,12 @@ import { describeHolder } from '../journal/lockfile.js';
 import { RunState, type LockInfo } from '../journal/types.js';
 import type { Runbook } from '../runbook/types.js';
 
-/** Stage N is applied and nothing is half-done: a run of it would do nothing. */
+/**
+ * Stage N is applied and nothing is half-done: a run of it would do nothing.
+ * A half-finished or failed rollback is half-done too: its stage is partly undone.
+ */
 export function alreadyApplied(p: Projection, n: number): boolean {
-  return currentStage(p) >= n && !p.active;
+  return currentStage(p) >= n && !p.active && !p.rolling && !p.dirty;
 }
 
 /** The applied stages whose runbook has changed since they ran (another digest). */

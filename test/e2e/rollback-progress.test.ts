@@ -67,6 +67,13 @@ describe('rollback progress', () => {
     expect(s).toMatchObject({ state: 'interrupted', rolling_back: { stage: 1, undone: ['c'] } });
     expect(box.run(['status']).stdout).toMatch(/rolling back stage 1.*interrupted/);
     expect(box.run(['stage', '2']).code).toBe(2);
+    // Half undone is not applied: a script must not read 'nothing to do' as the stage being in place.
+    for (const args of [['stage', '1'], ['stage', '1', '--resume']]) {
+      const again = box.run(args);
+      expect(again.code, again.stdout).toBe(2);
+      expect(again.stderr).toMatch(/rollback of stage 1 did not finish/);
+    }
+    expect(box.run(['plan', '1', '--json']).stdout).toMatch(/"already_applied": ?false/);
     const r = box.run(['rollback', '--yes']);
     expect(r.code, r.stderr).toBe(0);
     expect(box.lines('log')).toEqual(['a', 'b', 'c', 'undo-c', 'undo-b', 'undo-b', 'undo-a']);

@@ -19,6 +19,7 @@ describe('readiness', () => {
     ['stage 2 applied, asking for 1', [...done(1), ...done(2)], 1, true],
     ['stage 1 applied, asking for 2', done(1), 2, false],
     ['stage 2 half-done', [...done(1), ev(EventName.StageStarted, { stage: 2 })], 1, false],
+    ['stage 1 half rolled back', [...done(1), ev(EventName.RollbackStarted, { stage: 1, to: 0 })], 1, false],
   ] as const)('already applied: %s', (_name, events, n, expected) => {
     expect(alreadyApplied(project([...events]), n)).toBe(expected);
   });
