@@ -157,5 +157,19 @@ export function parseEvent(line: string): JournalEvent | string {
   if (typeof o.run_id !== 'string') return 'no run_id';
   if (typeof o.runbook !== 'string') return 'no runbook';
   if (typeof o.event !== 'string') return 'no event';
+  // The fields decisions read: a wrong type here would block every stage with nonsense hints.
+  if (STAGED.has(o.event) ? !isStage(o.stage) : o.stage !== undefined && !isStage(o.stage)) return `bad stage ${JSON.stringify(o.stage)?.slice(0, 20)}`;
+  if (o.step !== undefined && typeof o.step !== 'string') return 'bad step';
+  if (o.source !== undefined && typeof o.source !== 'string') return 'bad source';
+  if (!isNames(o.completed) || !isNames(o.undone)) return 'bad step list';
   return o as unknown as JournalEvent;
 }
+
+/** Events whose `stage` the projection keys on. */
+const STAGED: ReadonlySet<string> = new Set([
+  EventName.StageStarted, EventName.StepStarted, EventName.StepSucceeded, EventName.StepFailed, EventName.StepSkipped,
+  EventName.StageCompleted, EventName.StageFailed, EventName.StageInterrupted, EventName.WeightSet, EventName.CanaryPromoted,
+  EventName.RollbackStarted, EventName.RollbackStepStarted, EventName.RollbackStep, EventName.RollbackCompleted, EventName.RollbackFailed,
+]);
+const isStage = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 1;
+const isNames = (v: unknown) => v === undefined || (Array.isArray(v) && v.every((x) => typeof x === 'string'));

@@ -109,6 +109,10 @@ export class FileLock implements Lock {
     try {
       writeSync(fd, JSON.stringify(value));
       fsyncSync(fd);
+    } catch (e) {
+      // A full disk: the half-written temp file must not stay behind.
+      try { unlinkSync(tmp); } catch { /* gone */ }
+      throw e;
     } finally {
       closeSync(fd);
     }

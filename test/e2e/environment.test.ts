@@ -1,8 +1,9 @@
 // The machine, not the runbook: unwritable state, full disk, damaged journal or snapshot. Exit 6, one clear line, never 1.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { runbook, sandbox, type Sandbox } from '../helpers/sandbox.js';
 import type { Result } from '../helpers/cli.js';
 
@@ -78,6 +79,24 @@ describe('unusable state', () => {
     noTempFiles(box);
   });
 
+  // A real full disk: a tiny tmpfs, filled. Root (CI, this machine) can mount one; elsewhere it is skipped.
+  const tmpfs = (() => {
+    const dir = mkdtempSync(join(tmpdir(), 'migrate-full-'));
+    return spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', dir]).status === 0 ? dir : null;
+  })();
+  afterAll(() => { if (tmpfs) spawnSync('umount', ['-l', tmpfs]); });
+
+  it.skipIf(!tmpfs)('a disk that is full (a filled tmpfs): exit 6 with ENOSPC named, nothing ran, no temp files left', () => {
+    const box = sandbox(runbook(stage(1)));
+    const dir = join(tmpfs!, 'state');
+    mkdirSync(dir, { mode: 0o700 });
+    spawnSync('sh', ['-c', `head -c 1000000 /dev/zero > ${tmpfs}/filler`]);
+    const r = box.run(['stage', '1', '--state-dir', dir]);
+    expect(oneLine(r)).toMatch(/no space left/i);
+    expect(box.exists('log')).toBe(false);
+    expect(readdirSync(dir).filter((f) => /tmp/.test(f))).toEqual([]);
+  });
+
   it('a full disk (the journal on /dev/full): exit 6, nothing ran, no temp files left', () => {
     const box = sandbox(runbook(stage(1)));
     mkdirSync(join(box.dir, '.migrate'));
@@ -119,6 +138,26 @@ describe('a damaged journal or snapshot', () => {
     expect(box.run(['stage', '2']).code).toBe(0);
     expect(box.status().current_stage).toBe(2);
     noTempFiles(box);
+  });
+
+  it.each([
+    ['a stage that is not a number', '"stage":"abc"'],
+    ['a stage that is not a whole number', '"stage":1e308'],
+    ['a step list that is not a list', '"stage":1,"completed":"a1"'],
+  ])('an event with a wrong field (%s) is damage, named by its line, not a decision', (_name, fields) => {
+    const box = sandbox(runbook(stage(1) + stage(2)));
+    expect(box.run(['stage', '1']).code).toBe(0);
+    const file = join(box.dir, '.migrate/journal.jsonl');
+    const n = readFileSync(file, 'utf8').split('\n').filter(Boolean).length + 1;
+    writeFileSync(file, `{"ts":"x","run_id":"r","runbook":"t","event":"stage.started",${fields}}\n`, { flag: 'a' });
+    const s = box.run(['status', '--json']);
+    expect(s.code, s.stderr).toBe(0);
+    expect(JSON.parse(s.stdout)).toMatchObject({ current_stage: 1, state: 'clean' });
+    expect(s.stderr).toMatch(new RegExp(`journal\\.jsonl:${n}.*not an event`));
+    expect(oneLine(box.run(['stage', '2']))).toMatch(new RegExp(`journal\\.jsonl:${n}`));
+    const rb = box.run(['rollback', '--yes']);
+    expect(rb.code, rb.stderr).toBe(0);
+    expect(box.lines('log')).toEqual(['do-1', 'undo-1']);
   });
 
   it('a journal truncated to half is noticed: status warns, stage refuses with exit 6', () => {
