@@ -10,7 +10,7 @@ const PROBE_NAMES = new Set(['value', 'status', 'rows', 'exit_code']);
 
 /** A value as an operator reads it: numbers without float noise, strings quoted. */
 export function show(v: unknown): string {
-  if (typeof v === 'number') return String(Number(v.toPrecision(12)));
+  if (typeof v === 'number') return v === Infinity ? '+Inf' : v === -Infinity ? '-Inf' : String(Number(v.toPrecision(12)));
   if (typeof v === 'string') return JSON.stringify(v);
   return JSON.stringify(v) ?? String(v);
 }

@@ -12,6 +12,8 @@ function num(v: Value, what: string): number {
 
 function equal(a: Value, b: Value): boolean {
   if (a === b) return true;
+  // JSON writes Infinity and NaN as null: numbers compare as numbers.
+  if (typeof a === 'number' || typeof b === 'number') return false;
   if (a === undefined || b === undefined) return a === b;
   return JSON.stringify(a) === JSON.stringify(b);
 }

@@ -25,6 +25,16 @@ export function renderPromQL(src: string, lookup: Lookup): string {
 }
 
 interface Series { metric: Record<string, string>; value: number }
+
+/**
+ * A Prometheus sample value (always a string in the API): "+Inf" and "-Inf"
+ * are numbers (Number() reads them as NaN), "NaN" is no data.
+ */
+export function parseSampleValue(text: string): number {
+  if (text === '+Inf' || text === 'Inf') return Infinity;
+  if (text === '-Inf') return -Infinity;
+  return Number(text);
+}
 interface Result { value: number | null; labels: string; series: number }
 
 const labelText = (m: Record<string, string>) =>
@@ -65,14 +75,15 @@ async function instantQuery(p: PrometheusSpec, query: string, atSeconds: number,
   }
   if (body.status !== 'success') throw new ProbeError(`prometheus ${body.errorType ?? 'error'}: ${body.error ?? `HTTP ${reply.status}`}`);
   const { resultType, result } = body.data!;
-  if (resultType === 'scalar') return [{ metric: {}, value: Number((result as [number, string])[1]) }];
+  if (resultType === 'scalar') return [{ metric: {}, value: parseSampleValue((result as [number, string])[1]) }];
   if (resultType === 'vector') {
-    return (result as { metric: Record<string, string>; value: [number, string] }[]).map((s) => ({ metric: s.metric, value: Number(s.value[1]) }));
+    return (result as { metric: Record<string, string>; value: [number, string] }[]).map((s) => ({ metric: s.metric, value: parseSampleValue(s.value[1]) }));
   }
   throw new ProbeError(`the query returned a ${resultType}, not an instant vector or scalar; query: ${query}`);
 }
 
-const showValue = (v: number | null) => (v === null ? 'no data' : String(Number(v.toPrecision(6))));
+export const showValue = (v: number | null) => (v === null || Number.isNaN(v) ? 'no data'
+  : v === Infinity ? '+Inf' : v === -Infinity ? '-Inf' : String(Number(v.toPrecision(6))));
 
 export const prometheus: ProbeModule<PrometheusProbe> = {
   kind: 'prometheus',

@@ -106,6 +106,22 @@ describe.skipIf(!bin)('prometheus (a real server scraping the demo app)', () => 
     expect(r[1]).toMatchObject({ result: 'passed' });
   });
 
+  it('+Inf and -Inf are numbers, not no data; NaN is no data (issue 12)', () => {
+    const r = samples(check(guards([
+      `{ name: inf, prometheus: { url: "\${prom}", query: 'vector(1)/0' }, expect: value < 0.05, on_no_data: pass }`,
+      `{ name: neg inf, prometheus: { url: "\${prom}", query: 'vector(-1)/0' }, expect: value < 0.05 }`,
+      `{ name: nan, prometheus: { url: "\${prom}", query: 'vector(0)/0' }, expect: value < 0.05 }`,
+      `{ name: inf eq, prometheus: { url: "\${prom}", query: 'vector(1)/0' }, expect: value == -1 / 0 }`,
+      `{ name: scalar inf, prometheus: { url: "\${prom}", query: 'scalar(vector(1))/0' }, expect: value > 1000000 }`,
+    ])));
+    expect(r[0]).toMatchObject({ result: 'failed', message: 'inf: +Inf is not < 0.05' });
+    expect(r[1]).toMatchObject({ result: 'passed', message: 'neg inf: -Inf (value < 0.05)' });
+    expect(r[2]).toMatchObject({ result: 'inconclusive', message: 'nan: no data' });
+    expect(r[3]).toMatchObject({ result: 'failed' });
+    expect(r[3]?.message).toContain('+Inf');
+    expect(r[4]).toMatchObject({ result: 'passed' });
+  });
+
   it('${var} values are PromQL string literals, never query text', () => {
     const hostile = 'old"} or vector(42) or http_requests_total{cache="';
     const yaml = guards([
