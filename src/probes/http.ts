@@ -19,6 +19,7 @@ export interface HttpProbe { kind: 'http'; http: HttpSpec }
 export const http: ProbeModule<HttpProbe> = {
   kind: 'http',
   reads: { names: ['value', 'status'], always: ['status'] },
+  durations: ['timeout'],
   describe: ({ http: h }, show) => `${h.method ?? 'GET'} ${renderUrl(h.url, show)}${h.json ? ` -> ${h.json}` : ''}`,
   async sample({ http: h }, ctx) {
     const res = await request(h, ctx.vars, ctx.timeoutMs, ctx.signal);

@@ -88,6 +88,7 @@ export const showValue = (v: number | null) => (v === null || Number.isNaN(v) ? 
 export const prometheus: ProbeModule<PrometheusProbe> = {
   kind: 'prometheus',
   reads: { names: ['value', 'compare', 'labels'], always: [] },
+  durations: ['timeout', 'at'],
   describe: ({ prometheus: p, baselineOffset }, show) => {
     const at = p.at ? ` at -${p.at}` : '';
     const compare = p.compare ? ` vs ${renderPromQL(p.compare, show)}` : '';

@@ -42,6 +42,12 @@ export interface ProbeModule<P extends { kind: string }> {
   kind: P['kind'];
   /** The names its `expect` may read besides vars and `baseline`; `always` are data whenever the probe answered. */
   reads: { names: readonly string[]; always: readonly string[] };
+  /**
+   * The fields of its spec (the object under the check's `<kind>:` key) that
+   * are durations: they may be `${var}` and are checked after interpolation
+   * (src/runbook/durations.ts reads this list, nothing else names them).
+   */
+  durations?: readonly string[];
   /** For plan, journal and messages: built from the template with printable values, never from what ran. */
   describe(probe: P, show: (name: string) => string): string;
   sample(probe: P, ctx: ProbeContext): Promise<Reading>;

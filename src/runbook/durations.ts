@@ -11,6 +11,7 @@ import { referencedNames, renderText } from './template.js';
 import type { Runbook } from './types.js';
 import type { Vars } from './vars.js';
 import { actions, checks } from './walk.js';
+import { PROBE_KEYS, probes } from '../probes/index.js';
 
 const MESSAGE = 'not a duration (use 500ms, 30s, 5m, 1h30m, 2d)';
 
@@ -38,8 +39,12 @@ function slots(rb: Runbook): Slot[] {
   }
   for (const { value: c, path } of checks(rb)) {
     add(c, 'timeout', path);
-    add(c.http, 'timeout', [...path, 'http']);
-    if (typeof c.baseline === 'object') add(c.baseline, 'every', [...path, 'baseline']);
+    // Each probe kind declares its own duration fields (http.timeout, prometheus.at, ...).
+    for (const kind of PROBE_KEYS) {
+      const spec = c[kind];
+      if (spec && typeof spec === 'object') for (const k of probes[kind].durations ?? []) add(spec, k, [...path, kind]);
+    }
+    if (typeof c.baseline === 'object') for (const k of ['every', 'query_offset']) add(c.baseline, k, [...path, 'baseline']);
   }
   for (const [s, stage] of rb.stages.entries()) {
     add(stage, 'timeout', ['stages', s]);

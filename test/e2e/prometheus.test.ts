@@ -122,6 +122,18 @@ describe.skipIf(!bin)('prometheus (a real server scraping the demo app)', () => 
     expect(r[4]).toMatchObject({ result: 'passed' });
   });
 
+  it('at and baseline.query_offset may be ${var} durations, substituted before the query (issue 12)', () => {
+    const r = samples(check(guards([
+      `{ name: at var, prometheus: { url: "\${prom}", query: 'time()', at: "\${lag}" }, expect: value > 0 }`,
+      `{ name: offset var, prometheus: { url: "\${prom}", query: 'vector(time())' }, baseline: { query_offset: "\${off}" }, expect: value - baseline > 3000 }`,
+    ], ['lag: { default: "1h" }', 'off: { default: "1h" }'])));
+    expect(r[0], JSON.stringify(r)).toMatchObject({ result: 'passed' });
+    // evaluated an hour ago, not in 1677
+    expect(Math.abs(r[0]!.value - (Date.now() / 1000 - 3600))).toBeLessThan(120);
+    expect(r[0]?.probe).toContain('at -1h');
+    expect(r[1], JSON.stringify(r)).toMatchObject({ result: 'passed' });
+  });
+
   it('${var} values are PromQL string literals, never query text', () => {
     const hostile = 'old"} or vector(42) or http_requests_total{cache="';
     const yaml = guards([
