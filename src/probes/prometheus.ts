@@ -63,12 +63,25 @@ function reduce(series: Series[], how: PrometheusSpec['aggregate'], query: strin
   return { value: how === 'sum' ? sum : sum / values.length, labels: labelText(common(series)), series: series.length };
 }
 
+/** How long one query may take: `prometheus.timeout`, else the check's timeout; as text for the API's `timeout` parameter too. */
+function queryTimeout(p: PrometheusSpec, ctx: ProbeContext): { ms: number; text: string } {
+  const ms = p.timeout === undefined ? undefined : parseDuration(p.timeout);
+  return ms === undefined ? { ms: ctx.timeoutMs, text: `${ctx.timeoutMs}ms` } : { ms, text: p.timeout! };
+}
+
 async function instantQuery(p: PrometheusSpec, query: string, atSeconds: number, vars: Vars, ctx: ProbeContext): Promise<Series[]> {
   // The rendered query travels as the value of a var of its own: the URL template
   // percent-encodes it, and nothing in it is ever read as a template again.
   const base = p.url.replace(/\/+$/, '');
-  const spec = { url: `${base}/api/v1/query?query=\${__promql}&time=\${__promtime}`, headers: p.headers };
-  const reply = await request(spec, vars.with({ __promql: query, __promtime: atSeconds.toFixed(3) }), ctx.timeoutMs, ctx.signal);
+  const timeout = queryTimeout(p, ctx);
+  const spec = { url: `${base}/api/v1/query?query=\${__promql}&time=\${__promtime}&timeout=\${__promtimeout}`, headers: p.headers };
+  let reply;
+  try {
+    reply = await request(spec, vars.with({ __promql: query, __promtime: atSeconds.toFixed(3), __promtimeout: timeout.text }), timeout.ms, ctx.signal);
+  } catch (e) {
+    if ((e as Error).name === 'TimeoutError') throw new ProbeError(`timed out after ${timeout.text} (prometheus.timeout or the check's timeout)`);
+    throw e;
+  }
   const body = reply.body as { status?: string; error?: string; errorType?: string; data?: { resultType: string; result: unknown } };
   if (!body || typeof body !== 'object' || !body.status) {
     throw new ProbeError(`HTTP ${reply.status} from ${renderUrl(p.url, (n) => vars.display(n))}: not a Prometheus API reply`);

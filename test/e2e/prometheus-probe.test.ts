@@ -37,6 +37,51 @@ async function fakeProm(value: string, delayMs = 0): Promise<Fake> {
   return f;
 }
 
+describe('prometheus.timeout', () => {
+  it('gives up on a slow server after prometheus.timeout, and passes it as the API timeout', async () => {
+    const f = await fakeProm('0.01', 8000);
+    const box = sandbox(rb([`{ name: slow, prometheus: { url: "${f.url}", query: "up", timeout: 1s }, expect: value < 0.05 }`]));
+    const start = Date.now();
+    const r = await box.runAsync(['check', '--json']);
+    const took = Date.now() - start;
+    expect(took, r.stdout + r.stderr).toBeLessThan(5000);
+    const [s] = JSON.parse(r.stdout) as { result: string; message: string }[];
+    expect(s).toMatchObject({ result: 'error' });
+    expect(s?.message).toMatch(/timed out after 1s|timeout/i);
+    expect(new URL(f.requests[0]!.url, f.url).searchParams.get('timeout')).toBe('1s');
+  }, 20_000);
+
+  it('a ${var} timeout is a duration like the others', async () => {
+    const f = await fakeProm('0.01', 8000);
+    const box = sandbox(rb([`{ name: slow, prometheus: { url: "${f.url}", query: "up", timeout: "\${t}" }, expect: value < 0.05 }`], ['t: { default: "1s" }']));
+    const start = Date.now();
+    const r = await box.runAsync(['check', '--json']);
+    expect(Date.now() - start, r.stdout + r.stderr).toBeLessThan(5000);
+    expect(JSON.parse(r.stdout)[0]).toMatchObject({ result: 'error' });
+  }, 20_000);
+});
+
+describe('prometheus.headers', () => {
+  it('a bearer token from a secret var reaches the server and is masked in output and the journal', async () => {
+    const f = await fakeProm('0.01');
+    const token = 'prom-Sekr3t-t0ken';
+    const yaml = [
+      'version: 1', 'name: p', 'vars:', '  token: { env: PROM_TOKEN, secret: true }',
+      'stages:', '  - id: 1', '    name: one', '    irreversible: true', '    steps: [{ run: "true" }]',
+      '    monitor: { duration: 300ms, interval: 100ms, checks: [',
+      `      { name: "ratio \${token}", prometheus: { url: "${f.url}", query: 'up{job=\${token}}', headers: { Authorization: "Bearer \${token}" } }, expect: value < 0.05 }] }`, '',
+    ].join('\n');
+    const box = sandbox(yaml);
+    const r = await box.runAsync(['stage', '1', '--yes', '--json'], { PROM_TOKEN: token });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(f.requests.length).toBeGreaterThan(0);
+    expect(f.requests[0]!.headers.authorization).toBe(`Bearer ${token}`);
+    const all = `${r.stdout}\n${r.stderr}\n${box.read('.migrate/journal.jsonl')}`;
+    expect(all).not.toContain('Sekr3t');
+    expect(box.journal().find((e) => e.event === 'check.sample')).toMatchObject({ probe: `prometheus ${f.url}: up{job="***"}` });
+  }, 30_000);
+});
+
 describe('prometheus durations from vars (at, baseline.query_offset)', () => {
   const validate = (yaml: string) => {
     const r = sandbox(yaml).run(['validate', '--format', 'json', 'migrate.yaml']);
