@@ -3,7 +3,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runbook, sandbox } from '../helpers/sandbox.js';
+import { exited, runbook, sandbox, waitFor } from '../helpers/sandbox.js';
 
 const stage = (id: number) => `  - id: ${id}\n    name: s${id}\n    steps:\n      - { id: a${id}, run: "echo do-${id} >> log", undo: "echo undo-a${id} >> log" }\n      - { id: b${id}, needs: [a${id}], run: "true", undo: "echo undo-b${id} >> log" }\n    rollback: [{ name: tidy ${id}, run: "echo tidy-${id} >> log" }]\n`;
 const three = runbook(stage(1) + stage(2) + stage(3));
@@ -83,6 +83,24 @@ describe('check', () => {
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual([expect.objectContaining({ kind: 'guard', check: 'latency', value: 120, result: 'passed' })]);
     expect(r.code).toBe(0);
+  });
+});
+
+describe('check during a stage', () => {
+  it('judges a baseline guard against the baseline the stage journaled, not a fresh one', async () => {
+    const box = sandbox(runbook(`  - id: 1\n    name: s1\n    steps: [{ id: slow, run: "echo 50 > lat; touch started; sleep 30", undo: "true" }]\n`,
+      'guards:\n  - { name: latency, command: "cat lat", baseline: true, expect: value < baseline * 2 }\n'), { lat: '10\n' });
+    const child = box.spawn(['stage', '1']);
+    try {
+      await waitFor(() => box.exists('started'));
+      const r = box.run(['check', '--json']);
+      // Live, the baseline would be 50 and the guard would pass; the stage's own is 10, taken before it changed anything.
+      expect(JSON.parse(r.stdout)).toEqual([expect.objectContaining({ check: 'latency', value: 50, result: 'failed', message: expect.stringContaining('baseline 10') })]);
+      expect(r.code).toBe(1);
+    } finally {
+      child.kill('SIGKILL');
+      await exited(child);
+    }
   });
 });
 
