@@ -5,10 +5,10 @@
  * and links stay inside the repository.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, migrate } from '../helpers/cli.js';
+import { ROOT, migrate, tempDir } from '../helpers/cli.js';
 import { runbook, sandbox } from '../helpers/sandbox.js';
 import { eventFields, sourceFiles } from '../helpers/source-scan.js';
 
@@ -45,6 +45,30 @@ describe('generated docs', () => {
     expect(r.stderr + r.stdout, 'run `npm run docs` and commit the result').toBe('');
     expect(r.status).toBe(0);
   }, 60_000);
+
+  // The build rewrites stale files, so the check above compares a regenerated file with itself
+  // in CI; scripts/check-committed-docs.sh (run by .ci/run after npm ci) compares with the commit.
+  const git = (cwd: string, ...args: string[]) => spawnSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd, encoding: 'utf8' });
+  it.skipIf(git(ROOT, 'rev-parse', '--is-inside-work-tree').status !== 0)('a committed stale doc or schema fails the CI check, even after the build regenerated it', () => {
+    const dir = join(tempDir('migrate-docs-'), 'repo');
+    expect(git(ROOT, 'clone', '--quiet', '--no-hardlinks', ROOT, dir).status).toBe(0);
+    cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+    const ci = () => spawnSync('bash', [join(dir, 'scripts', 'check-committed-docs.sh')], { cwd: dir, encoding: 'utf8' });
+    expect(readFileSync(join(dir, '.ci', 'run'), 'utf8')).toMatch(/^npm ci\n(#.*\n)*scripts\/check-committed-docs\.sh$/m);
+    const build = () => spawnSync(process.execPath, ['scripts/gen-docs.js', '--lenient'], { cwd: dir, encoding: 'utf8' });
+    expect(build().status).toBe(0);
+    expect(ci().status, 'a fresh clone passes').toBe(0);
+    for (const file of ['docs/runbook.md', 'docs/lint.md', 'schema/runbook.schema.json']) {
+      appendFileSync(join(dir, file), '\nstale\n');
+      expect(git(dir, 'commit', '-qam', `stale ${file}`).status).toBe(0);
+      expect(build().status).toBe(0);
+      const r = ci();
+      expect(r.status, `${file}: ${r.stdout}${r.stderr}`).toBe(1);
+      expect(r.stdout + r.stderr).toContain(file);
+      expect(git(dir, 'commit', '-qam', `fresh ${file}`).status).toBe(0);
+    }
+  }, 120_000);
 
   it('every field of the runbook schema has a description', async () => {
     const { runbookSchema } = await import('../../src/runbook/schema.js');
