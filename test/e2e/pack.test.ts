@@ -5,7 +5,7 @@
  * demo's three stages.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, tempDir } from '../helpers/cli.js';
@@ -53,4 +53,28 @@ describe('npm pack', () => {
     const status = sh(bin, ['-r', 'demo.yaml', 'status', '--json'], project);
     expect(JSON.parse(status.stdout)).toMatchObject({ runbook: 'demo', current_stage: 3, state: 'clean' });
   }, 300_000);
+
+  it('never ships local run data: state dirs, the demo app\'s state and flags (issue 12)', () => {
+    // A copy of the package after the quick start ran in it (runbooks/.migrate, the demo app's state files).
+    const dir = tempDir('migrate-packdata-');
+    for (const d of ['bin', 'schema', 'docs', 'runbooks']) cpSync(join(ROOT, d), join(dir, d), { recursive: true });
+    cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
+    mkdirSync(join(dir, 'dist'));
+    writeFileSync(join(dir, 'dist', 'main.js'), '\n');
+    const data = [
+      'runbooks/.migrate/journal.jsonl', 'runbooks/.migrate/snapshot.json', 'runbooks/.migrate/lock', 'runbooks/.migrate/flags.json',
+      'runbooks/demo/app-state.json', 'runbooks/demo/app-state.json.tmp', 'runbooks/demo/flags.json', 'runbooks/demo/.migrate/journal.jsonl',
+      'runbooks/sub/.migrate/journal.jsonl', 'docs/.migrate/journal.jsonl', 'schema/.migrate/snapshot.json', 'bin/.migrate/journal.jsonl',
+    ];
+    for (const f of data) {
+      mkdirSync(join(dir, f, '..'), { recursive: true });
+      writeFileSync(join(dir, f), '{"operator":"user@host"}\n');
+    }
+    const packed = sh('npm', ['pack', '--dry-run', '--ignore-scripts', '--json'], dir);
+    expect(packed.code, packed.out).toBe(0);
+    const files = (JSON.parse(packed.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
+    expect(files).toContain('runbooks/demo.yaml');
+    expect(files).toContain('runbooks/demo/app.mjs');
+    expect(files.filter((f) => /(^|\/)\.migrate\/|app-state|flags\.json/.test(f))).toEqual([]);
+  }, 120_000);
 });
