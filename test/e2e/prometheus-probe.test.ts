@@ -110,3 +110,52 @@ describe('prometheus durations from vars (at, baseline.query_offset)', () => {
     expect(r.stdout + r.stderr).toMatch(/banana.*not a duration/);
   });
 });
+
+describe('${var} in PromQL: a string literal, so only where PromQL takes a string', () => {
+  const diags = (query: string, vars: string[] = []) => {
+    const yaml = rb([`{ name: q, prometheus: { url: "\${prom}", query: '${query}' }, expect: value < 1 }`],
+      ['job: { default: api }', 'window: { default: 5m }', 'limit: { default: "5" }', ...vars]);
+    const r = sandbox(yaml).run(['validate', '--format', 'json', 'migrate.yaml']);
+    return { code: r.code, list: JSON.parse(r.stdout || '[]') as { code: string; line: number; column?: number; message: string }[] };
+  };
+
+  it('inside a quoted PromQL string: promql-var-in-literal, located, saying how to write it', () => {
+    const d = diags('up{job="${job}"}');
+    expect(d.code).toBe(2);
+    expect(d.list).toEqual([expect.objectContaining({ code: 'promql-var-in-literal', line: 9 })]);
+    expect(d.list[0]?.message).toContain('{job=${job}}');
+    expect(diags("up{job=~''${job}.*''}").list).toEqual([expect.objectContaining({ code: 'promql-var-in-literal' })]);
+  });
+
+  it('in a range or subquery selector, after offset, or where a number goes: refused', () => {
+    const inRange = diags('rate(up[${window}])');
+    expect(inRange.code).toBe(2);
+    expect(inRange.list).toEqual([expect.objectContaining({ code: 'promql-var-in-range' })]);
+    expect(inRange.list[0]?.message).toContain('"5m"');
+    expect(diags('max_over_time(up[1h:${window}])').list).toEqual([expect.objectContaining({ code: 'promql-var-in-range' })]);
+    const threshold = diags('up > ${limit}');
+    expect(threshold.list).toEqual([expect.objectContaining({ code: 'promql-var-position' })]);
+    expect(threshold.list[0]?.message).toContain('expect: value > ${limit}');
+    expect(diags('up offset ${window}').list).toEqual([expect.objectContaining({ code: 'promql-var-position' })]);
+    expect(diags('topk(${limit}, up)').list).toEqual([expect.objectContaining({ code: 'promql-var-position' })]);
+    expect(diags('sum by (${job}) (up)').list).toEqual([expect.objectContaining({ code: 'promql-var-position' })]);
+  });
+
+  it('label values and string arguments are fine', () => {
+    for (const q of [
+      'up{job=${job}}', 'up{job=~${job}, instance!="a]b}"}', 'sum(rate(http_requests_total{job!~${job}}[5m]))',
+      'label_replace(up, "dst", ${job}, "instance", "(.*)")', 'count_values(${job}, up)', 'up # ${job} in a comment',
+      'up{job="$${job}"}',
+    ]) {
+      const d = diags(q);
+      expect(d.list, q).toEqual([]);
+      expect(d.code, q).toBe(0);
+    }
+  });
+
+  it('compare is checked too', () => {
+    const yaml = rb(['{ name: q, prometheus: { url: "${prom}", query: "up", compare: \'up{job="${job}"}\' }, expect: value < compare }'], ['job: { default: api }']);
+    const r = sandbox(yaml).run(['validate', '--format', 'json', 'migrate.yaml']);
+    expect(JSON.parse(r.stdout)).toEqual([expect.objectContaining({ code: 'promql-var-in-literal' })]);
+  });
+});

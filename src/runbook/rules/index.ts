@@ -8,6 +8,7 @@ import { checkNamesUnique, queryOffsetNeedsPrometheus } from './checks.js';
 import { varsWellFormed } from '../values.js';
 import { canaryShape, intervalsShorter, monitorHasChecks } from './windows.js';
 import { durationsValid } from '../durations.js';
+import { promqlVarsPlaced } from './promql.js';
 
 export type Rule = (rb: Runbook) => Finding[];
 
@@ -27,6 +28,7 @@ export const rules: Record<string, Rule> = {
   secretsHaveNoDefault,
   varsWellFormed,
   expressionsValid,
+  promqlVarsPlaced,
   notifyValid,
   durationsValid,
   intervalsShorter,
