@@ -32,7 +32,7 @@ describe('invalid runbooks are reported at their place', () => {
     // Rules whose findings the corpus asserts; a new rule must add a fixture.
     const covered = ['stageIdsContiguous', 'stepIdsUnique', 'needsExist', 'needsAcyclic', 'oneAction', 'sqlKeysOnSql', 'oneProbe',
       'varsDeclared', 'environmentVarsDeclared', 'expressionsValid', 'notifyValid', 'durationsValid', 'intervalsShorter', 'canaryShape', 'stageHasRollback',
-      'monitorHasChecks', 'secretsHaveNoDefault', 'stageNamesUnique', 'stageNotEmpty', 'checkNamesUnique', 'varsWellFormed', 'queryOffsetNeedsPrometheus'];
+      'monitorHasChecks', 'secretsHaveNoDefault', 'stageNamesUnique', 'stageNotEmpty', 'checkNamesUnique', 'varsWellFormed', 'queryOffsetNeedsPrometheus', 'promqlVarsPlaced'];
     expect(Object.keys(rules).sort()).toEqual(covered.sort());
   });
 });
