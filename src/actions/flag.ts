@@ -2,6 +2,7 @@
 import { record } from '../engine/context.js';
 import { restore, showState, type FlagState, type FlagStore } from '../flags/store.js';
 import { EventName } from '../journal/events.js';
+import { argvOption } from '../runbook/shell.js';
 import { renderText } from '../runbook/template.js';
 import type { Action } from '../runbook/types.js';
 import type { ActionModule } from './types.js';
@@ -44,7 +45,9 @@ export const flag: ActionModule<FlagAction> = {
         const value = typeof f.value === 'string' ? renderText(f.value, (n) => vars.value(n)) : f.value;
         const previous = await store.get(f.name);
         await record(ctx, EventName.FlagSet, { stage: opts.stage, step: opts.step, key: `step:${opts.step}`, record: { name: f.name, previous }, value, store: store.describe });
-        await store.set(f.name, value);
+        // Vetted unless a var that may not start with '-' puts one at the value's start.
+        const vetted = typeof f.value !== 'string' || argvOption(f.value, (n) => vars.value(n), (n) => vars.allowsDash(n)) === null;
+        await store.set(f.name, value, { vetted });
         return { ok: true, message: `flag ${f.name}: ${showState(previous)} -> ${JSON.stringify(value)}`, tail: '' };
       } catch (e) {
         return { ok: false, message: vars.mask((e as Error).message), tail: '' };

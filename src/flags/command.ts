@@ -23,9 +23,10 @@ export class CommandFlagStore implements FlagStore {
     return `command ${this.deps.vars.mask(this.t.get)}`;
   }
 
-  private async exec(template: string, flag: string, value?: FlagValue): Promise<{ code: number | null; stdout: string; tail: string }> {
+  private async exec(template: string, flag: string, value?: FlagValue, vetted = true): Promise<{ code: number | null; stdout: string; tail: string }> {
     const { vars } = this.deps;
-    const scoped = vars.with({ flag, value: value === undefined || value === null ? '' : String(value) });
+    // ${value} from an operator's var gets that var's option-injection check (`sort ${value}` with --output=...).
+    const scoped = vars.with({ flag, value: value === undefined || value === null ? '' : String(value) }, vetted ? [] : ['value']);
     const { cmd, env } = shellCommand(this.deps.shell, template, scoped);
     const r = await this.deps.runner.run(cmd, { cwd: this.deps.cwd, env, timeoutMs: 60_000, mask: (s) => vars.mask(s) });
     return { code: r.exitCode, stdout: r.stdout, tail: r.tail };
@@ -37,8 +38,8 @@ export class CommandFlagStore implements FlagStore {
     return { exists: true, value: parseOutput(r.stdout) as FlagValue };
   }
 
-  async set(name: string, value: FlagValue): Promise<void> {
-    const r = await this.exec(this.t.set, name, value);
+  async set(name: string, value: FlagValue, opts: { vetted?: boolean } = {}): Promise<void> {
+    const r = await this.exec(this.t.set, name, value, opts.vetted ?? true);
     if (r.code !== 0) throw new MigrateError(`flag command failed to set ${name}: exited ${r.code ?? 'by timeout'}${r.tail ? `: ${r.tail.split('\n').pop()}` : ''}`);
   }
 

@@ -14,7 +14,11 @@ export interface FlagStore {
   /** Where the flags live, for messages. */
   readonly describe: string;
   get(name: string): Promise<FlagState>;
-  set(name: string, value: FlagValue): Promise<void>;
+  /**
+   * `vetted: false` says the value came from a var that may not start with `-`
+   * where a command reads options (a command store refuses such a value).
+   */
+  set(name: string, value: FlagValue, opts?: { vetted?: boolean }): Promise<void>;
   remove(name: string): Promise<void>;
   list(): Promise<Record<string, FlagValue>>;
   close(): Promise<void>;

@@ -24,6 +24,8 @@ const PARSERS: Record<string, Parser> = {
   psql: { takes: 'option', options: ['-c', '--command'] }, mysql: { takes: 'option', options: ['-e', '--execute'] },
   awk: { takes: 'program' }, gawk: { takes: 'program' }, mawk: { takes: 'program' }, nawk: { takes: 'program' },
   sed: { takes: 'sed' }, gsed: { takes: 'sed' },
+  // env -S "sh -c ..." splits its argument into a command line.
+  env: { takes: 'option', options: ['-S', '--split-string'] },
 };
 
 /** ssh options that take a value as the next word. */
@@ -37,7 +39,26 @@ export const REF_MARK = '\u0001';
 /** How far from the command's start (and from the parser) a word is looked for. */
 const NEAR = 64;
 
-const base = (w: string) => w.slice(w.lastIndexOf('/') + 1);
+/** `env`, its options and NAME=value words before the command: skipped, however many (linear: resumed per command). */
+const leads = new WeakMap<string[], { seen: number; start: number; done: boolean; env: boolean }>();
+const ENV_VALUE = new Set(['-u', '--unset', '-C', '--chdir']);
+export function commandStart(words: string[]): number {
+  let s = leads.get(words);
+  if (!s) { s = { seen: 0, start: 0, done: false, env: false }; leads.set(words, s); }
+  while (!s.done && s.seen < words.length) {
+    const w = words[s.seen]!;
+    if (/^[A-Za-z_]\w*=/.test(w)) { s.seen++; s.start = s.seen; continue; }
+    if (base(w) === 'env' && !s.env) { s.env = true; s.seen++; s.start = s.seen; continue; }
+    if (s.env && w.startsWith('-') && !/^-[A-Za-z]*S/.test(w) && w !== '--split-string' && !w.startsWith('--split-string=')) {
+      s.seen += ENV_VALUE.has(w) ? 2 : 1; s.start = Math.min(s.seen, words.length); continue;
+    }
+    s.done = true;
+  }
+  // env -S ...: env itself is the parser.
+  return s.env && s.start > 0 && words[s.start] !== undefined && /^-[A-Za-z]*S|^--split-string/.test(words[s.start]!) ? s.start - 1 : s.start;
+}
+
+function base(w: string): string { return w.slice(w.lastIndexOf('/') + 1); }
 
 /** Whether `word` is an option cluster holding `opt` (`-c` in `-ec`, `-lc`), or `opt` itself when it is long. */
 function hasOption(word: string, opt: string): boolean {
@@ -66,7 +87,8 @@ export interface CodeOperand {
 export function codeOperand(words: string[]): CodeOperand | null {
   const pos = words.length;
   // Called for every reference: a command of 100,000 words must not make this quadratic.
-  for (let i = 0; i < Math.min(pos, NEAR); i++) {
+  const start = commandStart(words);
+  for (let i = start; i < Math.min(pos, start + NEAR); i++) {
     const name = base(words[i]!);
     // A program named by an expansion ($SHELL -c, ${shell} -c) may be any shell.
     const p = PARSERS[name] ?? (words[i]!.startsWith('$') || words[i]!.startsWith(REF_MARK) ? SHELL : undefined);
@@ -107,11 +129,67 @@ export const DECLARE = new Set(['declare', 'typeset', 'local', 'export', 'readon
 export const ARITH_TESTS = new Set(['-eq', '-ne', '-lt', '-le', '-gt', '-ge']);
 
 const STDIN_SHELLS = new Set(['sh', 'bash', 'dash', 'ksh', 'mksh', 'zsh', 'ash']);
+/** Programs that run stdin as code (SQL clients: psql's \\! runs a shell), unless given their code another way (these options). */
+const STDIN_CODE: Record<string, string[] | 'file'> = {
+  psql: ['-c', '--command'], mysql: ['-e', '--execute'], sqlite3: ['-cmd'],
+  python: ['-c', '-m'], python2: ['-c', '-m'], python3: ['-c', '-m'], perl: ['-e', '-E'], ruby: ['-e'],
+  node: ['-e', '-p', '--eval', '--print'], nodejs: ['-e', '-p', '--eval', '--print'], php: ['-r'], lua: ['-e'], Rscript: ['-e'],
+  awk: 'file', gawk: 'file', mawk: 'file', nawk: 'file', sed: 'file', gsed: 'file',
+};
+/** Running a file as a script: `bash <(...)`, `source <(...)`; a process substitution in that place is code. */
+export function runsFile(words: string[]): boolean {
+  const start = commandStart(words);
+  const name = base(words[start] ?? '');
+  const rest = words.slice(start + 1);
+  if (name === 'source' || name === '.') return rest.length === 0;
+  if (STDIN_SHELLS.has(name)) return rest.every((w) => w.startsWith('-') && !/^-[A-Za-z]*c/.test(w));
+  const code = STDIN_CODE[name];
+  if (!code) return false;
+  if (rest.at(-1) === '-f' || rest.at(-1) === '--file') return true;
+  return code !== 'file' && !['psql', 'mysql', 'sqlite3'].includes(name) && rest.every((w) => w.startsWith('-') && !code.includes(w));
+}
+
+/** ssh options whose value a local shell runs (`-o ProxyCommand=...`). */
+const SSH_COMMAND_OPTION = /^(?:-o\s*)?(?:ProxyCommand|LocalCommand|KnownHostsCommand|RemoteCommand)\s*=?/i;
+/** Variables whose value a program runs as a command (GIT_SSH_COMMAND="ssh -i ..."). */
+const COMMAND_VARS = /^(?:GIT_SSH_COMMAND|GIT_SSH|GIT_PROXY_COMMAND|GIT_ASKPASS|SSH_ASKPASS|GIT_EDITOR|GIT_PAGER|GIT_EXTERNAL_DIFF|PAGER|EDITOR|VISUAL|MANPAGER|PSQL_PAGER|PSQL_EDITOR|SYSTEMD_PAGER|LESSOPEN|LESSCLOSE|BASH_ENV|ENV|PROMPT_COMMAND|RSYNC_RSH|CVS_RSH)=/;
+
+/** A value in this word (its start so far: `cur`) is a command another program runs: ssh -o ProxyCommand=, GIT_SSH_COMMAND=. */
+export function commandValue(words: string[], cur: string): string | null {
+  const start = commandStart(words);
+  const name = base(words[start] ?? '');
+  if (name === 'ssh' || name === 'scp' || name === 'sftp') {
+    if (/^-o/.test(cur) && SSH_COMMAND_OPTION.test(cur)) return 'ssh -o ProxyCommand';
+    if (words.at(-1) === '-o' && SSH_COMMAND_OPTION.test(cur)) return 'ssh -o ProxyCommand';
+  }
+  const m = COMMAND_VARS.exec(cur);
+  if (m && (start >= words.length || DECLARE.has(words[0]!) || base(words[0]!) === 'env')) return m[0].slice(0, -1);
+  return null;
+}
 
 /** The shell, if this command is one reading its script from stdin (`| bash`, `bash -s`, `<<< ...`, `ssh host` with no command). */
 export function readsStdin(words: string[]): string | null {
-  for (let i = 0; i < Math.min(words.length, NEAR); i++) {
+  const start = commandStart(words);
+  for (let i = start; i < Math.min(words.length, start + NEAR); i++) {
     const name = base(words[i]!);
+    const code = STDIN_CODE[name];
+    if (code) {
+      const rest = words.slice(i + 1);
+      const stdinFile = (w: string) => w === '-' || w === '/dev/stdin' || w === '/dev/fd/0';
+      if (code === 'file') {
+        if (rest.some((w, k) => (w === '-f' || w === '--file') && stdinFile(rest[k + 1] ?? ''))) return name;
+        continue;
+      }
+      if (rest.some((w) => code.some((o) => hasOption(w, o) || w.startsWith(`${o}=`)))) continue; // the code is an argument (checked as such)
+      if (name === 'psql' || name === 'mysql' || name === 'sqlite3') {
+        if (rest.some((w, k) => (w === '-f' || w === '--file') && !stdinFile(rest[k + 1] ?? ''))) continue;
+        return name;
+      }
+      // An interpreter runs its first operand; with none (or -), its program is stdin.
+      const operand = rest.find((w) => !w.startsWith('-') || w === '-');
+      if (operand === undefined || stdinFile(operand)) return name;
+      continue;
+    }
     if (name === 'ssh') {
       const dest = firstOperand(words, i + 1, (w) => /^-[A-Za-z]+$/.test(w) && SSH_VALUE.has(w.at(-1)!));
       if (dest === words.length - 1) return 'ssh';

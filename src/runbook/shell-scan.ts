@@ -8,7 +8,7 @@
  * again as that shell will see it.
  */
 import { parseTemplate } from './template.js';
-import { ARITH_TESTS, codeOperand, DECLARE, KEYWORDS, quotesForShell, readsStdin, REF_MARK } from './shell-commands.js';
+import { ARITH_TESTS, codeOperand, commandValue, DECLARE, KEYWORDS, quotesForShell, readsStdin, REF_MARK, runsFile } from './shell-commands.js';
 
 export enum ShellContext {
   /** Unquoted script text (top level, inside `$(...)` or backticks). */
@@ -57,14 +57,20 @@ interface BareFrame {
   own: ShellRef[]; piped: ShellRef[]; hereRefs: ShellRef[];
   /** Inside `a=( ... )`, where `[...]=` subscripts are arithmetic. */
   compound: boolean;
+  /** The current word holds quotes (maybe empty ones): it has started, so a `#` is no comment. */
+  started: boolean;
+  /** Here-docs of this command, and of the earlier commands of its pipeline: code if a later one runs stdin. */
+  docs: PendingDoc[]; pipedDocs: PendingDoc[];
+  /** A process substitution `<(...)`: what it prints is a file the enclosing command reads. */
+  procsub: boolean;
 }
 interface ParamFrame { kind: 'param'; text: string; depth: number; inDouble: boolean }
 interface NestedBody { body: string; refs: ShellRef[] }
 interface SingleFrame extends NestedBody { kind: 'single'; nested: boolean }
-interface DocFrame extends NestedBody { kind: 'heredoc'; delim: string; quoted: boolean; strip: boolean; line: string; clean: boolean; shell: string | null }
+interface DocFrame extends NestedBody { kind: 'heredoc'; delim: string; quoted: boolean; strip: boolean; line: string; clean: boolean; shell: string | null; parser: string | null }
 type Frame = BareFrame | ParamFrame | SingleFrame | DocFrame | { kind: 'double' | 'ansi' | 'comment' };
 
-interface PendingDoc { delim: string; quoted: boolean; strip: boolean; shell: string | null }
+interface PendingDoc { delim: string; quoted: boolean; strip: boolean; shell: string | null; parser: string | null }
 
 const SEPARATORS = new Set([' ', '\t', ';', '&', '|', '(', ')', '<', '>']);
 const ENDS_COMMAND = new Set([';', '&', '|', '(', ')']);
@@ -73,11 +79,11 @@ const SHELL_BEFORE_DOC = /(?:^|[\s/|;&])((?:ba|da|k|z)?sh)(?:\s+-\w+)*\s*$/;
 const CUR_MAX = 256;
 const SUBSCRIPT = /^[A-Za-z_]\w*\[[^\]]*$/;
 const ASSIGNMENT = /^([A-Za-z_]\w*)(?:\[[^\]]*\])?\+?=/;
-const PARAM_ARITH = /^!?[A-Za-z_]\w*\[[^\]]*$|^(?:[A-Za-z_]\w*|[@*#?$!0-9])(?:\[[^\]]*\])?:(?![-=?+])/;
+const PARAM_ARITH = /^[!#]?[A-Za-z_]\w*\[[^\]]*$|^(?:[A-Za-z_]\w*|[@*#?$!0-9])(?:\[[^\]]*\])?:(?![-=?+])/;
 
 const bareFrame = (closer: Closer): BareFrame => ({
   kind: 'bare', closer, word: 0, lead: [], cur: '', cmd: [], parens: 0, cond: null,
-  redirect: false, here: false, own: [], piped: [], hereRefs: [], compound: false,
+  redirect: false, here: false, own: [], piped: [], hereRefs: [], compound: false, started: false, docs: [], pipedDocs: [], procsub: false,
 });
 /** Text for a nested scan: a literal `${` must stay literal there. */
 const bodyText = (body: string, c: string) => (c === '{' && body.endsWith('$') ? '${' : c);
@@ -94,13 +100,14 @@ export function shellRefs(src: string): ShellRef[] {
   const bare = (): BareFrame => [...stack].reverse().find((f): f is BareFrame => f.kind === 'bare') ?? root;
   const words = (b: BareFrame) => b.cmd;
 
-  const newWord = (f: BareFrame) => { f.word = 0; f.lead = []; f.cur = ''; };
+  const newWord = (f: BareFrame) => { f.word = 0; f.lead = []; f.cur = ''; f.started = false; };
+  const namerefs = new Set<string>(); // names declared -n: assigning to them names a variable
   const closeSegment = (f: BareFrame) => {
     if (f.cond?.arith) for (const r of f.cond.refs) r.arith = true;
     if (f.cond) f.cond = { refs: [], arith: false };
   };
   const endWord = (f: BareFrame) => {
-    if (f.word === 0 && f.cur === '') return; // quoted text counts in cur only: '' before a value still starts the word
+    if (f.word === 0 && f.cur === '' && !f.started) return; // quoted text counts in cur only: '' before a value still starts the word
     const w = f.cur;
     if (f.redirect || f.here) { f.redirect = false; f.here = false; newWord(f); return; }
     if (f.cond) {
@@ -109,6 +116,7 @@ export function shellRefs(src: string): ShellRef[] {
     const assignment = f.cmd.length === 0 && ASSIGNMENT.test(w);
     if (!(f.cmd.length === 0 && KEYWORDS.has(w)) && !assignment) f.cmd.push(w);
     if (declaresInt(f.cmd) && f.cmd.length > 1 && !w.startsWith('-')) { const m = /^[A-Za-z_]\w*/.exec(w); if (m) ints.add(m[0]); }
+    if (declaresNameref(f.cmd) && f.cmd.length > 1 && !w.startsWith('-')) { const m = /^[A-Za-z_]\w*/.exec(w); if (m) namerefs.add(m[0]); }
     newWord(f);
   };
   const endCommand = (f: BareFrame, pipe = false) => {
@@ -117,9 +125,11 @@ export function shellRefs(src: string): ShellRef[] {
     if (sh) {
       for (const r of f.piped) r.code ??= `| ${sh}`;
       for (const r of f.hereRefs) r.code ??= `${sh} <<<`;
+      for (const d of [...f.docs, ...f.pipedDocs]) d.parser ??= sh;
     }
     f.piped = pipe ? [...f.piped, ...f.own] : [];
-    f.cmd = []; f.own = []; f.hereRefs = []; f.redirect = false; f.here = false; f.compound = false;
+    f.pipedDocs = pipe ? [...f.pipedDocs, ...f.docs] : [];
+    f.cmd = []; f.own = []; f.hereRefs = []; f.docs = []; f.redirect = false; f.here = false; f.compound = false;
   };
   const addChar = (f: BareFrame, c: string) => { f.word++; if (f.cur.length < CUR_MAX) f.cur += c; };
   /** A frame it pushed has ended: what it expanded to is part of the enclosing word. */
@@ -127,7 +137,8 @@ export function shellRefs(src: string): ShellRef[] {
     const f = stack.pop();
     if (f?.kind === 'single' && f.nested) rescan(f);
     // Quotes add only what they hold (counted as it came); an expansion adds its output. A here-doc's lines are no word.
-    if ((f?.kind === 'bare' || f?.kind === 'param') && top().kind !== 'heredoc') bare().word++;
+    // An expansion's output may be any text: a command named by one ($(echo sh), ${SHELL}) may be any shell.
+    if ((f?.kind === 'bare' || f?.kind === 'param') && top().kind !== 'heredoc') { const b = bare(); b.word++; if (b.cur.length < CUR_MAX) b.cur += '$'; }
   };
   const rescan = (f: NestedBody) => {
     const inner = shellRefs(f.body);
@@ -139,7 +150,7 @@ export function shellRefs(src: string): ShellRef[] {
   };
   const pushDoc = () => {
     const d = pending.shift();
-    if (d) stack.push({ kind: 'heredoc', delim: d.delim, quoted: d.quoted, strip: d.strip, line: '', clean: true, shell: d.shell, body: '', refs: [] });
+    if (d) stack.push({ kind: 'heredoc', delim: d.delim, quoted: d.quoted, strip: d.strip, line: '', clean: true, shell: d.shell, parser: d.parser, body: '', refs: [] });
   };
   /** `$((`, `$[`, `$(`, `${`, backticks: the openings that work in bare text and inside "...". */
   const opening = (text: string, i: number, inDouble: boolean): number | null => {
@@ -188,11 +199,23 @@ export function shellRefs(src: string): ShellRef[] {
       return i + 1;
     }
     if (f.kind === 'ansi') {
-      if (c === '\\') return i + 2;
-      if (c === "'") popInto();
+      // Its text counts in the word as bash decodes it: $'sh' -c is sh -c.
+      const b = bare();
+      if (c === '\\') {
+        const m = /^(x[0-9A-Fa-f]{1,2}|[0-7]{1,3}|u[0-9A-Fa-f]{1,4}|U[0-9A-Fa-f]{1,8}|c.|.)/s.exec(text.slice(i + 1));
+        const e = m?.[0] ?? '';
+        const simple: Record<string, string> = { n: '\n', t: '\t', r: '\r', a: '\x07', b: '\b', e: '\x1b', E: '\x1b', f: '\f', v: '\v' };
+        const ch = /^[xuU]/.test(e) ? String.fromCodePoint(parseInt(e.slice(1), 16))
+          : /^[0-7]/.test(e) ? String.fromCharCode(parseInt(e, 8) & 0xff) : e.startsWith('c') && e.length === 2 ? String.fromCharCode(e.charCodeAt(1) & 0x1f) : simple[e] ?? e;
+        if (b.cur.length < CUR_MAX) b.cur += ch;
+        return i + 1 + e.length;
+      }
+      if (c === "'") { popInto(); return i + 1; }
+      if (b.cur.length < CUR_MAX) b.cur += c;
       return i + 1;
     }
     if (f.kind === 'double') {
+      if (c === '\\' && next === '\n') return i + 2; // a line continuation: nothing
       if (c === '\\') { addChar(bare(), next ?? ''); return i + 2; }
       if (c === '"') { popInto(); return i + 1; }
       const j = c === '$' || c === '`' ? opening(text, i, true) : null;
@@ -219,10 +242,11 @@ export function shellRefs(src: string): ShellRef[] {
     const next = text[i + 1];
     line += c;
     if (line.length > 2 * CUR_MAX) line = line.slice(-CUR_MAX); // only its end is read
+    if (c === '\\' && next === '\n') { line = line.slice(0, -1); return i + 2; } // a line continuation joins the word: s\<newline>h is sh
     if (c === '\\') { line += next ?? ''; addChar(bf, next ?? ''); return i + 2; }
-    if (c === "'") { stack.push({ kind: 'single', nested: codeOperand(words(bf))?.shell ?? false, body: '', refs: [] }); return i + 1; }
-    if (c === '"') { stack.push({ kind: 'double' }); return i + 1; }
-    if (c === '$' && next === "'") { stack.push({ kind: 'ansi' }); return i + 2; }
+    if (c === "'") { bf.started = true; stack.push({ kind: 'single', nested: codeOperand(words(bf))?.shell ?? false, body: '', refs: [] }); return i + 1; }
+    if (c === '"') { bf.started = true; stack.push({ kind: 'double' }); return i + 1; }
+    if (c === '$' && next === "'") { bf.started = true; stack.push({ kind: 'ansi' }); return i + 2; }
     if (c === '`' && bf.closer === 'backtick') { popInto(); return i + 1; }
     const j = c === '$' || c === '`' ? opening(text, i, false) : null;
     if (j !== null) return j;
@@ -232,7 +256,16 @@ export function shellRefs(src: string): ShellRef[] {
       if (c === ']' && bf.closer === 'bracket' && bf.parens === 0) { popInto(); return i + 1; }
       return i + 1;
     }
-    if (c === '#' && bf.word === 0) { stack.push({ kind: 'comment' }); return i + 1; }
+    if (c === '#' && bf.word === 0 && !bf.started) { stack.push({ kind: 'comment' }); return i + 1; }
+    // Inside an assignment's subscript (a[1<<2]=3) < and > are arithmetic, not redirections.
+    if ((c === '<' || c === '>') && bf.cmd.length === 0 && SUBSCRIPT.test(bf.cur)) { addChar(bf, c); return i + 1; }
+    if ((c === '<' || c === '>') && next === '(' && !bf.cond) {
+      endWord(bf);
+      const ps = bareFrame('paren');
+      ps.procsub = c === '<';
+      stack.push(ps);
+      return i + 2;
+    }
     if (c === '<' && next === '<' && text[i + 2] !== '<') return hereDocOperator(text, i);
     if (!bf.cond && c === '<' && next === '<') { endWord(bf); bf.here = true; return i + 3; }
     if (!bf.cond && (c === '<' || c === '>' || (c === '&' && next === '>'))) {
@@ -280,7 +313,9 @@ export function shellRefs(src: string): ShellRef[] {
     if (!m) return i + 2;
     const delim = m[1] ?? m[2] ?? m[3]!; // one of the three alternatives matched
     const shell = SHELL_BEFORE_DOC.exec(before)?.[1] ?? null;
-    pending.push({ delim, quoted: m[1] !== undefined || m[2] !== undefined || m[0].startsWith('\\'), strip, shell });
+    const doc: PendingDoc = { delim, quoted: m[1] !== undefined || m[2] !== undefined || m[0].startsWith('\\'), strip, shell, parser: null };
+    pending.push(doc);
+    bare().docs.push(doc);
     line += text.slice(i + 1, j + m[0].length);
     endWord(bare());
     return j + m[0].length;
@@ -291,11 +326,17 @@ export function shellRefs(src: string): ShellRef[] {
     for (let k = stack.length - 1; k >= 0; k--) {
       const fr = stack[k]!;
       if (fr.kind === 'single' || fr.kind === 'ansi' || fr.kind === 'comment') return null;
-      if (fr.kind === 'heredoc') return !fr.quoted && fr.shell ? `${fr.shell} <<` : null;
+      if (fr.kind === 'heredoc') return !fr.quoted && (fr.shell ?? fr.parser) ? `${fr.shell ?? fr.parser} <<` : null;
       if (fr.kind !== 'bare') continue;
       if (quotesForShell(fr.cmd)) return null;
       const op = codeOperand(fr.cmd);
       if (op) return op.by;
+      const cv = commandValue(fr.cmd, fr.cur);
+      if (cv) return cv;
+      if (fr.procsub) {
+        const parent = stack.slice(0, k).reverse().find((x): x is BareFrame => x.kind === 'bare');
+        if (parent && runsFile(parent.cmd)) return `${parent.cmd.join(' ')} <(...)`;
+      }
     }
     return null;
   };
@@ -337,7 +378,7 @@ export function shellRefs(src: string): ShellRef[] {
     const arith = inArithFrame() || (expands && f.kind !== 'param' && namesVariable(b))
       || (f.kind === 'param' && PARAM_ARITH.test(f.text))
       || (expands && f.kind !== 'param' && ((SUBSCRIPT.test(b.cur) && assigns(b.cmd)) || b.cmd[0] === 'let' || (b.cond?.arith ?? false)
-        || (assigned !== undefined && (ints.has(assigned) || declaresInt(b.cmd)))));
+        || (assigned !== undefined && (ints.has(assigned) || declaresInt(b.cmd) || (namerefs.has(assigned) && b.cmd.length === 0)))));
     // Only unquoted word starts: "${x}" is the template author saying "this is data" (a PEM key starts with -----).
     const wordStart = f.kind === 'bare' && !arithFrame && !b.cond && b.word === b.lead.length;
     const code = expands || f.kind === 'heredoc' ? codeAt() : null;
@@ -372,6 +413,14 @@ function declaresInt(cmd: string[]): boolean {
   return DECLARE.has(cmd[0] ?? '') && cmd.some((w) => /^-[A-Za-z]*i/.test(w));
 }
 
+/** `declare -n r`: assigning to r names a variable. */
+function declaresNameref(cmd: string[]): boolean {
+  return DECLARE.has(cmd[0] ?? '') && cmd.some((w) => /^-[A-Za-z]*n/.test(w));
+}
+
+/** mapfile options that take a value. */
+const MAPFILE_VALUE = new Set(['-d', '-n', '-O', '-s', '-u', '-C', '-c']);
+
 /** Read options that take a value (the value is no variable name). */
 const READ_VALUE = new Set(['-p', '-d', '-t', '-n', '-N', '-u', '-i']);
 
@@ -384,7 +433,11 @@ function namesVariable(b: BareFrame): boolean {
   const prev = b.cmd.at(-1);
   const start = b.word === b.lead.length;
   if (b.compound && /^\[[^\]]*$/.test(b.cur)) return true;
-  if (b.cmd[0] === 'printf' && prev === '-v') return true;
+  if (b.cmd[0] === 'printf' && (prev === '-v' || b.cur === '-v')) return true;
+  if (b.cmd[0] === 'unset' && (start || /^-[fvn]*$/.test(b.cur)) && b.cmd.length > 0) return true;
+  if (b.cmd[0] === 'wait' && (prev === '-p' || b.cur === '-p')) return true;
+  if ((b.cmd[0] === 'mapfile' || b.cmd[0] === 'readarray') && start && !MAPFILE_VALUE.has(prev ?? '')) return b.cmd.length > 0;
+  if (b.cmd[0] === 'getopts' && b.cmd.length === 2) return true;
   if (b.cmd[0] === 'read' && start && !READ_VALUE.has(prev ?? '')) return b.cmd.length > 0;
   if (prev === '-v' && (b.cond !== null || b.cmd[0] === 'test' || b.cmd[0] === '[')) return true;
   if (DECLARE.has(b.cmd[0] ?? '') && b.cmd[0] !== 'export') {

@@ -78,9 +78,14 @@ export class Vars {
     return new Vars(this.values, this.secrets, this.unset, { ...this.traits, refused });
   }
 
-  /** Extra names for one scope (a canary's ${weight}), keeping the secrets. */
-  with(extra: Record<string, string>): Vars {
-    return new Vars(new Map([...this.values, ...Object.entries(extra)]), this.secrets, this.unset, this.traits);
+  /** Extra names for one scope (a canary's ${weight}), keeping the secrets; `checked` ones may not start with `-` where options are read. */
+  with(extra: Record<string, string>, checked: string[] = []): Vars {
+    const traits = checked.length === 0 ? this.traits : {
+      ...this.traits,
+      declared: new Set([...(this.traits.declared ?? []), ...checked]),
+      dashOk: new Set([...(this.traits.dashOk ?? [])].filter((n) => !checked.includes(n))),
+    };
+    return new Vars(new Map([...this.values, ...Object.entries(extra)]), this.secrets, this.unset, traits);
   }
 
   /** Every var's value for expressions: numbers where they parse. */
