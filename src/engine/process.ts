@@ -11,6 +11,11 @@ import type { ProcessResult, ProcessRunner } from './types.js';
 const TAIL_LINES = 40;
 /** A longer line is cut (kept: its start and its length): a 40 MB line must not reach the screen or the journal whole. */
 export const MAX_LINE = 4096;
+/**
+ * Kept beyond MAX_LINE until the line is masked: a secret that begins before
+ * the cut is then whole when masking looks for it (and gone after the cut).
+ */
+const MASK_MARGIN = 4096;
 /** Lines shown live per process; beyond that only the tail is kept, and a count of what was not shown. */
 export const MAX_SHOWN_LINES = 10_000;
 /** stdout kept for a check's value or a flag's state. */
@@ -52,8 +57,10 @@ export class ChildRunner implements ProcessRunner {
     if (opts.signal?.aborted) onAbort();
 
     let shown = 0;
-    const emit = (line: string) => {
-      const masked = opts.mask(line);
+    const emit = (line: string, dropped: number) => {
+      const whole = opts.mask(line);
+      const over = dropped + Math.max(0, whole.length - MAX_LINE);
+      const masked = over ? `${whole.slice(0, MAX_LINE)}… [${over} more characters cut]` : whole;
       tail.push(masked);
       if (tail.length > TAIL_LINES) tail.shift();
       if (++shown <= MAX_SHOWN_LINES) opts.onLine?.(masked);
@@ -83,14 +90,14 @@ export class ChildRunner implements ProcessRunner {
 
 /**
  * Splits a stream into lines in linear time, whatever their length: a line
- * longer than MAX_LINE keeps its start and says how much was cut, and its
- * rest is dropped as it arrives rather than accumulated.
+ * longer than `keep` keeps its start and reports how much was dropped, and
+ * its rest is dropped as it arrives rather than accumulated.
  */
 export class LineSplitter {
   private partial = '';
   private dropped = 0;
 
-  constructor(private readonly emit: (line: string) => void) {}
+  constructor(private readonly emit: (line: string, dropped: number) => void, private readonly keep = MAX_LINE + MASK_MARGIN) {}
 
   push(chunk: string): void {
     let from = 0;
@@ -107,13 +114,13 @@ export class LineSplitter {
   }
 
   private take(piece: string): void {
-    const room = MAX_LINE - this.partial.length;
+    const room = this.keep - this.partial.length;
     if (piece.length <= room) this.partial += piece;
     else { this.partial += piece.slice(0, room); this.dropped += piece.length - room; }
   }
 
   private flush(): void {
-    this.emit(this.dropped ? `${this.partial}… [${this.dropped} more characters cut]` : this.partial);
+    this.emit(this.partial, this.dropped);
     this.partial = '';
     this.dropped = 0;
   }
