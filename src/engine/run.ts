@@ -28,7 +28,7 @@ function outcomeOf(e: unknown): Outcome {
   return 'failed';
 }
 
-/** `why`: the operator's reason (an emergency's --reason), kept in history unless a failure gives a more specific one. */
+/** `why`: the operator's reason (an emergency's --reason), kept in history, with a failure's reason beside it. */
 async function withRun<T>(ctx: RunContext, command: string, stages: number[], body: (p: Projection) => Promise<T>, why: string | null = null): Promise<T> {
   const { takenOver } = await ctx.lock.acquire({ pid: process.pid, host: hostname(), operator: ctx.operator, since: new Date(ctx.clock.now()).toISOString(), run_id: ctx.runId });
   const started = ctx.clock.now();
@@ -44,7 +44,9 @@ async function withRun<T>(ctx: RunContext, command: string, stages: number[], bo
     return await body(p);
   } catch (e) {
     outcome = outcomeOf(e);
-    reason = (e instanceof MigrateError && e.reason) || (e as Error).message;
+    const failure = (e instanceof MigrateError && e.reason) || (e as Error).message;
+    // The operator's reason stays: history must say why someone acted, and also why it stopped.
+    reason = why && failure !== why ? `${why} (${failure})` : failure;
     throw e;
   } finally {
     const total = ctx.clock.now() - started;

@@ -13,6 +13,18 @@ describe('history', () => {
     expect(box.run(['history']).stdout).toContain('error spike');
   });
 
+  it("keeps the --reason of an emergency that stops (at an irreversible stage), beside why it stopped", () => {
+    const irr = `  - id: 1\n    name: s1\n    irreversible: true\n    steps: [{ id: a1, run: "true" }]\n`;
+    const box = sandbox(runbook(irr + stage(2)));
+    expect(box.run(['stage', '1', '--yes']).code).toBe(0);
+    expect(box.run(['stage', '2', '--yes']).code).toBe(0);
+    expect(box.run(['rollback', '--emergency', '--reason', 'error spike', '--yes']).code).toBe(3);
+    const run = box.history()[0] as { reason: string };
+    expect(run.reason).toContain('error spike');
+    expect(run.reason).toMatch(/irreversible/);
+    expect(box.run(['history']).stdout).toContain('error spike');
+  });
+
   it('a kill -9\'d run is interrupted once its lock holder is gone, not running forever', async () => {
     const box = sandbox(runbook(stage(1)), { slow: '' });
     const child = box.spawn(['stage', '1']);
