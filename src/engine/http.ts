@@ -41,7 +41,7 @@ export async function request(h: HttpSpec, vars: Vars, timeoutMs: number, signal
 /**
  * fetch would carry the runbook's headers (an API key) to wherever a
  * redirect points. Follow a redirect only to the same origin, or from http to
- * https on the same host; any other redirect is the reply (its 3xx status).
+ * https on the same host's default ports; any other redirect is the reply (its 3xx status).
  */
 async function follow(url: string, init: RequestInit & { headers: Record<string, string> }): Promise<Response> {
   let current = new URL(url);
@@ -52,7 +52,9 @@ async function follow(url: string, init: RequestInit & { headers: Record<string,
     if (res.status < 300 || res.status > 399 || res.status === 304 || !location || hop === MAX_REDIRECTS) return res;
     const next = new URL(location, current);
     const sameOrigin = next.origin === current.origin;
-    const upgrade = current.protocol === 'http:' && next.protocol === 'https:' && next.hostname === current.hostname;
+    // Only the standard upgrade (port 80 to 443): another port of the host may be another service.
+    const upgrade = current.protocol === 'http:' && next.protocol === 'https:' && next.hostname === current.hostname
+      && current.port === '' && next.port === '';
     if (!sameOrigin && !upgrade) return res;
     await res.body?.cancel();
     // 303 (and 301/302 after a POST) turn into a GET without a body, as browsers and fetch do.

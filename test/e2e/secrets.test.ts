@@ -199,6 +199,14 @@ describe('redirects', () => {
     expect(r.stdout + r.stderr).toMatch(/HTTP 302/);
   });
 
+  it('an http -> https redirect to another port of the same host is another origin: not followed', async () => {
+    // Another port may be another service (anyone's): the key would go to it over TLS.
+    const { frontUrl } = await redirecting((other) => other.replace('http:', 'https:') + '/steal');
+    const r = await box(frontUrl).runAsync(['stage', '1', '--yes'], { TOKEN: 'hunter2-secret' });
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).toMatch(/HTTP 302/);
+  });
+
   it('a redirect within the same origin is followed, headers and all', async () => {
     const { frontUrl, first } = await redirecting(() => '/here');
     const r = await box(frontUrl).runAsync(['stage', '1', '--yes'], { TOKEN: 'hunter2-secret' });
