@@ -48,7 +48,8 @@ export function secretForms(s: string): string[] {
   const add = (f: string) => { if (f !== s && f.length >= Math.min(MIN_FRAGMENT, s.length)) forms.add(f); };
   // Percent-encoding: JavaScript's, RFC 3986's (also !'()*), form-style spaces, and lower-case hex for each.
   const rfc3986 = encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-  for (const p of [encodeURIComponent(s), rfc3986, encodeURI(s)]) {
+  const pythonQuote = rfc3986.replace(/%2F/g, '/'); // urllib.parse.quote keeps '/' by default
+  for (const p of [encodeURIComponent(s), rfc3986, encodeURI(s), pythonQuote]) {
     for (const q of [p, p.replace(/%20/g, '+')]) {
       add(q);
       add(q.replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase()));
@@ -62,6 +63,7 @@ export function secretForms(s: string): string[] {
   add(JSON.stringify(s).slice(1, -1));
   add(JSON.stringify(s).slice(1, -1).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)); // ASCII-only JSON
   add(JSON.stringify(JSON.stringify(s)).slice(2, -2)); // JSON inside a JSON string
+  add(JSON.stringify(s).slice(1, -1).replace(/\//g, '\\/')); // JSON with escaped slashes (PHP's json_encode)
   for (const f of numberForms(s)) add(f);
   for (const f of base64Forms(s)) add(f);
   if (/[\r\n]/.test(s)) {
