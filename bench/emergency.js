@@ -26,27 +26,42 @@ const latencies = [];
 const floors = [];
 for (let i = 0; i < runs; i++) {
   const dir = mkdtempSync(join(tmpdir(), 'migrate-bench-emergency-'));
-  writeFileSync(join(dir, 'migrate.yaml'), `version: 1\nname: e\nstages:\n${stage(1, false)}${stage(2, false)}${stage(3, true)}${withSql ? sqlStage : ''}`);
-  if (spawnSync(process.execPath, [bin, 'up', '--to', '2'], { cwd: dir, env, stdio: 'ignore' }).status !== 0) throw new Error('could not apply stages 1-2');
+  writeFileSync(
+    join(dir, 'migrate.yaml'),
+    `version: 1\nname: e\nstages:\n${stage(1, false)}${stage(2, false)}${stage(3, true)}${withSql ? sqlStage : ''}`,
+  );
+  if (spawnSync(process.execPath, [bin, 'up', '--to', '2'], { cwd: dir, env, stdio: 'ignore' }).status !== 0)
+    throw new Error('could not apply stages 1-2');
   // Stage 3 runs its hour-long window in another process: the emergency has to stop it first.
   const holder = spawn(process.execPath, [bin, 'stage', '3'], { cwd: dir, env, stdio: 'ignore' });
   const holderExit = new Promise((r) => holder.on('exit', (code) => r(code)));
   const journal = join(dir, '.migrate/journal.jsonl');
   while (!(existsSync(journal) && readFileSync(journal, 'utf8').includes('"check.sample"'))) await sleep(50);
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, [bin, 'rollback', '--emergency', '--reason', 'bench', '--yes'], { cwd: dir, env, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [bin, 'rollback', '--emergency', '--reason', 'bench', '--yes'], {
+    cwd: dir,
+    env,
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`rollback exited ${r.status}: ${r.stderr}`);
   if ((await holderExit) !== 130) throw new Error('the pre-empted run did not exit 130');
   latencies.push(Number(readFileSync(join(dir, 'undo-at'), 'utf8').split('\n')[0]) - t0);
   const n0 = Date.now();
-  spawnSync(process.execPath, ['-e', `require('fs').writeFileSync(${JSON.stringify(join(dir, 'floor'))}, String(Date.now()))`]);
+  spawnSync(process.execPath, [
+    '-e',
+    `require('fs').writeFileSync(${JSON.stringify(join(dir, 'floor'))}, String(Date.now()))`,
+  ]);
   floors.push(Number(readFileSync(join(dir, 'floor'), 'utf8')) - n0);
   rmSync(dir, { recursive: true, force: true });
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const p90 = (xs) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.9) - 1)];
 const [lat, floor] = [median(latencies), median(floors)];
-console.log(`emergency rollback pre-empting a run in its monitor window${withSql ? ' (runbook with SQL)' : ''}, median of ${runs} runs`);
-console.log(`  command start -> first undo running   ${lat} ms, p90 ${p90(latencies)} ms (goal 2000 ms; all: ${latencies.join(', ')})`);
+console.log(
+  `emergency rollback pre-empting a run in its monitor window${withSql ? ' (runbook with SQL)' : ''}, median of ${runs} runs`,
+);
+console.log(
+  `  command start -> first undo running   ${lat} ms, p90 ${p90(latencies)} ms (goal 2000 ms; all: ${latencies.join(', ')})`,
+);
 console.log(`  node start -> its first statement      ${floor} ms (the floor)`);
 console.log(`  ratio                                  ${(lat / floor).toFixed(1)}x the floor`);

@@ -18,8 +18,17 @@ import { hygiene, safety } from '../test/lint/corpus.mjs';
 const showCases = process.argv.includes('--cases');
 const NOT_APPLICABLE = new Set(['require-timeout-settings', 'require-lock-timeout', 'require-statement-timeout']);
 const SQUAWK_HYGIENE = new Set([
-  'prefer-big-int', 'prefer-bigint-over-int', 'prefer-bigint-over-smallint', 'prefer-identity', 'prefer-text-field', 'ban-char-field',
-  'prefer-timestamptz', 'prefer-robust-stmts', 'identifier-too-long', 'require-enum-value-ordering', 'ban-duplicate-column-assignments',
+  'prefer-big-int',
+  'prefer-bigint-over-int',
+  'prefer-bigint-over-smallint',
+  'prefer-identity',
+  'prefer-text-field',
+  'ban-char-field',
+  'prefer-timestamptz',
+  'prefer-robust-stmts',
+  'identifier-too-long',
+  'require-enum-value-ordering',
+  'ban-duplicate-column-assignments',
 ]);
 
 async function ours(cases, hygieneOn) {
@@ -42,7 +51,9 @@ function squawkBinary() {
   const prefix = join(tmpdir(), 'migrate-bench-squawk');
   const bin = join(prefix, 'node_modules', '.bin', 'squawk');
   if (!existsSync(bin)) {
-    spawnSync('npm', ['install', '--prefix', prefix, '--no-save', '--no-audit', '--no-fund', 'squawk-cli@2.66.0'], { stdio: 'ignore' });
+    spawnSync('npm', ['install', '--prefix', prefix, '--no-save', '--no-audit', '--no-fund', 'squawk-cli@2.66.0'], {
+      stdio: 'ignore',
+    });
   }
   if (!existsSync(bin)) return null;
   const v = spawnSync(bin, ['--version'], { encoding: 'utf8' });
@@ -62,7 +73,13 @@ function squawk(bin, jobs) {
   const rules = new Map();
   for (const [key, files] of groups) {
     const [tx, pg] = key.split('|');
-    const args = ['--reporter', 'json', `--pg-version=${pg}.0`, tx === 'true' ? '--assume-in-transaction' : '--no-assume-in-transaction', ...files];
+    const args = [
+      '--reporter',
+      'json',
+      `--pg-version=${pg}.0`,
+      tx === 'true' ? '--assume-in-transaction' : '--no-assume-in-transaction',
+      ...files,
+    ];
     const r = spawnSync(bin, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
     const out = r.stdout.trim() ? JSON.parse(r.stdout) : [];
     for (const v of out) rules.set(v.file, [...(rules.get(v.file) ?? []), v.rule_name]);
@@ -91,7 +108,9 @@ function details(cases, a, b) {
   for (const [i, c] of cases.entries()) {
     const mark = (r) => (r ? `${r.caught ? 'caught' : 'MISSED'}${r.fp.length ? ` FP(${r.fp.join(',')})` : ''}` : '-');
     if (!showCases && a[i].caught && !a[i].fp.length && (!b || (b[i].caught && !b[i].fp.length))) continue;
-    console.log(`  ${c.code.padEnd(32)} ours: ${mark(a[i]).padEnd(22)} squawk: ${mark(b?.[i])}   ${c.unsafe.slice(0, 70)}`);
+    console.log(
+      `  ${c.code.padEnd(32)} ours: ${mark(a[i]).padEnd(22)} squawk: ${mark(b?.[i])}   ${c.unsafe.slice(0, 70)}`,
+    );
   }
 }
 

@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const runs = Number(process.argv[2] ?? 30);
-const runbooks = readdirSync(`${root}/runbooks`).filter((f) => f.endsWith('.yaml')).map((f) => `runbooks/${f}`);
+const runbooks = readdirSync(`${root}/runbooks`)
+  .filter((f) => f.endsWith('.yaml'))
+  .map((f) => `runbooks/${f}`);
 const cases = {
   'node -e 0': ['-e', '0'],
   'migrate --version': ['bin/migrate.js', '--version'],

@@ -8,22 +8,21 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chain } from './chain.js';
 
 const bin = fileURLToPath(new URL('../bin/migrate.js', import.meta.url));
 const n = Number(process.argv[2] ?? 100);
 const runs = 5;
 
-function runbookWith(steps) {
-  const lines = ['version: 1', 'name: bench', 'stages:', '  - id: 1', '    name: chain', '    irreversible: true', '    steps:'];
-  for (let i = 0; i < steps; i++) lines.push(`      - { id: s${i}, run: "true"${i ? `, needs: [s${i - 1}]` : ''} }`);
-  return `${lines.join('\n')}\n`;
-}
-
 function timeStage(steps) {
   const dir = mkdtempSync(join(tmpdir(), 'migrate-bench-'));
-  writeFileSync(join(dir, 'migrate.yaml'), runbookWith(steps));
+  writeFileSync(join(dir, 'migrate.yaml'), chain(steps));
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [bin, 'stage', '1'], { cwd: dir, env: { ...process.env, CI: '1' }, stdio: 'ignore' });
+  const r = spawnSync(process.execPath, [bin, 'stage', '1'], {
+    cwd: dir,
+    env: { ...process.env, CI: '1' },
+    stdio: 'ignore',
+  });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   rmSync(dir, { recursive: true, force: true });
   if (r.status !== 0) throw new Error(`stage exited ${r.status}`);
@@ -33,7 +32,9 @@ function timeStage(steps) {
 async function timeBareSpawns(count) {
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < count; i++) {
-    await new Promise((resolve, reject) => spawn('bash', ['-c', 'true'], { stdio: 'ignore', detached: true }).on('exit', resolve).on('error', reject));
+    await new Promise((resolve, reject) =>
+      spawn('bash', ['-c', 'true'], { stdio: 'ignore', detached: true }).on('exit', resolve).on('error', reject),
+    );
   }
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
@@ -42,12 +43,16 @@ async function timeBareSpawns(count) {
 const { execa } = await import('execa');
 async function timeExecaSpawns(count) {
   const t0 = process.hrtime.bigint();
-  for (let i = 0; i < count; i++) await execa('bash', ['-c', 'true'], { detached: true, reject: false, stdin: 'ignore', buffer: false });
+  for (let i = 0; i < count; i++)
+    await execa('bash', ['-c', 'true'], { detached: true, reject: false, stdin: 'ignore', buffer: false });
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const one = [], many = [], bare = [], viaExeca = [];
+const one = [],
+  many = [],
+  bare = [],
+  viaExeca = [];
 for (let i = 0; i < runs; i++) {
   one.push(timeStage(1));
   many.push(timeStage(n));
@@ -62,6 +67,12 @@ console.log(`  stage with ${n} chained steps  ${median(many).toFixed(0).padStart
 console.log(`  ${n} bare bash spawns          ${median(bare).toFixed(0).padStart(6)} ms`);
 console.log(`  ${n} execa spawns              ${median(viaExeca).toFixed(0).padStart(6)} ms`);
 const perExeca = median(viaExeca) / n;
-console.log(`  per step ${perStep.toFixed(2)} ms; per bare spawn ${perSpawn.toFixed(2)} ms; per execa spawn ${perExeca.toFixed(2)} ms`);
-console.log(`  overhead beyond a bare spawn:  ${(perStep - perSpawn).toFixed(2)} ms/step (${(perStep / perSpawn).toFixed(2)}x)`);
-console.log(`  overhead beyond an execa spawn: ${(perStep - perExeca).toFixed(2)} ms/step (journal fsync, graph, reporting)`);
+console.log(
+  `  per step ${perStep.toFixed(2)} ms; per bare spawn ${perSpawn.toFixed(2)} ms; per execa spawn ${perExeca.toFixed(2)} ms`,
+);
+console.log(
+  `  overhead beyond a bare spawn:  ${(perStep - perSpawn).toFixed(2)} ms/step (${(perStep / perSpawn).toFixed(2)}x)`,
+);
+console.log(
+  `  overhead beyond an execa spawn: ${(perStep - perExeca).toFixed(2)} ms/step (journal fsync, graph, reporting)`,
+);

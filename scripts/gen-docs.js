@@ -34,7 +34,11 @@ for (const [file, render] of Object.entries(docs)) {
   }
   const target = new URL(`../${file}`, import.meta.url);
   let old = null;
-  try { old = readFileSync(target, 'utf8'); } catch { /* new file */ }
+  try {
+    old = readFileSync(target, 'utf8');
+  } catch {
+    /* new file */
+  }
   if (old === text) continue;
   if (check) {
     stale++;

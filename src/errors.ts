@@ -45,7 +45,11 @@ export class UsageError extends MigrateError {
 /** The runbook did not validate; carries every located diagnostic. */
 export class InvalidRunbookError extends MigrateError {
   override readonly exitCode = ExitCode.Usage;
-  constructor(readonly diagnostics: Diagnostic[], message?: string, readonly printed = false) {
+  constructor(
+    readonly diagnostics: Diagnostic[],
+    message?: string,
+    readonly printed = false,
+  ) {
     super(message ?? `runbook is invalid (${diagnostics.filter((d) => d.severity === 'error').length} error(s))`);
   }
 }
@@ -123,7 +127,10 @@ export function asEnvironmentError(e: unknown, doing?: string): unknown {
   if (!what) return e;
   const path = (e as NodeJS.ErrnoException).path;
   const head = doing ?? `cannot use ${path ?? 'the state directory'}`;
-  const err = new EnvironmentError(`${head}: ${what} (${code})`, 'fix the state directory (space, permissions, path), then run the command again');
+  const err = new EnvironmentError(
+    `${head}: ${what} (${code})`,
+    'fix the state directory (space, permissions, path), then run the command again',
+  );
   err.cause = e;
   return err;
 }
@@ -155,7 +162,11 @@ export abstract class StageFailure extends MigrateError {
 
 export class StepFailedError extends StageFailure {
   readonly kind: FailureKind;
-  constructor(readonly step: string, message: string, readonly timedOut: boolean) {
+  constructor(
+    readonly step: string,
+    message: string,
+    readonly timedOut: boolean,
+  ) {
     super(message);
     this.kind = timedOut ? FailureKind.Timeout : FailureKind.Step;
   }
@@ -168,7 +179,11 @@ export class StageTimeoutError extends StageFailure {
 
 export class BreachError extends StageFailure {
   readonly kind = FailureKind.Breach;
-  constructor(message: string, readonly sample: Sample, readonly window: string) {
+  constructor(
+    message: string,
+    readonly sample: Sample,
+    readonly window: string,
+  ) {
     super(message);
   }
 }

@@ -50,13 +50,16 @@ async function ruleSection(ex) {
   const safeHit = (await findingsFor(ex.safe.sql, ex.safe.tx, ex.pg)).find((x) => x.code === ex.code);
   if (safeHit && !ex.safe.allow) throw new Error(`the safe pattern for ${ex.code} raises it: ${ex.safe.sql}`);
   const first = seen[0].finding;
-  const locks = [...new Map(seen.filter((s) => s.finding.lock).map((s) => [s.finding.lock, s.finding.blocks])).entries()];
+  const locks = [
+    ...new Map(seen.filter((s) => s.finding.lock).map((s) => [s.finding.lock, s.finding.blocks])).entries(),
+  ];
   const lines = [`## ${code(ex.code)}`, ''];
   lines.push(`**${first.severity}** · raises the stage's effective risk to **${first.risk}**`, '');
   for (const s of seen) lines.push(`- ${capital(s.finding.what)}.`);
   lines.push('');
   if (locks.length) {
-    for (const [lock, blocks] of locks) lines.push(`Lock: **${lock}**, which blocks ${blocks} until the transaction ends.`);
+    for (const [lock, blocks] of locks)
+      lines.push(`Lock: **${lock}**, which blocks ${blocks} until the transaction ends.`);
   } else {
     lines.push('Lock: none of its own; the step fails (or misbehaves) before any lock matters.');
   }
@@ -64,17 +67,39 @@ async function ruleSection(ex) {
   if (seen.some((s) => s.tx === false)) lines.push('(in a step with `transaction: false`)', '');
   lines.push(`Safer: ${first.safer}.`, '', sqlBlock(ex.safe.sql), '');
   if (ex.safe.note) lines.push(`${capital(ex.safe.note)}.`, '');
-  if (ex.safe.tx === false && !ex.safe.note.includes('transaction: false')) lines.push('(in a step with `transaction: false`)', '');
+  if (ex.safe.tx === false && !ex.safe.note.includes('transaction: false'))
+    lines.push('(in a step with `transaction: false`)', '');
   const row = `| [\`${code(ex.code)}\`](#${code(ex.code)}) | ${first.severity} | ${first.risk} | ${locks.map(([l]) => l).join(', ') || '—'} |`;
   return { row, text: lines.join('\n') };
 }
 
 async function specialSection(ex) {
   let raised;
-  if (ex.code === 'var-in-literal') raised = (await varsInLiterals(ex.flagged)).length > 0 && (await varsInLiterals(ex.safe.sql)).length === 0;
-  else raised = await parseSql(ex.flagged).then(() => false, () => true) && await parseSql(ex.safe.sql).then(() => true, () => false);
+  if (ex.code === 'var-in-literal')
+    raised = (await varsInLiterals(ex.flagged)).length > 0 && (await varsInLiterals(ex.safe.sql)).length === 0;
+  else
+    raised =
+      (await parseSql(ex.flagged).then(
+        () => false,
+        () => true,
+      )) &&
+      (await parseSql(ex.safe.sql).then(
+        () => true,
+        () => false,
+      ));
   if (!raised) throw new Error(`example for ${ex.code} does not behave as documented`);
-  const lines = [`## ${code(ex.code)}`, '', `**${ex.severity}**`, '', `${capital(ex.what)}.`, '', 'Flagged:', '', sqlBlock(ex.flagged), ''];
+  const lines = [
+    `## ${code(ex.code)}`,
+    '',
+    `**${ex.severity}**`,
+    '',
+    `${capital(ex.what)}.`,
+    '',
+    'Flagged:',
+    '',
+    sqlBlock(ex.flagged),
+    '',
+  ];
   lines.push('Instead:', '', sqlBlock(ex.safe.sql), '');
   if (ex.safe.note) lines.push(`${capital(ex.safe.note)}.`, '');
   return { row: `| [\`${code(ex.code)}\`](#${code(ex.code)}) | ${ex.severity} | — | — |`, text: lines.join('\n') };
@@ -83,7 +108,10 @@ async function specialSection(ex) {
 const capital = (s) => s.charAt(0).toUpperCase() + s.slice(1);
 
 export async function renderLintDoc() {
-  const parts = [...await Promise.all(lintExamples.map(ruleSection)), ...await Promise.all(lintSpecial.map(specialSection))];
+  const parts = [
+    ...(await Promise.all(lintExamples.map(ruleSection))),
+    ...(await Promise.all(lintSpecial.map(specialSection))),
+  ];
   return `${INTRO}${parts.map((p) => p.row).join('\n')}\n\n${parts.map((p) => p.text).join('\n')}`;
 }
 

@@ -56,7 +56,10 @@ class Sections {
   /** The section for an object schema with properties, created on first sight. */
   section(schema, title, path = title) {
     if (!this.anchorOf.has(schema)) {
-      const anchor = title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+      const anchor = title
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '-')
+        .replace(/^-|-$/g, '');
       this.anchorOf.set(schema, anchor);
       this.queue.push({ schema, title, anchor, path });
     }

@@ -7,7 +7,10 @@ import { renderText } from '../runbook/template.js';
 import type { Action } from '../runbook/types.js';
 import type { ActionModule } from './types.js';
 
-export interface FlagAction { kind: 'flag'; flag: NonNullable<Action['flag']> }
+export interface FlagAction {
+  kind: 'flag';
+  flag: NonNullable<Action['flag']>;
+}
 
 /**
  * Flag writes go one at a time per store: parallel steps must not interleave
@@ -17,14 +20,18 @@ export interface FlagAction { kind: 'flag'; flag: NonNullable<Action['flag']> }
 const flagQueues = new WeakMap<FlagStore, Promise<unknown>>();
 function exclusive<T>(store: FlagStore, fn: () => Promise<T>): Promise<T> {
   const next = (flagQueues.get(store) ?? Promise.resolve()).then(fn, fn);
-  flagQueues.set(store, next.catch(() => undefined));
+  flagQueues.set(
+    store,
+    next.catch(() => undefined),
+  );
   return next;
 }
 
 export const flag: ActionModule<FlagAction> = {
   kind: 'flag',
   describe({ flag: f }, show) {
-    if (f.restore) return `restore flag ${f.name} to ${f.restore.exists ? JSON.stringify(f.restore.value) : '(absent)'}`;
+    if (f.restore)
+      return `restore flag ${f.name} to ${f.restore.exists ? JSON.stringify(f.restore.value) : '(absent)'}`;
     return `set flag ${f.name} = ${typeof f.value === 'string' ? JSON.stringify(renderText(f.value, show)) : JSON.stringify(f.value)}`;
   },
   /**
@@ -38,15 +45,30 @@ export const flag: ActionModule<FlagAction> = {
       try {
         if (f.restore) {
           const before = await store.get(f.name);
-          const target: FlagState = f.restore.exists ? { exists: true, value: f.restore.value ?? null } : { exists: false };
+          const target: FlagState = f.restore.exists
+            ? { exists: true, value: f.restore.value ?? null }
+            : { exists: false };
           await restore(store, f.name, target);
           return { ok: true, message: `flag ${f.name}: ${showState(before)} -> ${showState(target)}`, tail: '' };
         }
         const value = typeof f.value === 'string' ? renderText(f.value, (n) => vars.value(n)) : f.value;
         const previous = await store.get(f.name);
-        await record(ctx, EventName.FlagSet, { stage: opts.stage, step: opts.step, key: `step:${opts.step}`, record: { name: f.name, previous }, value, store: store.describe });
+        await record(ctx, EventName.FlagSet, {
+          stage: opts.stage,
+          step: opts.step,
+          key: `step:${opts.step}`,
+          record: { name: f.name, previous },
+          value,
+          store: store.describe,
+        });
         // Vetted unless a var that may not start with '-' puts one at the value's start.
-        const vetted = typeof f.value !== 'string' || argvOption(f.value, (n) => vars.value(n), (n) => vars.allowsDash(n)) === null;
+        const vetted =
+          typeof f.value !== 'string' ||
+          argvOption(
+            f.value,
+            (n) => vars.value(n),
+            (n) => vars.allowsDash(n),
+          ) === null;
         await store.set(f.name, value, { vetted });
         return { ok: true, message: `flag ${f.name}: ${showState(previous)} -> ${JSON.stringify(value)}`, tail: '' };
       } catch (e) {

@@ -8,7 +8,10 @@ import { renderUrl } from '../runbook/template.js';
 import type { HttpSpec } from '../runbook/types.js';
 import type { ActionModule } from './types.js';
 
-export interface HttpAction { kind: 'http'; http: HttpSpec }
+export interface HttpAction {
+  kind: 'http';
+  http: HttpSpec;
+}
 
 export const http: ActionModule<HttpAction> = {
   kind: 'http',
@@ -16,8 +19,20 @@ export const http: ActionModule<HttpAction> = {
   async run({ http: h }, ctx, { vars, timeoutMs }) {
     try {
       const r = await request(h, vars, timeoutMs ?? 30_000, ctx.signal);
-      const ok = h.expect ? Boolean(evaluate(parseExpr(h.expect), { ...vars.scope(), status: r.status, value: jsonPath(r.body, h.json) as never })) : r.ok;
-      return { ok, message: `HTTP ${r.status}${ok ? '' : h.expect ? ` (expected ${h.expect})` : ''}`, tail: vars.mask(r.text).slice(0, 2000) };
+      const ok = h.expect
+        ? Boolean(
+            evaluate(parseExpr(h.expect), {
+              ...vars.scope(),
+              status: r.status,
+              value: jsonPath(r.body, h.json) as never,
+            }),
+          )
+        : r.ok;
+      return {
+        ok,
+        message: `HTTP ${r.status}${ok ? '' : h.expect ? ` (expected ${h.expect})` : ''}`,
+        tail: vars.mask(r.text).slice(0, 2000),
+      };
     } catch (e) {
       if (ctx.signal.aborted) throw new InterruptedError('interrupted');
       return { ok: false, message: vars.mask(`request failed: ${errorText(e)}`), tail: '' };

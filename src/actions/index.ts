@@ -22,7 +22,15 @@ export const actions: { [A in Act as A['kind']]: ActionModule<A> } = { run, sql,
 /** The action as a tagged value (validation guarantees exactly one kind). */
 export function actionOf(a: Action): Act {
   if (a.run !== undefined) return { kind: 'run', run: a.run, env: a.env, cwd: a.cwd };
-  if (a.sql !== undefined) return { kind: 'sql', sql: a.sql, database: a.database, transaction: a.transaction, lock_timeout: a.lock_timeout, statement_timeout: a.statement_timeout };
+  if (a.sql !== undefined)
+    return {
+      kind: 'sql',
+      sql: a.sql,
+      database: a.database,
+      transaction: a.transaction,
+      lock_timeout: a.lock_timeout,
+      statement_timeout: a.statement_timeout,
+    };
   if (a.http !== undefined) return { kind: 'http', http: a.http };
   if (a.pause !== undefined) return { kind: 'pause', pause: a.pause };
   if (a.flag !== undefined) return { kind: 'flag', flag: a.flag };

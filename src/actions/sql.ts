@@ -4,7 +4,12 @@ import { renderText } from '../runbook/template.js';
 import type { ActionModule } from './types.js';
 
 export interface SqlAction {
-  kind: 'sql'; sql: string; database?: string; transaction?: boolean; lock_timeout?: string; statement_timeout?: string;
+  kind: 'sql';
+  sql: string;
+  database?: string;
+  transaction?: boolean;
+  lock_timeout?: string;
+  statement_timeout?: string;
 }
 
 export const sql: ActionModule<SqlAction> = {
@@ -14,7 +19,8 @@ export const sql: ActionModule<SqlAction> = {
     const { vars } = opts;
     const { runSql } = await import('../pg/execute.js');
     try {
-      const where = opts.stage !== undefined && opts.step !== undefined ? ctx.where?.(opts.stage, opts.step) : undefined;
+      const where =
+        opts.stage !== undefined && opts.step !== undefined ? ctx.where?.(opts.stage, opts.step) : undefined;
       const r = await runSql(a, vars, { signal: ctx.signal, onLine: (l) => ctx.reporter.output(opts.id, l), where });
       if (ctx.signal.aborted) throw new InterruptedError('interrupted');
       return { ok: r.ok, message: r.message, tail: r.ok ? '' : r.message };

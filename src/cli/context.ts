@@ -40,14 +40,26 @@ export interface LoadedRunbook extends ValidRunbook {
  * functions in column defaults are (connecting only when a default calls one
  * it cannot judge alone); a database it cannot reach leaves the offline rule.
  */
-export async function loadRunbook(opts: GlobalOptions, builtins: Record<string, string> = {}, how: LoadHow = {}): Promise<LoadedRunbook> {
+export async function loadRunbook(
+  opts: GlobalOptions,
+  builtins: Record<string, string> = {},
+  how: LoadHow = {},
+): Promise<LoadedRunbook> {
   const file = discoverRunbook(opts.runbook, process.env, process.cwd());
   const set = parseSetOptions(opts.set);
   // The values are checked with the runbook (pattern, leading '-', URL paths), so a bad input is located like a bad runbook.
   let vars: Vars | undefined;
   let valueFindings: Finding[] = [];
   const withValues = (rb: Runbook) => {
-    const found = checkValues(rb, vars = resolveVars(rb, { env: process.env, environment: opts.env, set, builtins: { runbook: rb.name, ...builtins } }));
+    const found = checkValues(
+      rb,
+      (vars = resolveVars(rb, {
+        env: process.env,
+        environment: opts.env,
+        set,
+        builtins: { runbook: rb.name, ...builtins },
+      })),
+    );
     if (!how.lenientValues) return found;
     valueFindings = found;
     return [];
@@ -64,7 +76,14 @@ export async function loadRunbook(opts: GlobalOptions, builtins: Record<string, 
   let runbook: Runbook;
   if (how.lenientValues) ({ runbook, vars } = lenient(result.value, vars, valueFindings));
   else runbook = resolveRunbook(result.value, vars);
-  return { ...result.value, runbook, vars, volatility, cwd: runbookDir(file), shell: result.value.runbook.defaults?.shell ?? 'bash' };
+  return {
+    ...result.value,
+    runbook,
+    vars,
+    volatility,
+    cwd: runbookDir(file),
+    shell: result.value.runbook.defaults?.shell ?? 'bash',
+  };
 }
 
 export interface LoadHow {
@@ -86,15 +105,19 @@ function lenient(valid: ValidRunbook, vars: Vars, findings: Finding[]): { runboo
   const refused = new Map<string, string>();
   for (const f of findings) {
     const [head, name] = f.path;
-    if (head === 'vars' && typeof name === 'string' && (f.code === 'var-pattern' || f.code === 'var-nul')) refused.set(name, f.message);
+    if (head === 'vars' && typeof name === 'string' && (f.code === 'var-pattern' || f.code === 'var-nul'))
+      refused.set(name, f.message);
   }
   for (const d of valid.locate([...findings, ...durations])) {
-    process.stderr.write(`warning: ${d.file}:${d.line}:${d.column} ${d.code}: ${d.message}; the emergency goes on, and whatever needs this value is refused and recorded\n`);
+    process.stderr.write(
+      `warning: ${d.file}:${d.line}:${d.column} ${d.code}: ${d.message}; the emergency goes on, and whatever needs this value is refused and recorded\n`,
+    );
   }
   return { runbook, vars: refused.size ? vars.refusing(refused) : vars };
 }
 
 export function parseStageNumber(text: string | undefined, what = 'stage'): number {
-  if (text === undefined || !/^\d+$/.test(text)) throw new UsageError(`${what} must be a stage number, got '${quote(text ?? '')}'`);
+  if (text === undefined || !/^\d+$/.test(text))
+    throw new UsageError(`${what} must be a stage number, got '${quote(text ?? '')}'`);
   return Number(text);
 }

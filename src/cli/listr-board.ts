@@ -22,7 +22,9 @@ type Task = ListrTask<unknown, typeof DefaultRenderer, typeof SimpleRenderer>;
 
 class Deferred<T = void> {
   resolve!: (v: T) => void;
-  readonly promise = new Promise<T>((r) => { this.resolve = r; });
+  readonly promise = new Promise<T>((r) => {
+    this.resolve = r;
+  });
 }
 
 interface Slot {
@@ -42,7 +44,11 @@ interface Slot {
   children?: Slot[];
 }
 
-export interface Layout { id: string; title: string; children?: Layout[] }
+export interface Layout {
+  id: string;
+  title: string;
+  children?: Layout[];
+}
 
 const isRollback = (id: string) => id.startsWith('rollback:');
 
@@ -52,7 +58,8 @@ export function stageLayout(g: TaskGraph): Layout[] {
   const out: Layout[] = [];
   for (const n of g.nodes) {
     if (n.type === 'step') {
-      if (!out.some((l) => l.id === 'steps')) out.push({ id: 'steps', title: `steps (${steps.length})`, children: steps });
+      if (!out.some((l) => l.id === 'steps'))
+        out.push({ id: 'steps', title: `steps (${steps.length})`, children: steps });
     } else out.push({ id: n.id, title: n.type === 'gate' ? `gate: ${n.label}` : n.label });
   }
   out.push({ id: `rollback:${g.stage.id}`, title: `rollback stage ${g.stage.id}` });
@@ -79,13 +86,19 @@ export class ListrBoard implements Reporter {
   async beginStage(graph: TaskGraph): Promise<void> {
     await this.finish();
     if (this.fallback) return this.fallback.beginStage(graph);
-    this.start(stageLayout(graph), `${graph.runbook} · stage ${graph.stage.id}: ${graph.stage.name} (risk ${graph.risk.effective})`);
+    this.start(
+      stageLayout(graph),
+      `${graph.runbook} · stage ${graph.stage.id}: ${graph.stage.name} (risk ${graph.risk.effective})`,
+    );
   }
 
   async beginRollback(stages: number[], emergency: boolean): Promise<void> {
     await this.finish();
     if (this.fallback) return this.fallback.beginRollback(stages, emergency);
-    this.start(stages.map((n) => ({ id: `rollback:${n}`, title: `rollback stage ${n}` })), emergency ? 'EMERGENCY ROLLBACK' : 'rollback');
+    this.start(
+      stages.map((n) => ({ id: `rollback:${n}`, title: `rollback stage ${n}` })),
+      emergency ? 'EMERGENCY ROLLBACK' : 'rollback',
+    );
   }
 
   private start(layout: Layout[], title: string): void {
@@ -93,8 +106,16 @@ export class ListrBoard implements Reporter {
     this.order = [];
     const make = (l: Layout, phase: number, parent?: Slot): Slot => {
       const s: Slot = {
-        id: l.id, title: this.vars.mask(l.title), phase, state: TaskState.Pending, lines: [], latest: new Map(),
-        done: new Deferred(), wrapper: new Deferred<Wrapper>(), finished: false, parent,
+        id: l.id,
+        title: this.vars.mask(l.title),
+        phase,
+        state: TaskState.Pending,
+        lines: [],
+        latest: new Map(),
+        done: new Deferred(),
+        wrapper: new Deferred<Wrapper>(),
+        finished: false,
+        parent,
       };
       this.slots.set(l.id, s);
       this.order.push(s);
@@ -108,7 +129,8 @@ export class ListrBoard implements Reporter {
         s.wrapper.resolve(t);
         await s.done.promise;
         if (this.fallback) return;
-        if (s.state === TaskState.Skipped || s.state === TaskState.Pending) return t.skip(`${s.title}: ${s.detail ?? 'not run'}`);
+        if (s.state === TaskState.Skipped || s.state === TaskState.Pending)
+          return t.skip(`${s.title}: ${s.detail ?? 'not run'}`);
         t.title = this.titled(s, s.detail);
         if (s.state === TaskState.Failed) throw new Error(`${s.title}: ${s.detail ?? 'failed'}`);
       },
@@ -140,7 +162,9 @@ export class ListrBoard implements Reporter {
   /** Mark everything not reached as not run, and wait for the renderer to settle. */
   async finish(): Promise<void> {
     if (!this.running) return;
-    const stopped = this.order.some((s) => !s.children && (s.state === TaskState.Running || s.state === TaskState.Failed));
+    const stopped = this.order.some(
+      (s) => !s.children && (s.state === TaskState.Running || s.state === TaskState.Failed),
+    );
     for (const s of this.order) this.conclude(s, stopped ? 'not run' : 'not needed');
     if (!this.fallback) await this.running;
     this.running = null;
@@ -149,7 +173,12 @@ export class ListrBoard implements Reporter {
 
   /** The end of a slot nobody settled: a rollback that printed lines ran; anything else did not. */
   private conclude(s: Slot, rollbackDetail = 'not run'): void {
-    if (isRollback(s.id) && s.lines.length) this.settle(s, s.state === TaskState.Failed ? TaskState.Failed : TaskState.Succeeded, s.state === TaskState.Failed ? 'a rollback step failed' : undefined);
+    if (isRollback(s.id) && s.lines.length)
+      this.settle(
+        s,
+        s.state === TaskState.Failed ? TaskState.Failed : TaskState.Succeeded,
+        s.state === TaskState.Failed ? 'a rollback step failed' : undefined,
+      );
     // Something that started and never finished was stopped: not a tick, not "not run".
     else if (s.state === TaskState.Running && !s.children) this.settle(s, TaskState.Failed, 'stopped');
     else this.settle(s, TaskState.Skipped, isRollback(s.id) ? rollbackDetail : 'not run');
@@ -179,19 +208,27 @@ export class ListrBoard implements Reporter {
     if (/listr2|log-update|listr-board|cli-truncate|wrap-ansi/.test(e?.stack ?? '')) return this.degrade(e);
     // Not ours: let it crash as it would have without this listener.
     process.off('uncaughtException', this.onCrash);
-    setImmediate(() => { throw e; });
+    setImmediate(() => {
+      throw e;
+    });
   }
 
   /** Stop the live display for good and go on with plain lines. */
   private degrade(e: unknown): void {
     if (this.fallback) return;
     this.fallback = lineReporter(this.vars);
-    const renderer = (this.list as unknown as { renderer?: { end(): void; logger?: { process?: { release(): void } } } } | null)?.renderer;
+    const renderer = (
+      this.list as unknown as { renderer?: { end(): void; logger?: { process?: { release(): void } } } } | null
+    )?.renderer;
     try {
       renderer?.end();
     } catch {
       // The renderer is broken: at least give the terminal back its cursor and output.
-      try { renderer?.logger?.process?.release(); } catch { /* nothing more to do */ }
+      try {
+        renderer?.logger?.process?.release();
+      } catch {
+        /* nothing more to do */
+      }
     }
     // The list is abandoned, not finished: finishing it would make listr2 draw again.
     this.fallback.message(`the live display failed (${(e as Error)?.message ?? e}); continuing with plain lines`);
@@ -218,7 +255,8 @@ export class ListrBoard implements Reporter {
   /** Reaching a later phase means earlier ones that never finished were not run. */
   private reach(s: Slot): void {
     for (const o of this.order) if (o.phase < s.phase && !o.children) this.conclude(o);
-    for (const o of this.order) if (o.children && o.phase < s.phase && !o.finished && o.state === TaskState.Pending) this.conclude(o);
+    for (const o of this.order)
+      if (o.children && o.phase < s.phase && !o.finished && o.state === TaskState.Pending) this.conclude(o);
     if (s.parent && s.parent.state === TaskState.Pending) {
       s.parent.state = TaskState.Running;
       s.parent.done.resolve();
@@ -233,7 +271,14 @@ export class ListrBoard implements Reporter {
     if (isRollback(s.id) && s.id !== id) {
       // Rollback actions are lines inside the stage's rollback task.
       this.reach(s);
-      const icon = state === TaskState.Succeeded ? '✓' : state === TaskState.Failed ? '✗' : state === TaskState.Skipped ? '↷' : '▶';
+      const icon =
+        state === TaskState.Succeeded
+          ? '✓'
+          : state === TaskState.Failed
+            ? '✗'
+            : state === TaskState.Skipped
+              ? '↷'
+              : '▶';
       if (state !== TaskState.Running) this.output(s.id, `${icon} ${title}${detail ? `: ${detail}` : ''}`);
       if (state === TaskState.Failed) s.state = TaskState.Failed;
       return;
@@ -241,7 +286,9 @@ export class ListrBoard implements Reporter {
     this.reach(s);
     if (state === TaskState.Running || state === TaskState.Waiting) {
       s.state = state;
-      this.touch(s, (t) => { t.title = this.titled(s, detail); });
+      this.touch(s, (t) => {
+        t.title = this.titled(s, detail);
+      });
     } else this.settle(s, state, detail);
   }
 
@@ -253,7 +300,9 @@ export class ListrBoard implements Reporter {
     s.lines.push(masked);
     if (s.lines.length > 5) s.lines.shift();
     // listr2 keeps a rollback's lines itself (all of them); elsewhere the last few show as one block.
-    this.touch(s, (t) => { t.output = isRollback(s.id) ? masked : s.lines.join('\n'); });
+    this.touch(s, (t) => {
+      t.output = isRollback(s.id) ? masked : s.lines.join('\n');
+    });
   }
 
   sample(window: string, sample: Sample, counts: { consecutiveFailed: number; consecutiveErrors: number }): void {
@@ -261,16 +310,23 @@ export class ListrBoard implements Reporter {
     const s = this.slotFor(window);
     if (!s) return;
     const mark = sample.result === 'passed' ? '✓' : sample.result === 'error' ? '!' : '✗';
-    const streak = counts.consecutiveFailed || counts.consecutiveErrors ? ` (${counts.consecutiveFailed} failed, ${counts.consecutiveErrors} errors in a row)` : '';
+    const streak =
+      counts.consecutiveFailed || counts.consecutiveErrors
+        ? ` (${counts.consecutiveFailed} failed, ${counts.consecutiveErrors} errors in a row)`
+        : '';
     s.latest.set(sample.check, `${mark} ${this.vars.mask(sample.message)}${streak}`);
-    this.touch(s, (t) => { t.output = [...s.latest.values()].join('\n'); });
+    this.touch(s, (t) => {
+      t.output = [...s.latest.values()].join('\n');
+    });
   }
 
   countdown(window: string, leftMs: number, samples: number): void {
     if (this.fallback) return this.fallback.countdown(window, leftMs, samples);
     const s = this.slotFor(window);
     if (!s) return;
-    this.touch(s, (t) => { t.title = this.titled(s, `${formatDuration(leftMs)} left · ${samples} sample round(s)`); });
+    this.touch(s, (t) => {
+      t.title = this.titled(s, `${formatDuration(leftMs)} left · ${samples} sample round(s)`);
+    });
   }
 
   message(text: string): void {

@@ -63,7 +63,9 @@ async function report(caught: unknown, verbose: boolean): Promise<number> {
   const commanderCode = (e as { code?: unknown })?.code;
   if (typeof commanderCode === 'string' && commanderCode.startsWith('commander.')) {
     // commander has printed its message (or the help) already
-    return ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(commanderCode) ? ExitCode.Ok : ExitCode.Usage;
+    return ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(commanderCode)
+      ? ExitCode.Ok
+      : ExitCode.Usage;
   }
   const { printError, printDiagnostics } = await import('./output.js');
   if (e instanceof InvalidRunbookError) {

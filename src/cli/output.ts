@@ -7,7 +7,8 @@ import { MigrateError } from '../errors.js';
 const argv = process.argv.slice(2);
 const env = process.env;
 /** Anything that could make chalk colour a stream that is not a terminal: then chalk decides. */
-const forced = 'FORCE_COLOR' in env || ('TF_BUILD' in env && 'AGENT_NAME' in env) || argv.some((a) => /^--colou?rs?(=|$)/.test(a));
+const forced =
+  'FORCE_COLOR' in env || ('TF_BUILD' in env && 'AGENT_NAME' in env) || argv.some((a) => /^--colou?rs?(=|$)/.test(a));
 const colourless = Boolean(env.NO_COLOR) || argv.includes('--no-color') || (!process.stdout.isTTY && !forced);
 
 /** Every style is the identity, chained or not (`chalk.bgRed.white`). */
@@ -58,16 +59,24 @@ export function formatDiagnostic(d: Diagnostic, withSource = true): string {
   const gutter = `${String(d.line).padStart(4)} | `;
   // A long line (a 4 MB string) is shown as a window around the column.
   const from = src.length > 160 ? Math.max(0, d.column - 60) : 0;
-  const shown = (from ? '…' : '') + src.slice(from, from + 120).replace(/\t/g, ' ') + (src.length > from + 120 ? '…' : '');
+  const shown =
+    (from ? '…' : '') + src.slice(from, from + 120).replace(/\t/g, ' ') + (src.length > from + 120 ? '…' : '');
   return `${head}\n${chalk.dim(gutter)}${shown}\n${' '.repeat(gutter.length + d.column - 1 - from + (from ? 1 : 0))}${chalk.red('^')}`;
 }
 
-export function printDiagnostics(diags: Diagnostic[], format: 'text' | 'json' | 'github', write: (t: string) => void = err): void {
+export function printDiagnostics(
+  diags: Diagnostic[],
+  format: 'text' | 'json' | 'github',
+  write: (t: string) => void = err,
+): void {
   if (format === 'json') return out(JSON.stringify(diags, null, 2));
   if (format === 'github') {
     const esc = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
     const prop = (s: string) => esc(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
-    for (const d of diags) out(`::${d.severity} file=${prop(d.file)},line=${d.line},col=${d.column},title=${prop(d.code)}::${esc(d.message)}`);
+    for (const d of diags)
+      out(
+        `::${d.severity} file=${prop(d.file)},line=${d.line},col=${d.column},title=${prop(d.code)}::${esc(d.message)}`,
+      );
     return;
   }
   for (const d of diags) write(formatDiagnostic(d));

@@ -9,19 +9,29 @@ export function canPrompt(): boolean {
 }
 
 function required(message: string): never {
-  throw new DeclinedError(`confirmation required: ${message}`, 'no terminal to ask in (stdin is not a TTY, or CI is set): pass --yes to confirm');
+  throw new DeclinedError(
+    `confirmation required: ${message}`,
+    'no terminal to ask in (stdin is not a TTY, or CI is set): pass --yes to confirm',
+  );
 }
 
 type Prompt<C, T> = (config: C, context?: { signal?: AbortSignal }) => Promise<T>;
 
 /** Ask inside the live task list when there is one, so the prompt does not tear the display. */
-async function ask<C, T>(board: ListrBoard | undefined, pick: (p: typeof import('@inquirer/prompts')) => Prompt<C, T>, config: C, signal?: AbortSignal): Promise<T> {
+async function ask<C, T>(
+  board: ListrBoard | undefined,
+  pick: (p: typeof import('@inquirer/prompts')) => Prompt<C, T>,
+  config: C,
+  signal?: AbortSignal,
+): Promise<T> {
   const prompt = pick(await import('@inquirer/prompts'));
   const task = await board?.promptIn();
   if (!task) return prompt(config, { signal });
   const { ListrInquirerPromptAdapter } = await import('@listr2/prompt-adapter-inquirer');
   try {
-    const adapter = task.prompt(ListrInquirerPromptAdapter) as unknown as { run: (p: unknown, c: unknown, x: unknown) => Promise<T> };
+    const adapter = task.prompt(ListrInquirerPromptAdapter) as unknown as {
+      run: (p: unknown, c: unknown, x: unknown) => Promise<T>;
+    };
     return await adapter.run(prompt, config, { signal });
   } catch (e) {
     if (isPromptEnd(e)) throw e;
@@ -58,10 +68,16 @@ export function createPrompter(opts: GlobalOptions, board?: ListrBoard, signal?:
     preconfirmed: (name) => (opts.confirmStage ?? []).includes(name),
     async typed(message, expected) {
       if (!canPrompt()) {
-        throw new DeclinedError(`stage "${expected}" must be confirmed by its name: ${message}`,
-          `--yes does not confirm a critical stage: pass --confirm-stage "${expected}" (or run it at a terminal and type the name)`);
+        throw new DeclinedError(
+          `stage "${expected}" must be confirmed by its name: ${message}`,
+          `--yes does not confirm a critical stage: pass --confirm-stage "${expected}" (or run it at a terminal and type the name)`,
+        );
       }
-      const answer = await interruptible(() => ask(board, (p) => p.input, { message: `${message} Type the stage name to confirm (${expected}):` }, signal), signal);
+      const answer = await interruptible(
+        () =>
+          ask(board, (p) => p.input, { message: `${message} Type the stage name to confirm (${expected}):` }, signal),
+        signal,
+      );
       return answer.trim() === expected;
     },
   };

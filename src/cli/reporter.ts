@@ -9,10 +9,20 @@ import type { GlobalOptions } from './context.js';
 import { chalk } from './output.js';
 
 const ICONS: Record<TaskState, string> = {
-  [TaskState.Pending]: '·', [TaskState.Running]: '▶', [TaskState.Succeeded]: '✓', [TaskState.Failed]: '✗', [TaskState.Skipped]: '↷', [TaskState.Waiting]: '?',
+  [TaskState.Pending]: '·',
+  [TaskState.Running]: '▶',
+  [TaskState.Succeeded]: '✓',
+  [TaskState.Failed]: '✗',
+  [TaskState.Skipped]: '↷',
+  [TaskState.Waiting]: '?',
 };
 const COLOURS: Record<TaskState, (s: string) => string> = {
-  [TaskState.Pending]: chalk.dim, [TaskState.Running]: chalk.cyan, [TaskState.Succeeded]: chalk.green, [TaskState.Failed]: chalk.red, [TaskState.Skipped]: chalk.dim, [TaskState.Waiting]: chalk.yellow,
+  [TaskState.Pending]: chalk.dim,
+  [TaskState.Running]: chalk.cyan,
+  [TaskState.Succeeded]: chalk.green,
+  [TaskState.Failed]: chalk.red,
+  [TaskState.Skipped]: chalk.dim,
+  [TaskState.Waiting]: chalk.yellow,
 };
 
 /** The live task list for a person at a terminal; a line per event everywhere else. */
@@ -30,13 +40,24 @@ function stageOf(id: string): string {
 export function lineReporter(vars: Vars): Reporter {
   const write = (s: string) => void process.stdout.write(`${vars.mask(s)}\n`);
   return {
-    beginStage: (g) => write(chalk.bold(`── ${g.runbook} · stage ${g.stage.id}: ${g.stage.name} (risk ${g.risk.effective})`)),
-    beginRollback: (stages, emergency) => write(chalk.bold(`── ${emergency ? 'EMERGENCY ROLLBACK' : 'rollback'} of stage${stages.length > 1 ? 's' : ''} ${stages.join(', ')}`)),
-    task: (id, title, state, detail) => write(`${COLOURS[state](ICONS[state])} ${chalk.bold(`${stageOf(id)}${title}`)}${detail ? `  ${chalk.dim(detail)}` : ''}`),
+    beginStage: (g) =>
+      write(chalk.bold(`── ${g.runbook} · stage ${g.stage.id}: ${g.stage.name} (risk ${g.risk.effective})`)),
+    beginRollback: (stages, emergency) =>
+      write(
+        chalk.bold(
+          `── ${emergency ? 'EMERGENCY ROLLBACK' : 'rollback'} of stage${stages.length > 1 ? 's' : ''} ${stages.join(', ')}`,
+        ),
+      ),
+    task: (id, title, state, detail) =>
+      write(
+        `${COLOURS[state](ICONS[state])} ${chalk.bold(`${stageOf(id)}${title}`)}${detail ? `  ${chalk.dim(detail)}` : ''}`,
+      ),
     output: (_id, line) => write(`  ${chalk.dim('│')} ${line}`),
     sample: (_w, s, c) => {
       const mark = s.result === 'passed' ? chalk.green('✓') : s.result === 'error' ? chalk.red('!') : chalk.yellow('✗');
-      write(`  ${mark} ${s.message}${s.result !== 'passed' ? chalk.dim(` [${s.result}; ${c.consecutiveFailed} failed, ${c.consecutiveErrors} errors in a row]`) : ''}`);
+      write(
+        `  ${mark} ${s.message}${s.result !== 'passed' ? chalk.dim(` [${s.result}; ${c.consecutiveFailed} failed, ${c.consecutiveErrors} errors in a row]`) : ''}`,
+      );
     },
     countdown: (w, left, n) => write(chalk.dim(`  ◷ ${w}: ${formatDuration(left)} left, ${n} sample round(s)`)),
     message: (text) => write(chalk.yellow(`» ${text}`)),
@@ -46,9 +67,11 @@ export function lineReporter(vars: Vars): Reporter {
 /** NDJSON events for --json. */
 function jsonReporter(vars: Vars): Reporter {
   // Masked as data before it is JSON, so a numeric secret becomes "***" and the line stays valid JSON.
-  const emit = (o: Record<string, unknown>) => void process.stdout.write(`${vars.mask(JSON.stringify(vars.maskDeep({ ts: new Date().toISOString(), ...o })))}\n`);
+  const emit = (o: Record<string, unknown>) =>
+    void process.stdout.write(`${vars.mask(JSON.stringify(vars.maskDeep({ ts: new Date().toISOString(), ...o })))}\n`);
   return {
-    beginStage: (g) => emit({ type: 'stage', runbook: g.runbook, stage: g.stage.id, name: g.stage.name, risk: g.risk.effective }),
+    beginStage: (g) =>
+      emit({ type: 'stage', runbook: g.runbook, stage: g.stage.id, name: g.stage.name, risk: g.risk.effective }),
     beginRollback: (stages, emergency) => emit({ type: 'rollback', stages, emergency }),
     task: (id, title, state, detail) => emit({ type: 'task', id, title, state, detail }),
     output: (id, line) => emit({ type: 'output', id, line }),

@@ -45,7 +45,10 @@ export async function createSession(opts: GlobalOptions, how: LoadHow = {}): Pro
   // An emergency rollback (or a lost lock) stops this run like Ctrl-C, with the reason journaled; a promote ends the running canary hold.
   const { journal, lock } = await openStore(opts, targetOf(rb), (r) => {
     if (r.kind === 'promote') holds.request(r);
-    else controller.abort(new PreemptedError(r.lost ? r.reason : `stopped by an emergency rollback by ${r.operator}: ${r.reason}`));
+    else
+      controller.abort(
+        new PreemptedError(r.lost ? r.reason : `stopped by an emergency rollback by ${r.operator}: ${r.reason}`),
+      );
   });
   const board = wantsBoard(opts) ? new (await import('./listr-board.js')).ListrBoard(rb.vars) : undefined;
   // Aborting is idempotent: a second Ctrl-C while the first is handled changes nothing.
@@ -54,21 +57,47 @@ export async function createSession(opts: GlobalOptions, how: LoadHow = {}): Pro
   process.on('SIGTERM', onSigint);
   process.on('SIGHUP', onSigint); // a closed terminal or ssh session: stop like Ctrl-C, never leave a step running unjournaled
   const ctx: RunContext = {
-    runbook: rb.runbook, file: rb.file, digest: rb.digest, vars: rb.vars,
-    cwd: rb.cwd, shell: rb.shell,
-    journal, lock, runner: new ChildRunner(),
-    reporter: board ?? createReporter(opts, rb.vars), prompter: createPrompter(opts, board, controller.signal),
-    operator, host: hostname(), runId, signal: controller.signal, waited: new WaitClock(systemClock), clock: systemClock,
-    stepEnv: { MIGRATE_RUNBOOK: resolve(rb.file), MIGRATE_RUN_ID: runId, MIGRATE_OPERATOR: operator, MIGRATE_STATE_DIR: stateDir(opts, rb.file) },
+    runbook: rb.runbook,
+    file: rb.file,
+    digest: rb.digest,
+    vars: rb.vars,
+    cwd: rb.cwd,
+    shell: rb.shell,
+    journal,
+    lock,
+    runner: new ChildRunner(),
+    reporter: board ?? createReporter(opts, rb.vars),
+    prompter: createPrompter(opts, board, controller.signal),
+    operator,
+    host: hostname(),
+    runId,
+    signal: controller.signal,
+    waited: new WaitClock(systemClock),
+    clock: systemClock,
+    stepEnv: {
+      MIGRATE_RUNBOOK: resolve(rb.file),
+      MIGRATE_RUN_ID: runId,
+      MIGRATE_OPERATOR: operator,
+      MIGRATE_STATE_DIR: stateDir(opts, rb.file),
+    },
     holds,
     where: (stage, step) => stepLocation(rb, stage, step),
     volatility: rb.volatility,
-    flags: () => (flagStore ??= openFlagStore(rb.runbook, { runner: ctx.runner, vars: rb.vars, cwd: ctx.cwd, shell: ctx.shell, stateDir: stateDir(opts, rb.file) })),
+    flags: () =>
+      (flagStore ??= openFlagStore(rb.runbook, {
+        runner: ctx.runner,
+        vars: rb.vars,
+        cwd: ctx.cwd,
+        shell: ctx.shell,
+        stateDir: stateDir(opts, rb.file),
+      })),
   };
   let flagStore: Promise<FlagStore> | undefined;
   if (rb.runbook.notify?.length) ctx.notifier = new Notifier(rb.runbook.notify, ctx);
   return {
-    ctx, rb, board,
+    ctx,
+    rb,
+    board,
     dispose: async () => {
       await board?.finish();
       if (flagStore) await (await flagStore.catch(() => null))?.close();

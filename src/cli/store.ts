@@ -25,12 +25,20 @@ import type { GlobalOptions } from './context.js';
 
 export function operatorName(): string {
   let user = process.env.USER ?? 'unknown';
-  try { user = userInfo().username; } catch { /* no passwd entry */ }
+  try {
+    user = userInfo().username;
+  } catch {
+    /* no passwd entry */
+  }
   return `${user}@${hostname()}`;
 }
 
 /** Which runbook a store serves: its name and file, and the journal URL it declares (rendered). */
-export interface StoreTarget { name: string; file: string; journal?: string }
+export interface StoreTarget {
+  name: string;
+  file: string;
+  journal?: string;
+}
 
 export function stateDir(opts: GlobalOptions, runbookFile: string): string {
   return resolve(opts.stateDir ?? process.env.MIGRATE_STATE_DIR ?? join(runbookDir(runbookFile), '.migrate'));
@@ -41,7 +49,11 @@ const hidePassword = (url: string) => url.replace(/\/\/[^@/]*@/, '//***@');
 /** The store of a loaded runbook: its `journal:` rendered with its vars. */
 export function targetOf(rb: { runbook: Runbook; file: string; vars: Vars }): StoreTarget {
   const declared = rb.runbook.journal;
-  return { name: rb.runbook.name, file: rb.file, journal: declared === undefined ? undefined : renderText(declared, (n) => rb.vars.value(n)) };
+  return {
+    name: rb.runbook.name,
+    file: rb.file,
+    journal: declared === undefined ? undefined : renderText(declared, (n) => rb.vars.value(n)),
+  };
 }
 
 /** The store of the runbook a command means, without validating it (status and history work on a broken runbook). */
@@ -52,8 +64,14 @@ export async function identityTarget(opts: GlobalOptions): Promise<StoreTarget &
   // Only runbooks that declare a journal pay for parsing here.
   const { parse } = await import('yaml');
   const doc = parse(source) as Runbook;
-  if (typeof doc.journal !== 'string') throw new UsageError(`${file}: journal must be a postgres:// URL`, `run 'migrate validate ${file}'`);
-  const vars = resolveVars(doc, { env: process.env, environment: opts.env, set: parseSetOptions(opts.set ?? []), builtins: { runbook: name } });
+  if (typeof doc.journal !== 'string')
+    throw new UsageError(`${file}: journal must be a postgres:// URL`, `run 'migrate validate ${file}'`);
+  const vars = resolveVars(doc, {
+    env: process.env,
+    environment: opts.env,
+    set: parseSetOptions(opts.set ?? []),
+    builtins: { runbook: name },
+  });
   return { name, digest, file, journal: renderText(doc.journal, (n) => vars.value(n)) };
 }
 
@@ -68,18 +86,43 @@ export interface Store {
  * The journal and lock. `onStop` hears, while the lock is held, an
  * emergency's request to stop or the loss of the lock.
  */
-export async function openStore(opts: GlobalOptions, target: StoreTarget, onStop?: (r: StopRequest) => void): Promise<Store> {
-  const [url, source] = opts.journal !== undefined ? [opts.journal, '--journal']
-    : process.env.MIGRATE_JOURNAL_URL ? [process.env.MIGRATE_JOURNAL_URL, 'MIGRATE_JOURNAL_URL']
-      : target.journal !== undefined ? [target.journal, `the runbook's journal:`] : [undefined, ''];
+export async function openStore(
+  opts: GlobalOptions,
+  target: StoreTarget,
+  onStop?: (r: StopRequest) => void,
+): Promise<Store> {
+  const [url, source] =
+    opts.journal !== undefined
+      ? [opts.journal, '--journal']
+      : process.env.MIGRATE_JOURNAL_URL
+        ? [process.env.MIGRATE_JOURNAL_URL, 'MIGRATE_JOURNAL_URL']
+        : target.journal !== undefined
+          ? [target.journal, `the runbook's journal:`]
+          : [undefined, ''];
   if (url !== undefined && /^postgres(ql)?:\/\//.test(url)) {
-    const [{ PgJournal }, { PgLock }] = await Promise.all([import('../journal/postgres.js'), import('../journal/pglock.js')]);
-    return { journal: new PgJournal(url), lock: new PgLock(url, target.name, onStop), where: { kind: 'postgres', location: hidePassword(url), source, exists: true } };
+    const [{ PgJournal }, { PgLock }] = await Promise.all([
+      import('../journal/postgres.js'),
+      import('../journal/pglock.js'),
+    ]);
+    return {
+      journal: new PgJournal(url),
+      lock: new PgLock(url, target.name, onStop),
+      where: { kind: 'postgres', location: hidePassword(url), source, exists: true },
+    };
   }
-  if (url !== undefined) throw new UsageError(`${source} must be a postgres:// URL, got '${printable(hidePassword(url))}'`);
+  if (url !== undefined)
+    throw new UsageError(`${source} must be a postgres:// URL, got '${printable(hidePassword(url))}'`);
   const dir = stateDir(opts, target.file);
   ensureStateDir(dir, false); // an existing one must be a private directory, also for reading
   const journal = new FileJournal(dir);
-  const dirSource = opts.stateDir ? '--state-dir' : process.env.MIGRATE_STATE_DIR ? 'MIGRATE_STATE_DIR' : 'beside the runbook';
-  return { journal, lock: new FileLock(dir, target.name, onStop), where: { kind: 'file', location: journal.path, source: dirSource, exists: existsSync(journal.path) } };
+  const dirSource = opts.stateDir
+    ? '--state-dir'
+    : process.env.MIGRATE_STATE_DIR
+      ? 'MIGRATE_STATE_DIR'
+      : 'beside the runbook';
+  return {
+    journal,
+    lock: new FileLock(dir, target.name, onStop),
+    where: { kind: 'file', location: journal.path, source: dirSource, exists: existsSync(journal.path) },
+  };
 }

@@ -11,7 +11,10 @@ import type { Clock } from './clock.js';
 import { queryOffset } from '../probes/index.js';
 
 /** A check under its identity: where it is declared, then its name. */
-export interface Watched { id: string; check: Check }
+export interface Watched {
+  id: string;
+  check: Check;
+}
 
 export type Role = 'guard' | 'preflight' | 'monitor' | 'canary' | 'verify';
 export const watched = (role: Role, checks: Check[] | undefined): Watched[] =>
@@ -40,24 +43,31 @@ const DEFAULT_EVERY = 10_000;
 
 /** Sample each baseline check (`samples` times, `every` apart: the median). Checks run in parallel. */
 export async function takeBaselines(
-  ctx: CheckContext & { clock: Clock }, checks: Watched[], onEach?: (id: string, value: unknown) => void,
+  ctx: CheckContext & { clock: Clock },
+  checks: Watched[],
+  onEach?: (id: string, value: unknown) => void,
 ): Promise<Baselines> {
   const out: Baselines = new Map();
   // A query_offset baseline is measured by its probe at every sample instead.
-  await Promise.all(checks.filter((w) => w.check.baseline && !queryOffset(w.check)).map(async ({ id, check }) => {
-    const spec = typeof check.baseline === 'object' && 'samples' in check.baseline ? check.baseline : { samples: 1 };
-    const every = spec.every ? parseDuration(spec.every)! : DEFAULT_EVERY;
-    const values: unknown[] = [];
-    for (let i = 0; i < spec.samples; i++) {
-      if (i > 0) await ctx.clock.sleep(every, ctx.signal);
-      if (ctx.signal?.aborted) break;
-      // `expect: true` reads the probe's value without judging it.
-      const s = await sampleCheck({ ...check, expect: 'true', baseline: false }, ctx);
-      values.push(s.result === 'error' ? null : s.value);
-    }
-    const value = median(values);
-    out.set(id, value);
-    onEach?.(id, value);
-  }));
+  await Promise.all(
+    checks
+      .filter((w) => w.check.baseline && !queryOffset(w.check))
+      .map(async ({ id, check }) => {
+        const spec =
+          typeof check.baseline === 'object' && 'samples' in check.baseline ? check.baseline : { samples: 1 };
+        const every = spec.every ? parseDuration(spec.every)! : DEFAULT_EVERY;
+        const values: unknown[] = [];
+        for (let i = 0; i < spec.samples; i++) {
+          if (i > 0) await ctx.clock.sleep(every, ctx.signal);
+          if (ctx.signal?.aborted) break;
+          // `expect: true` reads the probe's value without judging it.
+          const s = await sampleCheck({ ...check, expect: 'true', baseline: false }, ctx);
+          values.push(s.result === 'error' ? null : s.value);
+        }
+        const value = median(values);
+        out.set(id, value);
+        onEach?.(id, value);
+      }),
+  );
   return out;
 }

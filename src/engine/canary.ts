@@ -18,15 +18,23 @@ import { watchWindow } from './window.js';
 
 /** `resumeAt`: the weight an interrupted run reached, and how much of its hold was left (null: all of it). */
 export async function walkCanary(
-  ctx: RunContext, stage: Stage, nodes: NodeOf<'canary'>[], checks: Watched[], baselines: Baselines,
+  ctx: RunContext,
+  stage: Stage,
+  nodes: NodeOf<'canary'>[],
+  checks: Watched[],
+  baselines: Baselines,
   resumeAt: (CanaryRecord & { leftMs?: number | null }) | null,
 ): Promise<void> {
   const canary = stage.canary!;
   const set = typeof canary.set === 'string' ? { run: canary.set } : canary.set;
   let start = 0;
   if (resumeAt) {
-    start = Math.max(0, nodes.findIndex((n) => n.weight === resumeAt.weight));
-    for (const n of nodes.slice(0, start)) ctx.reporter.task(n.id, n.label, TaskState.Skipped, 'reached before (resume)');
+    start = Math.max(
+      0,
+      nodes.findIndex((n) => n.weight === resumeAt.weight),
+    );
+    for (const n of nodes.slice(0, start))
+      ctx.reporter.task(n.id, n.label, TaskState.Skipped, 'reached before (resume)');
   }
   let previous = resumeAt?.previous ?? 0;
   for (const [i, node] of nodes.entries()) {
@@ -35,40 +43,75 @@ export async function walkCanary(
     const rec: CanaryRecord = { weight: node.weight, previous };
     await record(ctx, EventName.WeightSet, { stage: stage.id, key: 'canary', record: rec, weight: node.weight });
     ctx.reporter.task(node.id, node.label, TaskState.Running, `setting ${node.weight}%`);
-    const r = await runAction(ctx, asAction(set), { id: node.id, timeoutMs: null, stage: stage.id, vars: ctx.vars.with({ weight: String(node.weight) }) });
+    const r = await runAction(ctx, asAction(set), {
+      id: node.id,
+      timeoutMs: null,
+      stage: stage.id,
+      vars: ctx.vars.with({ weight: String(node.weight) }),
+    });
     if (!r.ok) {
       ctx.reporter.task(node.id, node.label, TaskState.Failed, r.message);
-      throw new StepFailedError(`canary ${node.weight}%`, `setting the canary to ${node.weight}% failed: ${r.message}`, r.timedOut ?? false);
+      throw new StepFailedError(
+        `canary ${node.weight}%`,
+        `setting the canary to ${node.weight}% failed: ${r.message}`,
+        r.timedOut ?? false,
+      );
     }
     previous = node.weight;
     if (node.hold_ms === 'manual') {
       const next = nodes[i + 1];
       ctx.reporter.task(node.id, node.label, TaskState.Waiting, 'holding until the operator promotes');
-      const question = next ? `Canary at ${node.weight}%: promote to ${next.weight}%?` : `Canary at ${node.weight}%: finish the rollout?`;
+      const question = next
+        ? `Canary at ${node.weight}%: promote to ${next.weight}%?`
+        : `Canary at ${node.weight}%: finish the rollout?`;
       let yes: boolean;
       try {
         yes = await waiting(ctx, () => ctx.prompter.confirm(question));
       } catch (e) {
-        if (e instanceof DeclinedError) throw new PromotionDeclinedError(`${e.message}; the canary stays at ${node.weight}%`, e.hint);
+        if (e instanceof DeclinedError)
+          throw new PromotionDeclinedError(`${e.message}; the canary stays at ${node.weight}%`, e.hint);
         throw e;
       }
-      if (!yes) throw new PromotionDeclinedError(`promotion declined: the canary stays at ${node.weight}%`, `run 'migrate stage ${stage.id} --resume' to promote later, or 'migrate rollback' to go back to 0%`);
+      if (!yes)
+        throw new PromotionDeclinedError(
+          `promotion declined: the canary stays at ${node.weight}%`,
+          `run 'migrate stage ${stage.id} --resume' to promote later, or 'migrate rollback' to go back to 0%`,
+        );
     } else {
       // A resumed hold continues for the time that was left, not the whole hold again.
-      const durationMs = i === start && resumeAt?.leftMs != null ? Math.min(node.hold_ms, resumeAt.leftMs) : node.hold_ms;
+      const durationMs =
+        i === start && resumeAt?.leftMs != null ? Math.min(node.hold_ms, resumeAt.leftMs) : node.hold_ms;
       const hold = ctx.holds?.begin(stage.id, node.weight);
       let left: number | null;
       try {
-        left = await watchWindow(ctx, {
-          id: node.id, durationMs, intervalMs: node.interval_ms, checks,
-          tolerate: node.tolerate, errorLimit: node.error_limit, onBreach: node.on_breach, onNoData: node.on_no_data, endEarly: hold?.signal,
-        }, baselines);
+        left = await watchWindow(
+          ctx,
+          {
+            id: node.id,
+            durationMs,
+            intervalMs: node.interval_ms,
+            checks,
+            tolerate: node.tolerate,
+            errorLimit: node.error_limit,
+            onBreach: node.on_breach,
+            onNoData: node.on_no_data,
+            endEarly: hold?.signal,
+          },
+          baselines,
+        );
       } finally {
         ctx.holds?.end();
       }
       const by = left === null ? null : hold?.promotion();
       if (by) {
-        await record(ctx, EventName.CanaryPromoted, { stage: stage.id, weight: node.weight, promoted_by: by.operator, reason: by.reason, hold_left_ms: left, request_id: by.id ?? null });
+        await record(ctx, EventName.CanaryPromoted, {
+          stage: stage.id,
+          weight: node.weight,
+          promoted_by: by.operator,
+          reason: by.reason,
+          hold_left_ms: left,
+          request_id: by.id ?? null,
+        });
         ctx.reporter.task(node.id, node.label, TaskState.Succeeded, `promoted by ${by.operator}: ${by.reason}`);
         continue;
       }

@@ -40,8 +40,12 @@ export async function sampleCheck(check: Check, ctx: CheckContext, opts: SampleO
   const name = vars.mask(check.name);
   const base = { check: name, probe: mod.describe(probe, (n) => vars.display(n)), expect: check.expect ?? null };
   const timeoutMs = check.timeout ? parseDuration(check.timeout)! : DEFAULT_TIMEOUT;
-  const error = (message: string, value: unknown = null): Sample =>
-    ({ ...base, value, result: 'error', message: `${name}: ${vars.mask(message)}` });
+  const error = (message: string, value: unknown = null): Sample => ({
+    ...base,
+    value,
+    result: 'error',
+    message: `${name}: ${vars.mask(message)}`,
+  });
 
   let reading;
   try {
@@ -52,7 +56,12 @@ export async function sampleCheck(check: Check, ctx: CheckContext, opts: SampleO
   const { value } = reading;
   if (check.expect === undefined) {
     const { passed, message } = reading.plain;
-    return { ...base, value: reading.plain.value, result: passed ? 'passed' : 'failed', message: `${name}: ${vars.mask(message)}` };
+    return {
+      ...base,
+      value: reading.plain.value,
+      result: passed ? 'passed' : 'failed',
+      message: `${name}: ${vars.mask(message)}`,
+    };
   }
 
   // No data depends on what the expectation reads: status, rows and exit_code are data whenever the probe answered.
@@ -70,13 +79,16 @@ export async function sampleCheck(check: Check, ctx: CheckContext, opts: SampleO
   if (check.baseline) {
     // A probe may measure its own baseline (prometheus query_offset); else the one taken before the stage.
     const baseline = 'baseline' in reading.scope ? reading.scope.baseline : opts.baseline;
-    if (baseline === undefined || baseline === null) return error('no baseline: its sample before the stage had no data', value);
+    if (baseline === undefined || baseline === null)
+      return error('no baseline: its sample before the stage had no data', value);
     scope.baseline = baseline as Value;
   }
   const detail = reading.detail ? `; ${reading.detail}` : '';
   try {
     const ok = Boolean(evaluate(ast, scope));
-    const why = ok ? `${show(value)} (${check.expect}${detail})` : `${explainFailure(ast, scope)}${detail ? ` (${reading.detail})` : ''}`;
+    const why = ok
+      ? `${show(value)} (${check.expect}${detail})`
+      : `${explainFailure(ast, scope)}${detail ? ` (${reading.detail})` : ''}`;
     return { ...base, value, result: ok ? 'passed' : 'failed', message: `${name}: ${vars.mask(why)}` };
   } catch (e) {
     if (e instanceof ExprEvalError) return error(e.message, value);

@@ -49,7 +49,12 @@ export interface RunContext {
 /** Journal an event for this run, secrets masked, durable before returning. */
 export async function record<E extends EventName>(ctx: RunContext, event: E, fields: EventFields[E]): Promise<void> {
   const e = {
-    ts: new Date(ctx.clock.now()).toISOString(), run_id: ctx.runId, runbook: ctx.runbook.name, digest: ctx.digest, event, operator: ctx.operator,
+    ts: new Date(ctx.clock.now()).toISOString(),
+    run_id: ctx.runId,
+    runbook: ctx.runbook.name,
+    digest: ctx.digest,
+    event,
+    operator: ctx.operator,
     ...ctx.vars.maskDeep(fields),
   };
   await ctx.journal.append(e, { sync: !REPORT_ONLY.has(event) });

@@ -10,7 +10,8 @@ const PROBE_NAMES = new Set(['value', 'status', 'rows', 'exit_code']);
 
 /** A value as an operator reads it: numbers without float noise, strings quoted. */
 export function show(v: unknown): string {
-  if (typeof v === 'number') return v === Infinity ? '+Inf' : v === -Infinity ? '-Inf' : String(Number(v.toPrecision(12)));
+  if (typeof v === 'number')
+    return v === Infinity ? '+Inf' : v === -Infinity ? '-Inf' : String(Number(v.toPrecision(12)));
   if (typeof v === 'string') return JSON.stringify(v);
   return JSON.stringify(v) ?? String(v);
 }
@@ -18,10 +19,14 @@ export function show(v: unknown): string {
 /** The right-hand side with its inputs shown: the measured baseline by name and value, vars by value. */
 function inputs(e: Expr, scope: Record<string, Value>): string {
   switch (e.kind) {
-    case 'lit': return exprToString(e);
-    case 'name': return e.name === 'baseline' ? `baseline ${show(scope.baseline)}` : show(scope[e.name]);
-    case 'unary': return e.op === 'not' ? `not ${inputs(e.arg, scope)}` : `-${inputs(e.arg, scope)}`;
-    case 'binary': return `${inputs(e.left, scope)} ${e.op === '*' ? '×' : e.op === '/' ? '÷' : e.op} ${inputs(e.right, scope)}`;
+    case 'lit':
+      return exprToString(e);
+    case 'name':
+      return e.name === 'baseline' ? `baseline ${show(scope.baseline)}` : show(scope[e.name]);
+    case 'unary':
+      return e.op === 'not' ? `not ${inputs(e.arg, scope)}` : `-${inputs(e.arg, scope)}`;
+    case 'binary':
+      return `${inputs(e.left, scope)} ${e.op === '*' ? '×' : e.op === '/' ? '÷' : e.op} ${inputs(e.right, scope)}`;
   }
 }
 

@@ -34,35 +34,68 @@ function groupAlive(pgid: number): boolean {
 }
 
 /** A context whose processes journal their group id with `fields` (stage, step or rollback source). */
-export function journalingGroups(ctx: RunContext, fields: { stage: number; step?: string; source?: string }): RunContext {
+export function journalingGroups(
+  ctx: RunContext,
+  fields: { stage: number; step?: string; source?: string },
+): RunContext {
   const inner = ctx.runner;
   return {
     ...ctx,
     runner: {
-      run: (cmd, opts) => inner.run(cmd, {
-        ...opts,
-        onSpawn: (pid) => {
-          opts.onSpawn?.(pid);
-          void record(ctx, EventName.StepProcess, { ...fields, pgid: pid, host: ctx.host, started: processStart(pid) }).catch(() => {});
-        },
-      }),
+      run: (cmd, opts) =>
+        inner.run(cmd, {
+          ...opts,
+          onSpawn: (pid) => {
+            opts.onSpawn?.(pid);
+            void record(ctx, EventName.StepProcess, {
+              ...fields,
+              pgid: pid,
+              host: ctx.host,
+              started: processStart(pid),
+            }).catch(() => {});
+          },
+        }),
     },
   };
 }
 
 /** Stop the live process groups that runs other than this one journaled on this host; say which. */
 export async function stopLeftovers(ctx: RunContext, p: Projection): Promise<void> {
-  const left = (p.groups ?? []).filter((g) => g.run_id !== ctx.runId && g.host === ctx.host && groupAlive(g.pgid)
-    && (g.started === null || processStart(g.pgid) === null || processStart(g.pgid) === g.started));
+  const left = (p.groups ?? []).filter(
+    (g) =>
+      g.run_id !== ctx.runId &&
+      g.host === ctx.host &&
+      groupAlive(g.pgid) &&
+      (g.started === null || processStart(g.pgid) === null || processStart(g.pgid) === g.started),
+  );
   if (!left.length) return;
-  for (const g of left) try { process.kill(-g.pgid, 'SIGTERM'); } catch { /* gone meanwhile */ }
+  for (const g of left)
+    try {
+      process.kill(-g.pgid, 'SIGTERM');
+    } catch {
+      /* gone meanwhile */
+    }
   const end = Date.now() + TERM_WAIT_MS;
   while (left.some((g) => groupAlive(g.pgid)) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
   for (const g of left) {
     const signal = groupAlive(g.pgid) ? 'SIGKILL' : 'SIGTERM';
-    if (signal === 'SIGKILL') try { process.kill(-g.pgid, 'SIGKILL'); } catch { /* gone meanwhile */ }
+    if (signal === 'SIGKILL')
+      try {
+        process.kill(-g.pgid, 'SIGKILL');
+      } catch {
+        /* gone meanwhile */
+      }
     const what = g.step ? `step ${g.step}` : `rollback action ${g.source}`;
-    ctx.reporter.message(`stopped ${what} of stage ${g.stage} (process group ${g.pgid}, ${signal}): a run that died left it running`);
-    await record(ctx, EventName.ProcessStopped, { stage: g.stage, step: g.step, source: g.source, pgid: g.pgid, previous_run: g.run_id, signal });
+    ctx.reporter.message(
+      `stopped ${what} of stage ${g.stage} (process group ${g.pgid}, ${signal}): a run that died left it running`,
+    );
+    await record(ctx, EventName.ProcessStopped, {
+      stage: g.stage,
+      step: g.step,
+      source: g.source,
+      pgid: g.pgid,
+      previous_run: g.run_id,
+      signal,
+    });
   }
 }

@@ -10,7 +10,12 @@ import { looksLikeJson, renderJsonBody, renderText, renderUrl } from '../runbook
 import type { HttpSpec } from '../runbook/types.js';
 import type { Vars } from '../runbook/vars.js';
 
-export interface HttpReply { status: number; ok: boolean; text: string; body: unknown }
+export interface HttpReply {
+  status: number;
+  ok: boolean;
+  text: string;
+  body: unknown;
+}
 
 export const DEFAULT_MAX_BODY = 10 * 1024 * 1024;
 const MAX_REDIRECTS = 5;
@@ -25,16 +30,30 @@ export function parseSize(text: string | undefined): number {
 
 export async function request(h: HttpSpec, vars: Vars, timeoutMs: number, signal?: AbortSignal): Promise<HttpReply> {
   const value = (n: string) => vars.value(n);
-  const headers: Record<string, string> = Object.fromEntries(Object.entries(h.headers ?? {}).map(([k, v]) => [k, renderText(v, value)]));
+  const headers: Record<string, string> = Object.fromEntries(
+    Object.entries(h.headers ?? {}).map(([k, v]) => [k, renderText(v, value)]),
+  );
   let body: string | undefined;
-  if (typeof h.body === 'string') body = looksLikeJson(h.body, h.headers) ? renderJsonBody(h.body, value) : renderText(h.body, value);
-  else if (h.body !== undefined) body = JSON.stringify(h.body, (_k, v) => (typeof v === 'string' ? renderText(v, value) : v));
-  if (typeof h.body === 'object' && !Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+  if (typeof h.body === 'string')
+    body = looksLikeJson(h.body, h.headers) ? renderJsonBody(h.body, value) : renderText(h.body, value);
+  else if (h.body !== undefined)
+    body = JSON.stringify(h.body, (_k, v) => (typeof v === 'string' ? renderText(v, value) : v));
+  if (typeof h.body === 'object' && !Object.keys(headers).some((k) => k.toLowerCase() === 'content-type'))
+    headers['content-type'] = 'application/json';
   const timeout = AbortSignal.timeout(timeoutMs);
-  const res = await follow(renderUrl(h.url, value), { method: h.method ?? 'GET', headers, body, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+  const res = await follow(renderUrl(h.url, value), {
+    method: h.method ?? 'GET',
+    headers,
+    body,
+    signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+  });
   const text = await readCapped(res, parseSize(h.max_body));
   let parsed: unknown = text;
-  try { parsed = text === '' ? '' : JSON.parse(text); } catch { /* not JSON: the text */ }
+  try {
+    parsed = text === '' ? '' : JSON.parse(text);
+  } catch {
+    /* not JSON: the text */
+  }
   return { status: res.status, ok: res.ok, text, body: parsed };
 }
 
@@ -53,13 +72,19 @@ async function follow(url: string, init: RequestInit & { headers: Record<string,
     const next = new URL(location, current);
     const sameOrigin = next.origin === current.origin;
     // Only the standard upgrade (port 80 to 443): another port of the host may be another service.
-    const upgrade = current.protocol === 'http:' && next.protocol === 'https:' && next.hostname === current.hostname
-      && current.port === '' && next.port === '';
+    const upgrade =
+      current.protocol === 'http:' &&
+      next.protocol === 'https:' &&
+      next.hostname === current.hostname &&
+      current.port === '' &&
+      next.port === '';
     if (!sameOrigin && !upgrade) return res;
     await res.body?.cancel();
     // 303 (and 301/302 after a POST) turn into a GET without a body, as browsers and fetch do.
     if (res.status === 303 || ((res.status === 301 || res.status === 302) && opts.method === 'POST')) {
-      const headers = Object.fromEntries(Object.entries(opts.headers).filter(([k]) => k.toLowerCase() !== 'content-type'));
+      const headers = Object.fromEntries(
+        Object.entries(opts.headers).filter(([k]) => k.toLowerCase() !== 'content-type'),
+      );
       opts = { ...opts, method: 'GET', body: undefined, headers };
     }
     current = next;
@@ -72,7 +97,10 @@ export class ReplyTooLargeError extends MigrateError {}
 async function readCapped(res: Response, max: number): Promise<string> {
   const declared = Number(res.headers.get('content-length') ?? NaN);
   const tooLarge = () => new ReplyTooLargeError(`the reply is larger than ${max} bytes (max_body); not read`);
-  if (declared > max) { await res.body?.cancel(); throw tooLarge(); }
+  if (declared > max) {
+    await res.body?.cancel();
+    throw tooLarge();
+  }
   if (!res.body) return '';
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -81,7 +109,10 @@ async function readCapped(res: Response, max: number): Promise<string> {
     const { done, value } = await reader.read();
     if (done) break;
     size += value.byteLength;
-    if (size > max) { await reader.cancel(); throw tooLarge(); }
+    if (size > max) {
+      await reader.cancel();
+      throw tooLarge();
+    }
     chunks.push(value);
   }
   return Buffer.concat(chunks).toString('utf8');

@@ -21,9 +21,11 @@ export class Notifier {
   send(event: NewEvent): void {
     for (const spec of this.specs) {
       if (!spec.on.includes(event.event)) continue;
-      const p = this.deliver(spec, event).catch((e: Error) => {
-        this.deps.reporter.message(this.deps.vars.mask(`notification for ${event.event} failed: ${e.message}`));
-      }).finally(() => this.pending.delete(p));
+      const p = this.deliver(spec, event)
+        .catch((e: Error) => {
+          this.deps.reporter.message(this.deps.vars.mask(`notification for ${event.event} failed: ${e.message}`));
+        })
+        .finally(() => this.pending.delete(p));
       this.pending.add(p);
     }
   }
@@ -32,14 +34,26 @@ export class Notifier {
     const body = JSON.stringify(event);
     const { vars } = this.deps;
     if (spec.webhook) {
-      const res = await fetch(renderUrl(spec.webhook, (n) => vars.value(n)), {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(10_000),
-      });
+      const res = await fetch(
+        renderUrl(spec.webhook, (n) => vars.value(n)),
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+          signal: AbortSignal.timeout(10_000),
+        },
+      );
       if (!res.ok) throw new Error(`webhook answered HTTP ${res.status}`);
       return;
     }
     const { cmd, env } = shellCommand(this.deps.shell, spec.run!, vars, { MIGRATE_EVENT: body });
-    const r = await this.deps.runner.run(cmd, { cwd: this.deps.cwd, env, input: body, timeoutMs: 30_000, mask: (s) => vars.mask(s) });
+    const r = await this.deps.runner.run(cmd, {
+      cwd: this.deps.cwd,
+      env,
+      input: body,
+      timeoutMs: 30_000,
+      mask: (s) => vars.mask(s),
+    });
     if (r.exitCode !== 0) throw new Error(`'${vars.mask(spec.run!)}' exited ${r.exitCode ?? 'by timeout'}`);
   }
 

@@ -22,7 +22,10 @@ export const MAX_SHOWN_LINES = 10_000;
 const MAX_STDOUT = 1 << 20;
 
 export class ChildRunner implements ProcessRunner {
-  async run(cmd: { shell?: string; argv?: string[]; script?: string }, opts: Parameters<ProcessRunner['run']>[1]): Promise<ProcessResult> {
+  async run(
+    cmd: { shell?: string; argv?: string[]; script?: string },
+    opts: Parameters<ProcessRunner['run']>[1],
+  ): Promise<ProcessResult> {
     const [file, ...args] = cmd.argv ?? [cmd.shell ?? 'sh', '-c', cmd.script ?? ''];
     // The schema requires a non-empty argv.
     if (file === undefined) throw new Error('internal: an argv command without a program');
@@ -36,23 +39,40 @@ export class ChildRunner implements ProcessRunner {
     });
     // A program that cannot start (not found, not executable) has no exit code; its reason is its output.
     const exited = new Promise<number | null>((resolve) => {
-      child.on('error', (e) => { tail.push(opts.mask(e.message)); resolve(null); });
+      child.on('error', (e) => {
+        tail.push(opts.mask(e.message));
+        resolve(null);
+      });
       child.on('exit', (code) => resolve(code));
     });
     if (opts.input !== undefined && child.stdin) {
-      child.stdin.on('error', () => { /* the program exited without reading it all */ });
+      child.stdin.on('error', () => {
+        /* the program exited without reading it all */
+      });
       child.stdin.end(opts.input);
     }
     if (child.pid) opts.onSpawn?.(child.pid);
     const killGroup = () => {
       if (child.pid) {
-        try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
       }
     };
     let timedOut = false;
     let aborted = false;
-    const timer = opts.timeoutMs ? setTimeout(() => { timedOut = true; killGroup(); }, opts.timeoutMs) : undefined;
-    const onAbort = () => { aborted = true; killGroup(); };
+    const timer = opts.timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          killGroup();
+        }, opts.timeoutMs)
+      : undefined;
+    const onAbort = () => {
+      aborted = true;
+      killGroup();
+    };
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     if (opts.signal?.aborted) onAbort();
 
@@ -65,23 +85,31 @@ export class ChildRunner implements ProcessRunner {
       if (tail.length > TAIL_LINES) tail.shift();
       if (++shown <= MAX_SHOWN_LINES) opts.onLine?.(masked);
     };
-    const collect = (stream: NodeJS.ReadableStream | null, isStdout: boolean) => new Promise<void>((resolve) => {
-      if (!stream) return resolve();
-      const lines = new LineSplitter(emit);
-      stream.setEncoding('utf8');
-      stream.on('data', (chunk: string) => {
-        if (isStdout && stdout.length < MAX_STDOUT) stdout += chunk.slice(0, MAX_STDOUT - stdout.length);
-        lines.push(chunk);
+    const collect = (stream: NodeJS.ReadableStream | null, isStdout: boolean) =>
+      new Promise<void>((resolve) => {
+        if (!stream) return resolve();
+        const lines = new LineSplitter(emit);
+        stream.setEncoding('utf8');
+        stream.on('data', (chunk: string) => {
+          if (isStdout && stdout.length < MAX_STDOUT) stdout += chunk.slice(0, MAX_STDOUT - stdout.length);
+          lines.push(chunk);
+        });
+        // A program that never started closes its pipes without an 'end'.
+        let done = false;
+        const finish = () => {
+          if (!done) {
+            done = true;
+            lines.end();
+            resolve();
+          }
+        };
+        stream.on('end', finish);
+        stream.on('close', finish);
+        stream.on('error', finish);
       });
-      // A program that never started closes its pipes without an 'end'.
-      let done = false;
-      const finish = () => { if (!done) { done = true; lines.end(); resolve(); } };
-      stream.on('end', finish);
-      stream.on('close', finish);
-      stream.on('error', finish);
-    });
     const [exitCode] = await Promise.all([exited, collect(child.stdout, true), collect(child.stderr, false)]);
-    if (shown > MAX_SHOWN_LINES) opts.onLine?.(`… ${shown - MAX_SHOWN_LINES} more lines not shown (the last ${TAIL_LINES} are kept)`);
+    if (shown > MAX_SHOWN_LINES)
+      opts.onLine?.(`… ${shown - MAX_SHOWN_LINES} more lines not shown (the last ${TAIL_LINES} are kept)`);
     clearTimeout(timer);
     opts.signal?.removeEventListener('abort', onAbort);
     return { exitCode: timedOut || aborted ? null : exitCode, stdout, tail: tail.join('\n'), timedOut, aborted };
@@ -97,7 +125,10 @@ export class LineSplitter {
   private partial = '';
   private dropped = 0;
 
-  constructor(private readonly emit: (line: string, dropped: number) => void, private readonly keep = MAX_LINE + MASK_MARGIN) {}
+  constructor(
+    private readonly emit: (line: string, dropped: number) => void,
+    private readonly keep = MAX_LINE + MASK_MARGIN,
+  ) {}
 
   push(chunk: string): void {
     let from = 0;
@@ -116,7 +147,10 @@ export class LineSplitter {
   private take(piece: string): void {
     const room = this.keep - this.partial.length;
     if (piece.length <= room) this.partial += piece;
-    else { this.partial += piece.slice(0, room); this.dropped += piece.length - room; }
+    else {
+      this.partial += piece.slice(0, room);
+      this.dropped += piece.length - room;
+    }
   }
 
   private flush(): void {

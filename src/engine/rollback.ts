@@ -13,7 +13,10 @@ import { journalingGroups } from './groups.js';
 import { record, type RunContext } from './context.js';
 import { TaskState } from './types.js';
 
-export interface RollbackOutcome { ok: boolean; failures: string[] }
+export interface RollbackOutcome {
+  ok: boolean;
+  failures: string[];
+}
 
 /**
  * An interrupted rollback says where it stopped and what to run next: the
@@ -24,11 +27,17 @@ export interface RollbackOutcome { ok: boolean; failures: string[] }
 function stopped(ctx: RunContext, stage: Stage, running: string | null, emergency: boolean): InterruptedError {
   const where = `rolling back stage ${stage.id}${running ? ` while '${running}' was running (in doubt: it may have run partly)` : ''}`;
   if (ctx.signal.reason instanceof PreemptedError) {
-    return new PreemptedError(`${ctx.signal.reason.message}; it stopped this run ${where}`, "that emergency rollback finishes the job: see 'migrate status'");
+    return new PreemptedError(
+      `${ctx.signal.reason.message}; it stopped this run ${where}`,
+      "that emergency rollback finishes the job: see 'migrate status'",
+    );
   }
   // An emergency is finished as one (past failing undos, no waits); a plain rollback would stop at the first failure.
   const next = emergency ? `migrate rollback --emergency --reason "..."` : 'migrate rollback';
-  return new InterruptedError(`interrupted ${where}`, `next: run '${next}' to finish it${running ? ` ('${running}' runs again; ` : ' ('}undos the journal shows done are not repeated)`);
+  return new InterruptedError(
+    `interrupted ${where}`,
+    `next: run '${next}' to finish it${running ? ` ('${running}' runs again; ` : ' ('}undos the journal shows done are not repeated)`,
+  );
 }
 
 export interface RollbackStageOptions {
@@ -43,9 +52,21 @@ export interface RollbackStageOptions {
  * done (`target.undone`, from a killed rollback) are not run again. An interrupt
  * (SIGINT, SIGTERM, SIGHUP) stops it unfinished: state `interrupted`, not dirty.
  */
-export async function rollbackStage(ctx: RunContext, stage: Stage, target: RollbackTarget, opts: RollbackStageOptions): Promise<RollbackOutcome> {
+export async function rollbackStage(
+  ctx: RunContext,
+  stage: Stage,
+  target: RollbackTarget,
+  opts: RollbackStageOptions,
+): Promise<RollbackOutcome> {
   const { completed, records, undone } = target;
-  await record(ctx, EventName.RollbackStarted, { stage: stage.id, completed, emergency: opts.emergency, reason: opts.reason, to: opts.to, undone });
+  await record(ctx, EventName.RollbackStarted, {
+    stage: stage.id,
+    completed,
+    emergency: opts.emergency,
+    reason: opts.reason,
+    to: opts.to,
+    undone,
+  });
   // The stage as a whole is reported too, so a display can say it was undone even when it had nothing to undo.
   const whole = `rollback:${stage.id}`;
   ctx.reporter.task(whole, `rollback stage ${stage.id}`, TaskState.Running);
@@ -55,7 +76,12 @@ export async function rollbackStage(ctx: RunContext, stage: Stage, target: Rollb
     if (ctx.signal.aborted) throw stopped(ctx, stage, null, opts.emergency);
     if (opts.emergency && actionOf(action).kind === 'pause') {
       // An emergency waits for nothing: not for time, not for people.
-      await record(ctx, EventName.RollbackStep, { stage: stage.id, source, ok: true, skipped: 'emergency: waits are skipped' });
+      await record(ctx, EventName.RollbackStep, {
+        stage: stage.id,
+        source,
+        ok: true,
+        skipped: 'emergency: waits are skipped',
+      });
       ctx.reporter.task(id, title, TaskState.Skipped, 'emergency: no waits');
       continue;
     }
@@ -63,7 +89,12 @@ export async function rollbackStage(ctx: RunContext, stage: Stage, target: Rollb
     ctx.reporter.task(id, title, TaskState.Running);
     let r;
     try {
-      r = await runAction(journalingGroups(ctx, { stage: stage.id, source }), action, { id, timeoutMs: null, stage: stage.id, vars: extra ? ctx.vars.with(extra) : undefined });
+      r = await runAction(journalingGroups(ctx, { stage: stage.id, source }), action, {
+        id,
+        timeoutMs: null,
+        stage: stage.id,
+        vars: extra ? ctx.vars.with(extra) : undefined,
+      });
     } catch (e) {
       if (e instanceof InterruptedError || ctx.signal.aborted) {
         ctx.reporter.task(id, title, TaskState.Failed, 'interrupted');
@@ -85,6 +116,11 @@ export async function rollbackStage(ctx: RunContext, stage: Stage, target: Rollb
   }
   if (failures.length) await record(ctx, EventName.RollbackFailed, { stage: stage.id, reason: failures.join('; ') });
   else await record(ctx, EventName.RollbackCompleted, { stage: stage.id });
-  ctx.reporter.task(whole, `rollback stage ${stage.id}`, failures.length ? TaskState.Failed : TaskState.Succeeded, failures.length ? `${failures.length} step(s) failed` : 'rolled back');
+  ctx.reporter.task(
+    whole,
+    `rollback stage ${stage.id}`,
+    failures.length ? TaskState.Failed : TaskState.Succeeded,
+    failures.length ? `${failures.length} step(s) failed` : 'rolled back',
+  );
   return { ok: failures.length === 0, failures };
 }

@@ -4,7 +4,15 @@
  * in finally. `stage`, `up` and `rollback` read top to bottom from here.
  */
 import { hostname } from 'node:os';
-import { DeclinedError, InterruptedError, MigrateError, RollbackFailedError, RollbackStoppedError, StageFailedError, UsageError } from '../errors.js';
+import {
+  DeclinedError,
+  InterruptedError,
+  MigrateError,
+  RollbackFailedError,
+  RollbackStoppedError,
+  StageFailedError,
+  UsageError,
+} from '../errors.js';
 import { EventName } from '../journal/events.js';
 import { currentStage, type Projection } from '../journal/project.js';
 import type { Outcome } from '../journal/types.js';
@@ -12,7 +20,13 @@ import { findStage } from '../plan/compile.js';
 import { record, type RunContext } from './context.js';
 import { rollbackStage } from './rollback.js';
 import { stopLeftovers } from './groups.js';
-import { alreadyApplied, blocker, planRollback, type IrreversibleStop, type RollbackOptions } from '../plan/readiness.js';
+import {
+  alreadyApplied,
+  blocker,
+  planRollback,
+  type IrreversibleStop,
+  type RollbackOptions,
+} from '../plan/readiness.js';
 import { runStage } from './stage.js';
 
 /** Errors from blocker(): the run was refused, nothing changed. */
@@ -29,8 +43,20 @@ function outcomeOf(e: unknown): Outcome {
 }
 
 /** `why`: the operator's reason (an emergency's --reason), kept in history, with a failure's reason beside it. */
-async function withRun<T>(ctx: RunContext, command: string, stages: number[], body: (p: Projection) => Promise<T>, why: string | null = null): Promise<T> {
-  const { takenOver } = await ctx.lock.acquire({ pid: process.pid, host: hostname(), operator: ctx.operator, since: new Date(ctx.clock.now()).toISOString(), run_id: ctx.runId });
+async function withRun<T>(
+  ctx: RunContext,
+  command: string,
+  stages: number[],
+  body: (p: Projection) => Promise<T>,
+  why: string | null = null,
+): Promise<T> {
+  const { takenOver } = await ctx.lock.acquire({
+    pid: process.pid,
+    host: hostname(),
+    operator: ctx.operator,
+    since: new Date(ctx.clock.now()).toISOString(),
+    run_id: ctx.runId,
+  });
   const started = ctx.clock.now();
   let outcome: Outcome = 'succeeded';
   let reason: string | null = why;
@@ -50,14 +76,23 @@ async function withRun<T>(ctx: RunContext, command: string, stages: number[], bo
     throw e;
   } finally {
     const total = ctx.clock.now() - started;
-    await record(ctx, EventName.RunFinished, { outcome, reason, stages, working_ms: total - ctx.waited.ms, waiting_ms: ctx.waited.ms }).catch(() => {});
+    await record(ctx, EventName.RunFinished, {
+      outcome,
+      reason,
+      stages,
+      working_ms: total - ctx.waited.ms,
+      waiting_ms: ctx.waited.ms,
+    }).catch(() => {});
     await ctx.journal.checkpoint().catch(() => {});
     await ctx.lock.release();
     await ctx.notifier?.flush();
   }
 }
 
-export interface StageRunOptions { resume: boolean; autoRollback: boolean }
+export interface StageRunOptions {
+  resume: boolean;
+  autoRollback: boolean;
+}
 
 /** Inside a run: check stage N may run, then run it. False when it was already applied. */
 async function stageInRun(ctx: RunContext, n: number, opts: StageRunOptions): Promise<boolean> {
@@ -96,37 +131,64 @@ export async function runUpCommand(ctx: RunContext, to: number | undefined, opts
 
 export async function runRollbackCommand(ctx: RunContext, opts: RollbackOptions): Promise<number[]> {
   const before = await ctx.journal.project(ctx.runbook.name);
-  if (opts.to !== undefined && opts.to > currentStage(before)) throw new UsageError(`--to ${opts.to} is above the current stage ${currentStage(before)}`);
+  if (opts.to !== undefined && opts.to > currentStage(before))
+    throw new UsageError(`--to ${opts.to} is above the current stage ${currentStage(before)}`);
   const planned = planRollback(before, opts, ctx.runbook);
   if (!planned.targets.length) {
     if (planned.stop) throw stoppedAt(planned.stop, []);
     return [];
   }
-  const command = opts.emergency ? 'rollback --emergency' : opts.to !== undefined ? `rollback --to ${opts.to}` : 'rollback';
-  return withRun(ctx, command, planned.targets.map((t) => t.stage), async (p) => {
-    const done: number[] = [];
-    const failures: string[] = [];
-    const { targets, stop } = planRollback(p, opts, ctx.runbook);
-    const to = opts.emergency ? (stop?.stage ?? 0) : opts.to ?? p.rolling?.to ?? Math.min(...targets.map((t) => t.stage)) - 1;
-    await ctx.reporter.beginRollback(targets.map((t) => t.stage), opts.emergency);
-    for (const t of targets) {
-      const stage = findStage(ctx.runbook, t.stage);
-      const r = await rollbackStage(ctx, stage, t, { emergency: opts.emergency, reason: opts.reason ?? 'operator rollback', to });
-      if (!r.ok) {
-        failures.push(...r.failures);
-        if (!opts.emergency) break;
-      } else done.push(t.stage);
-    }
-    if (failures.length) throw new RollbackFailedError(`rollback failed: ${failures.join('; ')}`, "state is dirty: fix it by hand, then run 'migrate rollback' again", failures.join('; '));
-    if (stop) throw stoppedAt(stop, done);
-    return done;
-  }, opts.reason);
+  const command = opts.emergency
+    ? 'rollback --emergency'
+    : opts.to !== undefined
+      ? `rollback --to ${opts.to}`
+      : 'rollback';
+  return withRun(
+    ctx,
+    command,
+    planned.targets.map((t) => t.stage),
+    async (p) => {
+      const done: number[] = [];
+      const failures: string[] = [];
+      const { targets, stop } = planRollback(p, opts, ctx.runbook);
+      const to = opts.emergency
+        ? (stop?.stage ?? 0)
+        : (opts.to ?? p.rolling?.to ?? Math.min(...targets.map((t) => t.stage)) - 1);
+      await ctx.reporter.beginRollback(
+        targets.map((t) => t.stage),
+        opts.emergency,
+      );
+      for (const t of targets) {
+        const stage = findStage(ctx.runbook, t.stage);
+        const r = await rollbackStage(ctx, stage, t, {
+          emergency: opts.emergency,
+          reason: opts.reason ?? 'operator rollback',
+          to,
+        });
+        if (!r.ok) {
+          failures.push(...r.failures);
+          if (!opts.emergency) break;
+        } else done.push(t.stage);
+      }
+      if (failures.length)
+        throw new RollbackFailedError(
+          `rollback failed: ${failures.join('; ')}`,
+          "state is dirty: fix it by hand, then run 'migrate rollback' again",
+          failures.join('; '),
+        );
+      if (stop) throw stoppedAt(stop, done);
+      return done;
+    },
+    opts.reason,
+  );
 }
 
 function stoppedAt(stop: IrreversibleStop, done: number[]): RollbackStoppedError {
   const list = (xs: number[]) => `stage${xs.length > 1 ? 's' : ''} ${xs.join(', ')}`;
   const head = `${done.length ? `rolled back ${list(done)}, then ` : ''}STOPPED at ${stop.name}: it is irreversible`;
-  return new RollbackStoppedError(`${head}; ${list(stop.keeps)} ${stop.keeps.length > 1 ? 'stay' : 'stays'} applied`,
+  return new RollbackStoppedError(
+    `${head}; ${list(stop.keeps)} ${stop.keeps.length > 1 ? 'stay' : 'stays'} applied`,
     `the state is consistent at stage ${stop.stage}; undoing further needs a person (a forward fix, or by hand)`,
-    `stopped at irreversible stage ${stop.stage}; ${list(stop.keeps)} stay applied`);
+    `stopped at irreversible stage ${stop.stage}; ${list(stop.keeps)} stay applied`,
+  );
 }

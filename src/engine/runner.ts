@@ -9,11 +9,19 @@ export interface ProcessResult {
 }
 
 export interface ProcessRunner {
-  run(cmd: { shell?: string; argv?: string[]; script?: string }, opts: {
-    cwd: string; env?: Record<string, string>; timeoutMs?: number | null; signal?: AbortSignal; onLine?: (line: string) => void; mask: (s: string) => string;
-    /** Called once the process runs, with its pid (it leads its own process group: pgid = pid). */
-    onSpawn?: (pid: number) => void;
-    /** Written to the process's stdin (otherwise stdin is closed). */
-    input?: string;
-  }): Promise<ProcessResult>;
+  run(
+    cmd: { shell?: string; argv?: string[]; script?: string },
+    opts: {
+      cwd: string;
+      env?: Record<string, string>;
+      timeoutMs?: number | null;
+      signal?: AbortSignal;
+      onLine?: (line: string) => void;
+      mask: (s: string) => string;
+      /** Called once the process runs, with its pid (it leads its own process group: pgid = pid). */
+      onSpawn?: (pid: number) => void;
+      /** Written to the process's stdin (otherwise stdin is closed). */
+      input?: string;
+    },
+  ): Promise<ProcessResult>;
 }

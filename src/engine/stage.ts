@@ -4,8 +4,17 @@
  * (unless told not to). The caller holds the lock and opens the run.
  */
 import {
-  BreachError, DeclinedError, EnvironmentError, failureKind, InterruptedError, PreemptedError, PromotionDeclinedError, RollbackFailedError,
-  StageFailedError, StageTimeoutError, VerifyFailedError,
+  BreachError,
+  DeclinedError,
+  EnvironmentError,
+  failureKind,
+  InterruptedError,
+  PreemptedError,
+  PromotionDeclinedError,
+  RollbackFailedError,
+  StageFailedError,
+  StageTimeoutError,
+  VerifyFailedError,
 } from '../errors.js';
 import { EventName } from '../journal/events.js';
 import { holdLeftMs, type Projection } from '../journal/project.js';
@@ -28,7 +37,14 @@ export interface StageOptions {
   autoRollback: boolean;
 }
 
-async function runChecks(ctx: RunContext, id: string, title: string, checks: Watched[], kind: FailureKind, baselines: Baselines): Promise<void> {
+async function runChecks(
+  ctx: RunContext,
+  id: string,
+  title: string,
+  checks: Watched[],
+  kind: FailureKind,
+  baselines: Baselines,
+): Promise<void> {
   if (!checks.length) return;
   ctx.reporter.task(id, title, TaskState.Running);
   const samples = await Promise.all(checks.map((w) => sampleCheck(w.check, ctx, { baseline: baselines.get(w.id) })));
@@ -36,8 +52,16 @@ async function runChecks(ctx: RunContext, id: string, title: string, checks: Wat
   for (const s of samples) ctx.reporter.output(id, `${s.result === 'passed' ? '✓' : '✗'} ${s.message}`);
   const bad = samples.filter((s) => s.result !== 'passed');
   const event = kind === FailureKind.Preflight ? EventName.PreflightFinished : EventName.VerifyFinished;
-  await record(ctx, event, { ok: bad.length === 0, samples: samples.map(({ check, value, result, message }) => ({ check, value, result, message })) });
-  ctx.reporter.task(id, title, bad.length ? TaskState.Failed : TaskState.Succeeded, bad.length ? bad.map((s) => s.message).join('; ') : undefined);
+  await record(ctx, event, {
+    ok: bad.length === 0,
+    samples: samples.map(({ check, value, result, message }) => ({ check, value, result, message })),
+  });
+  ctx.reporter.task(
+    id,
+    title,
+    bad.length ? TaskState.Failed : TaskState.Succeeded,
+    bad.length ? bad.map((s) => s.message).join('; ') : undefined,
+  );
   if (!bad.length) return;
   const message = `${title} failed: ${bad.map((s) => s.message).join('; ')}`;
   throw kind === FailureKind.Verify ? new VerifyFailedError(message) : new StageFailedError(message);
@@ -75,7 +99,12 @@ function stageDeadline(ctx: RunContext, limitMs: number | null) {
   };
 }
 
-export async function runStage(ctx: RunContext, stageNumber: number, projection: Projection, opts: StageOptions): Promise<void> {
+export async function runStage(
+  ctx: RunContext,
+  stageNumber: number,
+  projection: Projection,
+  opts: StageOptions,
+): Promise<void> {
   const stage = findStage(ctx.runbook, stageNumber);
   const graph = await compileStageLinted(ctx.runbook, stageNumber, ctx.vars, ctx.volatility);
   const resuming = opts.resume && projection.active?.stage === stageNumber;
@@ -98,22 +127,44 @@ export async function runStage(ctx: RunContext, stageNumber: number, projection:
     const via = given ? (typedGate ? '--confirm-stage' : '--yes') : 'prompt';
     let yes: boolean;
     try {
-      yes = given || (await waiting(ctx, () => typedGate ? ctx.prompter.typed(gate.label, stage.name) : ctx.prompter.confirm(gate.label)));
+      yes =
+        given ||
+        (await waiting(ctx, () =>
+          typedGate ? ctx.prompter.typed(gate.label, stage.name) : ctx.prompter.confirm(gate.label),
+        ));
     } catch (e) {
-      ctx.reporter.task('gate', gate.label, TaskState.Failed, e instanceof InterruptedError ? 'interrupted' : 'no answer');
+      ctx.reporter.task(
+        'gate',
+        gate.label,
+        TaskState.Failed,
+        e instanceof InterruptedError ? 'interrupted' : 'no answer',
+      );
       throw e;
     }
     await record(ctx, EventName.GateAnswered, { stage: stage.id, gate: gate.label, answer: yes ? 'yes' : 'no', via });
-    ctx.reporter.task('gate', gate.label, yes ? TaskState.Succeeded : TaskState.Failed, yes ? (given ? `yes (${via})` : 'yes') : 'declined');
+    ctx.reporter.task(
+      'gate',
+      gate.label,
+      yes ? TaskState.Succeeded : TaskState.Failed,
+      yes ? (given ? `yes (${via})` : 'yes') : 'declined',
+    );
     if (!yes) throw new DeclinedError(`gate declined: ${gate.label}`, 'nothing was changed');
   }
 
   // Baselines are taken once, before anything changes; a resumed stage reuses the journaled ones.
   const journaled = resuming ? projection.active!.baselines : undefined;
-  const baselines: Baselines = journaled ? new Map(Object.entries(journaled))
-    : await takeBaselines(ctx, [...checks.window, ...checks.verify], (id, v) => ctx.reporter.output('baseline', `baseline ${id}: ${JSON.stringify(v)}`));
+  const baselines: Baselines = journaled
+    ? new Map(Object.entries(journaled))
+    : await takeBaselines(ctx, [...checks.window, ...checks.verify], (id, v) =>
+        ctx.reporter.output('baseline', `baseline ${id}: ${JSON.stringify(v)}`),
+      );
 
-  await record(ctx, EventName.StageStarted, { stage: stage.id, name: stage.name, resume: resuming, baselines: Object.fromEntries(baselines) });
+  await record(ctx, EventName.StageStarted, {
+    stage: stage.id,
+    name: stage.name,
+    resume: resuming,
+    baselines: Object.fromEntries(baselines),
+  });
   const deadline = stageDeadline(ctx, stage.timeout ? parseDuration(stage.timeout)! : null);
   const outer = ctx;
   ctx = deadline.ctx;
@@ -121,14 +172,26 @@ export async function runStage(ctx: RunContext, stageNumber: number, projection:
     const steps = graph.nodes.filter((n): n is NodeOf<'step'> => n.type === 'step');
     await runSteps(ctx, steps, stage.steps ?? [], stage.id, skip);
     const canary = graph.nodes.filter((n): n is NodeOf<'canary'> => n.type === 'canary');
-    const reached = resuming ? (projection.active!.records.canary as CanaryRecord | undefined) ?? null : null;
+    const reached = resuming ? ((projection.active!.records.canary as CanaryRecord | undefined) ?? null) : null;
     const resumeAt = reached && { ...reached, leftMs: holdLeftMs(projection.active!.canary, false) };
     if (canary.length) await walkCanary(ctx, stage, canary, checks.window, baselines, resumeAt);
     const monitor = graph.nodes.find((n): n is NodeOf<'monitor'> => n.type === 'monitor');
     if (monitor) {
       ctx.reporter.task('monitor', monitor.label, TaskState.Running);
-      await watchWindow(ctx, { id: 'monitor', durationMs: monitor.duration_ms, intervalMs: monitor.interval_ms, checks: checks.window,
-        tolerate: monitor.tolerate, errorLimit: monitor.error_limit, onBreach: monitor.on_breach, onNoData: monitor.on_no_data }, baselines);
+      await watchWindow(
+        ctx,
+        {
+          id: 'monitor',
+          durationMs: monitor.duration_ms,
+          intervalMs: monitor.interval_ms,
+          checks: checks.window,
+          tolerate: monitor.tolerate,
+          errorLimit: monitor.error_limit,
+          onBreach: monitor.on_breach,
+          onNoData: monitor.on_no_data,
+        },
+        baselines,
+      );
       ctx.reporter.task('monitor', monitor.label, TaskState.Succeeded);
     }
     await runChecks(ctx, 'verify', 'verify', checks.verify, FailureKind.Verify, baselines);
@@ -138,7 +201,10 @@ export async function runStage(ctx: RunContext, stageNumber: number, projection:
     let e = caught;
     deadline.clear();
     ctx = outer;
-    if (deadline.expired()) e = new StageTimeoutError(`stage ${stage.id} ran out of time: ${stage.timeout} of working time (waits at gates and in windows do not count)`);
+    if (deadline.expired())
+      e = new StageTimeoutError(
+        `stage ${stage.id} ran out of time: ${stage.timeout} of working time (waits at gates and in windows do not count)`,
+      );
     // The journal cannot be written (disk full, read-only): undoing now would act unrecorded. The journal
     // shows what ran; the step whose outcome was lost is in doubt, and the next rollback undoes it.
     if (e instanceof EnvironmentError) throw e;
@@ -150,7 +216,10 @@ export async function runStage(ctx: RunContext, stageNumber: number, projection:
     if (!deadline.expired() && (e instanceof InterruptedError || ctx.signal.aborted)) {
       // Stopped from outside (an emergency rollback, a lost lock): journal why.
       const stop = ctx.signal.reason instanceof PreemptedError ? ctx.signal.reason : null;
-      await record(ctx, EventName.StageInterrupted, { stage: stage.id, ...(stop && { reason: stop.message, preempted: true }) });
+      await record(ctx, EventName.StageInterrupted, {
+        stage: stage.id,
+        ...(stop && { reason: stop.message, preempted: true }),
+      });
       throw stop ?? (e instanceof InterruptedError ? e : new InterruptedError('interrupted'));
     }
     return failStage(ctx, stage, e, opts);
@@ -175,7 +244,12 @@ async function failStage(ctx: RunContext, stage: Stage, e: unknown, opts: StageO
   const undo = mine ? [...mine.completed.map((c) => c.step), ...mine.in_doubt] : [];
   const target = { stage: stage.id, completed: undo, records: mine?.records ?? {}, undone: [] };
   const rb = await rollbackStage(ctx, stage, target, { emergency: false, reason, to: stage.id - 1 });
-  if (!rb.ok) throw new RollbackFailedError(`stage ${stage.id} failed (${reason}) and its rollback failed: ${rb.failures.join('; ')}`, "state is dirty: fix it by hand, then 'migrate rollback' again", reason);
+  if (!rb.ok)
+    throw new RollbackFailedError(
+      `stage ${stage.id} failed (${reason}) and its rollback failed: ${rb.failures.join('; ')}`,
+      "state is dirty: fix it by hand, then 'migrate rollback' again",
+      reason,
+    );
   if (declined) throw new DeclinedError(`stage ${stage.id} stopped and was rolled back: ${reason}`, e.hint, reason);
   throw StageFailedError.rolledBack(`stage ${stage.id} failed and was rolled back: ${reason}`, reason);
 }

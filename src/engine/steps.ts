@@ -21,25 +21,58 @@ async function runStep(ctx: RunContext, node: StepNode, spec: Step, stage: numbe
     ctx.reporter.task(node.id, node.label, TaskState.Skipped, `when ${node.when} is false`);
     return;
   }
-  await record(ctx, EventName.StepStarted, { stage, step: node.step, action: node.action.kind, display: node.action.display });
+  await record(ctx, EventName.StepStarted, {
+    stage,
+    step: node.step,
+    action: node.action.kind,
+    display: node.action.display,
+  });
   const started = ctx.clock.now();
   for (let attempt = 0; ; attempt++) {
-    ctx.reporter.task(node.id, node.label, TaskState.Running, attempt ? `attempt ${attempt + 1} of ${node.retries + 1}` : node.action.display);
+    ctx.reporter.task(
+      node.id,
+      node.label,
+      TaskState.Running,
+      attempt ? `attempt ${attempt + 1} of ${node.retries + 1}` : node.action.display,
+    );
     let r;
     try {
-      r = await runAction(journalingGroups(ctx, { stage, step: node.step }), spec, { id: node.id, timeoutMs: node.timeout_ms, stage, step: node.step });
+      r = await runAction(journalingGroups(ctx, { stage, step: node.step }), spec, {
+        id: node.id,
+        timeoutMs: node.timeout_ms,
+        stage,
+        step: node.step,
+      });
     } catch (e) {
       if (!(e instanceof DeclinedError)) throw e;
       // A person was needed here: journal the step's outcome, then let the stage roll back and exit 5.
-      await record(ctx, EventName.StepFailed, { stage, step: node.step, attempts: attempt + 1, message: e.message, tail: '', declined: true });
+      await record(ctx, EventName.StepFailed, {
+        stage,
+        step: node.step,
+        attempts: attempt + 1,
+        message: e.message,
+        tail: '',
+        declined: true,
+      });
       ctx.reporter.task(node.id, node.label, TaskState.Failed, e.message);
       throw new StepDeclinedError(`step '${node.step}': ${e.message}`, e.hint);
     }
     // Stopped by an interrupt or the stage's deadline: no outcome is known, so none is journaled (the step stays in doubt).
     if (!r.ok && ctx.signal.aborted) throw new InterruptedError('interrupted');
     if (r.ok) {
-      await record(ctx, EventName.StepSucceeded, { stage, step: node.step, attempts: attempt + 1, duration_ms: ctx.clock.now() - started, tail: r.tail });
-      ctx.reporter.task(node.id, node.label, TaskState.Succeeded, `${((ctx.clock.now() - started) / 1000).toFixed(1)}s`);
+      await record(ctx, EventName.StepSucceeded, {
+        stage,
+        step: node.step,
+        attempts: attempt + 1,
+        duration_ms: ctx.clock.now() - started,
+        tail: r.tail,
+      });
+      ctx.reporter.task(
+        node.id,
+        node.label,
+        TaskState.Succeeded,
+        `${((ctx.clock.now() - started) / 1000).toFixed(1)}s`,
+      );
       return;
     }
     if (attempt < node.retries) {
@@ -48,7 +81,14 @@ async function runStep(ctx: RunContext, node: StepNode, spec: Step, stage: numbe
       if (ctx.signal.aborted) throw new InterruptedError('interrupted');
       continue;
     }
-    await record(ctx, EventName.StepFailed, { stage, step: node.step, attempts: attempt + 1, message: r.message, tail: r.tail, continue_on_error: node.continue_on_error });
+    await record(ctx, EventName.StepFailed, {
+      stage,
+      step: node.step,
+      attempts: attempt + 1,
+      message: r.message,
+      tail: r.tail,
+      continue_on_error: node.continue_on_error,
+    });
     ctx.reporter.task(node.id, node.label, TaskState.Failed, r.message);
     if (node.continue_on_error) return;
     throw new StepFailedError(node.step, `step '${node.step}' failed: ${r.message}`, r.timedOut ?? false);
@@ -56,7 +96,13 @@ async function runStep(ctx: RunContext, node: StepNode, spec: Step, stage: numbe
 }
 
 /** Run the graph; a failure stops new starts, lets running steps finish, then throws. */
-export async function runSteps(ctx: RunContext, nodes: StepNode[], specs: Step[], stage: number, skip: Set<string>): Promise<void> {
+export async function runSteps(
+  ctx: RunContext,
+  nodes: StepNode[],
+  specs: Step[],
+  stage: number,
+  skip: Set<string>,
+): Promise<void> {
   const done = new Set<string>(skip);
   const started = new Set<string>(skip);
   for (const id of skip) {
@@ -73,10 +119,19 @@ export async function runSteps(ctx: RunContext, nodes: StepNode[], specs: Step[]
         // The plan's nodes index the same stage's steps.
         if (!spec) throw new Error(`internal: step ${n.step} has no definition at index ${n.index}`);
         started.add(n.step);
-        running.set(n.step, runStep(ctx, n, spec, stage).then(
-          () => { done.add(n.step); },
-          (e) => { failure ??= e; },
-        ).finally(() => running.delete(n.step)));
+        running.set(
+          n.step,
+          runStep(ctx, n, spec, stage)
+            .then(
+              () => {
+                done.add(n.step);
+              },
+              (e) => {
+                failure ??= e;
+              },
+            )
+            .finally(() => running.delete(n.step)),
+        );
       }
     }
     if (running.size === 0) break;

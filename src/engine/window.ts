@@ -21,7 +21,8 @@ export interface WindowSpec {
   endEarly?: AbortSignal;
 }
 
-const ordinal = (n: number) => `${n}${n % 10 === 1 && n % 100 !== 11 ? 'st' : n % 10 === 2 && n % 100 !== 12 ? 'nd' : n % 10 === 3 && n % 100 !== 13 ? 'rd' : 'th'}`;
+const ordinal = (n: number) =>
+  `${n}${n % 10 === 1 && n % 100 !== 11 ? 'st' : n % 10 === 2 && n % 100 !== 12 ? 'nd' : n % 10 === 3 && n % 100 !== 13 ? 'rd' : 'th'}`;
 
 /** No one to ask counts as "no"; an interrupt at the prompt stays an interrupt. */
 function declinedIsNo(e: unknown): false {
@@ -37,33 +38,72 @@ export async function watchWindow(ctx: RunContext, w: WindowSpec, baselines: Bas
   const start = ctx.clock.now();
   const end = start + w.durationMs;
   let samples = 0;
-  const reset = (key: string) => { failed.set(key, 0); errors.set(key, 0); };
+  const reset = (key: string) => {
+    failed.set(key, 0);
+    errors.set(key, 0);
+  };
   for (;;) {
-    const round = await Promise.all(w.checks.map(({ id, check }) => sampleCheck(check, ctx, { baseline: baselines.get(id), onNoData: w.onNoData })));
+    const round = await Promise.all(
+      w.checks.map(({ id, check }) => sampleCheck(check, ctx, { baseline: baselines.get(id), onNoData: w.onNoData })),
+    );
     if (ctx.signal.aborted) throw new InterruptedError('interrupted during the monitor window');
     samples++;
     for (const [i, s] of round.entries()) {
       let result = s.result;
       if (result === 'inconclusive') {
         // Ask a person; without one, no data counts against the change.
-        const goOn = !ctx.prompter.interactive || ctx.prompter.assumeYes ? false : await waiting(ctx, () => ctx.prompter.confirm(`${s.message}. Go on with the window?`).catch(declinedIsNo));
+        const goOn =
+          !ctx.prompter.interactive || ctx.prompter.assumeYes
+            ? false
+            : await waiting(ctx, () =>
+                ctx.prompter.confirm(`${s.message}. Go on with the window?`).catch(declinedIsNo),
+              );
         result = goOn ? 'passed' : 'failed';
       }
       const key = w.checks[i]!.id;
       failed.set(key, result === 'failed' ? (failed.get(key) ?? 0) + 1 : 0);
       errors.set(key, result === 'error' ? (errors.get(key) ?? 0) + 1 : 0);
       const counts = { consecutiveFailed: failed.get(key)!, consecutiveErrors: errors.get(key)! };
-      await record(ctx, EventName.Sample, { window: w.id, check: s.check, check_id: key, probe: s.probe, value: s.value, expect: s.expect, result: s.result, counted_as: result, message: s.message, ...counts });
+      await record(ctx, EventName.Sample, {
+        window: w.id,
+        check: s.check,
+        check_id: key,
+        probe: s.probe,
+        value: s.value,
+        expect: s.expect,
+        result: s.result,
+        counted_as: result,
+        message: s.message,
+        ...counts,
+      });
       ctx.reporter.sample(w.id, { ...s, result }, counts);
       let why: string | null = null;
-      if (counts.consecutiveFailed > w.tolerate) why = `${s.message} (${ordinal(counts.consecutiveFailed)} consecutive failure, tolerate ${w.tolerate})`;
-      else if (counts.consecutiveErrors >= w.errorLimit) why = `${s.message} (${ordinal(counts.consecutiveErrors)} consecutive probe error, error_limit ${w.errorLimit})`;
+      if (counts.consecutiveFailed > w.tolerate)
+        why = `${s.message} (${ordinal(counts.consecutiveFailed)} consecutive failure, tolerate ${w.tolerate})`;
+      else if (counts.consecutiveErrors >= w.errorLimit)
+        why = `${s.message} (${ordinal(counts.consecutiveErrors)} consecutive probe error, error_limit ${w.errorLimit})`;
       if (why) {
-        await record(ctx, EventName.Breach, { window: w.id, check: s.check, check_id: key, value: s.value, reason: why, on_breach: w.onBreach });
-        if (w.onBreach === 'continue') { ctx.reporter.message(`breach recorded, continuing: ${why}`); reset(key); continue; }
+        await record(ctx, EventName.Breach, {
+          window: w.id,
+          check: s.check,
+          check_id: key,
+          value: s.value,
+          reason: why,
+          on_breach: w.onBreach,
+        });
+        if (w.onBreach === 'continue') {
+          ctx.reporter.message(`breach recorded, continuing: ${why}`);
+          reset(key);
+          continue;
+        }
         if (w.onBreach === 'pause') {
-          const goOn = await waiting(ctx, () => ctx.prompter.confirm(`Breach: ${why}. Continue the window instead of rolling back?`).catch(declinedIsNo));
-          if (goOn) { reset(key); continue; }
+          const goOn = await waiting(ctx, () =>
+            ctx.prompter.confirm(`Breach: ${why}. Continue the window instead of rolling back?`).catch(declinedIsNo),
+          );
+          if (goOn) {
+            reset(key);
+            continue;
+          }
         }
         throw new BreachError(why, s, w.id);
       }

@@ -40,10 +40,13 @@ export function evaluate(expr: Expr, scope: Record<string, Value>, depth = 0): V
       const l = evaluate_(expr.left);
       const r = evaluate_(expr.right);
       switch (expr.op) {
-        case '==': return equal(l, r);
-        case '!=': return !equal(l, r);
+        case '==':
+          return equal(l, r);
+        case '!=':
+          return !equal(l, r);
         case 'contains':
-          if (typeof l === 'string') return typeof r === 'string' || typeof r === 'number' ? l.includes(String(r)) : false;
+          if (typeof l === 'string')
+            return typeof r === 'string' || typeof r === 'number' ? l.includes(String(r)) : false;
           if (Array.isArray(l)) return l.some((x) => equal(x, r));
           // Own keys only: `value contains "toString"` must not find Object.prototype.
           if (l && typeof l === 'object') return typeof r === 'string' && Object.hasOwn(l, r);
@@ -51,9 +54,12 @@ export function evaluate(expr: Expr, scope: Record<string, Value>, depth = 0): V
         case '+':
           if (typeof l === 'string' && typeof r === 'string') return l + r;
           return num(l, 'left of +') + num(r, 'right of +');
-        case '-': return num(l, 'left of -') - num(r, 'right of -');
-        case '*': return num(l, 'left of *') * num(r, 'right of *');
-        case '/': return num(l, 'left of /') / num(r, 'right of /');
+        case '-':
+          return num(l, 'left of -') - num(r, 'right of -');
+        case '*':
+          return num(l, 'left of *') * num(r, 'right of *');
+        case '/':
+          return num(l, 'left of /') / num(r, 'right of /');
         default: {
           const a = num(l, `left of ${expr.op}`);
           const b = num(r, `right of ${expr.op}`);

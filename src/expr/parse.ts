@@ -12,7 +12,11 @@ export type Expr =
 export type BinaryOp = '+' | '-' | '*' | '/' | '<' | '<=' | '>' | '>=' | '==' | '!=' | 'and' | 'or' | 'contains';
 
 export class ExprSyntaxError extends Error {
-  constructor(message: string, readonly offset: number, readonly code: 'expr-syntax' | 'expr-too-deep' = 'expr-syntax') {
+  constructor(
+    message: string,
+    readonly offset: number,
+    readonly code: 'expr-syntax' | 'expr-too-deep' = 'expr-syntax',
+  ) {
     super(message);
   }
 }
@@ -38,7 +42,10 @@ function tokenize(src: string): Token[] {
   let i = 0;
   while (i < src.length) {
     const c = src.charAt(i);
-    if (SPACE.test(c)) { i++; continue; }
+    if (SPACE.test(c)) {
+      i++;
+      continue;
+    }
     const at = i;
     NUM.lastIndex = i;
     const num = NUM.exec(src);
@@ -59,7 +66,11 @@ function tokenize(src: string): Token[] {
       let j = i + 1;
       let out = '';
       while (j < src.length && src[j] !== c) {
-        if (src[j] === '\\' && j + 1 < src.length) { out += src[j + 1]; j += 2; continue; }
+        if (src[j] === '\\' && j + 1 < src.length) {
+          out += src[j + 1];
+          j += 2;
+          continue;
+        }
         out += src[j++];
       }
       if (j >= src.length) throw new ExprSyntaxError('unterminated string', at);
@@ -99,7 +110,8 @@ export function parseExpr(src: string): Expr {
   const peek = (): Token => tokens[pos] ?? end;
   const isOp = (text: string) => peek().type === 'op' && peek().text === text;
   const next = (): Token => tokens[pos++] ?? end;
-  const tooDeep = (at: number) => new ExprSyntaxError(`nested more than ${MAX_EXPR_DEPTH} levels deep`, at, 'expr-too-deep');
+  const tooDeep = (at: number) =>
+    new ExprSyntaxError(`nested more than ${MAX_EXPR_DEPTH} levels deep`, at, 'expr-too-deep');
   // Recursion depth of the parser (parentheses, prefix operators), checked before it recurses.
   let nesting = 0;
   const nested = <T>(at: number, parse: () => T): T => {
@@ -189,19 +201,27 @@ export function parseExpr(src: string): Expr {
 /** Every identifier an expression reads, so validation can check they exist. */
 export function namesIn(expr: Expr): { name: string; at: number }[] {
   switch (expr.kind) {
-    case 'lit': return [];
-    case 'name': return [{ name: expr.name, at: expr.at }];
-    case 'unary': return namesIn(expr.arg);
-    case 'binary': return [...namesIn(expr.left), ...namesIn(expr.right)];
+    case 'lit':
+      return [];
+    case 'name':
+      return [{ name: expr.name, at: expr.at }];
+    case 'unary':
+      return namesIn(expr.arg);
+    case 'binary':
+      return [...namesIn(expr.left), ...namesIn(expr.right)];
   }
 }
 
 /** Source text for an AST, used when a breach explains itself. */
 export function exprToString(expr: Expr): string {
   switch (expr.kind) {
-    case 'lit': return typeof expr.value === 'string' ? JSON.stringify(expr.value) : String(expr.value);
-    case 'name': return expr.name;
-    case 'unary': return expr.op === 'not' ? `not ${exprToString(expr.arg)}` : `-${exprToString(expr.arg)}`;
-    case 'binary': return `${exprToString(expr.left)} ${expr.op} ${exprToString(expr.right)}`;
+    case 'lit':
+      return typeof expr.value === 'string' ? JSON.stringify(expr.value) : String(expr.value);
+    case 'name':
+      return expr.name;
+    case 'unary':
+      return expr.op === 'not' ? `not ${exprToString(expr.arg)}` : `-${exprToString(expr.arg)}`;
+    case 'binary':
+      return `${exprToString(expr.left)} ${expr.op} ${exprToString(expr.right)}`;
   }
 }

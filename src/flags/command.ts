@@ -11,7 +11,12 @@ import { shellCommand } from '../runbook/shell.js';
 import type { Vars } from '../runbook/vars.js';
 import type { FlagState, FlagStore, FlagValue } from './store.js';
 
-export interface CommandTemplates { get: string; set: string; unset?: string; list?: string }
+export interface CommandTemplates {
+  get: string;
+  set: string;
+  unset?: string;
+  list?: string;
+}
 
 export class CommandFlagStore implements FlagStore {
   constructor(
@@ -23,12 +28,25 @@ export class CommandFlagStore implements FlagStore {
     return `command ${this.deps.vars.mask(this.t.get)}`;
   }
 
-  private async exec(template: string, flag: string, value?: FlagValue, vetted = true): Promise<{ code: number | null; stdout: string; tail: string }> {
+  private async exec(
+    template: string,
+    flag: string,
+    value?: FlagValue,
+    vetted = true,
+  ): Promise<{ code: number | null; stdout: string; tail: string }> {
     const { vars } = this.deps;
     // ${value} from an operator's var gets that var's option-injection check (`sort ${value}` with --output=...).
-    const scoped = vars.with({ flag, value: value === undefined || value === null ? '' : String(value) }, vetted ? [] : ['value']);
+    const scoped = vars.with(
+      { flag, value: value === undefined || value === null ? '' : String(value) },
+      vetted ? [] : ['value'],
+    );
     const { cmd, env } = shellCommand(this.deps.shell, template, scoped);
-    const r = await this.deps.runner.run(cmd, { cwd: this.deps.cwd, env, timeoutMs: 60_000, mask: (s) => vars.mask(s) });
+    const r = await this.deps.runner.run(cmd, {
+      cwd: this.deps.cwd,
+      env,
+      timeoutMs: 60_000,
+      mask: (s) => vars.mask(s),
+    });
     return { code: r.exitCode, stdout: r.stdout, tail: r.tail };
   }
 
@@ -40,20 +58,32 @@ export class CommandFlagStore implements FlagStore {
 
   async set(name: string, value: FlagValue, opts: { vetted?: boolean } = {}): Promise<void> {
     const r = await this.exec(this.t.set, name, value, opts.vetted ?? true);
-    if (r.code !== 0) throw new MigrateError(`flag command failed to set ${name}: exited ${r.code ?? 'by timeout'}${r.tail ? `: ${r.tail.split('\n').pop()}` : ''}`);
+    if (r.code !== 0)
+      throw new MigrateError(
+        `flag command failed to set ${name}: exited ${r.code ?? 'by timeout'}${r.tail ? `: ${r.tail.split('\n').pop()}` : ''}`,
+      );
   }
 
   async remove(name: string): Promise<void> {
-    if (!this.t.unset) throw new MigrateError(`cannot remove flag ${name}: the command flag store has no 'unset' command`, "add 'unset' to the runbook's flags settings");
+    if (!this.t.unset)
+      throw new MigrateError(
+        `cannot remove flag ${name}: the command flag store has no 'unset' command`,
+        "add 'unset' to the runbook's flags settings",
+      );
     const r = await this.exec(this.t.unset, name);
     if (r.code !== 0) throw new MigrateError(`flag command failed to unset ${name}: exited ${r.code ?? 'by timeout'}`);
   }
 
   async list(): Promise<Record<string, FlagValue>> {
-    if (!this.t.list) throw new MigrateError("the command flag store has no 'list' command", "add 'list' (printing a JSON object) to the runbook's flags settings");
+    if (!this.t.list)
+      throw new MigrateError(
+        "the command flag store has no 'list' command",
+        "add 'list' (printing a JSON object) to the runbook's flags settings",
+      );
     const r = await this.exec(this.t.list, '');
     const value = parseOutput(r.stdout);
-    if (r.code !== 0 || !value || typeof value !== 'object') throw new MigrateError('the flag list command did not print a JSON object');
+    if (r.code !== 0 || !value || typeof value !== 'object')
+      throw new MigrateError('the flag list command did not print a JSON object');
     return value as Record<string, FlagValue>;
   }
 

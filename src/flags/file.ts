@@ -1,5 +1,15 @@
 /** The default flag store: a JSON object in a file, replaced atomically (temp file, fsync, rename). */
-import { closeSync, fchmodSync, fsyncSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fchmodSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { MigrateError } from '../errors.js';
 import { isRegularFile, openPrivate, readRegular } from '../journal/statedir.js';
@@ -19,14 +29,20 @@ export class FileFlagStore implements FlagStore {
     try {
       const value = JSON.parse(text);
       if (value && typeof value === 'object' && !Array.isArray(value)) return value;
-    } catch { /* reported below */ }
+    } catch {
+      /* reported below */
+    }
     throw new MigrateError(`flag file ${this.path} is not a JSON object; fix or remove it before any flag step runs`);
   }
 
   private write(flags: Record<string, FlagValue>): void {
     mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
     const tmp = `${this.path}.${process.pid}.tmp`;
-    try { unlinkSync(tmp); } catch { /* none left by a crash */ }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* none left by a crash */
+    }
     // Created 0600 without following a symlink; an existing flag file (which an application may read) keeps its mode.
     const fd = openPrivate(tmp, 'wx');
     try {
@@ -39,7 +55,11 @@ export class FileFlagStore implements FlagStore {
     renameSync(tmp, this.path);
     // The rename itself must survive a crash: sync the directory entry.
     const dir = openSync(dirname(this.path), 'r');
-    try { fsyncSync(dir); } finally { closeSync(dir); }
+    try {
+      fsyncSync(dir);
+    } finally {
+      closeSync(dir);
+    }
   }
 
   async get(name: string): Promise<FlagState> {

@@ -7,7 +7,13 @@ import { CommandFlagStore } from './command.js';
 import { FileFlagStore } from './file.js';
 import type { FlagStore } from './store.js';
 
-export interface FlagDeps { runner: ProcessRunner; vars: Vars; cwd: string; shell: string; stateDir: string }
+export interface FlagDeps {
+  runner: ProcessRunner;
+  vars: Vars;
+  cwd: string;
+  shell: string;
+  stateDir: string;
+}
 
 export async function openFlagStore(rb: Runbook, deps: FlagDeps): Promise<FlagStore> {
   const spec = rb.flags ?? { store: 'file' as const };

@@ -11,12 +11,18 @@ import type { FlagState, FlagStore, FlagValue } from './store.js';
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
 
 export class PostgresFlagStore implements FlagStore {
-  private constructor(private readonly client: pg.Client, private readonly table: string) {}
+  private constructor(
+    private readonly client: pg.Client,
+    private readonly table: string,
+  ) {}
 
   static async open(spec: { table?: string; database?: string }, vars: Vars): Promise<PostgresFlagStore> {
     const table = spec.table ?? 'migrate_flags';
     // The table name is an identifier, not a value: it cannot be a bound parameter, so it must be plain.
-    if (!IDENT.test(table)) throw new UsageError(`flag table '${table}' must be a plain identifier (letters, digits, _; optionally schema.table)`);
+    if (!IDENT.test(table))
+      throw new UsageError(
+        `flag table '${table}' must be a plain identifier (letters, digits, _; optionally schema.table)`,
+      );
     const url = databaseUrl(spec.database, vars);
     const client = await connect(url, 'migrate flags');
     await client.query(`CREATE TABLE IF NOT EXISTS ${table} (

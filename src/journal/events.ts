@@ -67,7 +67,13 @@ export enum EventName {
 export const EVENT_NAMES: string[] = Object.values(EventName);
 
 /** Events that happen many times a run are not notifiable: a pager per sample helps no one. */
-export const NOT_NOTIFIABLE = new Set<string>([EventName.Sample, EventName.StepStarted, EventName.StepProcess, EventName.WindowStarted, EventName.RollbackStepStarted]);
+export const NOT_NOTIFIABLE = new Set<string>([
+  EventName.Sample,
+  EventName.StepStarted,
+  EventName.StepProcess,
+  EventName.WindowStarted,
+  EventName.RollbackStepStarted,
+]);
 
 /**
  * Reports of what already happened: no action waits on them, and the next
@@ -77,17 +83,37 @@ export const NOT_NOTIFIABLE = new Set<string>([EventName.Sample, EventName.StepS
  * that wrote it; a crash of the machine, which loses unsynced lines, also
  * ends the process group the line names.
  */
-export const REPORT_ONLY = new Set<string>([EventName.StepSucceeded, EventName.StepSkipped, EventName.Sample, EventName.StepProcess]);
+export const REPORT_ONLY = new Set<string>([
+  EventName.StepSucceeded,
+  EventName.StepSkipped,
+  EventName.Sample,
+  EventName.StepProcess,
+]);
 
 /** What a flag step journals before it writes: the flag's state before, restored exactly on rollback. */
-export interface FlagRecord { name: string; previous: { exists: boolean; value?: unknown } }
+export interface FlagRecord {
+  name: string;
+  previous: { exists: boolean; value?: unknown };
+}
 /** What a canary journals before it sets a weight: the weight before, for rollback and --resume. */
-export interface CanaryRecord { weight: number; previous: number }
+export interface CanaryRecord {
+  weight: number;
+  previous: number;
+}
 
 /** Where a process group came from: a step of a stage, or a rollback action (by source). */
-export interface GroupSource { stage: number; step?: string; source?: string }
+export interface GroupSource {
+  stage: number;
+  step?: string;
+  source?: string;
+}
 
-interface Checked { check: string; value: unknown; result: SampleResult; message: string }
+interface Checked {
+  check: string;
+  value: unknown;
+  result: SampleResult;
+  message: string;
+}
 
 /**
  * Each event's own fields. record() is checked against this map, and the
@@ -96,40 +122,105 @@ interface Checked { check: string; value: unknown; result: SampleResult; message
  */
 export interface EventFields {
   [EventName.RunStarted]: { command: string; stages: number[]; pid: number; host: string };
-  [EventName.RunFinished]: { outcome: Outcome; reason: string | null; stages?: number[]; working_ms: number; waiting_ms: number };
+  [EventName.RunFinished]: {
+    outcome: Outcome;
+    reason: string | null;
+    stages?: number[];
+    working_ms: number;
+    waiting_ms: number;
+  };
   [EventName.LockTakenOver]: { previous: LockInfo };
   [EventName.LockRemoved]: { previous: LockInfo; proven_gone: boolean; forced: boolean };
   [EventName.StageStarted]: { stage: number; name: string; resume: boolean; baselines?: Record<string, unknown> };
   [EventName.PreflightFinished]: { ok: boolean; samples: Checked[] };
-  [EventName.GateAnswered]: { stage: number; gate: string; answer: 'yes' | 'no'; via: '--confirm-stage' | '--yes' | 'prompt' };
+  [EventName.GateAnswered]: {
+    stage: number;
+    gate: string;
+    answer: 'yes' | 'no';
+    via: '--confirm-stage' | '--yes' | 'prompt';
+  };
   [EventName.StepStarted]: { stage: number; step: string; action: ActionKind; display: string };
   [EventName.StepProcess]: GroupSource & { pgid: number; host: string; started: string | null };
   [EventName.ProcessStopped]: GroupSource & { pgid: number; previous_run: string; signal: 'SIGTERM' | 'SIGKILL' };
   [EventName.StepSucceeded]: { stage: number; step: string; attempts: number; duration_ms: number; tail: string };
-  [EventName.StepFailed]: { stage: number; step: string; attempts: number; message: string; tail: string; declined?: boolean; continue_on_error?: boolean };
+  [EventName.StepFailed]: {
+    stage: number;
+    step: string;
+    attempts: number;
+    message: string;
+    tail: string;
+    declined?: boolean;
+    continue_on_error?: boolean;
+  };
   [EventName.StepSkipped]: { stage: number; step: string; when: string };
   [EventName.WindowStarted]: { window: string; duration_ms: number; interval_ms: number };
   [EventName.Sample]: Checked & {
-    window: string; check_id: string; probe: string; expect: string | null; counted_as: SampleResult;
-    consecutiveFailed: number; consecutiveErrors: number;
+    window: string;
+    check_id: string;
+    probe: string;
+    expect: string | null;
+    counted_as: SampleResult;
+    consecutiveFailed: number;
+    consecutiveErrors: number;
   };
-  [EventName.Breach]: { window: string; check: string; check_id: string; value: unknown; reason: string; on_breach: OnBreach };
+  [EventName.Breach]: {
+    window: string;
+    check: string;
+    check_id: string;
+    value: unknown;
+    reason: string;
+    on_breach: OnBreach;
+  };
   [EventName.WeightSet]: { stage: number; key: 'canary'; record: CanaryRecord; weight: number };
-  [EventName.CanaryPromoted]: { stage: number; weight: number; promoted_by: string; reason: string; hold_left_ms: number | null; request_id: string | null };
-  [EventName.FlagSet]: { stage?: number; step?: string; key: string; record: FlagRecord; value: unknown; store: string };
+  [EventName.CanaryPromoted]: {
+    stage: number;
+    weight: number;
+    promoted_by: string;
+    reason: string;
+    hold_left_ms: number | null;
+    request_id: string | null;
+  };
+  [EventName.FlagSet]: {
+    stage?: number;
+    step?: string;
+    key: string;
+    record: FlagRecord;
+    value: unknown;
+    store: string;
+  };
   [EventName.VerifyFinished]: { ok: boolean; samples: Checked[] };
   [EventName.StageCompleted]: { stage: number };
   [EventName.StageFailed]: { stage: number; reason: string; kind: FailureKind };
   [EventName.StageInterrupted]: { stage: number; reason?: string; preempted?: boolean };
-  [EventName.RollbackStarted]: { stage: number; completed: string[]; emergency: boolean; reason: string; to?: number; undone: string[] };
+  [EventName.RollbackStarted]: {
+    stage: number;
+    completed: string[];
+    emergency: boolean;
+    reason: string;
+    to?: number;
+    undone: string[];
+  };
   [EventName.RollbackStepStarted]: { stage: number; source: string; title: string };
-  [EventName.RollbackStep]: { stage: number; source: string; ok: boolean; skipped?: string; message?: string; tail?: string };
+  [EventName.RollbackStep]: {
+    stage: number;
+    source: string;
+    ok: boolean;
+    skipped?: string;
+    message?: string;
+    tail?: string;
+  };
   [EventName.RollbackCompleted]: { stage: number };
   [EventName.RollbackFailed]: { stage: number; reason?: string };
 }
 
 /** What every event carries; `ts` is set on append when absent. */
-interface NewHead { ts?: string; run_id: string; runbook: string; digest: string; operator: string }
+interface NewHead {
+  ts?: string;
+  run_id: string;
+  runbook: string;
+  digest: string;
+  operator: string;
+}
 type EventHead = NewHead & { ts: string };
 
 /** One event of this name, as journaled. */
@@ -158,7 +249,8 @@ export function parseEvent(line: string): JournalEvent | string {
   if (typeof o.runbook !== 'string') return 'no runbook';
   if (typeof o.event !== 'string') return 'no event';
   // The fields decisions read: a wrong type here would block every stage with nonsense hints.
-  if (STAGED.has(o.event) ? !isStage(o.stage) : o.stage !== undefined && !isStage(o.stage)) return `bad stage ${JSON.stringify(o.stage)?.slice(0, 20)}`;
+  if (STAGED.has(o.event) ? !isStage(o.stage) : o.stage !== undefined && !isStage(o.stage))
+    return `bad stage ${JSON.stringify(o.stage)?.slice(0, 20)}`;
   if (o.step !== undefined && typeof o.step !== 'string') return 'bad step';
   if (o.source !== undefined && typeof o.source !== 'string') return 'bad source';
   if (!isNames(o.completed) || !isNames(o.undone)) return 'bad step list';
@@ -167,9 +259,21 @@ export function parseEvent(line: string): JournalEvent | string {
 
 /** Events whose `stage` the projection keys on. */
 const STAGED: ReadonlySet<string> = new Set([
-  EventName.StageStarted, EventName.StepStarted, EventName.StepSucceeded, EventName.StepFailed, EventName.StepSkipped,
-  EventName.StageCompleted, EventName.StageFailed, EventName.StageInterrupted, EventName.WeightSet, EventName.CanaryPromoted,
-  EventName.RollbackStarted, EventName.RollbackStepStarted, EventName.RollbackStep, EventName.RollbackCompleted, EventName.RollbackFailed,
+  EventName.StageStarted,
+  EventName.StepStarted,
+  EventName.StepSucceeded,
+  EventName.StepFailed,
+  EventName.StepSkipped,
+  EventName.StageCompleted,
+  EventName.StageFailed,
+  EventName.StageInterrupted,
+  EventName.WeightSet,
+  EventName.CanaryPromoted,
+  EventName.RollbackStarted,
+  EventName.RollbackStepStarted,
+  EventName.RollbackStep,
+  EventName.RollbackCompleted,
+  EventName.RollbackFailed,
 ]);
 const isStage = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 1;
 const isNames = (v: unknown) => v === undefined || (Array.isArray(v) && v.every((x) => typeof x === 'string'));

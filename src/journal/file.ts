@@ -85,7 +85,11 @@ export class FileJournal implements Journal {
       });
     } catch (e) {
       // A write cut short (disk full) leaves a torn line: reopen, so the next append repairs it first.
-      try { closeSync(fd); } catch { /* already broken */ }
+      try {
+        closeSync(fd);
+      } catch {
+        /* already broken */
+      }
       this.fd = null;
       throw e;
     }
@@ -107,7 +111,9 @@ export class FileJournal implements Journal {
       const s = JSON.parse(text) as Partial<Snapshot>;
       if (validSnapshot(s)) return s;
       if (s?.version === 1 && s.tail === undefined && s.projections) return emptySnapshot(); // an older format: rebuilt quietly
-    } catch { /* reported below */ }
+    } catch {
+      /* reported below */
+    }
     this.note(`${this.snapshotPath} is damaged: rebuilt from the journal`);
     return emptySnapshot();
   }
@@ -141,7 +147,8 @@ export class FileJournal implements Journal {
     if (snap.offset > size) {
       return `${this.path} is shorter (${size} bytes) than when last read (${snap.offset} bytes, ${snap.lines} events): it was truncated or replaced; events may be lost`;
     }
-    if (tailHash(fd, snap.offset) !== snap.tail) return `${this.path} changed before line ${snap.lines + 1} since it was last read: it was edited or replaced`;
+    if (tailHash(fd, snap.offset) !== snap.tail)
+      return `${this.path} changed before line ${snap.lines + 1} since it was last read: it was edited or replaced`;
     return null;
   }
 
@@ -160,7 +167,9 @@ export class FileJournal implements Journal {
   private refresh(snap: Snapshot): void {
     try {
       if (ensureStateDir(this.dir, false)) writeSnapshot(this.snapshotPath, snap);
-    } catch { /* a cache not saved: the next read replays the tail again */ }
+    } catch {
+      /* a cache not saved: the next read replays the tail again */
+    }
   }
 
   async checkpoint(): Promise<void> {
@@ -175,7 +184,11 @@ export class FileJournal implements Journal {
     if (this.fd !== null) {
       const fd = this.fd;
       this.fd = null;
-      try { fsyncSync(fd); } catch { /* reported by the append that failed */ }
+      try {
+        fsyncSync(fd);
+      } catch {
+        /* reported by the append that failed */
+      }
       closeSync(fd);
     }
   }

@@ -36,19 +36,27 @@ export function describeHolder(h: LockInfo): string {
   return `${h.operator} (pid ${h.pid} on ${h.host}, since ${h.since}${h.session !== undefined && h.session !== h.pid ? `, database session ${h.session}` : ''})`;
 }
 
-const sameHolder = (a: LockInfo, b: LockInfo) => a.pid === b.pid && a.host === b.host && a.since === b.since && a.run_id === b.run_id;
+const sameHolder = (a: LockInfo, b: LockInfo) =>
+  a.pid === b.pid && a.host === b.host && a.since === b.since && a.run_id === b.run_id;
 
 /** How to stop a live run instead of breaking its lock. */
-export const STOP_HINT = "to stop that run: press Ctrl-C in its terminal, or run 'migrate rollback --emergency --reason \"...\"' (it interrupts the run, then rolls back)";
+export const STOP_HINT =
+  'to stop that run: press Ctrl-C in its terminal, or run \'migrate rollback --emergency --reason "..."\' (it interrupts the run, then rolls back)';
 
 /** `unlock` never breaks a live run: only a holder proven gone, or with --force one that cannot be checked from here. */
 export function assertRemovable(h: LockInfo, force: boolean): void {
   if (h.stale) return;
   if (h.unverifiable && force) return;
   if (h.unverifiable) {
-    throw new LockHeldError(`the lock is held by ${describeHolder(h)}, which cannot be checked from this host`, `make sure that run is gone on ${h.host}, then 'migrate unlock --force'; ${STOP_HINT}`);
+    throw new LockHeldError(
+      `the lock is held by ${describeHolder(h)}, which cannot be checked from this host`,
+      `make sure that run is gone on ${h.host}, then 'migrate unlock --force'; ${STOP_HINT}`,
+    );
   }
-  throw new LockHeldError(`the lock is held by a live run: ${describeHolder(h)}; unlock refuses to break it`, STOP_HINT);
+  throw new LockHeldError(
+    `the lock is held by a live run: ${describeHolder(h)}; unlock refuses to break it`,
+    STOP_HINT,
+  );
 }
 
 /** Test-only: tests set MIGRATE_TEST_LOCK_DELAY_MS to widen the window between seeing a holder and acting on it. */
@@ -63,7 +71,11 @@ export class FileLock implements Lock {
   readonly path: string;
   private mine: string | null = null;
 
-  constructor(readonly dir: string, readonly runbook: string, private readonly onStop?: (r: StopRequest) => void) {
+  constructor(
+    readonly dir: string,
+    readonly runbook: string,
+    private readonly onStop?: (r: StopRequest) => void,
+  ) {
     this.path = join(dir, `${runbook}.lock`);
   }
 
@@ -91,15 +103,26 @@ export class FileLock implements Lock {
     try {
       const h = JSON.parse(text) as LockInfo;
       if (h && typeof h.pid === 'number' && typeof h.host === 'string') return { ...h, ...FileLock.liveness(h) };
-    } catch { /* below */ }
+    } catch {
+      /* below */
+    }
     // Never written by a run of this version (the lock is linked into place whole): someone else's, or damaged.
-    return { pid: 0, host: 'unknown', operator: 'unknown', since: 'unknown', unreadable: `lock file ${path} is empty or unreadable`, unverifiable: true };
+    return {
+      pid: 0,
+      host: 'unknown',
+      operator: 'unknown',
+      since: 'unknown',
+      unreadable: `lock file ${path} is empty or unreadable`,
+      unverifiable: true,
+    };
   }
 
   /** Proven gone: on this host, and its pid is free or now belongs to a process that started later. */
   static liveness(h: LockInfo): { stale: boolean; unverifiable: boolean } {
     if (h.host !== hostname()) return { stale: false, unverifiable: true };
-    const dead = !processAlive(h.pid) || (h.started !== undefined && processStarted(h.pid) !== undefined && processStarted(h.pid) !== h.started);
+    const dead =
+      !processAlive(h.pid) ||
+      (h.started !== undefined && processStarted(h.pid) !== undefined && processStarted(h.pid) !== h.started);
     return { stale: dead, unverifiable: false };
   }
 
@@ -111,7 +134,11 @@ export class FileLock implements Lock {
       fsyncSync(fd);
     } catch (e) {
       // A full disk: the half-written temp file must not stay behind.
-      try { unlinkSync(tmp); } catch { /* gone */ }
+      try {
+        unlinkSync(tmp);
+      } catch {
+        /* gone */
+      }
       throw e;
     } finally {
       closeSync(fd);
@@ -129,8 +156,16 @@ export class FileLock implements Lock {
         const text = this.raw();
         if (text === null) continue; // released meanwhile: try again
         const h = FileLock.parse(text, this.path);
-        if (h.unreadable) throw new LockHeldError(`${h.unreadable}; a run may still hold it`, "if no run is going, remove it with 'migrate unlock --force'");
-        if (!h.stale) throw new LockHeldError(`another run holds the lock: ${describeHolder(h)}`, `wait for it to finish; ${STOP_HINT}`);
+        if (h.unreadable)
+          throw new LockHeldError(
+            `${h.unreadable}; a run may still hold it`,
+            "if no run is going, remove it with 'migrate unlock --force'",
+          );
+        if (!h.stale)
+          throw new LockHeldError(
+            `another run holds the lock: ${describeHolder(h)}`,
+            `wait for it to finish; ${STOP_HINT}`,
+          );
         await testDelay();
         const taken = this.takeOver(text, tmp);
         if (taken) return this.took(full, h);
@@ -138,7 +173,11 @@ export class FileLock implements Lock {
       }
       throw new LockHeldError('could not take the lock: it kept changing hands');
     } finally {
-      try { unlinkSync(tmp); } catch { /* linked or gone */ }
+      try {
+        unlinkSync(tmp);
+      } catch {
+        /* linked or gone */
+      }
     }
   }
 
@@ -175,7 +214,11 @@ export class FileLock implements Lock {
       unlinkSync(this.path);
       return this.link(tmp);
     } finally {
-      try { unlinkSync(guard); } catch { /* gone */ }
+      try {
+        unlinkSync(guard);
+      } catch {
+        /* gone */
+      }
     }
   }
 
@@ -188,7 +231,9 @@ export class FileLock implements Lock {
       renameSync(guard, aside);
       if (this.raw(aside) !== text) this.link(aside, guard); // a live taker's guard: put it back
       unlinkSync(aside);
-    } catch { /* someone else cleared it */ }
+    } catch {
+      /* someone else cleared it */
+    }
   }
 
   async release(): Promise<void> {
@@ -198,7 +243,11 @@ export class FileLock implements Lock {
     process.off('SIGUSR2', this.onSignal);
     // Only our own lock: after an unlock of a dead-looking run, the file may be someone else's now.
     if (this.raw() === mine) {
-      try { unlinkSync(this.path); } catch { /* gone */ }
+      try {
+        unlinkSync(this.path);
+      } catch {
+        /* gone */
+      }
     }
   }
 
@@ -212,10 +261,17 @@ export class FileLock implements Lock {
       return; // gone already
     }
     const now = this.raw(aside);
-    const same = now !== null && (h.unreadable ? FileLock.parse(now, aside).unreadable : sameHolder(FileLock.parse(now, aside), h));
-    if (!same && !this.link(aside, this.path)) throw new LockHeldError('the lock changed hands while removing it; nothing was removed');
+    const same =
+      now !== null &&
+      (h.unreadable ? FileLock.parse(now, aside).unreadable : sameHolder(FileLock.parse(now, aside), h));
+    if (!same && !this.link(aside, this.path))
+      throw new LockHeldError('the lock changed hands while removing it; nothing was removed');
     unlinkSync(aside);
-    if (!same) throw new LockHeldError('the lock changed hands while removing it; nothing was removed', "run 'migrate status' to see who holds it now");
+    if (!same)
+      throw new LockHeldError(
+        'the lock changed hands while removing it; nothing was removed',
+        "run 'migrate status' to see who holds it now",
+      );
   }
 
   /**
@@ -226,7 +282,10 @@ export class FileLock implements Lock {
    */
   async preempt(h: LockInfo, request: StopRequest, waitMs: number): Promise<void> {
     if (h.unverifiable) {
-      throw new LockHeldError(`${h.unreadable ?? `the lock is held by ${describeHolder(h)}, on another host`}: a signal cannot reach it from here`, 'stop that run where it runs (Ctrl-C); a team on several hosts shares a PostgreSQL journal, whose emergencies reach every host');
+      throw new LockHeldError(
+        `${h.unreadable ?? `the lock is held by ${describeHolder(h)}, on another host`}: a signal cannot reach it from here`,
+        'stop that run where it runs (Ctrl-C); a team on several hosts shares a PostgreSQL journal, whose emergencies reach every host',
+      );
     }
     const tmp = this.writeTemp({ ...request, run_id: h.run_id });
     renameSync(tmp, this.stopPath);
@@ -245,7 +304,11 @@ export class FileLock implements Lock {
       process.kill(h.pid, 'SIGKILL');
       await wait(2000);
     } finally {
-      try { unlinkSync(this.stopPath); } catch { /* gone */ }
+      try {
+        unlinkSync(this.stopPath);
+      } catch {
+        /* gone */
+      }
     }
   }
 
@@ -256,7 +319,10 @@ export class FileLock implements Lock {
    */
   async request(h: LockInfo, request: StopRequest): Promise<void> {
     if (h.unverifiable || h.stale) {
-      throw new LockHeldError(`${h.unreadable ?? `the lock is held by ${describeHolder(h)}, ${h.stale ? 'which is gone' : 'on another host'}`}: it cannot be asked from here`, 'a team on several hosts shares a PostgreSQL journal, whose requests reach every host');
+      throw new LockHeldError(
+        `${h.unreadable ?? `the lock is held by ${describeHolder(h)}, ${h.stale ? 'which is gone' : 'on another host'}`}: it cannot be asked from here`,
+        'a team on several hosts shares a PostgreSQL journal, whose requests reach every host',
+      );
     }
     renameSync(this.writeTemp({ ...request, run_id: h.run_id }), this.promotePath);
     process.kill(h.pid, 'SIGUSR2');
@@ -267,13 +333,21 @@ export class FileLock implements Lock {
     const run = this.mine ? (JSON.parse(this.mine) as LockInfo).run_id : undefined;
     const read = (path: string) => {
       const text = this.raw(path);
-      try { return text ? (JSON.parse(text) as StopRequest) : null; } catch { return null; }
+      try {
+        return text ? (JSON.parse(text) as StopRequest) : null;
+      } catch {
+        return null;
+      }
     };
     const stop = read(this.stopPath);
     if (stop && run && stop.run_id === run) this.onStop?.({ ...stop, kind: 'abort' });
     const promote = read(this.promotePath);
     if (promote && run && promote.run_id === run) {
-      try { unlinkSync(this.promotePath); } catch { /* gone */ }
+      try {
+        unlinkSync(this.promotePath);
+      } catch {
+        /* gone */
+      }
       this.onStop?.({ ...promote, kind: 'promote' });
     }
   };

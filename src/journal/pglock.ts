@@ -40,7 +40,11 @@ export class PgLock implements Lock {
   private timer: NodeJS.Timeout | null = null;
   private readonly key: string;
 
-  constructor(private readonly url: string, private readonly runbook: string, private readonly onStop?: (r: StopRequest) => void) {
+  constructor(
+    private readonly url: string,
+    private readonly runbook: string,
+    private readonly onStop?: (r: StopRequest) => void,
+  ) {
     this.key = lockKey(runbook);
   }
 
@@ -60,30 +64,48 @@ export class PgLock implements Lock {
     const row = r.rows[0];
     // The process is what an operator can find and stop; the session is what unlock and an emergency end.
     const info: LockInfo = {
-      pid: row.process_pid ?? row.pid, session: row.pid, host: row.host ?? row.addr ?? 'unknown', operator: row.operator ?? 'unknown',
-      since: new Date(row.since ?? row.backend_start).toISOString(), run_id: row.run_id ?? undefined,
+      pid: row.process_pid ?? row.pid,
+      session: row.pid,
+      host: row.host ?? row.addr ?? 'unknown',
+      operator: row.operator ?? 'unknown',
+      since: new Date(row.since ?? row.backend_start).toISOString(),
+      run_id: row.run_id ?? undefined,
     };
     if (row.runbook && row.runbook !== this.runbook) {
-      return { ...info, unverifiable: true, unreadable: `the lock key of '${this.runbook}' is held by a run of '${row.runbook}'` };
+      return {
+        ...info,
+        unverifiable: true,
+        unreadable: `the lock key of '${this.runbook}' is held by a run of '${row.runbook}'`,
+      };
     }
     // No row (an older migrate, or another program on our key): whether it answers cannot be told.
     if (row.silent_ms === null) return { ...info, unverifiable: true };
     // Silent is not gone when the process is still here (suspended with Ctrl-Z): its steps may be running.
     const here = row.process_pid !== null && row.host === hostname();
-    const aliveHere = here && processAlive(row.process_pid)
-      && (row.process_started === null || processStarted(row.process_pid) === Number(row.process_started));
+    const aliveHere =
+      here &&
+      processAlive(row.process_pid) &&
+      (row.process_started === null || processStarted(row.process_pid) === Number(row.process_started));
     return { ...info, stale: Number(row.silent_ms) > SILENT_MS && !aliveHere };
   }
 
   async acquire(info: LockInfo): Promise<{ takenOver: LockInfo | null }> {
     // A connection of its own that never opens a transaction: the lock lives exactly as long as this session.
     const db = await openSchema(this.url, `migrate lock ${this.runbook}`);
-    const got = (await reaching(this.url, () => db.query('SELECT pg_try_advisory_lock($1::bigint) AS got, pg_backend_pid() AS pid', [this.key]))).rows[0];
+    const got = (
+      await reaching(this.url, () =>
+        db.query('SELECT pg_try_advisory_lock($1::bigint) AS got, pg_backend_pid() AS pid', [this.key]),
+      )
+    ).rows[0];
     if (!got.got) {
       const holder = await this.holderRow(db);
       await db.end();
-      if (holder?.unreadable) throw new LockHeldError(holder.unreadable, 'two runbook names share a lock key: rename one of them');
-      throw new LockHeldError(`another run holds the lock: ${holder ? describeHolder(holder) : 'a session that just let go; try again'}`, `wait for it to finish; ${STOP_HINT}`);
+      if (holder?.unreadable)
+        throw new LockHeldError(holder.unreadable, 'two runbook names share a lock key: rename one of them');
+      throw new LockHeldError(
+        `another run holds the lock: ${holder ? describeHolder(holder) : 'a session that just let go; try again'}`,
+        `wait for it to finish; ${STOP_HINT}`,
+      );
     }
     await db.query(
       `INSERT INTO migrate_lock_holders (runbook, pid, host, operator, since, run_id, lock_key, heartbeat, stop_reason, stop_by, stop_at, process_pid, process_started)
@@ -91,7 +113,17 @@ export class PgLock implements Lock {
        ON CONFLICT (runbook) DO UPDATE SET pid = EXCLUDED.pid, host = EXCLUDED.host, operator = EXCLUDED.operator, since = EXCLUDED.since,
          run_id = EXCLUDED.run_id, lock_key = EXCLUDED.lock_key, heartbeat = now(), stop_reason = NULL, stop_by = NULL, stop_at = NULL, promote = NULL,
          process_pid = EXCLUDED.process_pid, process_started = EXCLUDED.process_started`,
-      [this.runbook, got.pid, info.host, info.operator, info.since, info.run_id ?? null, this.key, info.pid, processStarted(info.pid) ?? null],
+      [
+        this.runbook,
+        got.pid,
+        info.host,
+        info.operator,
+        info.since,
+        info.run_id ?? null,
+        this.key,
+        info.pid,
+        processStarted(info.pid) ?? null,
+      ],
     );
     this.client = db;
     this.watch(db, info);
@@ -107,17 +139,35 @@ export class PgLock implements Lock {
       told = true;
       this.onStop?.(r);
     };
-    const lost = (why: string) => tell({ run_id: info.run_id, operator: info.operator, reason: `lost the lock session (${why}): another run could take the lock, so this one stops`, at: new Date().toISOString(), lost: true });
+    const lost = (why: string) =>
+      tell({
+        run_id: info.run_id,
+        operator: info.operator,
+        reason: `lost the lock session (${why}): another run could take the lock, so this one stops`,
+        at: new Date().toISOString(),
+        lost: true,
+      });
     db.on('error', (e) => lost(e.message));
     db.on('end', () => lost('the connection closed'));
     this.timer = setInterval(() => {
-      db.query('UPDATE migrate_lock_holders SET heartbeat = now() WHERE runbook = $1 AND pid = pg_backend_pid() RETURNING stop_reason, stop_by, stop_at, promote', [this.runbook])
+      db.query(
+        'UPDATE migrate_lock_holders SET heartbeat = now() WHERE runbook = $1 AND pid = pg_backend_pid() RETURNING stop_reason, stop_by, stop_at, promote',
+        [this.runbook],
+      )
         .then((r) => {
           if (!r.rowCount) return lost('its row in migrate_lock_holders was replaced');
           const row = r.rows[0];
-          if (row.stop_reason) tell({ kind: 'abort', run_id: info.run_id, operator: row.stop_by, reason: row.stop_reason, at: new Date(row.stop_at).toISOString() });
+          if (row.stop_reason)
+            tell({
+              kind: 'abort',
+              run_id: info.run_id,
+              operator: row.stop_by,
+              reason: row.stop_reason,
+              at: new Date(row.stop_at).toISOString(),
+            });
           // Seen again at every stamp until the next run clears it: the holder acts on it once, for the hold it names.
-          else if (row.promote && this.client === db) this.onStop?.({ ...(row.promote as StopRequest), kind: 'promote', run_id: info.run_id });
+          else if (row.promote && this.client === db)
+            this.onStop?.({ ...(row.promote as StopRequest), kind: 'promote', run_id: info.run_id });
         })
         .catch((e: Error) => lost(e.message));
     }, POLL_MS);
@@ -167,8 +217,16 @@ export class PgLock implements Lock {
   async request(h: LockInfo, request: StopRequest): Promise<void> {
     if (h.unreadable) throw new LockHeldError(h.unreadable, 'a promote never reaches a run of another runbook');
     await this.session('migrate promote', async (db) => {
-      const r = await db.query('UPDATE migrate_lock_holders SET promote = $3 WHERE runbook = $1 AND pid = $2', [this.runbook, h.session, JSON.stringify(request)]);
-      if (!r.rowCount) throw new LockHeldError(`the run holding the lock has no row to leave a request in: ${describeHolder(h)}`, 'it may be an older migrate; promote it where it runs');
+      const r = await db.query('UPDATE migrate_lock_holders SET promote = $3 WHERE runbook = $1 AND pid = $2', [
+        this.runbook,
+        h.session,
+        JSON.stringify(request),
+      ]);
+      if (!r.rowCount)
+        throw new LockHeldError(
+          `the run holding the lock has no row to leave a request in: ${describeHolder(h)}`,
+          'it may be an older migrate; promote it where it runs',
+        );
     });
   }
 
@@ -179,7 +237,10 @@ export class PgLock implements Lock {
   async preempt(h: LockInfo, request: StopRequest, waitMs: number): Promise<void> {
     if (h.unreadable) throw new LockHeldError(h.unreadable, 'an emergency never stops a run of another runbook');
     await this.session('migrate emergency', async (db) => {
-      await db.query('UPDATE migrate_lock_holders SET stop_reason = $3, stop_by = $4, stop_at = now() WHERE runbook = $1 AND pid = $2', [this.runbook, h.session, request.reason, request.operator]);
+      await db.query(
+        'UPDATE migrate_lock_holders SET stop_reason = $3, stop_by = $4, stop_at = now() WHERE runbook = $1 AND pid = $2',
+        [this.runbook, h.session, request.reason, request.operator],
+      );
       const end = Date.now() + waitMs;
       let killed = false;
       for (;;) {
@@ -190,9 +251,16 @@ export class PgLock implements Lock {
         } else if (Date.now() > end && !killed && now.host === hostname() && now.pid !== now.session) {
           // On this host and not answering (suspended, wedged): stopped like the file lock's holder; its session ends with it.
           killed = true;
-          try { process.kill(now.pid, 'SIGKILL'); } catch { /* gone meanwhile */ }
+          try {
+            process.kill(now.pid, 'SIGKILL');
+          } catch {
+            /* gone meanwhile */
+          }
         } else if (Date.now() > end + (killed ? 5000 : 0)) {
-          throw new LockHeldError(`the run holding the lock did not stop within ${waitMs / 1000} s: ${describeHolder(now)}`, 'it was asked to stop; try again, or stop it where it runs (Ctrl-C)');
+          throw new LockHeldError(
+            `the run holding the lock did not stop within ${waitMs / 1000} s: ${describeHolder(now)}`,
+            'it was asked to stop; try again, or stop it where it runs (Ctrl-C)',
+          );
         }
         await sleep(50);
       }

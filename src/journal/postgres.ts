@@ -45,14 +45,18 @@ const GONE = /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPIPE|EHOS
 export function unreachable(e: unknown, url: string): unknown {
   if (e instanceof MigrateError || !(e instanceof Error)) return e;
   const code = String((e as { code?: unknown }).code ?? '');
-  const lost = GONE.test(code) || /^(08|57P0[123]|28|3D000)/.test(code)
-    || (!code && /Connection terminated|not queryable|timeout expired|connection timeout/i.test(e.message));
+  const lost =
+    GONE.test(code) ||
+    /^(08|57P0[123]|28|3D000)/.test(code) ||
+    (!code && /Connection terminated|not queryable|timeout expired|connection timeout/i.test(e.message));
   // Reached, but refused: no rights, a read-only replica, a full disk, too many connections.
   const refused = /^(42501|25006|53|55P03)/.test(code);
   if (!lost && !refused) return e;
   const where = url.replace(/\/\/[^@/]*@/, '//***@').replace(/\?.*$/, '');
-  const err = new EnvironmentError(`the journal database ${where} cannot be ${lost ? 'reached' : 'used'}: ${e.message}`,
-    "when it is back, 'migrate status' shows where things stand (a step that was running is in doubt); then 'migrate rollback' or 'migrate stage N --resume'");
+  const err = new EnvironmentError(
+    `the journal database ${where} cannot be ${lost ? 'reached' : 'used'}: ${e.message}`,
+    "when it is back, 'migrate status' shows where things stand (a step that was running is in doubt); then 'migrate rollback' or 'migrate stage N --resume'",
+  );
   err.cause = e;
   return err;
 }
@@ -114,7 +118,10 @@ async function openSchemaOnce(url: string, name: string): Promise<pg.Client> {
   }
   if (version !== null && version > SCHEMA_VERSION) {
     await client.end();
-    throw new MigrateError(`the journal's schema is version ${version}, newer than this migrate understands (${SCHEMA_VERSION})`, 'upgrade migrate');
+    throw new MigrateError(
+      `the journal's schema is version ${version}, newer than this migrate understands (${SCHEMA_VERSION})`,
+      'upgrade migrate',
+    );
   }
   return client;
 }
@@ -133,7 +140,12 @@ export class PgJournal implements Journal {
     const e = { ts: new Date().toISOString(), ...event };
     this.runbooks.add(e.runbook);
     // A committed INSERT is durable (synchronous_commit) before the action proceeds.
-    await reaching(this.url, async () => (await this.db()).query('INSERT INTO migrate_journal (ts, runbook, run_id, event, body) VALUES ($1, $2, $3, $4, $5)', [e.ts, e.runbook, e.run_id, e.event, JSON.stringify(e)]));
+    await reaching(this.url, async () =>
+      (await this.db()).query(
+        'INSERT INTO migrate_journal (ts, runbook, run_id, event, body) VALUES ($1, $2, $3, $4, $5)',
+        [e.ts, e.runbook, e.run_id, e.event, JSON.stringify(e)],
+      ),
+    );
   }
 
   private replay(runbook: string): Promise<{ projection: Projection; lastId: number }> {
@@ -145,7 +157,10 @@ export class PgJournal implements Journal {
     const snap = await db.query('SELECT last_id, projection FROM migrate_snapshots WHERE runbook = $1', [runbook]);
     let projection: Projection = snap.rowCount ? snap.rows[0].projection : emptyProjection(runbook);
     let lastId = snap.rowCount ? Number(snap.rows[0].last_id) : 0;
-    const tail = await db.query('SELECT id, body FROM migrate_journal WHERE runbook = $1 AND id > $2 ORDER BY id', [runbook, lastId]);
+    const tail = await db.query('SELECT id, body FROM migrate_journal WHERE runbook = $1 AND id > $2 ORDER BY id', [
+      runbook,
+      lastId,
+    ]);
     for (const row of tail.rows) {
       projection = apply(projection, row.body as JournalEvent);
       lastId = Number(row.id);

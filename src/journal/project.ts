@@ -76,10 +76,23 @@ export interface RollingBack {
 export interface Projection {
   runbook: string;
   /** Stages completed and not rolled back, in order of completion. */
-  applied: { stage: number; digest: string; run_id: string; at: string; completed: string[]; records: Record<string, unknown> }[];
+  applied: {
+    stage: number;
+    digest: string;
+    run_id: string;
+    at: string;
+    completed: string[];
+    records: Record<string, unknown>;
+  }[];
   /** A stage that started and neither completed nor was rolled back. */
   active: ActiveStage | null;
-  dirty: { stage: number; reason: string; completed: string[]; records: Record<string, unknown>; undone: string[] } | null;
+  dirty: {
+    stage: number;
+    reason: string;
+    completed: string[];
+    records: Record<string, unknown>;
+    undone: string[];
+  } | null;
   rolling: RollingBack | null;
   /** Process groups journaled by runs that have not finished: what a dead run may have left running. */
   groups: ProcessGroup[];
@@ -93,7 +106,15 @@ export interface Projection {
   last_promotion?: Promotion;
 }
 
-export interface Promotion { run_id: string; stage: number; weight: number; by: string; reason: string; at: string; request_id: string | null }
+export interface Promotion {
+  run_id: string;
+  stage: number;
+  weight: number;
+  by: string;
+  reason: string;
+  at: string;
+  request_id: string | null;
+}
 
 export function emptyProjection(runbook: string): Projection {
   return { runbook, applied: [], active: null, dirty: null, rolling: null, groups: [], runs: [], open_run: null };
@@ -125,16 +146,29 @@ export function apply(p: Projection, e: JournalEvent): Projection {
   switch (e.event) {
     case EventName.RunStarted:
       p.runs.push({
-        run_id: e.run_id, command: e.command ?? '', stages: e.stages ?? [], outcome: null,
-        started_at: e.ts, finished_at: null, operator: e.operator, reason: null, working_ms: null, waiting_ms: null,
+        run_id: e.run_id,
+        command: e.command ?? '',
+        stages: e.stages ?? [],
+        outcome: null,
+        started_at: e.ts,
+        finished_at: null,
+        operator: e.operator,
+        reason: null,
+        working_ms: null,
+        waiting_ms: null,
       });
       if (p.runs.length > MAX_RUNS) p.runs.shift();
       p.open_run = e.run_id;
       break;
     case EventName.StepProcess:
       (p.groups ??= []).push({
-        run_id: e.run_id, host: e.host, pgid: e.pgid, started: e.started ?? null, stage: e.stage,
-        ...(e.step ? { step: e.step } : {}), ...(e.source ? { source: e.source } : {}),
+        run_id: e.run_id,
+        host: e.host,
+        pgid: e.pgid,
+        started: e.started ?? null,
+        stage: e.stage,
+        ...(e.step ? { step: e.step } : {}),
+        ...(e.source ? { source: e.source } : {}),
       });
       if (p.groups.length > MAX_GROUPS) p.groups.splice(0, p.groups.length - MAX_GROUPS);
       break;
@@ -146,22 +180,39 @@ export function apply(p: Projection, e: JournalEvent): Projection {
       if (p.groups?.length) p.groups = p.groups.filter((g) => g.run_id !== e.run_id);
       const run = runOf(p, e.run_id);
       if (run) {
-        Object.assign(run, { outcome: e.outcome, finished_at: e.ts, reason: e.reason ?? null, working_ms: e.working_ms ?? null, waiting_ms: e.waiting_ms ?? null });
+        Object.assign(run, {
+          outcome: e.outcome,
+          finished_at: e.ts,
+          reason: e.reason ?? null,
+          working_ms: e.working_ms ?? null,
+          waiting_ms: e.waiting_ms ?? null,
+        });
         if (e.stages) run.stages = e.stages;
       }
       if (p.open_run === e.run_id) p.open_run = null;
       break;
     }
     case EventName.StageStarted:
-      if (p.active && p.active.stage === e.stage) p.active.run_id = e.run_id; // resumed
-      else p.active = { stage: e.stage, run_id: e.run_id, completed: [], in_doubt: [], records: {}, last_event: e.event, last_step: null };
+      if (p.active && p.active.stage === e.stage)
+        p.active.run_id = e.run_id; // resumed
+      else
+        p.active = {
+          stage: e.stage,
+          run_id: e.run_id,
+          completed: [],
+          in_doubt: [],
+          records: {},
+          last_event: e.event,
+          last_step: null,
+        };
       p.active.baselines ??= e.baselines;
       break;
     case EventName.StepStarted:
       if (p.active) {
         p.active.last_step = e.step ?? null;
         p.active.last_event = e.event;
-        if (e.step && !p.active.in_doubt.includes(e.step) && !p.active.completed.some((c) => c.step === e.step)) p.active.in_doubt.push(e.step);
+        if (e.step && !p.active.in_doubt.includes(e.step) && !p.active.completed.some((c) => c.step === e.step))
+          p.active.in_doubt.push(e.step);
       }
       break;
     case EventName.StepFailed:
@@ -183,11 +234,18 @@ export function apply(p: Projection, e: JournalEvent): Projection {
     case EventName.FlagSet:
     case EventName.WeightSet:
       if (p.active) p.active.records[e.key] = e.record;
-      if (p.active && e.event === EventName.WeightSet) p.active.canary = { weight: e.weight, hold_ms: null, hold_started_at: null, stopped_at: null };
+      if (p.active && e.event === EventName.WeightSet)
+        p.active.canary = { weight: e.weight, hold_ms: null, hold_started_at: null, stopped_at: null };
       break;
     case EventName.CanaryPromoted:
       p.last_promotion = {
-        run_id: e.run_id, stage: e.stage, weight: e.weight, by: e.promoted_by, reason: e.reason ?? '', at: e.ts, request_id: e.request_id ?? null,
+        run_id: e.run_id,
+        stage: e.stage,
+        weight: e.weight,
+        by: e.promoted_by,
+        reason: e.reason ?? '',
+        at: e.ts,
+        request_id: e.request_id ?? null,
       };
       if (p.active) p.active.last_event = e.event;
       if (p.active?.canary && p.active.canary.weight === e.weight) p.active.canary.ended_at = e.ts;
@@ -199,7 +257,14 @@ export function apply(p: Projection, e: JournalEvent): Projection {
       break;
     case EventName.StageCompleted:
       p.applied = p.applied.filter((a) => a.stage !== e.stage);
-      p.applied.push({ stage: e.stage, digest: e.digest, run_id: e.run_id, at: e.ts, completed: p.active && p.active.stage === e.stage ? p.active.completed.map((c) => c.step) : [], records: p.active && p.active.stage === e.stage ? p.active.records : {} });
+      p.applied.push({
+        stage: e.stage,
+        digest: e.digest,
+        run_id: e.run_id,
+        at: e.ts,
+        completed: p.active && p.active.stage === e.stage ? p.active.completed.map((c) => c.step) : [],
+        records: p.active && p.active.stage === e.stage ? p.active.records : {},
+      });
       p.active = null;
       break;
     case EventName.RollbackStarted:
@@ -207,14 +272,21 @@ export function apply(p: Projection, e: JournalEvent): Projection {
       if (rolling && rolling.stage === e.stage) rolling.run_id = e.run_id;
       else {
         const undone = p.dirty && p.dirty.stage === e.stage ? p.dirty.undone : [];
-        p.rolling = { stage: e.stage, run_id: e.run_id, to: e.to ?? e.stage - 1, emergency: Boolean(e.emergency), undone: [...undone] };
+        p.rolling = {
+          stage: e.stage,
+          run_id: e.run_id,
+          to: e.to ?? e.stage - 1,
+          emergency: Boolean(e.emergency),
+          undone: [...undone],
+        };
       }
       break;
     case EventName.RollbackStepStarted:
       if (rolling && rolling.stage === e.stage) rolling.in_doubt = { source: e.source, title: e.title ?? e.source };
       break;
     case EventName.RollbackStep:
-      if (rolling && rolling.stage === e.stage && e.ok && !rolling.undone.includes(e.source)) rolling.undone.push(e.source);
+      if (rolling && rolling.stage === e.stage && e.ok && !rolling.undone.includes(e.source))
+        rolling.undone.push(e.source);
       if (rolling?.in_doubt?.source === e.source) rolling.in_doubt = null;
       break;
     case EventName.RollbackCompleted:
@@ -226,8 +298,10 @@ export function apply(p: Projection, e: JournalEvent): Projection {
     case EventName.RollbackFailed: {
       const { active, dirty } = p;
       const applied = p.applied.find((a) => a.stage === e.stage);
-      const from = active && active.stage === e.stage ? { completed: [...active.completed.map((c) => c.step), ...active.in_doubt], records: active.records }
-        : applied ?? (dirty && dirty.stage === e.stage ? dirty : { completed: [], records: {} });
+      const from =
+        active && active.stage === e.stage
+          ? { completed: [...active.completed.map((c) => c.step), ...active.in_doubt], records: active.records }
+          : (applied ?? (dirty && dirty.stage === e.stage ? dirty : { completed: [], records: {} }));
       const { completed, records } = from;
       p.applied = p.applied.filter((a) => a.stage !== e.stage);
       if (p.active?.stage === e.stage) p.active = null;

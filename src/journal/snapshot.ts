@@ -27,14 +27,32 @@ export interface Snapshot {
 const TAIL_BYTES = 256;
 const CHUNK = 1 << 20;
 
-export const emptySnapshot = (damage: string[] = []): Snapshot => ({ version: 1, offset: 0, lines: 0, tail: '', projections: {}, damage });
+export const emptySnapshot = (damage: string[] = []): Snapshot => ({
+  version: 1,
+  offset: 0,
+  lines: 0,
+  tail: '',
+  projections: {},
+  damage,
+});
 
 export function validSnapshot(s: unknown): s is Snapshot {
   const o = s as Partial<Snapshot> | null;
-  return !!o && typeof o === 'object' && o.version === 1 && Number.isSafeInteger(o.offset) && Number.isSafeInteger(o.lines)
-    && typeof o.tail === 'string' && !!o.projections && typeof o.projections === 'object' && !Array.isArray(o.projections)
-    && Object.values(o.projections).every((p) => p && typeof p === 'object' && Array.isArray(p.applied) && Array.isArray(p.runs))
-    && Array.isArray(o.damage);
+  return (
+    !!o &&
+    typeof o === 'object' &&
+    o.version === 1 &&
+    Number.isSafeInteger(o.offset) &&
+    Number.isSafeInteger(o.lines) &&
+    typeof o.tail === 'string' &&
+    !!o.projections &&
+    typeof o.projections === 'object' &&
+    !Array.isArray(o.projections) &&
+    Object.values(o.projections).every(
+      (p) => p && typeof p === 'object' && Array.isArray(p.applied) && Array.isArray(p.runs),
+    ) &&
+    Array.isArray(o.damage)
+  );
 }
 
 export function tailHash(fd: number, offset: number): string {
@@ -99,7 +117,11 @@ function applyText(snap: Snapshot, text: string, path: string): void {
 export function writeSnapshot(path: string, snap: Snapshot): void {
   const tmp = `${path}.${process.pid}.tmp`;
   try {
-    try { unlinkSync(tmp); } catch { /* none left by a crash */ }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* none left by a crash */
+    }
     const fd = openPrivate(tmp, 'wx');
     try {
       writeSync(fd, JSON.stringify(snap));
@@ -109,7 +131,11 @@ export function writeSnapshot(path: string, snap: Snapshot): void {
     }
     renameSync(tmp, path);
   } catch (e) {
-    try { unlinkSync(tmp); } catch { /* never written */ }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* never written */
+    }
     throw e;
   }
 }

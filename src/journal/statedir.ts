@@ -5,7 +5,17 @@
  * redirects a write (or the journal's tail repair) to another file. A directory owned by someone else, or writable by
  * group or others, is refused: whoever can write there can forge the journal.
  */
-import { closeSync, constants, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  ftruncateSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  statSync,
+} from 'node:fs';
 import { EnvironmentError } from '../errors.js';
 
 const FLAGS: Record<string, number> = {
@@ -19,9 +29,23 @@ const checked = new Set<string>();
 
 function problem(e: unknown, path: string, doing: string): unknown {
   const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ELOOP') return new EnvironmentError(`${path} is a symbolic link; migrate does not follow links in its state directory`, 'remove the link (the state directory holds only files migrate wrote)');
-  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'ENOTDIR' || code === 'EISDIR' || code === 'ENOSPC') {
-    return new EnvironmentError(`cannot ${doing} ${path}: ${(e as Error).message.replace(/^[A-Z]+: /, '')}`, 'fix the state directory (permissions, space, path), then run the command again');
+  if (code === 'ELOOP')
+    return new EnvironmentError(
+      `${path} is a symbolic link; migrate does not follow links in its state directory`,
+      'remove the link (the state directory holds only files migrate wrote)',
+    );
+  if (
+    code === 'EACCES' ||
+    code === 'EPERM' ||
+    code === 'EROFS' ||
+    code === 'ENOTDIR' ||
+    code === 'EISDIR' ||
+    code === 'ENOSPC'
+  ) {
+    return new EnvironmentError(
+      `cannot ${doing} ${path}: ${(e as Error).message.replace(/^[A-Z]+: /, '')}`,
+      'fix the state directory (permissions, space, path), then run the command again',
+    );
   }
   return e;
 }
@@ -36,14 +60,24 @@ export function ensureStateDir(dir: string, create = true): boolean {
   try {
     if (create) mkdirSync(dir, { recursive: true, mode: 0o700 });
     const st = statSync(dir);
-    if (!st.isDirectory()) throw new EnvironmentError(`the state directory ${dir} is not a directory`, 'pass --state-dir <dir>, or move that file away');
+    if (!st.isDirectory())
+      throw new EnvironmentError(
+        `the state directory ${dir} is not a directory`,
+        'pass --state-dir <dir>, or move that file away',
+      );
     const uid = process.getuid?.();
     if (uid !== undefined && st.uid !== uid) {
-      throw new EnvironmentError(`the state directory ${dir} belongs to uid ${st.uid}, not to you (uid ${uid}): its journal and lock could be forged`, 'use a state directory of your own (--state-dir), or have its owner run migrate');
+      throw new EnvironmentError(
+        `the state directory ${dir} belongs to uid ${st.uid}, not to you (uid ${uid}): its journal and lock could be forged`,
+        'use a state directory of your own (--state-dir), or have its owner run migrate',
+      );
     }
     if (st.mode & 0o022) {
       const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
-      throw new EnvironmentError(`the state directory ${dir} is writable by group or others (mode ${mode}): its journal and lock could be forged`, `chmod go-w ${dir}`);
+      throw new EnvironmentError(
+        `the state directory ${dir} is writable by group or others (mode ${mode}): its journal and lock could be forged`,
+        `chmod go-w ${dir}`,
+      );
     }
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !create) return false;
@@ -61,20 +95,29 @@ export function openPrivate(path: string, flags: keyof typeof FLAGS): number {
   try {
     fd = openSync(path, (FLAGS[flags]! & ~constants.O_TRUNC) | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EISDIR') throw new EnvironmentError(`${path} is a directory, not a file`, 'remove it (the state directory holds only files migrate wrote)');
+    if ((e as NodeJS.ErrnoException).code === 'EISDIR')
+      throw new EnvironmentError(
+        `${path} is a directory, not a file`,
+        'remove it (the state directory holds only files migrate wrote)',
+      );
     throw problem(e, path, flags === 'r' ? 'read' : 'write');
   }
   const st = fstatSync(fd);
   if (!st.isFile()) {
     closeSync(fd);
-    throw new EnvironmentError(`${path} ${st.isDirectory() ? 'is a directory, not a file' : 'is not a regular file'}`, 'remove it (the state directory holds only files migrate wrote)');
+    throw new EnvironmentError(
+      `${path} ${st.isDirectory() ? 'is a directory, not a file' : 'is not a regular file'}`,
+      'remove it (the state directory holds only files migrate wrote)',
+    );
   }
   // A second name is a door to another file, like a symlink: appends and the tail repair would reach it.
   // Reads may see two names: a lock is linked into place from its temp file, which is then removed.
   if (flags !== 'r' && st.nlink > 1) {
     closeSync(fd);
-    throw new EnvironmentError(`${path} has ${st.nlink} hard links; migrate does not write a state file that has another name`,
-      'remove the link (the state directory holds only files migrate wrote)');
+    throw new EnvironmentError(
+      `${path} has ${st.nlink} hard links; migrate does not write a state file that has another name`,
+      'remove the link (the state directory holds only files migrate wrote)',
+    );
   }
   if (truncate) ftruncateSync(fd, 0);
   return fd;

@@ -10,7 +10,8 @@ export enum RunState {
   Dirty = 'dirty',
 }
 
-export type Outcome = 'succeeded' | 'failed' | 'rolled_back' | 'rollback_failed' | 'declined' | 'interrupted' | 'blocked';
+export type Outcome =
+  'succeeded' | 'failed' | 'rolled_back' | 'rollback_failed' | 'declined' | 'interrupted' | 'blocked';
 
 export interface RunSummary {
   run_id: string;

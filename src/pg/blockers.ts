@@ -8,13 +8,23 @@
 import type pg from 'pg';
 import { connect } from './connect.js';
 
-export interface Blocker { pid: number; application_name: string; state: string | null; query_start: Date | null }
+export interface Blocker {
+  pid: number;
+  application_name: string;
+  state: string | null;
+  query_start: Date | null;
+}
 
 const COLUMNS = 'a.pid, a.application_name, a.state, a.query_start';
 
 export function describeBlockers(bs: Blocker[]): string {
-  return bs.map((b) => `blocked by pid ${b.pid} (application_name '${b.application_name}', state '${b.state ?? 'unknown'}'`
-    + `${b.query_start ? `, query started ${b.query_start.toISOString()}` : ''})`).join('; ');
+  return bs
+    .map(
+      (b) =>
+        `blocked by pid ${b.pid} (application_name '${b.application_name}', state '${b.state ?? 'unknown'}'` +
+        `${b.query_start ? `, query started ${b.query_start.toISOString()}` : ''})`,
+    )
+    .join('; ');
 }
 
 export class BlockerWatch {
@@ -24,7 +34,11 @@ export class BlockerWatch {
   /** The most recent non-empty answer. */
   last: Blocker[] = [];
 
-  constructor(private readonly url: string, private readonly pid: number, private readonly everyMs: number) {}
+  constructor(
+    private readonly url: string,
+    private readonly pid: number,
+    private readonly everyMs: number,
+  ) {}
 
   private async client(): Promise<pg.Client | null> {
     if (!this.side) this.side = await connect(this.url, 'migrate lock watch').catch(() => null);
@@ -41,8 +55,15 @@ export class BlockerWatch {
     this.timer = setInterval(() => {
       if (this.busy || !this.side) return;
       this.busy = true;
-      this.side.query(`SELECT ${COLUMNS} FROM pg_stat_activity a WHERE a.pid = ANY(pg_blocking_pids($1))`, [this.pid])
-        .then((r) => this.remember(r.rows), () => {}).finally(() => { this.busy = false; });
+      this.side
+        .query(`SELECT ${COLUMNS} FROM pg_stat_activity a WHERE a.pid = ANY(pg_blocking_pids($1))`, [this.pid])
+        .then(
+          (r) => this.remember(r.rows),
+          () => {},
+        )
+        .finally(() => {
+          this.busy = false;
+        });
     }, this.everyMs);
   }
 
@@ -55,9 +76,14 @@ export class BlockerWatch {
   async afterFailure(relations: string[]): Promise<void> {
     const c = await this.client();
     if (!c || !relations.length) return;
-    const r = await c.query(`SELECT DISTINCT ${COLUMNS} FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+    const r = await c
+      .query(
+        `SELECT DISTINCT ${COLUMNS} FROM pg_locks l JOIN pg_stat_activity a USING (pid)
       WHERE l.granted AND l.relation = ANY(SELECT to_regclass(n)::oid FROM unnest($1::text[]) n)
-        AND a.pid <> $2 AND a.pid <> pg_backend_pid() ORDER BY a.pid`, [relations, this.pid]).catch(() => null);
+        AND a.pid <> $2 AND a.pid <> pg_backend_pid() ORDER BY a.pid`,
+        [relations, this.pid],
+      )
+      .catch(() => null);
     if (r) this.remember(r.rows);
   }
 

@@ -24,17 +24,27 @@ export function concurrentIndexTargets(statements: Statement[]): IndexTargets | 
   for (const st of statements) {
     const [k, b] = kindOf(st);
     if (k !== 'IndexStmt' || !b.concurrent || !b.relation?.relname) continue;
-    tables.add(b.relation.schemaname ? `${quote(b.relation.schemaname)}.${quote(b.relation.relname)}` : quote(b.relation.relname));
+    tables.add(
+      b.relation.schemaname
+        ? `${quote(b.relation.schemaname)}.${quote(b.relation.relname)}`
+        : quote(b.relation.relname),
+    );
     if (b.idxname) names.add(b.idxname);
   }
   return tables.size ? { tables: [...tables], names } : null;
 }
 
-interface Invalid { name: string; relname: string }
+interface Invalid {
+  name: string;
+  relname: string;
+}
 
 export async function invalidIndexes(client: pg.Client, t: IndexTargets): Promise<Invalid[]> {
-  const r = await client.query(`SELECT i.indexrelid::regclass::text AS name, c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-    WHERE NOT i.indisvalid AND i.indrelid = ANY(SELECT to_regclass(t)::oid FROM unnest($1::text[]) t) ORDER BY 1`, [t.tables]);
+  const r = await client.query(
+    `SELECT i.indexrelid::regclass::text AS name, c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+    WHERE NOT i.indisvalid AND i.indrelid = ANY(SELECT to_regclass(t)::oid FROM unnest($1::text[]) t) ORDER BY 1`,
+    [t.tables],
+  );
   return r.rows as Invalid[];
 }
 

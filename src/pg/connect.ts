@@ -7,7 +7,11 @@ import { renderText } from '../runbook/template.js';
 import type { Vars } from '../runbook/vars.js';
 import type pg from 'pg';
 
-export function databaseUrl(database: string | undefined, vars: Vars, env: Record<string, string | undefined> = process.env): string {
+export function databaseUrl(
+  database: string | undefined,
+  vars: Vars,
+  env: Record<string, string | undefined> = process.env,
+): string {
   if (database !== undefined) return renderText(database, (n) => vars.value(n));
   if (vars.has('db')) return vars.value('db');
   if (env.DATABASE_URL) return env.DATABASE_URL;
@@ -16,7 +20,11 @@ export function databaseUrl(database: string | undefined, vars: Vars, env: Recor
 
 export async function connect(url: string, applicationName = 'migrate'): Promise<pg.Client> {
   const { default: pgm } = await import('pg');
-  const client = new pgm.Client({ connectionString: url, application_name: applicationName, connectionTimeoutMillis: 10_000 });
+  const client = new pgm.Client({
+    connectionString: url,
+    application_name: applicationName,
+    connectionTimeoutMillis: 10_000,
+  });
   // Without a listener, a connection dying while idle (a terminated session) is an unhandled 'error' that ends the process.
   // The next query on it fails with the error instead, where it is handled; the lock adds a listener that stops the run.
   client.on('error', () => {});
@@ -35,7 +43,9 @@ export async function cancelAndClose(client: pg.Client, url: string): Promise<vo
     try {
       const side = await connect(url, 'migrate cancel');
       await side.query('SELECT pg_cancel_backend($1)', [pid]).finally(() => side.end());
-    } catch { /* the server may be gone too; closing below is all that is left */ }
+    } catch {
+      /* the server may be gone too; closing below is all that is left */
+    }
   }
   await client.end().catch(() => {});
 }

@@ -9,9 +9,17 @@ import { stepId, type Stage } from '../runbook/types.js';
 import type { Vars } from '../runbook/vars.js';
 import { kindOf, names, nodeAs, parseSql, relName, type Statement } from './parse.js';
 
-export interface Dependent { step: string; object: string; kind: 'view' | 'foreign key' | 'index' | 'trigger' | 'constraint' | 'default'; name: string }
+export interface Dependent {
+  step: string;
+  object: string;
+  kind: 'view' | 'foreign key' | 'index' | 'trigger' | 'constraint' | 'default';
+  name: string;
+}
 
-interface Target { table: string; column: string | null }
+interface Target {
+  table: string;
+  column: string | null;
+}
 
 /** Tables and columns a statement drops, renames or retypes. */
 export function targetsOf(st: Statement): Target[] {
@@ -19,9 +27,12 @@ export function targetsOf(st: Statement): Target[] {
   if (k === 'DropStmt' && b.removeType === 'OBJECT_TABLE') {
     return (b.objects ?? []).map((o) => ({ table: names(nodeAs(o, 'List')?.items).join('.'), column: null }));
   }
-  if (k === 'RenameStmt' && b.relation) return [{ table: relName(b.relation), column: b.renameType === 'OBJECT_COLUMN' ? b.subname ?? null : null }];
+  if (k === 'RenameStmt' && b.relation)
+    return [{ table: relName(b.relation), column: b.renameType === 'OBJECT_COLUMN' ? (b.subname ?? null) : null }];
   if (k === 'AlterTableStmt') {
-    return (b.cmds ?? []).map((c) => nodeAs(c, 'AlterTableCmd')).filter((c) => c?.subtype === 'AT_DropColumn' || c?.subtype === 'AT_AlterColumnType')
+    return (b.cmds ?? [])
+      .map((c) => nodeAs(c, 'AlterTableCmd'))
+      .filter((c) => c?.subtype === 'AT_DropColumn' || c?.subtype === 'AT_AlterColumnType')
       .map((c) => ({ table: relName(b.relation), column: c?.name ?? null }));
   }
   return [];
@@ -69,16 +80,22 @@ export async function stageTargets(stage: Stage): Promise<{ step: string; target
   for (const [i, step] of (stage.steps ?? []).entries()) {
     if (step.sql === undefined) continue;
     // A statement that does not parse is a validation error already.
-    for (const st of await parseSql(step.sql).catch(() => [])) for (const target of targetsOf(st)) out.push({ step: stepId(step, i), target });
+    for (const st of await parseSql(step.sql).catch(() => []))
+      for (const target of targetsOf(st)) out.push({ step: stepId(step, i), target });
   }
   return out;
 }
 
-export async function stageDependents(client: pg.Client, targets: { step: string; target: Target }[]): Promise<Dependent[]> {
+export async function stageDependents(
+  client: pg.Client,
+  targets: { step: string; target: Target }[],
+): Promise<Dependent[]> {
   const out: Dependent[] = [];
   for (const { step, target: t } of targets) {
     const rows = (await client.query(QUERY, [t.table, t.column])).rows;
-    for (const r of rows) if (r.kind && r.name) out.push({ step, object: t.column ? `${t.table}.${t.column}` : t.table, kind: r.kind, name: r.name });
+    for (const r of rows)
+      if (r.kind && r.name)
+        out.push({ step, object: t.column ? `${t.table}.${t.column}` : t.table, kind: r.kind, name: r.name });
   }
   return out;
 }
@@ -88,7 +105,10 @@ export async function stageDependents(client: pg.Client, targets: { step: string
  * read-only, and only when the stage has such a step; an unreachable database
  * is a note (dependents: null), not an error.
  */
-export async function liveDependents(stage: Stage, vars: Vars): Promise<{ dependents: Dependent[] | null; note?: string }> {
+export async function liveDependents(
+  stage: Stage,
+  vars: Vars,
+): Promise<{ dependents: Dependent[] | null; note?: string }> {
   if (!(stage.steps ?? []).some((s) => s.sql !== undefined)) return { dependents: [] };
   const targets = await stageTargets(stage);
   if (!targets.length) return { dependents: [] };
@@ -97,7 +117,10 @@ export async function liveDependents(stage: Stage, vars: Vars): Promise<{ depend
   try {
     client = await connect(databaseUrl(undefined, vars), 'migrate plan (read-only)');
   } catch (e) {
-    return { dependents: null, note: `dependents not checked: the database is not reachable (${vars.mask((e as Error).message)})` };
+    return {
+      dependents: null,
+      note: `dependents not checked: the database is not reachable (${vars.mask((e as Error).message)})`,
+    };
   }
   try {
     await client.query('BEGIN READ ONLY');

@@ -11,10 +11,12 @@ export const lastName = (list: Node[] | undefined): string => names(list).pop() 
 
 export const typeOf = (col: ColumnDef): string => lastName(col.typeName?.names);
 
-export const constraintsOf = (col: ColumnDef): Constraint[] => (col.constraints ?? []).flatMap((c) => nodeAs(c, 'Constraint') ?? []);
+export const constraintsOf = (col: ColumnDef): Constraint[] =>
+  (col.constraints ?? []).flatMap((c) => nodeAs(c, 'Constraint') ?? []);
 
 /** A function call, where the walk over a default's tree meets one. */
-const callIn = (rec: object): FuncCall | undefined => ('FuncCall' in rec ? (rec as { FuncCall: FuncCall }).FuncCall : undefined);
+const callIn = (rec: object): FuncCall | undefined =>
+  'FuncCall' in rec ? (rec as { FuncCall: FuncCall }).FuncCall : undefined;
 
 /** Serial pseudo-types: an implicit sequence default, so a rewrite when added to a table with rows. */
 export const SERIALS = new Set(['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial']);
@@ -26,10 +28,39 @@ export const SERIALS = new Set(['serial', 'serial2', 'serial4', 'serial8', 'smal
  * costs a table rewrite under ACCESS EXCLUSIVE.
  */
 const NOT_VOLATILE = new Set([
-  'now', 'transaction_timestamp', 'statement_timestamp', 'current_setting', 'current_database', 'current_schema', 'current_user',
-  'lower', 'upper', 'trim', 'btrim', 'concat', 'coalesce', 'nullif', 'greatest', 'least', 'length', 'abs', 'round',
-  'to_jsonb', 'to_json', 'jsonb_build_object', 'json_build_object', 'jsonb_build_array', 'json_build_array', 'array_fill',
-  'make_interval', 'make_date', 'make_timestamp', 'make_timestamptz', 'date_trunc', 'to_timestamp', 'timezone',
+  'now',
+  'transaction_timestamp',
+  'statement_timestamp',
+  'current_setting',
+  'current_database',
+  'current_schema',
+  'current_user',
+  'lower',
+  'upper',
+  'trim',
+  'btrim',
+  'concat',
+  'coalesce',
+  'nullif',
+  'greatest',
+  'least',
+  'length',
+  'abs',
+  'round',
+  'to_jsonb',
+  'to_json',
+  'jsonb_build_object',
+  'json_build_object',
+  'jsonb_build_array',
+  'json_build_array',
+  'array_fill',
+  'make_interval',
+  'make_date',
+  'make_timestamp',
+  'make_timestamptz',
+  'date_trunc',
+  'to_timestamp',
+  'timezone',
 ]);
 
 /** pg_proc.provolatile: immutable, stable, volatile. */
@@ -48,7 +79,10 @@ const writtenName = (list: Node[] | undefined): string => names(list).join('.');
  */
 export function volatileCall(expr: unknown, known: KnownVolatility = () => undefined): string | null {
   if (Array.isArray(expr)) {
-    for (const e of expr) { const v = volatileCall(e, known); if (v) return v; }
+    for (const e of expr) {
+      const v = volatileCall(e, known);
+      if (v) return v;
+    }
     return null;
   }
   if (!expr || typeof expr !== 'object') return null;
@@ -61,13 +95,20 @@ export function volatileCall(expr: unknown, known: KnownVolatility = () => undef
   }
   // A subquery may read anything.
   if ('SubLink' in expr) return 'a subquery';
-  for (const [k, v] of Object.entries(expr)) if (k !== 'typeName') { const r = volatileCall(v, known); if (r) return r; }
+  for (const [k, v] of Object.entries(expr))
+    if (k !== 'typeName') {
+      const r = volatileCall(v, known);
+      if (r) return r;
+    }
   return null;
 }
 
 /** Calls in a default that only the database can judge: not on the built-in list. */
 export function unknownCalls(expr: unknown, out: Set<string> = new Set()): Set<string> {
-  if (Array.isArray(expr)) { for (const e of expr) unknownCalls(e, out); return out; }
+  if (Array.isArray(expr)) {
+    for (const e of expr) unknownCalls(e, out);
+    return out;
+  }
   if (!expr || typeof expr !== 'object') return out;
   const call = callIn(expr);
   if (call && !NOT_VOLATILE.has(lastName(call.funcname))) out.add(writtenName(call.funcname));

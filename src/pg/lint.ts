@@ -6,14 +6,33 @@
 import { didYouMean, error, warning, type Finding, type Path } from '../runbook/diagnostics.js';
 import { RISKS, type Action, type Risk, type Runbook } from '../runbook/types.js';
 import { actions } from '../runbook/walk.js';
-import { charOffsets, kindOf, names as nameList, nodeAs, parseSql, placeholders, SqlSyntaxError, type Statement } from './parse.js';
+import {
+  charOffsets,
+  kindOf,
+  names as nameList,
+  nodeAs,
+  parseSql,
+  placeholders,
+  SqlSyntaxError,
+  type Statement,
+} from './parse.js';
 import { ALL_CODES, effectiveLint, type EffectiveLint, type LintSettings } from './lint-config.js';
 import { hygieneRules, longIdentifiers } from './lint-hygiene.js';
 import { addedColumns, cmds, lintRules, nameOf, type LintFinding, type StepContext } from './lint-rules.js';
 import { constraintsOf, unknownCalls, type KnownVolatility, type Volatility } from './lint-expr.js';
 import { transactionFindings } from './lint-tx.js';
 
-const DDL = new Set(['AlterTableStmt', 'CreateStmt', 'IndexStmt', 'DropStmt', 'RenameStmt', 'TruncateStmt', 'CreateFunctionStmt', 'CreateTrigStmt', 'ViewStmt']);
+const DDL = new Set([
+  'AlterTableStmt',
+  'CreateStmt',
+  'IndexStmt',
+  'DropStmt',
+  'RenameStmt',
+  'TruncateStmt',
+  'CreateFunctionStmt',
+  'CreateTrigStmt',
+  'ViewStmt',
+]);
 
 /** What a runbook's earlier steps established, for the rules of later ones. */
 export interface RunbookFacts {
@@ -32,7 +51,10 @@ export const newFacts = (): RunbookFacts => ({ notNullChecks: new Set(), pending
  * default) how volatile the named functions are; null when it cannot be
  * reached. Names are as written (app.f or f).
  */
-export type VolatilityLookup = (database: string | undefined, names: string[]) => Promise<ReadonlyMap<string, Volatility> | null>;
+export type VolatilityLookup = (
+  database: string | undefined,
+  names: string[],
+) => Promise<ReadonlyMap<string, Volatility> | null>;
 
 const VOLATILITY: Record<string, Volatility> = { immutable: 'i', stable: 's', volatile: 'v' };
 
@@ -65,20 +87,30 @@ function learn(st: Statement, ctx: StepContext, facts: RunbookFacts): void {
   }
 }
 
-export async function lintSql(sql: string, transactional: boolean, opts: { lint?: EffectiveLint; facts?: RunbookFacts; database?: ReadonlyMap<string, Volatility> | null } = {}): Promise<LintFinding[]> {
+export async function lintSql(
+  sql: string,
+  transactional: boolean,
+  opts: { lint?: EffectiveLint; facts?: RunbookFacts; database?: ReadonlyMap<string, Volatility> | null } = {},
+): Promise<LintFinding[]> {
   const lint = opts.lint ?? effectiveLint();
   const facts = opts.facts ?? newFacts();
   const statements = await parseSql(sql);
   // The runbook's own CREATE FUNCTION comes after what the database has now: it replaces it before this step runs.
   const volatility: KnownVolatility = (name) => facts.functions.get(name) ?? opts.database?.get(name);
   const ctx: StepContext = {
-    transactional, pg: lint.postgres, created: new Set(), notValid: new Set(), notNullChecks: facts.notNullChecks,
-    hasDdl: statements.some((s) => DDL.has(kindOf(s)[0])), volatility,
+    transactional,
+    pg: lint.postgres,
+    created: new Set(),
+    notValid: new Set(),
+    notNullChecks: facts.notNullChecks,
+    hasDdl: statements.some((s) => DDL.has(kindOf(s)[0])),
+    volatility,
   };
   const out: LintFinding[] = [];
   for (const st of statements) {
     for (const rule of Object.values(lintRules)) out.push(...rule(st, ctx).map((f) => ({ ...f, offset: st.offset })));
-    for (const rule of Object.values(hygieneRules)) out.push(...rule(st, transactional).map((f) => ({ ...f, offset: st.offset })));
+    for (const rule of Object.values(hygieneRules))
+      out.push(...rule(st, transactional).map((f) => ({ ...f, offset: st.offset })));
     learn(st, ctx, facts);
   }
   out.push(...transactionFindings(statements, transactional));
@@ -92,10 +124,15 @@ export async function varsInLiterals(sql: string): Promise<number[]> {
   if (text === sql) return [];
   const { scan } = await import('libpg-query');
   const chars = charOffsets(text);
-  const tokens = ((await scan(text)).tokens as { start: number; end: number; tokenName: string }[])
-    .map((t) => ({ ...t, start: chars(t.start), end: chars(t.end) }));
+  const tokens = ((await scan(text)).tokens as { start: number; end: number; tokenName: string }[]).map((t) => ({
+    ...t,
+    start: chars(t.start),
+    end: chars(t.end),
+  }));
   const refs = [...sql.matchAll(/\$\{[^}]*\}/g)].map((m) => m.index!);
-  return refs.filter((at) => tokens.some((t) => t.tokenName !== 'PARAM' && t.start <= at && at < t.end && /CONST|IDENT/.test(t.tokenName)));
+  return refs.filter((at) =>
+    tokens.some((t) => t.tokenName !== 'PARAM' && t.start <= at && at < t.end && /CONST|IDENT/.test(t.tokenName)),
+  );
 }
 
 export function describeFinding(f: LintFinding): string {
@@ -103,7 +140,16 @@ export function describeFinding(f: LintFinding): string {
   return `${f.what}.${lock} Safer: ${f.safer}.`;
 }
 
-interface SqlSite { path: Path; key: 'sql' | 'undo_sql'; sql: string; transactional: boolean; stage: number; allow: string[]; lint?: LintSettings; database?: string }
+interface SqlSite {
+  path: Path;
+  key: 'sql' | 'undo_sql';
+  sql: string;
+  transactional: boolean;
+  stage: number;
+  allow: string[];
+  lint?: LintSettings;
+  database?: string;
+}
 
 type Linted = Action & { undo_sql?: string; allow?: string[]; lint?: LintSettings };
 
@@ -111,7 +157,14 @@ function sites(rb: Runbook): SqlSite[] {
   const out: SqlSite[] = [];
   for (const { value, path, stage } of actions(rb)) {
     const a = value as Linted;
-    const base = { path, transactional: a.transaction !== false, stage: stage!.id, allow: a.allow ?? [], lint: a.lint, database: a.database };
+    const base = {
+      path,
+      transactional: a.transaction !== false,
+      stage: stage!.id,
+      allow: a.allow ?? [],
+      lint: a.lint,
+      database: a.database,
+    };
     if (a.sql !== undefined) out.push({ ...base, key: 'sql', sql: a.sql });
     if (a.undo_sql !== undefined) out.push({ ...base, key: 'undo_sql', sql: a.undo_sql });
   }
@@ -127,9 +180,11 @@ const runbookLint = (rb: Runbook) => (rb as Runbook & { lint?: LintSettings }).l
 /** Rule codes named in `lint:` and `allow:` must exist: a typo would silently turn a rule back on, or never off. */
 function unknownCodes(rb: Runbook): Finding[] {
   const out: Finding[] = [];
-  const check = (codes: string[] | undefined, path: Path) => codes?.forEach((c, i) => {
-    if (!ALL_CODES.includes(c)) out.push(error([...path, i], 'lint-rule-unknown', `unknown SQL lint rule '${c}'${didYouMean(c, ALL_CODES)}`));
-  });
+  const check = (codes: string[] | undefined, path: Path) =>
+    codes?.forEach((c, i) => {
+      if (!ALL_CODES.includes(c))
+        out.push(error([...path, i], 'lint-rule-unknown', `unknown SQL lint rule '${c}'${didYouMean(c, ALL_CODES)}`));
+    });
   const top = runbookLint(rb);
   check(top?.enable, ['lint', 'enable']);
   check(top?.disable, ['lint', 'disable']);
@@ -156,18 +211,26 @@ async function defaultCalls(sql: string): Promise<string[]> {
 }
 
 /** Per database a site names (undefined: the default), what it says of the functions its sites' defaults call. */
-async function askDatabases(list: SqlSite[], lookup: VolatilityLookup | undefined): Promise<(s: SqlSite) => ReadonlyMap<string, Volatility> | null> {
+async function askDatabases(
+  list: SqlSite[],
+  lookup: VolatilityLookup | undefined,
+): Promise<(s: SqlSite) => ReadonlyMap<string, Volatility> | null> {
   const known = new Map<string | undefined, ReadonlyMap<string, Volatility> | null>();
   if (lookup) {
     const wanted = new Map<string | undefined, Set<string>>();
-    for (const s of list) for (const n of await defaultCalls(s.sql)) (wanted.get(s.database) ?? wanted.set(s.database, new Set()).get(s.database)!).add(n);
+    for (const s of list)
+      for (const n of await defaultCalls(s.sql))
+        (wanted.get(s.database) ?? wanted.set(s.database, new Set()).get(s.database)!).add(n);
     for (const [db, names] of wanted) known.set(db, await lookup(db, [...names]));
   }
   return (s) => known.get(s.database) ?? null;
 }
 
 /** Validation rule: located findings for every sql action, in runbook order (later steps build on earlier ones). */
-export async function sqlLintRule(rb: Runbook, opts: { strict?: boolean; volatility?: VolatilityLookup } = {}): Promise<Finding[]> {
+export async function sqlLintRule(
+  rb: Runbook,
+  opts: { strict?: boolean; volatility?: VolatilityLookup } = {},
+): Promise<Finding[]> {
   const out: Finding[] = unknownCodes(rb);
   const facts = newFacts();
   const all = sites(rb);
@@ -176,14 +239,27 @@ export async function sqlLintRule(rb: Runbook, opts: { strict?: boolean; volatil
     const path = [...s.path, s.key];
     try {
       // An undo reverses its step by design: no hygiene there, and only errors count below.
-      const lint = effectiveLint(runbookLint(rb), s.key === 'undo_sql' ? { ...s.lint, hygiene: false } : s.lint, opts.strict);
+      const lint = effectiveLint(
+        runbookLint(rb),
+        s.key === 'undo_sql' ? { ...s.lint, hygiene: false } : s.lint,
+        opts.strict,
+      );
       for (const f of await lintSql(s.sql, s.transactional, { lint, facts, database: database(s) })) {
         // An undo that drops what its stage added is the point of the undo: only errors count there.
         if (f.severity === 'warning' && (s.key === 'undo_sql' || s.allow.includes(f.code))) continue;
-        out.push((f.severity === 'error' ? error : warning)(path, `sql-${f.code}`, describeFinding(f), { offset: f.offset }));
+        out.push(
+          (f.severity === 'error' ? error : warning)(path, `sql-${f.code}`, describeFinding(f), { offset: f.offset }),
+        );
       }
       for (const at of await varsInLiterals(s.sql)) {
-        out.push(error(path, 'sql-var-in-literal', 'a ${var} inside a quoted SQL literal cannot be a bound parameter; write it outside the quotes (e.g. ${name} || \'suffix\')', { offset: at }));
+        out.push(
+          error(
+            path,
+            'sql-var-in-literal',
+            "a ${var} inside a quoted SQL literal cannot be a bound parameter; write it outside the quotes (e.g. ${name} || 'suffix')",
+            { offset: at },
+          ),
+        );
       }
     } catch (e) {
       if (!(e instanceof SqlSyntaxError)) throw e;
@@ -194,17 +270,30 @@ export async function sqlLintRule(rb: Runbook, opts: { strict?: boolean; volatil
 }
 
 /** What the lint raises each stage's risk to, with the reasons (for compile). */
-export async function sqlRiskRaisers(rb: Runbook, stage: number, opts: { volatility?: VolatilityLookup } = {}): Promise<{ risk: Risk; reason: string }[]> {
+export async function sqlRiskRaisers(
+  rb: Runbook,
+  stage: number,
+  opts: { volatility?: VolatilityLookup } = {},
+): Promise<{ risk: Risk; reason: string }[]> {
   const out: { risk: Risk; reason: string }[] = [];
   const facts = newFacts();
   const steps = sites(rb).filter((x) => x.key === 'sql');
   // Only this stage's findings count: only its databases are asked.
-  const database = await askDatabases(steps.filter((s) => s.stage === stage), opts.volatility);
+  const database = await askDatabases(
+    steps.filter((s) => s.stage === stage),
+    opts.volatility,
+  );
   for (const s of steps) {
     try {
-      const found = await lintSql(s.sql, s.transactional, { lint: effectiveLint(runbookLint(rb), s.lint), facts, database: database(s) });
+      const found = await lintSql(s.sql, s.transactional, {
+        lint: effectiveLint(runbookLint(rb), s.lint),
+        facts,
+        database: database(s),
+      });
       if (s.stage === stage) for (const f of found) out.push({ risk: f.risk, reason: `sql-${f.code}` });
-    } catch { /* a syntax error is a validation error already */ }
+    } catch {
+      /* a syntax error is a validation error already */
+    }
   }
   const order = (r: Risk) => RISKS.indexOf(r);
   return out.sort((a, b) => order(b.risk) - order(a.risk));

@@ -22,7 +22,10 @@ export interface Statement {
 }
 
 export class SqlSyntaxError extends Error {
-  constructor(message: string, readonly offset: number) {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
     super(message);
   }
 }
@@ -32,7 +35,10 @@ export function placeholders(sql: string): { text: string; names: string[] } {
   const names: string[] = [];
   let text = '';
   for (const p of parseTemplate(sql)) {
-    if ('text' in p) { text += p.text === '${' ? '$${' : p.text; continue; }
+    if ('text' in p) {
+      text += p.text === '${' ? '$${' : p.text;
+      continue;
+    }
     let i = names.indexOf(p.name);
     if (i < 0) i = names.push(p.name) - 1;
     const raw = `\${${p.name}}`;
@@ -88,7 +94,8 @@ export function nodeAs<K extends NodeKind>(n: Node | undefined, kind: K): NodeBo
 }
 
 /** A table as people write it: schema.table, or table. */
-export const relName = (rv: RangeVar | undefined): string => (rv ? (rv.schemaname ? `${rv.schemaname}.${rv.relname}` : rv.relname ?? '') : 'the table');
+export const relName = (rv: RangeVar | undefined): string =>
+  rv ? (rv.schemaname ? `${rv.schemaname}.${rv.relname}` : (rv.relname ?? '')) : 'the table';
 
 /** The names of a name list (pg_catalog.int4, schema.table): each a String node. */
 export const names = (list: Node[] | undefined): string[] => (list ?? []).map((n) => nodeAs(n, 'String')?.sval ?? '');
@@ -98,7 +105,8 @@ export function relationsOf(node: unknown, out = new Set<string>()): Set<string>
   if (Array.isArray(node)) node.forEach((n) => relationsOf(n, out));
   else if (node && typeof node === 'object') {
     const rec = node as Record<string, unknown>;
-    if (typeof rec.relname === 'string') out.add(typeof rec.schemaname === 'string' && rec.schemaname ? `${rec.schemaname}.${rec.relname}` : rec.relname);
+    if (typeof rec.relname === 'string')
+      out.add(typeof rec.schemaname === 'string' && rec.schemaname ? `${rec.schemaname}.${rec.relname}` : rec.relname);
     for (const v of Object.values(rec)) relationsOf(v, out);
   }
   return out;

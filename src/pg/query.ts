@@ -3,11 +3,19 @@ import { renderSql } from '../runbook/template.js';
 import type { Vars } from '../runbook/vars.js';
 import { cancelAndClose, connect, databaseUrl, watchClient } from './connect.js';
 
-export async function querySql(sql: string, database: string | undefined, vars: Vars, timeoutMs: number, signal?: AbortSignal): Promise<{ value: unknown; rows: number }> {
+export async function querySql(
+  sql: string,
+  database: string | undefined,
+  vars: Vars,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<{ value: unknown; rows: number }> {
   const url = databaseUrl(database, vars);
   const client = await connect(url, 'migrate check');
   await watchClient(client);
-  const onAbort = () => { void cancelAndClose(client, url); };
+  const onAbort = () => {
+    void cancelAndClose(client, url);
+  };
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     // A check only reads: a read-only transaction makes sure of it.
@@ -18,7 +26,8 @@ export async function querySql(sql: string, database: string | undefined, vars: 
     await client.query('COMMIT');
     const first = r.rows[0]?.[0];
     // numeric and bigint arrive as strings: compare them as numbers.
-    const value = typeof first === 'string' && first.trim() !== '' && !Number.isNaN(Number(first)) ? Number(first) : first;
+    const value =
+      typeof first === 'string' && first.trim() !== '' && !Number.isNaN(Number(first)) ? Number(first) : first;
     return { value: value ?? null, rows: r.rowCount ?? r.rows.length };
   } finally {
     signal?.removeEventListener('abort', onAbort);

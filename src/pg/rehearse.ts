@@ -29,14 +29,32 @@ export interface RehearsalReport {
  */
 function ordered(stage: Stage, levels: string[][]): { id: string; step: NonNullable<Stage['steps']>[number] }[] {
   const byId = new Map((stage.steps ?? []).map((s, i) => [stepId(s, i), s]));
-  return levels.flat().flatMap((id) => { const step = byId.get(id); return step ? [{ id, step }] : []; });
+  return levels.flat().flatMap((id) => {
+    const step = byId.get(id);
+    return step ? [{ id, step }] : [];
+  });
 }
 
-export async function rehearse(stage: Stage, levels: string[][], vars: Vars, log: (line: string) => void): Promise<RehearsalReport> {
+export async function rehearse(
+  stage: Stage,
+  levels: string[][],
+  vars: Vars,
+  log: (line: string) => void,
+): Promise<RehearsalReport> {
   const target = databaseUrl(undefined, vars);
-  const sqlSteps = ordered(stage, levels).filter(({ step }) => step.sql !== undefined && (step.database === undefined || databaseUrl(step.database, vars) === target));
+  const sqlSteps = ordered(stage, levels).filter(
+    ({ step }) =>
+      step.sql !== undefined && (step.database === undefined || databaseUrl(step.database, vars) === target),
+  );
   const skipped = (stage.steps ?? []).map(stepId).filter((id) => !sqlSteps.some((s) => s.id === id));
-  const report: RehearsalReport = { stage: stage.id, steps: sqlSteps.map((s) => s.id), skipped, phases: [], differences: [], ok: false };
+  const report: RehearsalReport = {
+    stage: stage.id,
+    steps: sqlSteps.map((s) => s.id),
+    skipped,
+    phases: [],
+    differences: [],
+    ok: false,
+  };
   if (!sqlSteps.length) throw new MigrateError(`stage ${stage.id} has no sql steps to rehearse`);
 
   const scratchName = `migrate_rehearse_${randomBytes(5).toString('hex')}`;
@@ -59,12 +77,19 @@ export async function rehearse(stage: Stage, levels: string[][], vars: Vars, log
       for (const stmt of schemaDdl(original)) await scratch.query(stmt);
       const before = await snapshotSchema(scratch);
       const copyDiff = diffSchemas(original, before);
-      report.phases.push({ phase: 'copy', ok: copyDiff.length === 0, detail: copyDiff.length ? `the copy differs from the target: ${copyDiff.join('; ')}` : 'schema copied' });
+      report.phases.push({
+        phase: 'copy',
+        ok: copyDiff.length === 0,
+        detail: copyDiff.length ? `the copy differs from the target: ${copyDiff.join('; ')}` : 'schema copied',
+      });
 
       const apply = async (phase: 'apply' | 'reapply') => {
         for (const { id, step } of sqlSteps) {
           const r = await run(step);
-          if (!r.ok) { report.phases.push({ phase, ok: false, detail: `step ${id}: ${r.message}` }); return false; }
+          if (!r.ok) {
+            report.phases.push({ phase, ok: false, detail: `step ${id}: ${r.message}` });
+            return false;
+          }
         }
         report.phases.push({ phase, ok: true, detail: `${sqlSteps.length} sql step(s) applied` });
         return true;
@@ -73,21 +98,37 @@ export async function rehearse(stage: Stage, levels: string[][], vars: Vars, log
       const applied = await snapshotSchema(scratch);
       log(`applied: ${diffSchemas(before, applied).length} schema change(s)`);
 
-      const undo = rollbackActions(stage, sqlSteps.map((s) => s.id)).filter((r) => r.action.sql !== undefined);
+      const undo = rollbackActions(
+        stage,
+        sqlSteps.map((s) => s.id),
+      ).filter((r) => r.action.sql !== undefined);
       for (const u of undo) {
         const r = await run(u.action);
-        if (!r.ok) { report.phases.push({ phase: 'rollback', ok: false, detail: `${u.title}: ${r.message}` }); return report; }
+        if (!r.ok) {
+          report.phases.push({ phase: 'rollback', ok: false, detail: `${u.title}: ${r.message}` });
+          return report;
+        }
       }
-      const missing = sqlSteps.filter(({ step }) => step.undo_sql === undefined && step.undo === undefined).map((s) => s.id);
+      const missing = sqlSteps
+        .filter(({ step }) => step.undo_sql === undefined && step.undo === undefined)
+        .map((s) => s.id);
       report.differences = diffSchemas(before, await snapshotSchema(scratch));
       report.phases.push({
-        phase: 'rollback', ok: report.differences.length === 0,
-        detail: report.differences.length ? `the rollback left ${report.differences.length} difference(s)${missing.length ? ` (no undo_sql: ${missing.join(', ')})` : ''}` : 'the schema is as it was before',
+        phase: 'rollback',
+        ok: report.differences.length === 0,
+        detail: report.differences.length
+          ? `the rollback left ${report.differences.length} difference(s)${missing.length ? ` (no undo_sql: ${missing.join(', ')})` : ''}`
+          : 'the schema is as it was before',
       });
       if (report.differences.length) return report;
       if (!(await apply('reapply'))) return report;
       const again = diffSchemas(applied, await snapshotSchema(scratch));
-      if (again.length) report.phases.push({ phase: 'reapply', ok: false, detail: `applying again gave a different schema: ${again.join('; ')}` });
+      if (again.length)
+        report.phases.push({
+          phase: 'reapply',
+          ok: false,
+          detail: `applying again gave a different schema: ${again.join('; ')}`,
+        });
       report.ok = report.phases.every((p) => p.ok);
       return report;
     } finally {

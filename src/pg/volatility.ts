@@ -17,15 +17,28 @@ const ORDER: Volatility[] = ['i', 's', 'v'];
  * overloads count as the most volatile of them.
  */
 export async function readVolatility(client: pg.Client, names: string[]): Promise<Map<string, Volatility>> {
-  const split = names.map((n) => { const parts = n.split('.'); return { n, fn: parts[parts.length - 1] ?? '', schema: parts.length > 1 ? parts[parts.length - 2] : null }; });
-  const rows = (await client.query<{ nspname: string; proname: string; visible: boolean; provolatile: Volatility }>(
-    `SELECT n.nspname, p.proname, pg_function_is_visible(p.oid) AS visible, p.provolatile
+  const split = names.map((n) => {
+    const parts = n.split('.');
+    return { n, fn: parts[parts.length - 1] ?? '', schema: parts.length > 1 ? parts[parts.length - 2] : null };
+  });
+  const rows = (
+    await client.query<{ nspname: string; proname: string; visible: boolean; provolatile: Volatility }>(
+      `SELECT n.nspname, p.proname, pg_function_is_visible(p.oid) AS visible, p.provolatile
        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-      WHERE p.proname = ANY($1::text[])`, [[...new Set(split.map((s) => s.fn))]])).rows;
+      WHERE p.proname = ANY($1::text[])`,
+      [[...new Set(split.map((s) => s.fn))]],
+    )
+  ).rows;
   const out = new Map<string, Volatility>();
   for (const { n, fn, schema } of split) {
-    const found = rows.filter((r) => r.proname === fn && (schema === null ? r.visible : r.nspname === schema)).map((r) => r.provolatile);
-    if (found.length) out.set(n, found.reduce((a, b) => (ORDER.indexOf(b) > ORDER.indexOf(a) ? b : a)));
+    const found = rows
+      .filter((r) => r.proname === fn && (schema === null ? r.visible : r.nspname === schema))
+      .map((r) => r.provolatile);
+    if (found.length)
+      out.set(
+        n,
+        found.reduce((a, b) => (ORDER.indexOf(b) > ORDER.indexOf(a) ? b : a)),
+      );
   }
   return out;
 }
@@ -35,7 +48,10 @@ export async function readVolatility(client: pg.Client, names: string[]): Promis
  * throw: no database configured). Each database is asked once per set of new
  * names; one that cannot be reached is not asked again.
  */
-export function volatilityLookup(urlOf: (database: string | undefined) => string, onUnreachable?: (e: Error) => void): VolatilityLookup {
+export function volatilityLookup(
+  urlOf: (database: string | undefined) => string,
+  onUnreachable?: (e: Error) => void,
+): VolatilityLookup {
   const known = new Map<string, Map<string, Volatility | null> | null>();
   return async (database, names) => {
     let url: string;
@@ -63,7 +79,10 @@ export function volatilityLookup(urlOf: (database: string | undefined) => string
       }
     }
     const out = new Map<string, Volatility>();
-    for (const n of names) { const v = answered.get(n); if (v) out.set(n, v); }
+    for (const n of names) {
+      const v = answered.get(n);
+      if (v) out.set(n, v);
+    }
     return out;
   };
 }

@@ -5,7 +5,17 @@
 import { UsageError } from '../errors.js';
 import { parseDuration } from '../runbook/duration.js';
 import { referencedNames, renderText } from '../runbook/template.js';
-import { asAction, RISKS, stepId, type Action, type Check, type Risk, type Runbook, type Stage, type WindowSpec } from '../runbook/types.js';
+import {
+  asAction,
+  RISKS,
+  stepId,
+  type Action,
+  type Check,
+  type Risk,
+  type Runbook,
+  type Stage,
+  type WindowSpec,
+} from '../runbook/types.js';
 import { formatPath } from '../runbook/diagnostics.js';
 import { resolveDurations } from '../runbook/durations.js';
 import { stepLevels, stepNeeds } from '../runbook/order.js';
@@ -43,11 +53,23 @@ export function describeAction(a: Action, vars: Vars): ActionNode {
 export function describeCheck(c: Check, vars: Vars, guard: boolean): CheckNode {
   const show = (name: string) => vars.display(name);
   const probe = probeOf(c);
-  return { name: renderText(c.name, show), probe: probe.kind, display: moduleOf(probe).describe(probe, show), expect: c.expect ?? null, baseline: Boolean(c.baseline), guard };
+  return {
+    name: renderText(c.name, show),
+    probe: probe.kind,
+    display: moduleOf(probe).describe(probe, show),
+    expect: c.expect ?? null,
+    baseline: Boolean(c.baseline),
+    guard,
+  };
 }
 
 function windowLimits(w: WindowSpec) {
-  return { tolerate: w.tolerate ?? 0, error_limit: w.error_limit ?? 4, on_breach: w.on_breach ?? 'rollback', on_no_data: w.on_no_data ?? 'inconclusive' };
+  return {
+    tolerate: w.tolerate ?? 0,
+    error_limit: w.error_limit ?? 4,
+    on_breach: w.on_breach ?? 'rollback',
+    on_no_data: w.on_no_data ?? 'inconclusive',
+  };
 }
 
 export function compileStage(written: Runbook, stageNumber: number, vars: Vars, opts: CompileOptions = {}): TaskGraph {
@@ -68,19 +90,38 @@ export function compileStage(written: Runbook, stageNumber: number, vars: Vars, 
 
   const declared = stage.risk ?? 'low';
   const raisers = opts.riskRaisers ?? [];
-  const effective = [declared, ...raisers.map((r) => r.risk)].reduce((a, b) => (RISKS.indexOf(b) > RISKS.indexOf(a) ? b : a));
-  const reasons = [...new Set(raisers.filter((r) => RISKS.indexOf(r.risk) > RISKS.indexOf(declared)).map((r) => `${r.reason} (${r.risk})`))];
+  const effective = [declared, ...raisers.map((r) => r.risk)].reduce((a, b) =>
+    RISKS.indexOf(b) > RISKS.indexOf(a) ? b : a,
+  );
+  const reasons = [
+    ...new Set(
+      raisers.filter((r) => RISKS.indexOf(r.risk) > RISKS.indexOf(declared)).map((r) => `${r.reason} (${r.risk})`),
+    ),
+  ];
 
   if (stage.preflight?.length) {
-    nodes.push({ id: 'preflight', type: 'preflight', label: `preflight (${stage.preflight.length} check${stage.preflight.length > 1 ? 's' : ''})`, checks: stage.preflight.map((c) => describeCheck(c, vars, false)) });
+    nodes.push({
+      id: 'preflight',
+      type: 'preflight',
+      label: `preflight (${stage.preflight.length} check${stage.preflight.length > 1 ? 's' : ''})`,
+      checks: stage.preflight.map((c) => describeCheck(c, vars, false)),
+    });
     connect(['preflight'], ['preflight']);
   }
 
   const typed = effective === 'critical' || (typeof stage.confirm === 'object' && stage.confirm.type === 'stage-name');
   if (stage.confirm !== undefined || effective === 'high' || effective === 'critical') {
-    const message = stage.confirm === undefined ? `Run stage ${stage.id} (${stage.name}), risk ${effective}?`
-      : renderText(typeof stage.confirm === 'string' ? stage.confirm : stage.confirm.message, show);
-    nodes.push({ id: 'gate', type: 'gate', label: message, gate: typed ? 'stage-name' : 'confirm', implied: stage.confirm === undefined });
+    const message =
+      stage.confirm === undefined
+        ? `Run stage ${stage.id} (${stage.name}), risk ${effective}?`
+        : renderText(typeof stage.confirm === 'string' ? stage.confirm : stage.confirm.message, show);
+    nodes.push({
+      id: 'gate',
+      type: 'gate',
+      label: message,
+      gate: typed ? 'stage-name' : 'confirm',
+      implied: stage.confirm === undefined,
+    });
     connect(['gate'], ['gate']);
   }
 
@@ -90,7 +131,9 @@ export function compileStage(written: Runbook, stageNumber: number, vars: Vars, 
     entry: {
       source: r.kind === 'stage' ? 'stage' : r.source,
       label: renderText(r.title, show),
-      action: r.pending ? { kind: 'flag' as const, display: r.pending } : describeAction(r.action, r.with ? vars.with(r.with) : vars),
+      action: r.pending
+        ? { kind: 'flag' as const, display: r.pending }
+        : describeAction(r.action, r.with ? vars.with(r.with) : vars),
     },
   }));
   const rollback: RollbackEntry[] = preview.map((r) => r.entry);
@@ -105,10 +148,20 @@ export function compileStage(written: Runbook, stageNumber: number, vars: Vars, 
       const id = stepId(s, i);
       const need = needs[i] ?? []; // one entry per step
       nodes.push({
-        id: `step:${id}`, type: 'step', label: s.name ? renderText(s.name, show) : id, step: id, index: i,
-        action: describeAction(s, vars), needs: need, level: depth.get(id)!, when: s.when ?? null,
-        timeout_ms: ms(s.timeout ?? rb.defaults?.timeout), retries: s.retries ?? 0, retry_delay_ms: ms(s.retry_delay) ?? 1000,
-        continue_on_error: s.continue_on_error ?? false, undo: undos.get(id) ?? null,
+        id: `step:${id}`,
+        type: 'step',
+        label: s.name ? renderText(s.name, show) : id,
+        step: id,
+        index: i,
+        action: describeAction(s, vars),
+        needs: need,
+        level: depth.get(id)!,
+        when: s.when ?? null,
+        timeout_ms: ms(s.timeout ?? rb.defaults?.timeout),
+        retries: s.retries ?? 0,
+        retry_delay_ms: ms(s.retry_delay) ?? 1000,
+        continue_on_error: s.continue_on_error ?? false,
+        undo: undos.get(id) ?? null,
       });
       for (const n of need) edges.push({ from: `step:${n}`, to: `step:${id}` });
     }
@@ -123,8 +176,13 @@ export function compileStage(written: Runbook, stageNumber: number, vars: Vars, 
     const duration = ms(m.duration)!;
     watch += duration;
     nodes.push({
-      id: 'monitor', type: 'monitor', label: `monitor ${m.duration}`, duration_ms: duration, interval_ms: ms(m.interval) ?? defaultInterval(duration),
-      checks: [...(m.checks ?? []).map((c) => describeCheck(c, vars, false)), ...guards], ...windowLimits(m),
+      id: 'monitor',
+      type: 'monitor',
+      label: `monitor ${m.duration}`,
+      duration_ms: duration,
+      interval_ms: ms(m.interval) ?? defaultInterval(duration),
+      checks: [...(m.checks ?? []).map((c) => describeCheck(c, vars, false)), ...guards],
+      ...windowLimits(m),
     });
     connect(['monitor'], ['monitor']);
   }
@@ -135,21 +193,31 @@ export function compileStage(written: Runbook, stageNumber: number, vars: Vars, 
     for (const w of c.weights) {
       const weight = typeof w === 'number' ? w : w.weight;
       const hold = (typeof w === 'number' ? undefined : w.hold) ?? c.hold!;
-      const holdMs = hold === 'manual' ? 'manual' as const : ms(hold)!;
+      const holdMs = hold === 'manual' ? ('manual' as const) : ms(hold)!;
       if (holdMs !== 'manual') watch += holdMs;
       const id = `canary:${weight}`;
       nodes.push({
-        id, type: 'canary', label: `${weight}% for ${hold}`, weight, hold_ms: holdMs,
+        id,
+        type: 'canary',
+        label: `${weight}% for ${hold}`,
+        weight,
+        hold_ms: holdMs,
         interval_ms: ms(c.interval) ?? defaultInterval(holdMs === 'manual' ? 300_000 : holdMs),
         set: describeAction(set, vars.with({ weight: String(weight) })),
-        checks: [...(c.checks ?? []).map((x) => describeCheck(x, vars, false)), ...guards], ...windowLimits(c),
+        checks: [...(c.checks ?? []).map((x) => describeCheck(x, vars, false)), ...guards],
+        ...windowLimits(c),
       });
       connect([id], [id]);
     }
   }
 
   if (stage.verify?.length) {
-    nodes.push({ id: 'verify', type: 'verify', label: `verify (${stage.verify.length} check${stage.verify.length > 1 ? 's' : ''})`, checks: stage.verify.map((c) => describeCheck(c, vars, false)) });
+    nodes.push({
+      id: 'verify',
+      type: 'verify',
+      label: `verify (${stage.verify.length} check${stage.verify.length > 1 ? 's' : ''})`,
+      checks: stage.verify.map((c) => describeCheck(c, vars, false)),
+    });
     connect(['verify'], ['verify']);
   }
 
@@ -158,7 +226,8 @@ export function compileStage(written: Runbook, stageNumber: number, vars: Vars, 
   const levels: string[][] = [];
   for (const n of stepNodes) (levels[n.level] ??= []).push(n.step);
   const used = new Set<string>();
-  for (const { text } of strings({ ...stage, guards: rb.guards }, [])) for (const r of referencedNames(text)) used.add(r.name);
+  for (const { text } of strings({ ...stage, guards: rb.guards }, []))
+    for (const r of referencedNames(text)) used.add(r.name);
 
   return {
     runbook: rb.name,
@@ -175,9 +244,16 @@ export function compileStage(written: Runbook, stageNumber: number, vars: Vars, 
 }
 
 /** compileStage with the SQL lint's risk findings: the lint (and its parser) loads only for stages with SQL. */
-export async function compileStageLinted(rb: Runbook, stageNumber: number, vars: Vars, volatility?: VolatilityLookup): Promise<TaskGraph> {
+export async function compileStageLinted(
+  rb: Runbook,
+  stageNumber: number,
+  vars: Vars,
+  volatility?: VolatilityLookup,
+): Promise<TaskGraph> {
   const stage = findStage(rb, stageNumber);
   const hasSql = (stage.steps ?? []).some((s) => s.sql !== undefined);
-  const riskRaisers = hasSql ? await (await import('../pg/lint.js')).sqlRiskRaisers(rb, stageNumber, { volatility }) : [];
+  const riskRaisers = hasSql
+    ? await (await import('../pg/lint.js')).sqlRiskRaisers(rb, stageNumber, { volatility })
+    : [];
   return compileStage(rb, stageNumber, vars, { riskRaisers });
 }

@@ -21,17 +21,46 @@ export type GraphNode =
   | { id: 'preflight'; type: 'preflight'; label: string; checks: CheckNode[] }
   | { id: 'gate'; type: 'gate'; label: string; gate: 'confirm' | 'stage-name'; implied: boolean }
   | {
-      id: string; type: 'step'; label: string; step: string; index: number; action: ActionNode;
-      needs: string[]; level: number; when: string | null; timeout_ms: number | null; retries: number;
-      retry_delay_ms: number; continue_on_error: boolean; undo: ActionNode | null;
+      id: string;
+      type: 'step';
+      label: string;
+      step: string;
+      index: number;
+      action: ActionNode;
+      needs: string[];
+      level: number;
+      when: string | null;
+      timeout_ms: number | null;
+      retries: number;
+      retry_delay_ms: number;
+      continue_on_error: boolean;
+      undo: ActionNode | null;
     }
   | {
-      id: 'monitor'; type: 'monitor'; label: string; duration_ms: number; interval_ms: number;
-      checks: CheckNode[]; tolerate: number; error_limit: number; on_breach: OnBreach; on_no_data: OnNoData;
+      id: 'monitor';
+      type: 'monitor';
+      label: string;
+      duration_ms: number;
+      interval_ms: number;
+      checks: CheckNode[];
+      tolerate: number;
+      error_limit: number;
+      on_breach: OnBreach;
+      on_no_data: OnNoData;
     }
   | {
-      id: string; type: 'canary'; label: string; weight: number; hold_ms: number | 'manual'; interval_ms: number;
-      set: ActionNode; checks: CheckNode[]; tolerate: number; error_limit: number; on_breach: OnBreach; on_no_data: OnNoData;
+      id: string;
+      type: 'canary';
+      label: string;
+      weight: number;
+      hold_ms: number | 'manual';
+      interval_ms: number;
+      set: ActionNode;
+      checks: CheckNode[];
+      tolerate: number;
+      error_limit: number;
+      on_breach: OnBreach;
+      on_no_data: OnNoData;
     }
   | { id: 'verify'; type: 'verify'; label: string; checks: CheckNode[] };
 

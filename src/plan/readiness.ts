@@ -32,7 +32,10 @@ export function liveHolder(h: LockInfo | null): LockInfo | null {
 export function readiness(p: Projection, live: LockInfo | null, n: number, digest: string, resume = false) {
   const applied = alreadyApplied(p, n);
   const block = applied ? null : blocker(p, n, resume);
-  const blockers = [...(block ? [block.message] : []), ...(live ? [`the lock is held by ${describeHolder(live)}`] : [])];
+  const blockers = [
+    ...(block ? [block.message] : []),
+    ...(live ? [`the lock is held by ${describeHolder(live)}`] : []),
+  ];
   return { current_stage: currentStage(p), already_applied: applied, block, blockers, drift: drift(p, digest) };
 }
 
@@ -40,28 +43,58 @@ export function readiness(p: Projection, live: LockInfo | null, n: number, diges
 export function blocker(p: Projection, n: number, resume: boolean): MigrateError | null {
   // A stage decided on a journal that lost or garbled events could repeat or skip work: a person looks first.
   if (p.damage?.length) {
-    return new EnvironmentError(`the journal is damaged: ${p.damage.join('; ')}`, `'migrate status' and 'migrate rollback' still work; repair or restore the journal, then delete snapshot.json in the state directory`);
+    return new EnvironmentError(
+      `the journal is damaged: ${p.damage.join('; ')}`,
+      `'migrate status' and 'migrate rollback' still work; repair or restore the journal, then delete snapshot.json in the state directory`,
+    );
   }
-  if (p.dirty) return new RollbackFailedError(`state is dirty: the rollback of stage ${p.dirty.stage} failed (${p.dirty.reason})`, "fix it by hand, then run 'migrate rollback' again");
+  if (p.dirty)
+    return new RollbackFailedError(
+      `state is dirty: the rollback of stage ${p.dirty.stage} failed (${p.dirty.reason})`,
+      "fix it by hand, then run 'migrate rollback' again",
+    );
   if (p.rolling) {
-    return new UsageError(`the rollback of stage ${p.rolling.stage} did not finish (undone so far: ${p.rolling.undone.join(', ') || 'nothing'})`, `run 'migrate rollback' to finish it`);
+    return new UsageError(
+      `the rollback of stage ${p.rolling.stage} did not finish (undone so far: ${p.rolling.undone.join(', ') || 'nothing'})`,
+      `run 'migrate rollback' to finish it`,
+    );
   }
   if (p.active && !(resume && p.active.stage === n)) {
-    return new UsageError(`stage ${p.active.stage} did not finish (last: ${p.active.last_event}${p.active.last_step ? ` at step ${p.active.last_step}` : ''})`, `run 'migrate rollback' to undo it, or 'migrate stage ${p.active.stage} --resume' to finish it`);
+    return new UsageError(
+      `stage ${p.active.stage} did not finish (last: ${p.active.last_event}${p.active.last_step ? ` at step ${p.active.last_step}` : ''})`,
+      `run 'migrate rollback' to undo it, or 'migrate stage ${p.active.stage} --resume' to finish it`,
+    );
   }
   if (resume && !p.active) return new UsageError(`nothing to resume: no stage was interrupted`);
   const current = currentStage(p);
-  if (current < n - 1) return new UsageError(`stage ${n} needs stage ${n - 1} first (current stage is ${current})`, `run 'migrate stage ${current + 1}'`);
+  if (current < n - 1)
+    return new UsageError(
+      `stage ${n} needs stage ${n - 1} first (current stage is ${current})`,
+      `run 'migrate stage ${current + 1}'`,
+    );
   return null;
 }
 
-export interface RollbackOptions { to?: number; emergency: boolean; reason: string | null }
+export interface RollbackOptions {
+  to?: number;
+  emergency: boolean;
+  reason: string | null;
+}
 
 /** Which stages a rollback undoes, highest first, with the steps to undo in each and the actions already undone. */
-export interface RollbackTarget { stage: number; completed: string[]; records: Record<string, unknown>; undone: string[] }
+export interface RollbackTarget {
+  stage: number;
+  completed: string[];
+  records: Record<string, unknown>;
+  undone: string[];
+}
 
 /** Where an emergency rollback stops: the highest irreversible stage, and every stage that stays applied. */
-export interface IrreversibleStop { stage: number; name: string; keeps: number[] }
+export interface IrreversibleStop {
+  stage: number;
+  name: string;
+  keeps: number[];
+}
 
 /**
  * The stages a rollback undoes, highest first. Plain and `--to` refuse to cross
@@ -70,15 +103,27 @@ export interface IrreversibleStop { stage: number; name: string; keeps: number[]
  * first, without the actions the journal shows done, and a plain `rollback` goes
  * down to where the interrupted one was going.
  */
-export function planRollback(p: Projection, opts: RollbackOptions, runbook: Runbook): { targets: RollbackTarget[]; stop: IrreversibleStop | null } {
-  const undone = (stage: number) => (p.rolling?.stage === stage ? p.rolling.undone : p.dirty?.stage === stage ? p.dirty.undone : []);
+export function planRollback(
+  p: Projection,
+  opts: RollbackOptions,
+  runbook: Runbook,
+): { targets: RollbackTarget[]; stop: IrreversibleStop | null } {
+  const undone = (stage: number) =>
+    p.rolling?.stage === stage ? p.rolling.undone : p.dirty?.stage === stage ? p.dirty.undone : [];
   const all: Omit<RollbackTarget, 'undone'>[] = [];
   if (p.dirty) all.push(p.dirty);
   // In-doubt steps may have run, partly or fully: undone too, first (they started last).
-  if (p.active) all.push({ stage: p.active.stage, completed: [...p.active.completed.map((c) => c.step), ...p.active.in_doubt], records: p.active.records });
+  if (p.active)
+    all.push({
+      stage: p.active.stage,
+      completed: [...p.active.completed.map((c) => c.step), ...p.active.in_doubt],
+      records: p.active.records,
+    });
   const applied = [...p.applied].sort((a, b) => b.stage - a.stage);
   const interrupted = p.active || p.dirty || p.rolling;
-  const floor = opts.emergency ? 0 : opts.to ?? p.rolling?.to ?? (interrupted ? Infinity : (applied[0]?.stage ?? 1) - 1);
+  const floor = opts.emergency
+    ? 0
+    : (opts.to ?? p.rolling?.to ?? (interrupted ? Infinity : (applied[0]?.stage ?? 1) - 1));
   for (const a of applied) if (a.stage > floor) all.push(a);
   const targets: RollbackTarget[] = [];
   for (const t of all) {
@@ -86,12 +131,17 @@ export function planRollback(p: Projection, opts: RollbackOptions, runbook: Runb
     if (stage?.irreversible) {
       const name = `stage ${stage.id} (${stage.name})`;
       if (!opts.emergency) {
-        throw new UsageError(`${name} is irreversible: a rollback cannot cross it`, targets.length
-          ? `roll back the stages above it with 'migrate rollback --to ${stage.id}'`
-          : `it stays applied; an emergency rollback undoes only the stages above it`);
+        throw new UsageError(
+          `${name} is irreversible: a rollback cannot cross it`,
+          targets.length
+            ? `roll back the stages above it with 'migrate rollback --to ${stage.id}'`
+            : `it stays applied; an emergency rollback undoes only the stages above it`,
+        );
       }
       const gone = new Set(targets.map((x) => x.stage));
-      const keeps = [...new Set([...p.applied.map((a) => a.stage), stage.id])].filter((n) => !gone.has(n)).sort((a, b) => a - b);
+      const keeps = [...new Set([...p.applied.map((a) => a.stage), stage.id])]
+        .filter((n) => !gone.has(n))
+        .sort((a, b) => a - b);
       return { targets, stop: { stage: stage.id, name, keeps } };
     }
     targets.push({ stage: t.stage, completed: t.completed, records: t.records, undone: [...undone(t.stage)] });

@@ -21,8 +21,14 @@ export interface RollbackAction {
 /** What the journal recorded while the stage ran (see the flag.set and canary.weight events). */
 export type StageRecords = Record<string, unknown>;
 
-interface FlagRecord { name: string; previous: { exists: boolean; value?: unknown } }
-export interface CanaryRecord { weight: number; previous: number }
+interface FlagRecord {
+  name: string;
+  previous: { exists: boolean; value?: unknown };
+}
+export interface CanaryRecord {
+  weight: number;
+  previous: number;
+}
 
 /** What the journal shows of a stage: its completed steps and their records; null for a preview (every step, nothing recorded). */
 type Ran = { completed: string[]; records: StageRecords } | null;
@@ -30,17 +36,43 @@ type Ran = { completed: string[]; records: StageRecords } | null;
 function undoOf(s: Step, step: string, ran: Ran): Pick<RollbackAction, 'action' | 'pending'> | null {
   if (s.undo !== undefined) return { action: asAction(s.undo) };
   // An undo runs like its step: same database, same transaction mode (DROP INDEX CONCURRENTLY needs none).
-  if (s.undo_sql !== undefined) return { action: { sql: s.undo_sql, database: s.database, transaction: s.transaction, lock_timeout: s.lock_timeout, statement_timeout: s.statement_timeout } };
+  if (s.undo_sql !== undefined)
+    return {
+      action: {
+        sql: s.undo_sql,
+        database: s.database,
+        transaction: s.transaction,
+        lock_timeout: s.lock_timeout,
+        statement_timeout: s.statement_timeout,
+      },
+    };
   if (!s.flag) return null;
-  if (!ran) return { action: { flag: { name: s.flag.name, value: null } }, pending: `restore flag ${s.flag.name} to its previous value` };
+  if (!ran)
+    return {
+      action: { flag: { name: s.flag.name, value: null } },
+      pending: `restore flag ${s.flag.name} to its previous value`,
+    };
   const rec = ran.records[`step:${step}`] as FlagRecord | undefined;
   // Without a record the flag was never written: nothing to restore.
   if (!rec) return null;
-  return { action: { flag: { name: rec.name, value: null, restore: { exists: rec.previous.exists, value: rec.previous.value as never } } } };
+  return {
+    action: {
+      flag: {
+        name: rec.name,
+        value: null,
+        restore: { exists: rec.previous.exists, value: rec.previous.value as never },
+      },
+    },
+  };
 }
 
 /** What rolling `stage` back runs, in order; `undone` (sources the journal shows done by a killed rollback) are left out. */
-export function rollbackActions(stage: Stage, completed: string[], records: StageRecords = {}, undone: string[] = []): RollbackAction[] {
+export function rollbackActions(
+  stage: Stage,
+  completed: string[],
+  records: StageRecords = {},
+  undone: string[] = [],
+): RollbackAction[] {
   return planned(stage, { completed, records }).filter((a) => !undone.includes(a.source));
 }
 
@@ -66,7 +98,12 @@ function planned(stage: Stage, ran: Ran): RollbackAction[] {
   }
   (stage.rollback ?? []).forEach((r, i) => {
     const a = asAction(r);
-    out.push({ source: `rollback-${i + 1}`, kind: 'stage', title: a.name ?? (ran ? `stage ${stage.id} rollback step ${i + 1}` : `rollback step ${i + 1}`), action: a });
+    out.push({
+      source: `rollback-${i + 1}`,
+      kind: 'stage',
+      title: a.name ?? (ran ? `stage ${stage.id} rollback step ${i + 1}` : `rollback step ${i + 1}`),
+      action: a,
+    });
   });
   return out;
 }

@@ -16,10 +16,18 @@ export function parseOutput(text: string): unknown {
 
 /** The last few lines a failing probe wrote, so "exited 2" comes with its reason. */
 export function lastLines(tail: string, n = 3): string {
-  return tail.split('\n').map((l) => l.trim()).filter(Boolean).slice(-n).join(' | ');
+  return tail
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .slice(-n)
+    .join(' | ');
 }
 
-export interface CommandProbe { kind: 'command'; command: string }
+export interface CommandProbe {
+  kind: 'command';
+  command: string;
+}
 
 export const command: ProbeModule<CommandProbe> = {
   kind: 'command',
@@ -29,7 +37,11 @@ export const command: ProbeModule<CommandProbe> = {
     // The values travel as environment variables (MIGRATE_VAR_x), never as script text.
     const { cmd, env } = shellCommand(ctx.shell, p.command, ctx.vars);
     const r = await ctx.runner.run(cmd, {
-      cwd: ctx.cwd, env, timeoutMs: ctx.timeoutMs, signal: ctx.signal, mask: (s) => ctx.vars.mask(s),
+      cwd: ctx.cwd,
+      env,
+      timeoutMs: ctx.timeoutMs,
+      signal: ctx.signal,
+      mask: (s) => ctx.vars.mask(s),
     });
     if (r.timedOut) throw new ProbeError(`timed out after ${ctx.timeoutMs}ms`);
     if (r.aborted) throw new ProbeError('interrupted');

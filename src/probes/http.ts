@@ -14,7 +14,10 @@ export function jsonPath(value: unknown, path: string | undefined): unknown {
   return cur;
 }
 
-export interface HttpProbe { kind: 'http'; http: HttpSpec }
+export interface HttpProbe {
+  kind: 'http';
+  http: HttpSpec;
+}
 
 export const http: ProbeModule<HttpProbe> = {
   kind: 'http',

@@ -24,7 +24,8 @@ export function probeOf(c: Check): Probe {
   if (c.command !== undefined) return { kind: 'command', command: c.command };
   if (c.http !== undefined) return { kind: 'http', http: c.http };
   if (c.sql !== undefined) return { kind: 'sql', sql: c.sql, database: c.database };
-  if (c.prometheus !== undefined) return { kind: 'prometheus', prometheus: c.prometheus, baselineOffset: queryOffset(c) };
+  if (c.prometheus !== undefined)
+    return { kind: 'prometheus', prometheus: c.prometheus, baselineOffset: queryOffset(c) };
   throw new Error(`check '${c.name}' has no probe`);
 }
 

@@ -13,7 +13,11 @@ import type { PrometheusSpec } from '../runbook/types.js';
 import type { Vars } from '../runbook/vars.js';
 import { isNoData, ProbeError, type ProbeContext, type ProbeModule } from './types.js';
 
-export interface PrometheusProbe { kind: 'prometheus'; prometheus: PrometheusSpec; baselineOffset?: string }
+export interface PrometheusProbe {
+  kind: 'prometheus';
+  prometheus: PrometheusSpec;
+  baselineOffset?: string;
+}
 
 /** A PromQL string literal: the value can only ever be data, never query text. */
 export function promString(v: string): string {
@@ -21,10 +25,15 @@ export function promString(v: string): string {
 }
 
 export function renderPromQL(src: string, lookup: Lookup): string {
-  return parseTemplate(src).map((p) => ('text' in p ? p.text : promString(lookup(p.name)))).join('');
+  return parseTemplate(src)
+    .map((p) => ('text' in p ? p.text : promString(lookup(p.name))))
+    .join('');
 }
 
-interface Series { metric: Record<string, string>; value: number }
+interface Series {
+  metric: Record<string, string>;
+  value: number;
+}
 
 /**
  * A Prometheus sample value (always a string in the API): "+Inf" and "-Inf"
@@ -35,10 +44,17 @@ export function parseSampleValue(text: string): number {
   if (text === '-Inf') return -Infinity;
   return Number(text);
 }
-interface Result { value: number | null; labels: string; series: number }
+interface Result {
+  value: number | null;
+  labels: string;
+  series: number;
+}
 
 const labelText = (m: Record<string, string>) =>
-  `{${Object.entries(m).filter(([k]) => k !== '__name__').map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}}`;
+  `{${Object.entries(m)
+    .filter(([k]) => k !== '__name__')
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join(', ')}}`;
 
 /** The labels every series shares: what an aggregate over them still describes. */
 function common(series: Series[]): Record<string, string> {
@@ -50,9 +66,14 @@ function reduce(series: Series[], how: PrometheusSpec['aggregate'], query: strin
   if (series.length === 0) return { value: null, labels: '{}', series: 0 };
   if (series.length === 1) return { value: series[0]!.value, labels: labelText(series[0]!.metric), series: 1 };
   if (!how) {
-    const shown = series.slice(0, 3).map((s) => labelText(s.metric)).join(', ');
-    throw new ProbeError(`query returned ${series.length} series (${shown}${series.length > 3 ? ', ...' : ''}): aggregate them in PromQL `
-      + `(sum(...), max(...)) or give aggregate: max|min|sum|avg; query: ${query}`);
+    const shown = series
+      .slice(0, 3)
+      .map((s) => labelText(s.metric))
+      .join(', ');
+    throw new ProbeError(
+      `query returned ${series.length} series (${shown}${series.length > 3 ? ', ...' : ''}): aggregate them in PromQL ` +
+        `(sum(...), max(...)) or give aggregate: max|min|sum|avg; query: ${query}`,
+    );
   }
   const values = series.map((s) => s.value);
   if (how === 'max' || how === 'min') {
@@ -69,34 +90,66 @@ function queryTimeout(p: PrometheusSpec, ctx: ProbeContext): { ms: number; text:
   return ms === undefined ? { ms: ctx.timeoutMs, text: `${ctx.timeoutMs}ms` } : { ms, text: p.timeout! };
 }
 
-async function instantQuery(p: PrometheusSpec, query: string, atSeconds: number, vars: Vars, ctx: ProbeContext): Promise<Series[]> {
+async function instantQuery(
+  p: PrometheusSpec,
+  query: string,
+  atSeconds: number,
+  vars: Vars,
+  ctx: ProbeContext,
+): Promise<Series[]> {
   // The rendered query travels as the value of a var of its own: the URL template
   // percent-encodes it, and nothing in it is ever read as a template again.
   const base = p.url.replace(/\/+$/, '');
   const timeout = queryTimeout(p, ctx);
-  const spec = { url: `${base}/api/v1/query?query=\${__promql}&time=\${__promtime}&timeout=\${__promtimeout}`, headers: p.headers };
+  const spec = {
+    url: `${base}/api/v1/query?query=\${__promql}&time=\${__promtime}&timeout=\${__promtimeout}`,
+    headers: p.headers,
+  };
   let reply;
   try {
-    reply = await request(spec, vars.with({ __promql: query, __promtime: atSeconds.toFixed(3), __promtimeout: timeout.text }), timeout.ms, ctx.signal);
+    reply = await request(
+      spec,
+      vars.with({ __promql: query, __promtime: atSeconds.toFixed(3), __promtimeout: timeout.text }),
+      timeout.ms,
+      ctx.signal,
+    );
   } catch (e) {
-    if ((e as Error).name === 'TimeoutError') throw new ProbeError(`timed out after ${timeout.text} (prometheus.timeout or the check's timeout)`);
+    if ((e as Error).name === 'TimeoutError')
+      throw new ProbeError(`timed out after ${timeout.text} (prometheus.timeout or the check's timeout)`);
     throw e;
   }
-  const body = reply.body as { status?: string; error?: string; errorType?: string; data?: { resultType: string; result: unknown } };
+  const body = reply.body as {
+    status?: string;
+    error?: string;
+    errorType?: string;
+    data?: { resultType: string; result: unknown };
+  };
   if (!body || typeof body !== 'object' || !body.status) {
-    throw new ProbeError(`HTTP ${reply.status} from ${renderUrl(p.url, (n) => vars.display(n))}: not a Prometheus API reply`);
+    throw new ProbeError(
+      `HTTP ${reply.status} from ${renderUrl(p.url, (n) => vars.display(n))}: not a Prometheus API reply`,
+    );
   }
-  if (body.status !== 'success') throw new ProbeError(`prometheus ${body.errorType ?? 'error'}: ${body.error ?? `HTTP ${reply.status}`}`);
+  if (body.status !== 'success')
+    throw new ProbeError(`prometheus ${body.errorType ?? 'error'}: ${body.error ?? `HTTP ${reply.status}`}`);
   const { resultType, result } = body.data!;
   if (resultType === 'scalar') return [{ metric: {}, value: parseSampleValue((result as [number, string])[1]) }];
   if (resultType === 'vector') {
-    return (result as { metric: Record<string, string>; value: [number, string] }[]).map((s) => ({ metric: s.metric, value: parseSampleValue(s.value[1]) }));
+    return (result as { metric: Record<string, string>; value: [number, string] }[]).map((s) => ({
+      metric: s.metric,
+      value: parseSampleValue(s.value[1]),
+    }));
   }
   throw new ProbeError(`the query returned a ${resultType}, not an instant vector or scalar; query: ${query}`);
 }
 
-export const showValue = (v: number | null) => (v === null || Number.isNaN(v) ? 'no data'
-  : v === Infinity ? '+Inf' : v === -Infinity ? '-Inf' : String(Number(v.toPrecision(6))));
+export const showValue = (v: number | null) =>
+  v === null || Number.isNaN(v)
+    ? 'no data'
+    : v === Infinity
+      ? '+Inf'
+      : v === -Infinity
+        ? '-Inf'
+        : String(Number(v.toPrecision(6)));
 
 export const prometheus: ProbeModule<PrometheusProbe> = {
   kind: 'prometheus',
@@ -111,7 +164,12 @@ export const prometheus: ProbeModule<PrometheusProbe> = {
   async sample({ prometheus: p, baselineOffset }, ctx) {
     const lookup = (n: string) => ctx.vars.value(n);
     const now = Date.now() / 1000 - (p.at ? parseDuration(p.at)! / 1000 : 0);
-    const run = async (src: string, at: number) => reduce(await instantQuery(p, renderPromQL(src, lookup), at, ctx.vars, ctx), p.aggregate, renderPromQL(src, (n) => ctx.vars.display(n)));
+    const run = async (src: string, at: number) =>
+      reduce(
+        await instantQuery(p, renderPromQL(src, lookup), at, ctx.vars, ctx),
+        p.aggregate,
+        renderPromQL(src, (n) => ctx.vars.display(n)),
+      );
     const [main, compare, baseline] = await Promise.all([
       run(p.query, now),
       p.compare ? run(p.compare, now) : null,
@@ -120,9 +178,14 @@ export const prometheus: ProbeModule<PrometheusProbe> = {
     const scope: Record<string, number | string | null> = { labels: main.labels };
     if (compare) scope.compare = compare.value;
     if (baseline) scope.baseline = baseline.value;
-    const parts = [compare && `compare ${showValue(compare.value)}`, baseline && `baseline ${showValue(baseline.value)}`, main.series > 1 && `${p.aggregate} of ${main.series} series`];
+    const parts = [
+      compare && `compare ${showValue(compare.value)}`,
+      baseline && `baseline ${showValue(baseline.value)}`,
+      main.series > 1 && `${p.aggregate} of ${main.series} series`,
+    ];
     const detail = parts.filter(Boolean).join(', ');
-    const hasData = !isNoData(main.value) && (!compare || !isNoData(compare.value)) && (!baseline || !isNoData(baseline.value));
+    const hasData =
+      !isNoData(main.value) && (!compare || !isNoData(compare.value)) && (!baseline || !isNoData(baseline.value));
     return {
       value: main.value,
       scope,

@@ -2,7 +2,11 @@
 import { renderText } from '../runbook/template.js';
 import { isNoData, type ProbeModule } from './types.js';
 
-export interface SqlProbe { kind: 'sql'; sql: string; database?: string }
+export interface SqlProbe {
+  kind: 'sql';
+  sql: string;
+  database?: string;
+}
 
 export const sql: ProbeModule<SqlProbe> = {
   kind: 'sql',
@@ -13,6 +17,11 @@ export const sql: ProbeModule<SqlProbe> = {
     const { querySql } = await import('../pg/query.js');
     const r = await querySql(p.sql, p.database, ctx.vars, ctx.timeoutMs, ctx.signal);
     const value = r.rows === 0 ? null : r.value;
-    return { value, scope: { rows: r.rows }, hasData: !isNoData(value), plain: { passed: true, message: `${r.rows} row(s)`, value } };
+    return {
+      value,
+      scope: { rows: r.rows },
+      hasData: !isNoData(value),
+      plain: { passed: true, message: `${r.rows} row(s)`, value },
+    };
   },
 };

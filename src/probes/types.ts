@@ -55,5 +55,11 @@ export interface ProbeModule<P extends { kind: string }> {
 
 /** No rows, an empty body, null or NaN. */
 export function isNoData(v: unknown): boolean {
-  return v === undefined || v === null || v === '' || (typeof v === 'number' && Number.isNaN(v)) || (Array.isArray(v) && v.length === 0);
+  return (
+    v === undefined ||
+    v === null ||
+    v === '' ||
+    (typeof v === 'number' && Number.isNaN(v)) ||
+    (Array.isArray(v) && v.length === 0)
+  );
 }

@@ -25,11 +25,21 @@ export interface Finding {
   offset?: number;
 }
 
-export const error = (path: Path, code: string, message: string, extra: Partial<Finding> = {}): Finding =>
-  ({ path, severity: 'error', code, message, ...extra });
+export const error = (path: Path, code: string, message: string, extra: Partial<Finding> = {}): Finding => ({
+  path,
+  severity: 'error',
+  code,
+  message,
+  ...extra,
+});
 
-export const warning = (path: Path, code: string, message: string, extra: Partial<Finding> = {}): Finding =>
-  ({ path, severity: 'warning', code, message, ...extra });
+export const warning = (path: Path, code: string, message: string, extra: Partial<Finding> = {}): Finding => ({
+  path,
+  severity: 'warning',
+  code,
+  message,
+  ...extra,
+});
 
 export function formatPath(path: Path): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? quote(p) : `.${quote(p)}`)).join('');
@@ -78,7 +88,10 @@ export function didYouMean(word: string, candidates: Iterable<string>): string {
     if (c.length > SUGGEST_MAX_LENGTH) continue;
     const limit = Math.max(1, Math.floor(c.length / 3));
     const d = distance(word.toLowerCase(), c.toLowerCase(), limit);
-    if (d <= limit && d < bestScore) { best = c; bestScore = d; }
+    if (d <= limit && d < bestScore) {
+      best = c;
+      bestScore = d;
+    }
   }
   return best !== undefined ? `; did you mean '${best}'?` : '';
 }
@@ -101,7 +114,9 @@ const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 function escapeControl(c: string): string {
   const code = c.charCodeAt(0);
-  return NAMED[c] ?? (code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`);
+  return (
+    NAMED[c] ?? (code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`)
+  );
 }
 
 /** A value as it may appear in a message: every control character escaped (`\x1b`, `\r`, `\n`, `\u202e`). */

@@ -7,13 +7,20 @@ export const isRunbookFile = (f: string) => /\.ya?ml$/.test(f);
 
 export function listRunbooks(dir: string): string[] {
   try {
-    return readdirSync(dir).filter(isRunbookFile).sort().map((f) => join(dir, f));
+    return readdirSync(dir)
+      .filter(isRunbookFile)
+      .sort()
+      .map((f) => join(dir, f));
   } catch {
     return [];
   }
 }
 
-export function discoverRunbook(explicit: string | undefined, env: Record<string, string | undefined>, cwd: string): string {
+export function discoverRunbook(
+  explicit: string | undefined,
+  env: Record<string, string | undefined>,
+  cwd: string,
+): string {
   const chosen = explicit ?? env.MIGRATE_RUNBOOK;
   if (chosen) {
     if (!existsSync(chosen)) throw new UsageError(`runbook not found: ${chosen}`);
@@ -23,10 +30,16 @@ export function discoverRunbook(explicit: string | undefined, env: Record<string
   const found = listRunbooks(join(cwd, 'runbooks'));
   const [first, ...others] = found;
   if (first === undefined) {
-    throw new UsageError('no runbook: pass -r <path>, set MIGRATE_RUNBOOK, or create ./migrate.yaml', "run 'migrate init' for a starter runbook");
+    throw new UsageError(
+      'no runbook: pass -r <path>, set MIGRATE_RUNBOOK, or create ./migrate.yaml',
+      "run 'migrate init' for a starter runbook",
+    );
   }
   if (!others.length) return first;
-  throw new UsageError(`${found.length} runbooks in ./runbooks; choose one with -r`, found.map((f) => `  migrate -r ${f} ...`).join('\n'));
+  throw new UsageError(
+    `${found.length} runbooks in ./runbooks; choose one with -r`,
+    found.map((f) => `  migrate -r ${f} ...`).join('\n'),
+  );
 }
 
 /**

@@ -30,7 +30,14 @@ function slots(rb: Runbook): Slot[] {
     const o = owner as Record<string, unknown> | undefined;
     const text = o?.[key];
     if (typeof text !== 'string' || !referencedNames(text).length) return;
-    out.push({ path: [...path, key], text, hold, set: (v) => { o![key] = v; } });
+    out.push({
+      path: [...path, key],
+      text,
+      hold,
+      set: (v) => {
+        o![key] = v;
+      },
+    });
   };
   add(rb.defaults, 'timeout', ['defaults']);
   for (const { value: a, path } of actions(rb)) {
@@ -44,7 +51,8 @@ function slots(rb: Runbook): Slot[] {
       const spec = c[kind];
       if (spec && typeof spec === 'object') for (const k of probes[kind].durations ?? []) add(spec, k, [...path, kind]);
     }
-    if (typeof c.baseline === 'object') for (const k of ['every', 'query_offset']) add(c.baseline, k, [...path, 'baseline']);
+    if (typeof c.baseline === 'object')
+      for (const k of ['every', 'query_offset']) add(c.baseline, k, [...path, 'baseline']);
   }
   for (const [s, stage] of rb.stages.entries()) {
     add(stage, 'timeout', ['stages', s]);
@@ -53,7 +61,9 @@ function slots(rb: Runbook): Slot[] {
     const c = stage.canary;
     add(c, 'interval', ['stages', s, 'canary']);
     add(c, 'hold', ['stages', s, 'canary'], true);
-    c?.weights.forEach((w, i) => { if (typeof w === 'object') add(w, 'hold', ['stages', s, 'canary', 'weights', i], true); });
+    c?.weights.forEach((w, i) => {
+      if (typeof w === 'object') add(w, 'hold', ['stages', s, 'canary', 'weights', i], true);
+    });
   }
   return out;
 }
@@ -69,21 +79,32 @@ const valid = (slot: Slot, v: string) => parseDuration(v) !== undefined || (slot
  * A copy of the runbook with every duration rendered by `lookup`. A name with
  * no value leaves the field as written (and a finding when `unsetIsError`).
  */
-export function renderDurations(rb: Runbook, lookup: (name: string) => string | undefined, show: (name: string) => string = (n) => lookup(n) ?? '',
-  unsetIsError = false): { runbook: Runbook; findings: Finding[]; changed: Path[] } {
+export function renderDurations(
+  rb: Runbook,
+  lookup: (name: string) => string | undefined,
+  show: (name: string) => string = (n) => lookup(n) ?? '',
+  unsetIsError = false,
+): { runbook: Runbook; findings: Finding[]; changed: Path[] } {
   if (!hasDurationVars(rb)) return { runbook: rb, findings: [], changed: [] };
   const copy = structuredClone(rb);
   const findings: Finding[] = [];
   const changed: Path[] = [];
   for (const slot of slots(copy)) {
-    const unset = referencedNames(slot.text).map((r) => r.name).filter((n) => lookup(n) === undefined);
+    const unset = referencedNames(slot.text)
+      .map((r) => r.name)
+      .filter((n) => lookup(n) === undefined);
     if (unset.length) {
-      if (unsetIsError) findings.push(error(slot.path, 'duration', `'${quote(slot.text)}' needs var '${quote(unset[0]!)}', which has no value`));
+      if (unsetIsError)
+        findings.push(
+          error(slot.path, 'duration', `'${quote(slot.text)}' needs var '${quote(unset[0]!)}', which has no value`),
+        );
       continue;
     }
     const value = renderText(slot.text, (n) => lookup(n)!);
     if (!valid(slot, value)) {
-      findings.push(error(slot.path, 'duration', `'${quote(slot.text)}' is '${quote(renderText(slot.text, show))}', ${MESSAGE}`));
+      findings.push(
+        error(slot.path, 'duration', `'${quote(slot.text)}' is '${quote(renderText(slot.text, show))}', ${MESSAGE}`),
+      );
       continue;
     }
     slot.set(value);
@@ -94,15 +115,26 @@ export function renderDurations(rb: Runbook, lookup: (name: string) => string | 
 
 /** The runbook as a command runs it: durations from the resolved vars; bad or missing values are findings. */
 export function resolveDurations(rb: Runbook, vars: Vars): { runbook: Runbook; findings: Finding[] } {
-  const { runbook, findings } = renderDurations(rb, (n) => (vars.has(n) ? vars.value(n) : undefined), (n) => vars.display(n), true);
+  const { runbook, findings } = renderDurations(
+    rb,
+    (n) => (vars.has(n) ? vars.value(n) : undefined),
+    (n) => vars.display(n),
+    true,
+  );
   return { runbook, findings };
 }
 
 /** The value contexts `validate` can know: the defaults, then each environment over them. */
-export function* durationContexts(rb: Runbook): Generator<{ env: string | null; runbook: Runbook; findings: Finding[] }> {
-  const defaults = new Map(Object.entries(rb.vars ?? {}).flatMap(([k, v]) => (v.default === undefined ? [] : [[k, String(v.default)] as const])));
+export function* durationContexts(
+  rb: Runbook,
+): Generator<{ env: string | null; runbook: Runbook; findings: Finding[] }> {
+  const defaults = new Map(
+    Object.entries(rb.vars ?? {}).flatMap(([k, v]) =>
+      v.default === undefined ? [] : [[k, String(v.default)] as const],
+    ),
+  );
   const secret = (n: string) => rb.vars?.[n]?.secret === true;
-  const show = (values: Map<string, string>) => (n: string) => (secret(n) ? '***' : values.get(n) ?? '');
+  const show = (values: Map<string, string>) => (n: string) => (secret(n) ? '***' : (values.get(n) ?? ''));
   yield { env: null, ...renderDurations(rb, (n) => defaults.get(n), show(defaults)) };
   for (const [env, spec] of Object.entries(rb.environments ?? {})) {
     const overrides = Object.entries(spec.vars ?? {}).map(([k, v]) => [k, String(v)] as const);
@@ -110,11 +142,22 @@ export function* durationContexts(rb: Runbook): Generator<{ env: string | null; 
     const values = new Map([...defaults, ...overrides]);
     const { runbook, findings } = renderDurations(rb, (n) => values.get(n), show(values));
     // Point at the environment's own value: that is what to fix.
-    yield { env, runbook, findings: findings.map((f) => {
-      const name = overrides.find(([k]) => referencedNames(String(pathValue(rb, f.path))).some((r) => r.name === k))?.[0];
-      return name === undefined ? f : { ...f, path: ['environments', env, 'vars', name],
-        message: `environment '${quote(env)}' makes ${formatPath(f.path)} '${quote(renderText(String(pathValue(rb, f.path)), show(values)))}', ${MESSAGE}` };
-    }) };
+    yield {
+      env,
+      runbook,
+      findings: findings.map((f) => {
+        const name = overrides.find(([k]) =>
+          referencedNames(String(pathValue(rb, f.path))).some((r) => r.name === k),
+        )?.[0];
+        return name === undefined
+          ? f
+          : {
+              ...f,
+              path: ['environments', env, 'vars', name],
+              message: `environment '${quote(env)}' makes ${formatPath(f.path)} '${quote(renderText(String(pathValue(rb, f.path)), show(values)))}', ${MESSAGE}`,
+            };
+      }),
+    };
   }
 }
 
@@ -136,9 +179,19 @@ function uniqueFindings(findings: Finding[]): Finding[] {
 /** Every templated duration renders to a duration, for the defaults and in each environment. */
 export function durationsValid(rb: Runbook): Finding[] {
   // A duration var needs a default: a missing value must not stop a rollback that only needs the undos.
-  const undefaulted = slots(rb).flatMap((slot) => referencedNames(slot.text).filter((r) => rb.vars?.[r.name]?.default === undefined)
-    .slice(0, 1).map((r) => error(slot.path, 'duration', `'${quote(slot.text)}' uses var '${quote(r.name)}', which has no default; a var used as a duration needs one (environments and --set can override it)`,
-      { offset: r.at })));
+  const undefaulted = slots(rb).flatMap((slot) =>
+    referencedNames(slot.text)
+      .filter((r) => rb.vars?.[r.name]?.default === undefined)
+      .slice(0, 1)
+      .map((r) =>
+        error(
+          slot.path,
+          'duration',
+          `'${quote(slot.text)}' uses var '${quote(r.name)}', which has no default; a var used as a duration needs one (environments and --set can override it)`,
+          { offset: r.at },
+        ),
+      ),
+  );
   return uniqueFindings([...undefaulted, ...[...durationContexts(rb)].flatMap((c) => c.findings)]);
 }
 

@@ -8,7 +8,12 @@ import { UsageError } from '../errors.js';
 import { readRunbookText } from './read.js';
 import { printable } from './diagnostics.js';
 
-export interface RunbookIdentity { name: string; digest: string; stages: number | null; source: string }
+export interface RunbookIdentity {
+  name: string;
+  digest: string;
+  stages: number | null;
+  source: string;
+}
 
 const VALID_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const NAME = /^name:[ \t]*(["']?)([A-Za-z0-9][A-Za-z0-9_.-]*)\1[ \t]*(#.*)?$/m;
@@ -27,9 +32,16 @@ export async function readIdentity(file: string): Promise<RunbookIdentity> {
   let value: { name?: unknown; stages?: unknown[] } | null = null;
   try {
     value = parse(source);
-  } catch { /* reported below */ }
-  if (!value || typeof value.name !== 'string') throw new UsageError(`cannot read the runbook's name from ${file}`, `run 'migrate validate ${file}'`);
+  } catch {
+    /* reported below */
+  }
+  if (!value || typeof value.name !== 'string')
+    throw new UsageError(`cannot read the runbook's name from ${file}`, `run 'migrate validate ${file}'`);
   // The name keys the journal and the lock (a file name, a PostgreSQL text value): one validation would refuse is never used.
-  if (!VALID_NAME.test(value.name)) throw new UsageError(`${file}: '${printable(value.name)}' is not a runbook name (letters, digits, _ . -, starting with a letter or digit)`, `run 'migrate validate ${file}'`);
+  if (!VALID_NAME.test(value.name))
+    throw new UsageError(
+      `${file}: '${printable(value.name)}' is not a runbook name (letters, digits, _ . -, starting with a letter or digit)`,
+      `run 'migrate validate ${file}'`,
+    );
   return { name: value.name, digest, stages: Array.isArray(value.stages) ? value.stages.length : null, source };
 }

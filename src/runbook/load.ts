@@ -3,7 +3,20 @@
  * diagnostic can point at file:line:col.
  */
 import { createHash } from 'node:crypto';
-import { Composer, CST, isMap, isScalar, isSeq, LineCounter, Parser, Scalar, visit, YAMLParseError, type Document, type Node } from 'yaml';
+import {
+  Composer,
+  CST,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  Parser,
+  Scalar,
+  visit,
+  YAMLParseError,
+  type Document,
+  type Node,
+} from 'yaml';
 import type { Diagnostic, Finding, Path } from './diagnostics.js';
 import { readRunbookText, RunbookTooLarge } from './read.js';
 import { sourceOffset } from './scalar-offsets.js';
@@ -23,8 +36,10 @@ export interface LoadedFile {
 export type LoadResult = { ok: true; loaded: LoadedFile } | { ok: false; diagnostics: Diagnostic[] };
 
 export function loadRunbookFile(file: string): LoadResult {
-  const fail = (code: 'file-unreadable' | 'file-too-large', message: string): LoadResult =>
-    ({ ok: false, diagnostics: [{ file, line: 1, column: 1, severity: 'error', code, message }] });
+  const fail = (code: 'file-unreadable' | 'file-too-large', message: string): LoadResult => ({
+    ok: false,
+    diagnostics: [{ file, line: 1, column: 1, severity: 'error', code, message }],
+  });
   try {
     return loadRunbookSource(file, readRunbookText(file));
   } catch (e) {
@@ -39,7 +54,10 @@ export function loadRunbookSource(file: string, source: string): LoadResult {
   const at = (offset: number) => lines.linePos(offset);
   const tooDeep = (offset: number): LoadResult => {
     const { line, col } = at(offset);
-    return { ok: false, diagnostics: [{ file, line, column: col, severity: 'error', code: 'yaml-too-deep', message: DEPTH_MESSAGE }] };
+    return {
+      ok: false,
+      diagnostics: [{ file, line, column: col, severity: 'error', code: 'yaml-too-deep', message: DEPTH_MESSAGE }],
+    };
   };
   // Parse to tokens and check nesting before composing: composing (and every
   // later walk) recurses, and thousands of levels would overflow the stack.
@@ -53,7 +71,9 @@ export function loadRunbookSource(file: string, source: string): LoadResult {
   for (const e of [...doc.errors, ...doc.warnings]) {
     const { line, col } = at(e.pos[0]);
     diagnostics.push({
-      file, line, column: col,
+      file,
+      line,
+      column: col,
       severity: doc.errors.includes(e as never) ? 'error' : 'warning',
       code: `yaml-${e.code.toLowerCase().replace(/_/g, '-')}`,
       message: (e.message.split('\n', 1)[0] ?? '').replace(/ at line \d+, column \d+:?$/, ''),
@@ -74,7 +94,13 @@ export function loadRunbookSource(file: string, source: string): LoadResult {
       },
     });
     const { line, col } = at(offset);
-    return { ok: false, diagnostics: [...diagnostics, { file, line, column: col, severity: 'error', code: 'yaml-alias', message: (e as Error).message }] };
+    return {
+      ok: false,
+      diagnostics: [
+        ...diagnostics,
+        { file, line, column: col, severity: 'error', code: 'yaml-alias', message: (e as Error).message },
+      ],
+    };
   }
   // Aliases can nest what was shallow in the text; check the value too.
   const deepPath = deepValue(value);
@@ -98,7 +124,13 @@ function compose(tokens: CST.Token[], length: number): Document.Parsed {
   for (const next of new Composer(OPTIONS).compose(tokens, true, length)) {
     if (!doc) doc = next;
     else {
-      doc.errors.push(new YAMLParseError([next.range[0], next.range[1]], 'MULTIPLE_DOCS', 'Source contains multiple documents; please use YAML.parseAllDocuments()'));
+      doc.errors.push(
+        new YAMLParseError(
+          [next.range[0], next.range[1]],
+          'MULTIPLE_DOCS',
+          'Source contains multiple documents; please use YAML.parseAllDocuments()',
+        ),
+      );
       break;
     }
   }
@@ -175,7 +207,9 @@ function offsetInScalar(source: string, node: Scalar, offset: number): number {
       if (nl < 0) break;
       pos = nl + 1;
     }
-    const nonBlank = contentLines.filter((p) => source.slice(p, source.indexOf('\n', p) < 0 ? undefined : source.indexOf('\n', p)).trim() !== '');
+    const nonBlank = contentLines.filter(
+      (p) => source.slice(p, source.indexOf('\n', p) < 0 ? undefined : source.indexOf('\n', p)).trim() !== '',
+    );
     const indent = nonBlank.length ? /^ */.exec(source.slice(nonBlank[0]))![0].length : 0;
     const lineStart = contentLines[lineIndex] ?? contentLines[contentLines.length - 1] ?? start;
     return lineStart + indent + column;
@@ -189,8 +223,16 @@ export function locate(loaded: LoadedFile, finding: Finding): Diagnostic {
   const target = finding.atKey && keyNode ? keyNode : node;
   if (target?.range) {
     offset = target.range[0];
-    if (finding.offset !== undefined && isScalar(target)) offset = offsetInScalar(loaded.source, target, finding.offset);
+    if (finding.offset !== undefined && isScalar(target))
+      offset = offsetInScalar(loaded.source, target, finding.offset);
   }
   const { line, col } = loaded.lines.linePos(offset);
-  return { file: loaded.file, line, column: col, severity: finding.severity, code: finding.code, message: finding.message };
+  return {
+    file: loaded.file,
+    line,
+    column: col,
+    severity: finding.severity,
+    code: finding.code,
+    message: finding.message,
+  };
 }

@@ -9,7 +9,9 @@ import { stepId, type Step } from './types.js';
 export function stepNeeds(steps: Step[]): string[][] {
   const ids = steps.map(stepId);
   const known = new Set(ids);
-  return steps.map((s, i) => (s.needs === undefined ? (i > 0 ? [ids[i - 1]!] : []) : s.needs.filter((n) => known.has(n) && n !== ids[i])));
+  return steps.map((s, i) =>
+    s.needs === undefined ? (i > 0 ? [ids[i - 1]!] : []) : s.needs.filter((n) => known.has(n) && n !== ids[i]),
+  );
 }
 
 /**
@@ -28,7 +30,10 @@ export function stepLevels(steps: Step[]): Map<string, number> {
   const ready = ids.flatMap((_, i) => (waiting[i] === 0 ? [i] : []));
   for (let k = 0; k < ready.length; k++) {
     const i = ready[k]!;
-    level.set(ids[i]!, needs[i]!.reduce((d, n) => Math.max(d, level.get(n)! + 1), 0));
+    level.set(
+      ids[i]!,
+      needs[i]!.reduce((d, n) => Math.max(d, level.get(n)! + 1), 0),
+    );
     for (const j of dependents[i]!) if (--waiting[j]! === 0) ready.push(j);
   }
   return level;

@@ -25,7 +25,7 @@ interface Schema {
 const root = runbookSchema as unknown as Schema & { definitions: Record<string, Schema> };
 const definitions = root.definitions;
 
-const resolve = (s: Schema): Schema => (s.$ref ? definitions[String(s.$ref).split('/').pop() ?? ''] ?? {} : s);
+const resolve = (s: Schema): Schema => (s.$ref ? (definitions[String(s.$ref).split('/').pop() ?? ''] ?? {}) : s);
 
 /** The schema branch that describes `value` (for oneOf: the branch of its kind). */
 function branch(schema: Schema, value: unknown): Schema {
@@ -44,7 +44,10 @@ function child(schema: Schema, value: unknown, key: string | number): Schema | n
   return typeof s.additionalProperties === 'object' ? s.additionalProperties : null;
 }
 
-interface Node { value: unknown; schema: Schema | null }
+interface Node {
+  value: unknown;
+  schema: Schema | null;
+}
 
 /** The values and schemas along a path, from the root. */
 function walk(rootValue: unknown, path: Path): Node[] {
@@ -74,7 +77,7 @@ function malformedPart(value: unknown, f: Finding): Path | null {
     const key = f.path[n - 1]!;
     const parent = nodes[n - 1]!;
     if (typeof key === 'number') return f.path.slice(0, n);
-    const required: string[] = parent.schema ? branch(parent.schema, parent.value).required ?? [] : [];
+    const required: string[] = parent.schema ? (branch(parent.schema, parent.value).required ?? []) : [];
     if (!required.includes(key)) return f.path.slice(0, n);
   }
   return null;
@@ -119,11 +122,14 @@ export function pruneMalformed(value: unknown, structural: Finding[]): Pruned | 
     runbook: copy as unknown as Runbook,
     original(f) {
       const path: Path = [];
-      for (const key of f.path) path.push(typeof key === 'number' ? kept.get(JSON.stringify(path))?.[key] ?? key : key);
+      for (const key of f.path)
+        path.push(typeof key === 'number' ? (kept.get(JSON.stringify(path))?.[key] ?? key) : key);
       // A missing key says nothing about what its object does hold.
       const same = (a: Path, b: Path) => a.length === b.length && inside(a, b);
-      const followOn = parts.some((p) => inside(path, p)) || changed.some((c) => same(path, c))
-        || structural.some((s) => (s.code === 'missing-key' ? same(path, s.path) : inside(path, s.path)));
+      const followOn =
+        parts.some((p) => inside(path, p)) ||
+        changed.some((c) => same(path, c)) ||
+        structural.some((s) => (s.code === 'missing-key' ? same(path, s.path) : inside(path, s.path)));
       if (followOn) return null;
       return { ...f, path };
     },

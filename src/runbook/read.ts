@@ -12,7 +12,9 @@ export class RunbookTooLarge extends Error {
   /** bytes: the file's size, or null for a pipe or device (only known to exceed the limit). */
   constructor(readonly bytes: number | null) {
     const size = bytes === null ? 'over' : `${(bytes / (1 << 20)).toFixed(1)} MiB, over`;
-    super(`the runbook is ${size} the ${MAX_RUNBOOK_BYTES >> 20} MiB limit (a runbook is a few KB: is this the right file?)`);
+    super(
+      `the runbook is ${size} the ${MAX_RUNBOOK_BYTES >> 20} MiB limit (a runbook is a few KB: is this the right file?)`,
+    );
   }
 }
 
@@ -25,7 +27,8 @@ export function readRunbookText(file: string): string {
     if (st.isFile() && st.size > MAX_RUNBOOK_BYTES) throw new RunbookTooLarge(st.size);
     // Bounded even so: a pipe (`-r <(generate)`) or a device has no size, and a file may grow meanwhile.
     const bytes = readAtMost(fd, MAX_RUNBOOK_BYTES + 1);
-    if (bytes.length > MAX_RUNBOOK_BYTES) throw new RunbookTooLarge(st.isFile() ? Math.max(st.size, bytes.length) : null);
+    if (bytes.length > MAX_RUNBOOK_BYTES)
+      throw new RunbookTooLarge(st.isFile() ? Math.max(st.size, bytes.length) : null);
     return bytes.toString('utf8');
   } finally {
     closeSync(fd);

@@ -16,7 +16,9 @@ function base64Forms(s: string): string[] {
   // The secret can start at any of three offsets inside a longer base64 text
   // (`user:secret` in a Basic header); keep the characters only it determines.
   for (let k = 0; k < 3; k++) {
-    const enc = Buffer.concat([Buffer.alloc(k), bytes]).toString('base64').replace(/=+$/, '');
+    const enc = Buffer.concat([Buffer.alloc(k), bytes])
+      .toString('base64')
+      .replace(/=+$/, '');
     const from = Math.ceil((8 * k) / 6);
     const to = Math.floor((8 * (k + bytes.length)) / 6);
     const core = enc.slice(from, to);
@@ -45,7 +47,9 @@ function numberForms(s: string): string[] {
 export function secretForms(s: string): string[] {
   if (s === '') return [];
   const forms = new Set<string>([s]);
-  const add = (f: string) => { if (f !== s && f.length >= Math.min(MIN_FRAGMENT, s.length)) forms.add(f); };
+  const add = (f: string) => {
+    if (f !== s && f.length >= Math.min(MIN_FRAGMENT, s.length)) forms.add(f);
+  };
   // Percent-encoding: JavaScript's, RFC 3986's (also !'()*), form-style spaces, and lower-case hex for each.
   const rfc3986 = encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   const pythonQuote = rfc3986.replace(/%2F/g, '/'); // urllib.parse.quote keeps '/' by default
@@ -61,7 +65,11 @@ export function secretForms(s: string): string[] {
   add(s.replace(/[^A-Za-z0-9_./:=@%+,-]/g, (c) => `\\${c}`)); // backslash-escaped, every special character
   add(s.replace(/[\s!"$&'()*;<>?[\\\]`{|}^]/g, (c) => `\\${c}`)); // bash printf %q: '#' and '~' inside a word stay bare
   add(JSON.stringify(s).slice(1, -1));
-  add(JSON.stringify(s).slice(1, -1).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)); // ASCII-only JSON
+  add(
+    JSON.stringify(s)
+      .slice(1, -1)
+      .replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+  ); // ASCII-only JSON
   add(JSON.stringify(JSON.stringify(s)).slice(2, -2)); // JSON inside a JSON string
   add(JSON.stringify(s).slice(1, -1).replace(/\//g, '\\/')); // JSON with escaped slashes (PHP's json_encode)
   for (const f of numberForms(s)) add(f);

@@ -9,11 +9,30 @@
  */
 import type { Scalar } from 'yaml';
 
-interface Unit { ch: string; at: number }
+interface Unit {
+  ch: string;
+  at: number;
+}
 
 const SIMPLE_ESCAPES: Record<string, string> = {
-  '0': '\0', a: '\x07', b: '\b', t: '\t', '\t': '\t', n: '\n', v: '\v', f: '\f', r: '\r', e: '\x1b', ' ': ' ',
-  '"': '"', '/': '/', '\\': '\\', N: '\u0085', _: '\u00a0', L: '\u2028', P: '\u2029',
+  '0': '\0',
+  a: '\x07',
+  b: '\b',
+  t: '\t',
+  '\t': '\t',
+  n: '\n',
+  v: '\v',
+  f: '\f',
+  r: '\r',
+  e: '\x1b',
+  ' ': ' ',
+  '"': '"',
+  '/': '/',
+  '\\': '\\',
+  N: '\u0085',
+  _: '\u00a0',
+  L: '\u2028',
+  P: '\u2029',
 };
 const HEX: Record<string, number> = { x: 2, u: 4, U: 8 };
 
@@ -56,11 +75,16 @@ function raw(src: string, from: number, to: number): Unit[] {
 function units(src: string, node: Scalar): Unit[] {
   const [start, end] = node.range!;
   switch (node.type) {
-    case 'QUOTE_DOUBLE': return doubleQuoted(src, start, end);
-    case 'QUOTE_SINGLE': return singleQuoted(src, start, end);
+    case 'QUOTE_DOUBLE':
+      return doubleQuoted(src, start, end);
+    case 'QUOTE_SINGLE':
+      return singleQuoted(src, start, end);
     // The header line (`|2-  # comment`) is not content.
-    case 'BLOCK_LITERAL': case 'BLOCK_FOLDED': return raw(src, src.indexOf('\n', start) + 1 || end, end);
-    default: return raw(src, start, end);
+    case 'BLOCK_LITERAL':
+    case 'BLOCK_FOLDED':
+      return raw(src, src.indexOf('\n', start) + 1 || end, end);
+    default:
+      return raw(src, start, end);
   }
 }
 

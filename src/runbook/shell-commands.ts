@@ -6,24 +6,44 @@
  */
 
 /** How the command takes its code; `shell` ones run a shell that inherits our environment. */
-interface Parser { takes: 'option' | 'all' | 'first' | 'program' | 'ssh' | 'sed'; options?: string[]; shell?: boolean }
+interface Parser {
+  takes: 'option' | 'all' | 'first' | 'program' | 'ssh' | 'sed';
+  options?: string[];
+  shell?: boolean;
+}
 
 const SHELL: Parser = { takes: 'option', options: ['-c'], shell: true };
 const PARSERS: Record<string, Parser> = {
-  sh: SHELL, bash: SHELL, dash: SHELL, ksh: SHELL, mksh: SHELL, zsh: SHELL, ash: SHELL, fish: SHELL,
+  sh: SHELL,
+  bash: SHELL,
+  dash: SHELL,
+  ksh: SHELL,
+  mksh: SHELL,
+  zsh: SHELL,
+  ash: SHELL,
+  fish: SHELL,
   su: { takes: 'option', options: ['-c', '--command'], shell: true },
   runuser: { takes: 'option', options: ['-c', '--command'], shell: true },
   eval: { takes: 'all', shell: true },
   trap: { takes: 'first', shell: true },
   watch: { takes: 'all', shell: true },
   ssh: { takes: 'ssh' },
-  python: { takes: 'option', options: ['-c'] }, python2: { takes: 'option', options: ['-c'] }, python3: { takes: 'option', options: ['-c'] },
-  perl: { takes: 'option', options: ['-e', '-E'] }, ruby: { takes: 'option', options: ['-e'] },
-  node: { takes: 'option', options: ['-e', '-p', '--eval', '--print'] }, nodejs: { takes: 'option', options: ['-e', '-p', '--eval', '--print'] },
+  python: { takes: 'option', options: ['-c'] },
+  python2: { takes: 'option', options: ['-c'] },
+  python3: { takes: 'option', options: ['-c'] },
+  perl: { takes: 'option', options: ['-e', '-E'] },
+  ruby: { takes: 'option', options: ['-e'] },
+  node: { takes: 'option', options: ['-e', '-p', '--eval', '--print'] },
+  nodejs: { takes: 'option', options: ['-e', '-p', '--eval', '--print'] },
   php: { takes: 'option', options: ['-r'] },
-  psql: { takes: 'option', options: ['-c', '--command'] }, mysql: { takes: 'option', options: ['-e', '--execute'] },
-  awk: { takes: 'program' }, gawk: { takes: 'program' }, mawk: { takes: 'program' }, nawk: { takes: 'program' },
-  sed: { takes: 'sed' }, gsed: { takes: 'sed' },
+  psql: { takes: 'option', options: ['-c', '--command'] },
+  mysql: { takes: 'option', options: ['-e', '--execute'] },
+  awk: { takes: 'program' },
+  gawk: { takes: 'program' },
+  mawk: { takes: 'program' },
+  nawk: { takes: 'program' },
+  sed: { takes: 'sed' },
+  gsed: { takes: 'sed' },
   // env -S "sh -c ..." splits its argument into a command line.
   env: { takes: 'option', options: ['-S', '--split-string'] },
 };
@@ -44,21 +64,45 @@ const leads = new WeakMap<string[], { seen: number; start: number; done: boolean
 const ENV_VALUE = new Set(['-u', '--unset', '-C', '--chdir']);
 export function commandStart(words: string[]): number {
   let s = leads.get(words);
-  if (!s) { s = { seen: 0, start: 0, done: false, env: false }; leads.set(words, s); }
+  if (!s) {
+    s = { seen: 0, start: 0, done: false, env: false };
+    leads.set(words, s);
+  }
   while (!s.done && s.seen < words.length) {
     const w = words[s.seen]!;
-    if (/^[A-Za-z_]\w*=/.test(w)) { s.seen++; s.start = s.seen; continue; }
-    if (base(w) === 'env' && !s.env) { s.env = true; s.seen++; s.start = s.seen; continue; }
-    if (s.env && w.startsWith('-') && !/^-[A-Za-z]*S/.test(w) && w !== '--split-string' && !w.startsWith('--split-string=')) {
-      s.seen += ENV_VALUE.has(w) ? 2 : 1; s.start = Math.min(s.seen, words.length); continue;
+    if (/^[A-Za-z_]\w*=/.test(w)) {
+      s.seen++;
+      s.start = s.seen;
+      continue;
+    }
+    if (base(w) === 'env' && !s.env) {
+      s.env = true;
+      s.seen++;
+      s.start = s.seen;
+      continue;
+    }
+    if (
+      s.env &&
+      w.startsWith('-') &&
+      !/^-[A-Za-z]*S/.test(w) &&
+      w !== '--split-string' &&
+      !w.startsWith('--split-string=')
+    ) {
+      s.seen += ENV_VALUE.has(w) ? 2 : 1;
+      s.start = Math.min(s.seen, words.length);
+      continue;
     }
     s.done = true;
   }
   // env -S ...: env itself is the parser.
-  return s.env && s.start > 0 && words[s.start] !== undefined && /^-[A-Za-z]*S|^--split-string/.test(words[s.start]!) ? s.start - 1 : s.start;
+  return s.env && s.start > 0 && words[s.start] !== undefined && /^-[A-Za-z]*S|^--split-string/.test(words[s.start]!)
+    ? s.start - 1
+    : s.start;
 }
 
-function base(w: string): string { return w.slice(w.lastIndexOf('/') + 1); }
+function base(w: string): string {
+  return w.slice(w.lastIndexOf('/') + 1);
+}
 
 /** Whether `word` is an option cluster holding `opt` (`-c` in `-ec`, `-lc`), or `opt` itself when it is long. */
 function hasOption(word: string, opt: string): boolean {
@@ -69,7 +113,8 @@ function hasOption(word: string, opt: string): boolean {
 /** Index of the first operand after `from`, skipping options (and the values of those in `takesValue`). */
 function firstOperand(words: string[], from: number, takesValue: (w: string) => boolean): number {
   let j = from;
-  while (j < words.length && words[j]!.startsWith('-') && words[j] !== '-') j += words[j] === '--' ? 1 : takesValue(words[j]!) ? 2 : 1;
+  while (j < words.length && words[j]!.startsWith('-') && words[j] !== '-')
+    j += words[j] === '--' ? 1 : takesValue(words[j]!) ? 2 : 1;
   return j;
 }
 
@@ -96,7 +141,11 @@ export function codeOperand(words: string[]): CodeOperand | null {
     const hit = (by: string) => ({ by: by.split(REF_MARK).join('${...}'), shell: p.shell ?? false });
     if (p.takes === 'all') return hit(name);
     if (p.takes === 'ssh') {
-      const dest = firstOperand(words.slice(0, i + NEAR), i + 1, (w) => /^-[A-Za-z]+$/.test(w) && SSH_VALUE.has(w.at(-1)!));
+      const dest = firstOperand(
+        words.slice(0, i + NEAR),
+        i + 1,
+        (w) => /^-[A-Za-z]+$/.test(w) && SSH_VALUE.has(w.at(-1)!),
+      );
       if (pos > dest) return hit('ssh');
     }
     if (pos - i > NEAR) continue;
@@ -110,8 +159,15 @@ export function codeOperand(words: string[]): CodeOperand | null {
       if (firstOperand(words, i + 1, (w) => AWK_VALUE.has(w)) === pos) return hit(name);
     }
     if (p.takes === 'sed') {
-      const scripts = words.slice(i + 1).some((w) => w === '-e' || w === '--expression' || w === '-f' || w === '--file');
-      if (scripts ? words[pos - 1] === '-e' || words[pos - 1] === '--expression' : firstOperand(words, i + 1, () => false) === pos) return hit(name);
+      const scripts = words
+        .slice(i + 1)
+        .some((w) => w === '-e' || w === '--expression' || w === '-f' || w === '--file');
+      if (
+        scripts
+          ? words[pos - 1] === '-e' || words[pos - 1] === '--expression'
+          : firstOperand(words, i + 1, () => false) === pos
+      )
+        return hit(name);
     }
   }
   return null;
@@ -123,7 +179,21 @@ export function quotesForShell(words: string[]): boolean {
 }
 
 /** Words that start a command without being one (the command is the next word). */
-export const KEYWORDS = new Set(['then', 'do', 'else', 'elif', 'if', 'while', 'until', '!', '{', '}', 'time', 'fi', 'done']);
+export const KEYWORDS = new Set([
+  'then',
+  'do',
+  'else',
+  'elif',
+  'if',
+  'while',
+  'until',
+  '!',
+  '{',
+  '}',
+  'time',
+  'fi',
+  'done',
+]);
 /** Builtins whose `-i` makes a variable's assignments arithmetic. */
 export const DECLARE = new Set(['declare', 'typeset', 'local', 'export', 'readonly']);
 export const ARITH_TESTS = new Set(['-eq', '-ne', '-lt', '-le', '-gt', '-ge']);
@@ -131,10 +201,25 @@ export const ARITH_TESTS = new Set(['-eq', '-ne', '-lt', '-le', '-gt', '-ge']);
 const STDIN_SHELLS = new Set(['sh', 'bash', 'dash', 'ksh', 'mksh', 'zsh', 'ash']);
 /** Programs that run stdin as code (SQL clients: psql's \\! runs a shell), unless given their code another way (these options). */
 const STDIN_CODE: Record<string, string[] | 'file'> = {
-  psql: ['-c', '--command'], mysql: ['-e', '--execute'], sqlite3: ['-cmd'],
-  python: ['-c', '-m'], python2: ['-c', '-m'], python3: ['-c', '-m'], perl: ['-e', '-E'], ruby: ['-e'],
-  node: ['-e', '-p', '--eval', '--print'], nodejs: ['-e', '-p', '--eval', '--print'], php: ['-r'], lua: ['-e'], Rscript: ['-e'],
-  awk: 'file', gawk: 'file', mawk: 'file', nawk: 'file', sed: 'file', gsed: 'file',
+  psql: ['-c', '--command'],
+  mysql: ['-e', '--execute'],
+  sqlite3: ['-cmd'],
+  python: ['-c', '-m'],
+  python2: ['-c', '-m'],
+  python3: ['-c', '-m'],
+  perl: ['-e', '-E'],
+  ruby: ['-e'],
+  node: ['-e', '-p', '--eval', '--print'],
+  nodejs: ['-e', '-p', '--eval', '--print'],
+  php: ['-r'],
+  lua: ['-e'],
+  Rscript: ['-e'],
+  awk: 'file',
+  gawk: 'file',
+  mawk: 'file',
+  nawk: 'file',
+  sed: 'file',
+  gsed: 'file',
 };
 /** Running a file as a script: `bash <(...)`, `source <(...)`; a process substitution in that place is code. */
 export function runsFile(words: string[]): boolean {
@@ -146,13 +231,18 @@ export function runsFile(words: string[]): boolean {
   const code = STDIN_CODE[name];
   if (!code) return false;
   if (rest.at(-1) === '-f' || rest.at(-1) === '--file') return true;
-  return code !== 'file' && !['psql', 'mysql', 'sqlite3'].includes(name) && rest.every((w) => w.startsWith('-') && !code.includes(w));
+  return (
+    code !== 'file' &&
+    !['psql', 'mysql', 'sqlite3'].includes(name) &&
+    rest.every((w) => w.startsWith('-') && !code.includes(w))
+  );
 }
 
 /** ssh options whose value a local shell runs (`-o ProxyCommand=...`). */
 const SSH_COMMAND_OPTION = /^(?:-o\s*)?(?:ProxyCommand|LocalCommand|KnownHostsCommand|RemoteCommand)\s*=?/i;
 /** Variables whose value a program runs as a command (GIT_SSH_COMMAND="ssh -i ..."). */
-const COMMAND_VARS = /^(?:GIT_SSH_COMMAND|GIT_SSH|GIT_PROXY_COMMAND|GIT_ASKPASS|SSH_ASKPASS|GIT_EDITOR|GIT_PAGER|GIT_EXTERNAL_DIFF|PAGER|EDITOR|VISUAL|MANPAGER|PSQL_PAGER|PSQL_EDITOR|SYSTEMD_PAGER|LESSOPEN|LESSCLOSE|BASH_ENV|ENV|PROMPT_COMMAND|RSYNC_RSH|CVS_RSH)=/;
+const COMMAND_VARS =
+  /^(?:GIT_SSH_COMMAND|GIT_SSH|GIT_PROXY_COMMAND|GIT_ASKPASS|SSH_ASKPASS|GIT_EDITOR|GIT_PAGER|GIT_EXTERNAL_DIFF|PAGER|EDITOR|VISUAL|MANPAGER|PSQL_PAGER|PSQL_EDITOR|SYSTEMD_PAGER|LESSOPEN|LESSCLOSE|BASH_ENV|ENV|PROMPT_COMMAND|RSYNC_RSH|CVS_RSH)=/;
 
 /** A value in this word (its start so far: `cur`) is a command another program runs: ssh -o ProxyCommand=, GIT_SSH_COMMAND=. */
 export function commandValue(words: string[], cur: string): string | null {

@@ -7,9 +7,22 @@ import { didYouMean, error, formatPath, quote, type Finding, type Path } from '.
 
 /** The subset of JSON Schema that schema.ts writes and this interpreter reads. */
 type Schema = {
-  $ref?: string; const?: unknown; oneOf?: Schema[]; type?: string | string[]; enum?: unknown[]; pattern?: string;
-  'x-code'?: string; 'x-message'?: string; minimum?: number; maximum?: number; minItems?: number; items?: Schema;
-  properties?: Record<string, Schema>; required?: string[]; propertyNames?: { pattern?: string }; additionalProperties?: boolean | Schema;
+  $ref?: string;
+  const?: unknown;
+  oneOf?: Schema[];
+  type?: string | string[];
+  enum?: unknown[];
+  pattern?: string;
+  'x-code'?: string;
+  'x-message'?: string;
+  minimum?: number;
+  maximum?: number;
+  minItems?: number;
+  items?: Schema;
+  properties?: Record<string, Schema>;
+  required?: string[];
+  propertyNames?: { pattern?: string };
+  additionalProperties?: boolean | Schema;
 };
 const root = runbookSchema as Schema;
 const definitions = runbookSchema.definitions as Record<string, Schema>;
@@ -40,10 +53,15 @@ function describe(schema: Schema): string {
   if (s.oneOf) return s.oneOf.map(describe).join(' or ');
   if (s === definitions.duration) return 'a duration';
   const t = s.type ?? 'value';
-  return (Array.isArray(t) ? t : [t]).map((x: string) => (x === 'object' ? 'a mapping' : x === 'array' ? 'a list' : x === 'integer' ? 'an integer' : `a ${x}`)).join(' or ');
+  return (Array.isArray(t) ? t : [t])
+    .map((x: string) =>
+      x === 'object' ? 'a mapping' : x === 'array' ? 'a list' : x === 'integer' ? 'an integer' : `a ${x}`,
+    )
+    .join(' or ');
 }
 
-const show = (v: unknown) => (typeOf(v) === 'object' ? 'a mapping' : typeOf(v) === 'array' ? 'a list' : quote(JSON.stringify(v)));
+const show = (v: unknown) =>
+  typeOf(v) === 'object' ? 'a mapping' : typeOf(v) === 'array' ? 'a list' : quote(JSON.stringify(v));
 
 export function checkStructure(value: unknown, schema: Schema = root, path: Path = []): Finding[] {
   const s = resolve(schema);
@@ -74,11 +92,19 @@ export function checkStructure(value: unknown, schema: Schema = root, path: Path
     return [error(path, 'value', `${where}must be one of ${s.enum.join(', ')}, got ${show(value)}${hint}`)];
   }
   if (typeof value === 'string' && s.pattern && !new RegExp(s.pattern).test(value)) {
-    return [error(path, s['x-code'] ?? 'pattern', `${where}'${quote(value)}' ${s['x-message'] ?? `does not match ${s.pattern}`}`)];
+    return [
+      error(
+        path,
+        s['x-code'] ?? 'pattern',
+        `${where}'${quote(value)}' ${s['x-message'] ?? `does not match ${s.pattern}`}`,
+      ),
+    ];
   }
   if (typeof value === 'number') {
-    if (s.minimum !== undefined && value < s.minimum) return [error(path, 'range', `${where}must be at least ${s.minimum}, got ${value}`)];
-    if (s.maximum !== undefined && value > s.maximum) return [error(path, 'range', `${where}must be at most ${s.maximum}, got ${value}`)];
+    if (s.minimum !== undefined && value < s.minimum)
+      return [error(path, 'range', `${where}must be at least ${s.minimum}, got ${value}`)];
+    if (s.maximum !== undefined && value > s.maximum)
+      return [error(path, 'range', `${where}must be at most ${s.maximum}, got ${value}`)];
   }
 
   const findings: Finding[] = [];
@@ -95,11 +121,25 @@ export function checkStructure(value: unknown, schema: Schema = root, path: Path
     }
     for (const [key, v] of Object.entries(record)) {
       if (s.propertyNames?.pattern && !new RegExp(s.propertyNames.pattern).test(key)) {
-        findings.push(error([...path, key], 'key-name', `'${quote(key)}' is not a valid name (letters, digits and _; not starting with a digit)`, { atKey: true }));
+        findings.push(
+          error(
+            [...path, key],
+            'key-name',
+            `'${quote(key)}' is not a valid name (letters, digits and _; not starting with a digit)`,
+            { atKey: true },
+          ),
+        );
       }
       if (key in props) findings.push(...checkStructure(v, props[key], [...path, key]));
       else if (s.additionalProperties === false) {
-        findings.push(error([...path, key], 'unknown-key', `${where}unknown key '${quote(key)}'${didYouMean(key, Object.keys(props))}`, { atKey: true }));
+        findings.push(
+          error(
+            [...path, key],
+            'unknown-key',
+            `${where}unknown key '${quote(key)}'${didYouMean(key, Object.keys(props))}`,
+            { atKey: true },
+          ),
+        );
       } else if (typeof s.additionalProperties === 'object') {
         findings.push(...checkStructure(v, s.additionalProperties, [...path, key]));
       }

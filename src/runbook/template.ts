@@ -35,7 +35,9 @@ export type Lookup = (name: string) => string;
 
 /** Plain text: names, messages, URLs' display. */
 export function renderText(src: string, lookup: Lookup): string {
-  return parseTemplate(src).map((p) => ('text' in p ? p.text : lookup(p.name))).join('');
+  return parseTemplate(src)
+    .map((p) => ('text' in p ? p.text : lookup(p.name)))
+    .join('');
 }
 
 /**
@@ -49,7 +51,10 @@ export function renderUrl(src: string, lookup: Lookup): string {
   let out = '';
   const valued: [number, number][] = [];
   parts.forEach((p, i) => {
-    if ('text' in p) { out += p.text; return; }
+    if ('text' in p) {
+      out += p.text;
+      return;
+    }
     const v = i === 0 ? lookup(p.name) : encodeURIComponent(lookup(p.name));
     if (i > 0) valued.push([out.length, out.length + v.length]);
     out += v;
@@ -60,7 +65,9 @@ export function renderUrl(src: string, lookup: Lookup): string {
   for (const seg of out.slice(pathStart, pathEnd).split('/')) {
     const end = start + seg.length;
     if (/^(\.|%2e){1,2}$/i.test(seg) && valued.some(([a, b]) => a < end && b > start)) {
-      throw new UnsafeUrlError(`a value makes the URL path segment '${quote(seg)}', which would leave the path the runbook names`);
+      throw new UnsafeUrlError(
+        `a value makes the URL path segment '${quote(seg)}', which would leave the path the runbook names`,
+      );
     }
     start = end + 1;
   }
@@ -77,18 +84,20 @@ export class UnsafeUrlError extends MigrateError {}
  */
 export function renderJsonBody(src: string, lookup: Lookup): string {
   let inString = false;
-  const out = parseTemplate(src).map((p) => {
-    if ('text' in p) {
-      for (let i = 0; i < p.text.length; i++) {
-        if (inString && p.text[i] === '\\') i++;
-        else if (p.text[i] === '"') inString = !inString;
+  const out = parseTemplate(src)
+    .map((p) => {
+      if ('text' in p) {
+        for (let i = 0; i < p.text.length; i++) {
+          if (inString && p.text[i] === '\\') i++;
+          else if (p.text[i] === '"') inString = !inString;
+        }
+        return p.text;
       }
-      return p.text;
-    }
-    const v = lookup(p.name);
-    if (inString) return JSON.stringify(v).slice(1, -1);
-    return /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(v) ? v : JSON.stringify(v);
-  }).join('');
+      const v = lookup(p.name);
+      if (inString) return JSON.stringify(v).slice(1, -1);
+      return /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(v) ? v : JSON.stringify(v);
+    })
+    .join('');
   try {
     JSON.parse(out);
   } catch {
@@ -107,10 +116,12 @@ export function looksLikeJson(body: string, headers: Record<string, string> = {}
 /** SQL: every value becomes a bound parameter ($1, $2, ...), never text. */
 export function renderSql(src: string, lookup: Lookup): { text: string; values: string[] } {
   const values: string[] = [];
-  const text = parseTemplate(src).map((p) => {
-    if ('text' in p) return p.text;
-    values.push(lookup(p.name));
-    return `$${values.length}`;
-  }).join('');
+  const text = parseTemplate(src)
+    .map((p) => {
+      if ('text' in p) return p.text;
+      values.push(lookup(p.name));
+      return `$${values.length}`;
+    })
+    .join('');
   return { text, values };
 }

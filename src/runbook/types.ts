@@ -55,7 +55,14 @@ export interface Action {
   statement_timeout?: string;
   http?: HttpSpec;
   pause?: string | { until: 'confirm'; message?: string };
-  flag?: { name: string; value: Scalar | null; /** Set by rollback: put the flag back exactly as the journal recorded it. */ restore?: { exists: boolean; value?: Scalar | null } };
+  flag?: {
+    name: string;
+    value: Scalar | null;
+    /** Set by rollback: put the flag back exactly as the journal recorded it. */ restore?: {
+      exists: boolean;
+      value?: Scalar | null;
+    };
+  };
   env?: Record<string, Scalar>;
   cwd?: string;
   timeout?: string;

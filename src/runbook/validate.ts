@@ -17,7 +17,8 @@ import { actions } from './walk.js';
 import type { VolatilityLookup } from '../pg/lint.js';
 
 function hasSqlText(rb: Runbook): boolean {
-  for (const { value } of actions(rb)) if (value.sql !== undefined || (value as { undo_sql?: string }).undo_sql !== undefined) return true;
+  for (const { value } of actions(rb))
+    if (value.sql !== undefined || (value as { undo_sql?: string }).undo_sql !== undefined) return true;
   return false;
 }
 
@@ -44,8 +45,7 @@ export interface ValidRunbook {
 }
 
 export type Validation =
-  | { ok: true; value: ValidRunbook }
-  | { ok: false; errors: Diagnostic[]; warnings: Diagnostic[] };
+  { ok: true; value: ValidRunbook } | { ok: false; errors: Diagnostic[]; warnings: Diagnostic[] };
 
 const order = (a: Diagnostic, b: Diagnostic) => a.line - b.line || a.column - b.column;
 
@@ -64,7 +64,7 @@ export async function validateLoaded(loaded: LoadedFile, opts: ValidateOptions =
   // Schema errors do not hide the rest: the rules read the runbook without its malformed parts.
   const pruned = structural.length ? pruneMalformed(loaded.value, structural) : null;
   if (structural.length && !pruned) return { ok: false, ...split([...yamlWarnings, ...located(structural)], false) };
-  const runbook = pruned ? pruned.runbook : loaded.value as Runbook;
+  const runbook = pruned ? pruned.runbook : (loaded.value as Runbook);
   const findings: Finding[] = [];
   // On a pruned runbook a rule that still trips over what is left reports nothing: the schema errors are reported anyway.
   const run = async (rule: (rb: Runbook) => Finding[] | Promise<Finding[]>) => {
@@ -78,9 +78,17 @@ export async function validateLoaded(loaded: LoadedFile, opts: ValidateOptions =
   for (const rule of opts.extraRules ?? []) await run(rule);
   // The SQL lint needs PostgreSQL's parser (WebAssembly): load it only when there is SQL.
   // A runbook already invalid asks no database.
-  if (opts.sqlLint !== false && hasSqlText(runbook)) findings.push(...(await (await import('../pg/lint.js')).sqlLintRule(runbook, { strict: opts.strict, volatility: pruned ? undefined : opts.volatility })));
+  if (opts.sqlLint !== false && hasSqlText(runbook))
+    findings.push(
+      ...(await (
+        await import('../pg/lint.js')
+      ).sqlLintRule(runbook, { strict: opts.strict, volatility: pruned ? undefined : opts.volatility })),
+    );
   const mapped = pruned ? findings.flatMap((f) => pruned.original(f) ?? []) : findings;
-  const { errors, warnings } = split([...yamlWarnings, ...located(structural), ...located(mapped)], opts.strict ?? false);
+  const { errors, warnings } = split(
+    [...yamlWarnings, ...located(structural), ...located(mapped)],
+    opts.strict ?? false,
+  );
   if (pruned) return { ok: false, errors, warnings };
   if (errors.length) return { ok: false, errors, warnings };
   const where = (path: Path) => {

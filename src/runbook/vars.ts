@@ -57,9 +57,14 @@ export class Vars {
   /** The real value, for execution only. Throws when unset, or refused. */
   value(name: string): string {
     const why = this.traits.refused?.get(name);
-    if (why !== undefined) throw new UsageError(`refused: ${why}`, `fix the value (--set ${name}=...), then run this again`);
+    if (why !== undefined)
+      throw new UsageError(`refused: ${why}`, `fix the value (--set ${name}=...), then run this again`);
     const v = this.values.get(name);
-    if (v === undefined) throw new UsageError(`var '${name}' has no value`, `set it with --set ${name}=..., its env variable, or a default`);
+    if (v === undefined)
+      throw new UsageError(
+        `var '${name}' has no value`,
+        `set it with --set ${name}=..., its env variable, or a default`,
+      );
     return v;
   }
 
@@ -80,11 +85,14 @@ export class Vars {
 
   /** Extra names for one scope (a canary's ${weight}), keeping the secrets; `checked` ones may not start with `-` where options are read. */
   with(extra: Record<string, string>, checked: string[] = []): Vars {
-    const traits = checked.length === 0 ? this.traits : {
-      ...this.traits,
-      declared: new Set([...(this.traits.declared ?? []), ...checked]),
-      dashOk: new Set([...(this.traits.dashOk ?? [])].filter((n) => !checked.includes(n))),
-    };
+    const traits =
+      checked.length === 0
+        ? this.traits
+        : {
+            ...this.traits,
+            declared: new Set([...(this.traits.declared ?? []), ...checked]),
+            dashOk: new Set([...(this.traits.dashOk ?? [])].filter((n) => !checked.includes(n))),
+          };
     return new Vars(new Map([...this.values, ...Object.entries(extra)]), this.secrets, this.unset, traits);
   }
 
@@ -117,12 +125,17 @@ export function resolveVars(rb: Runbook, inputs: VarInputs = {}): Vars {
   const environment = inputs.environment !== undefined ? rb.environments?.[inputs.environment] : undefined;
   if (inputs.environment !== undefined && !environment) {
     const known = Object.keys(rb.environments ?? {});
-    throw new UsageError(`unknown environment '${quote(inputs.environment)}'${didYouMean(inputs.environment, known)}`,
-      known.length ? `environments in this runbook: ${known.join(', ')}` : 'this runbook defines no environments');
+    throw new UsageError(
+      `unknown environment '${quote(inputs.environment)}'${didYouMean(inputs.environment, known)}`,
+      known.length ? `environments in this runbook: ${known.join(', ')}` : 'this runbook defines no environments',
+    );
   }
   const envOverrides = environment?.vars ?? {};
   for (const name of Object.keys(inputs.set ?? {})) {
-    if (!(name in specs)) throw new UsageError(`--set ${quote(name)}: no var '${quote(name)}' in this runbook${didYouMean(name, Object.keys(specs))}`);
+    if (!(name in specs))
+      throw new UsageError(
+        `--set ${quote(name)}: no var '${quote(name)}' in this runbook${didYouMean(name, Object.keys(specs))}`,
+      );
   }
   const unset: string[] = [];
   const dashOk = new Set<string>();
@@ -132,8 +145,10 @@ export function resolveVars(rb: Runbook, inputs: VarInputs = {}): Vars {
     // A whole number's leading '-' is a sign: no option it could spell does harm.
     if (spec.allow_dash || spec.pattern !== undefined || spec.type === 'integer') dashOk.add(name);
     if (spec.secret && inputs.set && name in inputs.set) {
-      notices.push(`--set ${name}: a secret on the command line is visible in 'ps' and kept in shell history; `
-        + `set ${spec.env ? `the environment variable ${spec.env}` : `'env:' on the var and pass it in the environment`} instead`);
+      notices.push(
+        `--set ${name}: a secret on the command line is visible in 'ps' and kept in shell history; ` +
+          `set ${spec.env ? `the environment variable ${spec.env}` : `'env:' on the var and pass it in the environment`} instead`,
+      );
     }
     let v: string | undefined = spec.default !== undefined ? String(spec.default) : undefined;
     if (spec.env !== undefined && inputs.env?.[spec.env] !== undefined) v = inputs.env[spec.env];

@@ -30,7 +30,7 @@ function emittedCodes(files: string[]): Set<string> {
   const codes = new Set<string>();
   for (const f of files) {
     const text = readFileSync(join(ROOT, f), 'utf8');
-    for (const [, code = ''] of text.matchAll(/\b(?:error|warning)\((?:\[[^\]]*\]|[^,()]+), *'([a-z0-9-]+)'/g)) codes.add(code);
+    for (const [, code = ''] of text.matchAll(/\b(?:error|warning)\(\s*(?:\[[^\]]*\]|[^,()]+),\s*'([a-z0-9-]+)'/g)) codes.add(code);
     for (const [, code = ''] of text.matchAll(/'x-code': *'([a-z0-9-]+)'/g)) codes.add(code);
     for (const [, value = ''] of text.matchAll(/\bcode: ([^,}\n]+)/g)) {
       for (const [, code = ''] of value.matchAll(/'([a-z][a-z0-9]*(?:-[a-z0-9]+)+|[a-z]+)'/g)) codes.add(code);

@@ -13,29 +13,49 @@ export default async function check(args: string[], opts: GlobalOptions) {
   const n = args[0] !== undefined ? parseStageNumber(args[0]) : undefined;
   const checks = [
     ...watched('guard', rb.runbook.guards).map((w) => ({ ...w, kind: 'guard' })),
-    ...watched('preflight', n !== undefined ? findStage(rb.runbook, n).preflight : []).map((w) => ({ ...w, kind: `stage ${n} preflight` })),
+    ...watched('preflight', n !== undefined ? findStage(rb.runbook, n).preflight : []).map((w) => ({
+      ...w,
+      kind: `stage ${n} preflight`,
+    })),
   ];
   const ctx = { vars: rb.vars, runner: new ChildRunner(), cwd: rb.cwd, shell: rb.shell, clock: systemClock };
   // A stage under way (running or interrupted) took its baselines before it changed
   // anything: those decide, as in its window. Otherwise a baseline is now, sampled live.
   const journaled = await stageBaselines(opts, rb);
-  const baselines = await takeBaselines(ctx, checks.filter((c) => !(c.id in journaled)));
+  const baselines = await takeBaselines(
+    ctx,
+    checks.filter((c) => !(c.id in journaled)),
+  );
   for (const [id, v] of Object.entries(journaled)) if (!baselines.has(id)) baselines.set(id, v);
-  const samples = await Promise.all(checks.map(async ({ id, check, kind }) => ({ kind, ...await sampleCheck(check, ctx, { baseline: baselines.get(id) }) })));
+  const samples = await Promise.all(
+    checks.map(async ({ id, check, kind }) => ({
+      kind,
+      ...(await sampleCheck(check, ctx, { baseline: baselines.get(id) })),
+    })),
+  );
   if (opts.json) out(JSON.stringify(samples, null, 2));
-  else for (const s of samples) out(`${s.result === 'passed' ? chalk.green('✓') : chalk.red('✗')} ${chalk.dim(s.kind.padEnd(18))} ${s.message}  ${chalk.dim(`[${s.result}] ${s.probe}`)}`);
+  else
+    for (const s of samples)
+      out(
+        `${s.result === 'passed' ? chalk.green('✓') : chalk.red('✗')} ${chalk.dim(s.kind.padEnd(18))} ${s.message}  ${chalk.dim(`[${s.result}] ${s.probe}`)}`,
+      );
   const bad = samples.filter((s) => s.result !== 'passed');
   if (bad.length) throw new CheckFailedError(`${bad.length} of ${samples.length} check(s) did not pass`);
 }
 
 /** The baselines the active stage journaled, by check identity; none without a journal. */
-async function stageBaselines(opts: GlobalOptions, rb: Awaited<ReturnType<typeof loadRunbook>>): Promise<Record<string, unknown>> {
+async function stageBaselines(
+  opts: GlobalOptions,
+  rb: Awaited<ReturnType<typeof loadRunbook>>,
+): Promise<Record<string, unknown>> {
   let store;
   try {
     store = await openStore(opts, targetOf(rb));
   } catch (e) {
     // check answers without a journal too: the baselines are then sampled live.
-    process.stderr.write(`warning: journal not read (${e instanceof Error ? e.message : String(e)}): baselines sampled live\n`);
+    process.stderr.write(
+      `warning: journal not read (${e instanceof Error ? e.message : String(e)}): baselines sampled live\n`,
+    );
     return {};
   }
   const { journal, where } = store;

@@ -8,7 +8,11 @@ import { UsageError } from '../../errors.js';
 import { distance } from '../../runbook/diagnostics.js';
 import type { GlobalOptions } from '../context.js';
 
-interface Entry { code: string; file: string; text: string }
+interface Entry {
+  code: string;
+  file: string;
+  text: string;
+}
 
 const DOCS = [
   { file: 'diagnostics.md', level: '###' },
@@ -37,24 +41,38 @@ export function explanations(): Entry[] {
 /** The entry for a code: exact, a lint code without its `sql-` prefix (as `allow:` writes it), or any yaml-* code. */
 export function findExplanation(entries: Entry[], code: string): Entry | undefined {
   const c = code.trim().toLowerCase();
-  return entries.find((e) => e.code === c) ?? entries.find((e) => e.code === `sql-${c}`)
-    ?? (c.startsWith('yaml-') ? entries.find((e) => e.code === 'yaml-*') : undefined);
+  return (
+    entries.find((e) => e.code === c) ??
+    entries.find((e) => e.code === `sql-${c}`) ??
+    (c.startsWith('yaml-') ? entries.find((e) => e.code === 'yaml-*') : undefined)
+  );
 }
 
 export default async function explain(args: string[], opts: GlobalOptions) {
   const entries = explanations();
   const code = args[0];
   if (!code) {
-    const list = (file: string) => entries.filter((e) => e.file === file).map((e) => `  ${e.code}`).join('\n');
-    process.stdout.write(`Diagnostics (validate):\n${list('diagnostics.md')}\n\nSQL lint:\n${list('lint.md')}\n\nmigrate explain <code> prints one.\n`);
+    const list = (file: string) =>
+      entries
+        .filter((e) => e.file === file)
+        .map((e) => `  ${e.code}`)
+        .join('\n');
+    process.stdout.write(
+      `Diagnostics (validate):\n${list('diagnostics.md')}\n\nSQL lint:\n${list('lint.md')}\n\nmigrate explain <code> prints one.\n`,
+    );
     return;
   }
   const hit = findExplanation(entries, code);
   if (!hit) {
-    const close = entries.map((e) => ({ code: e.code, d: Math.min(distance(code, e.code), distance(`sql-${code}`, e.code)) }))
-      .sort((a, b) => a.d - b.d).filter((x, i) => i < 5 && x.d <= Math.max(3, Math.floor(code.length / 2))).map((x) => x.code);
-    throw new UsageError(`no diagnostic or lint code '${code}'`,
-      close.length ? `close matches: ${close.join(', ')}` : 'run `migrate explain` for the list of codes');
+    const close = entries
+      .map((e) => ({ code: e.code, d: Math.min(distance(code, e.code), distance(`sql-${code}`, e.code)) }))
+      .sort((a, b) => a.d - b.d)
+      .filter((x, i) => i < 5 && x.d <= Math.max(3, Math.floor(code.length / 2)))
+      .map((x) => x.code);
+    throw new UsageError(
+      `no diagnostic or lint code '${code}'`,
+      close.length ? `close matches: ${close.join(', ')}` : 'run `migrate explain` for the list of codes',
+    );
   }
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({ code: hit.code, doc: `docs/${hit.file}`, text: hit.text })}\n`);

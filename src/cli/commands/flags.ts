@@ -6,7 +6,13 @@ import { stateDir } from '../store.js';
 
 export default async function flags(_args: string[], opts: GlobalOptions) {
   const rb = await loadRunbook(opts);
-  const store = await openFlagStore(rb.runbook, { runner: new ChildRunner(), vars: rb.vars, cwd: rb.cwd, shell: rb.shell, stateDir: stateDir(opts, rb.file) });
+  const store = await openFlagStore(rb.runbook, {
+    runner: new ChildRunner(),
+    vars: rb.vars,
+    cwd: rb.cwd,
+    shell: rb.shell,
+    stateDir: stateDir(opts, rb.file),
+  });
   try {
     const values = await store.list();
     if (opts.json) return out(JSON.stringify(values, null, 2));

@@ -11,7 +11,8 @@ export default async function history(_args: string[], opts: GlobalOptions & { l
   const target = await identityTarget(opts);
   const { name } = target;
   const limit = Number(opts.limit);
-  if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a positive whole number, got '${quote(String(opts.limit))}'`);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new UsageError(`--limit must be a positive whole number, got '${quote(String(opts.limit))}'`);
   const { journal, lock } = await openStore(opts, target);
   const p = await journal.project(name);
   const holder = await lock.holder();
@@ -21,8 +22,14 @@ export default async function history(_args: string[], opts: GlobalOptions & { l
   if (opts.json) return out(JSON.stringify(runs, null, 2));
   if (!runs.length) return out('no runs yet');
   for (const r of runs) {
-    const outcome = r.outcome === 'succeeded' ? chalk.green(r.outcome) : r.outcome ? chalk.red(r.outcome) : chalk.cyan('running');
-    const times = r.working_ms !== null ? chalk.dim(` working ${formatDuration(r.working_ms)}, waiting ${formatDuration(r.waiting_ms ?? 0)}`) : '';
-    out(`${r.started_at}  ${r.command.padEnd(24)} ${outcome}  ${r.operator}${times}${r.reason ? `\n    ${chalk.dim(r.reason)}` : ''}`);
+    const outcome =
+      r.outcome === 'succeeded' ? chalk.green(r.outcome) : r.outcome ? chalk.red(r.outcome) : chalk.cyan('running');
+    const times =
+      r.working_ms !== null
+        ? chalk.dim(` working ${formatDuration(r.working_ms)}, waiting ${formatDuration(r.waiting_ms ?? 0)}`)
+        : '';
+    out(
+      `${r.started_at}  ${r.command.padEnd(24)} ${outcome}  ${r.operator}${times}${r.reason ? `\n    ${chalk.dim(r.reason)}` : ''}`,
+    );
   }
 }

@@ -12,8 +12,13 @@ function create(path: string, force: boolean): number {
     return openSync(path, force ? O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW : O_WRONLY | O_CREAT | O_EXCL, 0o644);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw new UsageError(`${path} already exists`, 'pass --force to overwrite it, or give another path');
-    if (code === 'ELOOP') throw new UsageError(`${path} is a symbolic link; init does not write through links`, 'remove the link, or give another path');
+    if (code === 'EEXIST')
+      throw new UsageError(`${path} already exists`, 'pass --force to overwrite it, or give another path');
+    if (code === 'ELOOP')
+      throw new UsageError(
+        `${path} is a symbolic link; init does not write through links`,
+        'remove the link, or give another path',
+      );
     throw new UsageError(`cannot write ${path}: ${(e as Error).message}`);
   }
 }

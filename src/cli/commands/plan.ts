@@ -18,7 +18,9 @@ async function journalState(opts: GlobalOptions, rb: LoadedRunbook): Promise<{ p
 }
 
 export default async function plan(args: string[], opts: GlobalOptions & { rollback?: boolean; to?: string }) {
-  const rb = await loadRunbook(opts, args[0] ? { stage: args[0] } : {}, { database: args[0] !== undefined && !opts.rollback });
+  const rb = await loadRunbook(opts, args[0] ? { stage: args[0] } : {}, {
+    database: args[0] !== undefined && !opts.rollback,
+  });
   const { p, lock } = await journalState(opts, rb);
   if (opts.rollback) return planRollback(rb, p, opts);
   if (args[0] === undefined) throw new UsageError('plan needs a stage number (or --rollback)', 'e.g. migrate plan 2');
@@ -26,7 +28,19 @@ export default async function plan(args: string[], opts: GlobalOptions & { rollb
   const graph = await compileStageLinted(rb.runbook, n, rb.vars, rb.volatility);
   const { block: _block, ...ready } = readiness(p, lock, n, rb.digest);
   const deps = await (await import('../../pg/dependents.js')).liveDependents(findStage(rb.runbook, n), rb.vars);
-  if (opts.json) return out(JSON.stringify({ ...graph, readiness: ready, dependents: deps.dependents, ...(deps.note ? { dependents_note: deps.note } : {}) }, null, 2));
+  if (opts.json)
+    return out(
+      JSON.stringify(
+        {
+          ...graph,
+          readiness: ready,
+          dependents: deps.dependents,
+          ...(deps.note ? { dependents_note: deps.note } : {}),
+        },
+        null,
+        2,
+      ),
+    );
   out(renderPlan(graph, rb.warnings));
   if (deps.dependents?.length) {
     out('');
@@ -34,7 +48,8 @@ export default async function plan(args: string[], opts: GlobalOptions & { rollb
     for (const d of deps.dependents) out(chalk.yellow(`  ${d.kind} ${d.name} depends on ${d.object} (step ${d.step})`));
   } else if (deps.note) out(chalk.dim(deps.note));
   out('');
-  if (ready.already_applied) out(chalk.dim(`stage ${n} is already applied (current stage ${ready.current_stage}): a run would do nothing`));
+  if (ready.already_applied)
+    out(chalk.dim(`stage ${n} is already applied (current stage ${ready.current_stage}): a run would do nothing`));
   else if (!ready.blockers.length) out(chalk.green(`ready: current stage is ${ready.current_stage}`));
   for (const b of ready.blockers) out(chalk.yellow(`would block: ${b}`));
   if (ready.drift.length) out(chalk.yellow(`drift: ${driftNote(ready.drift)}`));
@@ -46,14 +61,24 @@ function planRollback(rb: LoadedRunbook, p: Projection, opts: GlobalOptions & { 
   const plan = targets.map((t) => ({
     stage: t.stage,
     name: findStage(rb.runbook, t.stage).name,
-    actions: rollbackActions(findStage(rb.runbook, t.stage), t.completed, t.records, t.undone).map((a) => ({ source: a.source, title: a.title, ...describeAction(a.action, a.with ? rb.vars.with(a.with) : rb.vars) })),
+    actions: rollbackActions(findStage(rb.runbook, t.stage), t.completed, t.records, t.undone).map((a) => ({
+      source: a.source,
+      title: a.title,
+      ...describeAction(a.action, a.with ? rb.vars.with(a.with) : rb.vars),
+    })),
   }));
-  if (opts.json) return out(JSON.stringify({ runbook: rb.runbook.name, current_stage: currentStage(p), stages: plan }, null, 2));
+  if (opts.json)
+    return out(JSON.stringify({ runbook: rb.runbook.name, current_stage: currentStage(p), stages: plan }, null, 2));
   if (!plan.length) return out('nothing to roll back: no stage is applied');
-  out(`${chalk.bold(rb.runbook.name)} · rollback of stage${plan.length > 1 ? 's' : ''} ${plan.map((s) => s.stage).join(', ')} (highest first)`);
+  out(
+    `${chalk.bold(rb.runbook.name)} · rollback of stage${plan.length > 1 ? 's' : ''} ${plan.map((s) => s.stage).join(', ')} (highest first)`,
+  );
   for (const s of plan) {
     out(`  ${chalk.bold(`stage ${s.stage}: ${s.name}`)}`);
-    if (!s.actions.length) out(chalk.yellow('    nothing to run: no completed step has an undo and the stage has no rollback steps'));
-    s.actions.forEach((a, i) => out(`    ${i + 1}. ${a.title}  ${chalk.dim(`${a.kind}: ${a.display.replace(/\s+/g, ' ')}`)}`));
+    if (!s.actions.length)
+      out(chalk.yellow('    nothing to run: no completed step has an undo and the stage has no rollback steps'));
+    s.actions.forEach((a, i) =>
+      out(`    ${i + 1}. ${a.title}  ${chalk.dim(`${a.kind}: ${a.display.replace(/\s+/g, ' ')}`)}`),
+    );
   }
 }

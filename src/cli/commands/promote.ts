@@ -27,14 +27,21 @@ const nothing = (why: string, hint?: string) => new UsageError(`nothing to promo
 function runningHold(p: Projection, live: LockInfo | null): { stage: number; weight: number; leftMs: number | null } {
   const active = p.active;
   if (!live) {
-    const resume = active?.canary ? `stage ${active.stage}'s canary stopped at ${active.canary.weight}%: 'migrate stage ${active.stage} --resume' goes on from there` : undefined;
+    const resume = active?.canary
+      ? `stage ${active.stage}'s canary stopped at ${active.canary.weight}%: 'migrate stage ${active.stage} --resume' goes on from there`
+      : undefined;
     throw nothing('no stage is running', resume);
   }
-  if (!active || (live.run_id && active.run_id !== live.run_id)) throw nothing(`the run holding the lock is not running a stage: ${describeHolder(live)}`);
+  if (!active || (live.run_id && active.run_id !== live.run_id))
+    throw nothing(`the run holding the lock is not running a stage: ${describeHolder(live)}`);
   const c = active.canary;
-  if (!c || c.ended_at) throw nothing(`stage ${active.stage} is running but not holding a canary weight (last: ${active.last_event})`);
+  if (!c || c.ended_at)
+    throw nothing(`stage ${active.stage} is running but not holding a canary weight (last: ${active.last_event})`);
   if (c.hold_ms === null) {
-    throw nothing(`stage ${active.stage}'s canary at ${c.weight}% is not in a timed hold`, "its weight is being set, or its hold is manual: answer the run's own question in its terminal");
+    throw nothing(
+      `stage ${active.stage}'s canary at ${c.weight}% is not in a timed hold`,
+      "its weight is being set, or its hold is manual: answer the run's own question in its terminal",
+    );
   }
   return { stage: active.stage, weight: c.weight, leftMs: holdLeftMs(c, true) };
 }
@@ -42,24 +49,39 @@ function runningHold(p: Projection, live: LockInfo | null): { stage: number; wei
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Until the journal shows our promotion, or that the hold ended some other way. */
-async function acted(journal: Journal, name: string, id: string, hold: { stage: number; weight: number }): Promise<Promotion> {
+async function acted(
+  journal: Journal,
+  name: string,
+  id: string,
+  hold: { stage: number; weight: number },
+): Promise<Promotion> {
   const end = Date.now() + ACT_WAIT_MS;
   for (;;) {
     const p = await journal.project(name);
     if (p.last_promotion?.request_id === id) return p.last_promotion;
     const c = p.active?.stage === hold.stage ? p.active.canary : undefined;
     if (!c || c.weight !== hold.weight || c.stopped_at || c.ended_at) {
-      throw nothing(`the hold at ${hold.weight}% ended before the run acted on the request`, "see 'migrate status' for where the stage is now");
+      throw nothing(
+        `the hold at ${hold.weight}% ended before the run acted on the request`,
+        "see 'migrate status' for where the stage is now",
+      );
     }
     if (Date.now() > end) {
-      throw new MigrateError(`the run has not acted on the request within ${ACT_WAIT_MS / 1000} s`, "it ends the hold after the sample round in progress; see 'migrate status' and 'migrate history'");
+      throw new MigrateError(
+        `the run has not acted on the request within ${ACT_WAIT_MS / 1000} s`,
+        "it ends the hold after the sample round in progress; see 'migrate status' and 'migrate history'",
+      );
     }
     await sleep(100);
   }
 }
 
 export default async function promote(_args: string[], opts: GlobalOptions & { reason?: string }) {
-  if (!opts.reason) throw new UsageError('promote requires --reason "<why>"', 'ending a hold early cuts its watch short: the reason is journaled for everyone who reads the history');
+  if (!opts.reason)
+    throw new UsageError(
+      'promote requires --reason "<why>"',
+      'ending a hold early cuts its watch short: the reason is journaled for everyone who reads the history',
+    );
   const target = await identityTarget(opts);
   const { journal, lock } = await openStore(opts, target);
   try {
@@ -67,12 +89,25 @@ export default async function promote(_args: string[], opts: GlobalOptions & { r
     const live = liveHolder(holder);
     const hold = runningHold(await journal.project(target.name), live);
     const left = hold.leftMs === null ? '' : ` (${formatDuration(hold.leftMs)} of its hold left)`;
-    const ok = await createPrompter(opts).confirm(`End stage ${hold.stage}'s canary hold at ${hold.weight}% now${left} and go on to the next weight?`);
+    const ok = await createPrompter(opts).confirm(
+      `End stage ${hold.stage}'s canary hold at ${hold.weight}% now${left} and go on to the next weight?`,
+    );
     if (!ok) throw new DeclinedError('promote declined', 'the hold goes on');
     const id = randomUUID();
-    await lock.request(live!, { kind: 'promote', id, run_id: live!.run_id, operator: operatorName(), reason: opts.reason, at: new Date().toISOString(), stage: hold.stage, weight: hold.weight });
+    await lock.request(live!, {
+      kind: 'promote',
+      id,
+      run_id: live!.run_id,
+      operator: operatorName(),
+      reason: opts.reason,
+      at: new Date().toISOString(),
+      stage: hold.stage,
+      weight: hold.weight,
+    });
     const done = await acted(journal, target.name, id, hold);
-    out(`promoted stage ${done.stage}'s canary past ${done.weight}%, journaled as by ${done.by}: ${done.reason}; the run goes on`);
+    out(
+      `promoted stage ${done.stage}'s canary past ${done.weight}%, journaled as by ${done.by}: ${done.reason}; the run goes on`,
+    );
   } finally {
     await journal.close();
   }

@@ -9,8 +9,15 @@ import { createSession } from '../session.js';
 /** How long a running stage gets to stop after an emergency asks it to (then it is killed, or on PostgreSQL refused). */
 const PREEMPT_WAIT_MS = 5_000;
 
-export default async function rollback(_args: string[], opts: GlobalOptions & { to?: string; emergency?: boolean; reason?: string }) {
-  if (opts.emergency && !opts.reason) throw new UsageError('--emergency requires --reason "<why>"', 'the reason is journaled for everyone who reads the history');
+export default async function rollback(
+  _args: string[],
+  opts: GlobalOptions & { to?: string; emergency?: boolean; reason?: string },
+) {
+  if (opts.emergency && !opts.reason)
+    throw new UsageError(
+      '--emergency requires --reason "<why>"',
+      'the reason is journaled for everyone who reads the history',
+    );
   const to = opts.to !== undefined ? parseStageNumber(opts.to, '--to') : undefined;
   // An emergency is not refused for a bad --set value (only what uses that value is) nor held up by the SQL lint (see LoadHow).
   const session = await createSession(opts, { lenientValues: Boolean(opts.emergency), sqlLint: !opts.emergency });
@@ -29,13 +36,22 @@ export default async function rollback(_args: string[], opts: GlobalOptions & { 
     const what = running
       ? `Stop the run of ${describeHolder(running)} and roll back everything (EMERGENCY: no waits, no checks, past failures)?`
       : `Roll back stage${targets.length > 1 ? 's' : ''} ${targets.map((t) => t.stage).join(', ')}${opts.emergency ? ' (EMERGENCY: no waits, no checks, past failures)' : ''}?`;
-    if ((targets.length || running) && !(await ctx.prompter.confirm(what))) throw new DeclinedError('rollback declined');
+    if ((targets.length || running) && !(await ctx.prompter.confirm(what)))
+      throw new DeclinedError('rollback declined');
     if (running) {
-      await ctx.lock.preempt(running, { run_id: running.run_id, operator: ctx.operator, reason: opts.reason!, at: new Date().toISOString() }, PREEMPT_WAIT_MS);
+      await ctx.lock.preempt(
+        running,
+        { run_id: running.run_id, operator: ctx.operator, reason: opts.reason!, at: new Date().toISOString() },
+        PREEMPT_WAIT_MS,
+      );
       out(`stopped the run of ${describeHolder(running)}`);
     }
     const done = await runRollbackCommand(ctx, rollbackOpts);
-    out(done.length ? chalk.green(`rolled back stage${done.length > 1 ? 's' : ''} ${done.join(', ')}`) : 'nothing to roll back');
+    out(
+      done.length
+        ? chalk.green(`rolled back stage${done.length > 1 ? 's' : ''} ${done.join(', ')}`)
+        : 'nothing to roll back',
+    );
   } finally {
     await session.dispose();
   }

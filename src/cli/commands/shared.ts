@@ -14,7 +14,12 @@ import type { ListrBoard } from '../listr-board.js';
  * the error to end with, whose message and hint are the last lines the
  * operator reads: which stage (and which undo, in doubt) and the next command.
  */
-export async function interruptedFollowUp(ctx: RunContext, opts: GlobalOptions, e: InterruptedError, board?: ListrBoard): Promise<InterruptedError> {
+export async function interruptedFollowUp(
+  ctx: RunContext,
+  opts: GlobalOptions,
+  e: InterruptedError,
+  board?: ListrBoard,
+): Promise<InterruptedError> {
   await board?.finish();
   if (ctx.signal.reason instanceof PreemptedError) {
     err(`${ctx.signal.reason.message}; this run stopped and let go of the lock`);
@@ -24,12 +29,19 @@ export async function interruptedFollowUp(ctx: RunContext, opts: GlobalOptions, 
   const { active, rolling } = p;
   if (!active && !rolling) return e; // interrupted before the stage changed anything
   // Interrupted inside a rollback: the stage is half undone, and the error names the undo in doubt and says to run rollback.
-  const leftAsIs = () => rolling ? e : new InterruptedError(`stage ${active!.stage} interrupted: it is left as it is (last: ${active!.last_step ?? active!.last_event})`,
-    `next: 'migrate rollback' to undo it, or 'migrate stage ${active!.stage} --resume' to finish it${active!.in_doubt.length ? ` (in doubt: ${active!.in_doubt.join(', ')})` : ''}`);
+  const leftAsIs = () =>
+    rolling
+      ? e
+      : new InterruptedError(
+          `stage ${active!.stage} interrupted: it is left as it is (last: ${active!.last_step ?? active!.last_event})`,
+          `next: 'migrate rollback' to undo it, or 'migrate stage ${active!.stage} --resume' to finish it${active!.in_doubt.length ? ` (in doubt: ${active!.in_doubt.join(', ')})` : ''}`,
+        );
   if (!canPrompt() || opts.json) return leftAsIs();
   const stage = rolling?.stage ?? active!.stage;
   const { confirm } = await import('@inquirer/prompts');
-  const question = rolling ? `Interrupted while rolling back stage ${stage}. Finish the rollback now?` : 'Interrupted. Roll the stage back now?';
+  const question = rolling
+    ? `Interrupted while rolling back stage ${stage}. Finish the rollback now?`
+    : 'Interrupted. Roll the stage back now?';
   const yes = await confirm({ message: question, default: true }).catch(() => false);
   if (!yes) return leftAsIs();
   const fresh = { ...ctx, runId: randomUUID(), signal: new AbortController().signal, waited: new WaitClock(ctx.clock) };

@@ -8,7 +8,10 @@ import { renderPlan } from '../render/plan.js';
 import { createSession } from '../session.js';
 import { interruptedFollowUp } from './shared.js';
 
-export default async function stage(args: string[], opts: GlobalOptions & { dryRun?: boolean; resume?: boolean; autoRollback: boolean }) {
+export default async function stage(
+  args: string[],
+  opts: GlobalOptions & { dryRun?: boolean; resume?: boolean; autoRollback: boolean },
+) {
   const n = parseStageNumber(args[0]);
   // Before any step runs, the lint may ask the database about a default's functions: the stage's risk follows.
   const session = await createSession(opts, { database: true });
@@ -22,7 +25,11 @@ export default async function stage(args: string[], opts: GlobalOptions & { dryR
       out('');
       for (const b of ready.blockers) if (b !== ready.block?.message) out(chalk.yellow(`would block: ${b}`));
       if (ready.block) throw ready.block;
-      out(ready.already_applied ? `stage ${n} is already applied: a real run would do nothing` : `dry run: nothing was executed or journaled`);
+      out(
+        ready.already_applied
+          ? `stage ${n} is already applied: a real run would do nothing`
+          : `dry run: nothing was executed or journaled`,
+      );
       return;
     }
     const ran = await runStageCommand(ctx, n, { resume: Boolean(opts.resume), autoRollback: opts.autoRollback });

@@ -16,17 +16,40 @@ export function statusJson(name: string, digest: string, p: Projection, holder: 
     runbook: name,
     current_stage: currentStage(p),
     state,
-    lock: holder && { pid: holder.pid, host: holder.host, operator: holder.operator, since: holder.since, stale: !live },
+    lock: holder && {
+      pid: holder.pid,
+      host: holder.host,
+      operator: holder.operator,
+      since: holder.since,
+      stale: !live,
+    },
     last_run: runsAsSeen(p, live).at(-1) ?? null,
-    active: p.active && { stage: p.active.stage, completed_steps: p.active.completed.map((c) => c.step), in_doubt: p.active.in_doubt, last_event: p.active.last_event, last_step: p.active.last_step },
+    active: p.active && {
+      stage: p.active.stage,
+      completed_steps: p.active.completed.map((c) => c.step),
+      in_doubt: p.active.in_doubt,
+      last_event: p.active.last_event,
+      last_step: p.active.last_step,
+    },
     dirty: p.dirty && { stage: p.dirty.stage, reason: p.dirty.reason },
-    rolling_back: p.rolling && { stage: p.rolling.stage, to: p.rolling.to, emergency: p.rolling.emergency, undone: p.rolling.undone, in_doubt: p.rolling.in_doubt?.source ?? null },
+    rolling_back: p.rolling && {
+      stage: p.rolling.stage,
+      to: p.rolling.to,
+      emergency: p.rolling.emergency,
+      undone: p.rolling.undone,
+      in_doubt: p.rolling.in_doubt?.source ?? null,
+    },
     drift: drifted.length ? { stages: drifted, message: 'the runbook changed since these stages were applied' } : null,
     journal: where,
-    canary: p.active?.canary ? {
-      stage: p.active.stage, weight: p.active.canary.weight, hold_ms: p.active.canary.hold_ms,
-      hold_left_ms: holdLeftMs(p.active.canary, Boolean(live)), holding: Boolean(live) && !p.active.canary.stopped_at && !p.active.canary.ended_at,
-    } : null,
+    canary: p.active?.canary
+      ? {
+          stage: p.active.stage,
+          weight: p.active.canary.weight,
+          hold_ms: p.active.canary.hold_ms,
+          hold_left_ms: holdLeftMs(p.active.canary, Boolean(live)),
+          holding: Boolean(live) && !p.active.canary.stopped_at && !p.active.canary.ended_at,
+        }
+      : null,
   };
 }
 export type StatusJson = ReturnType<typeof statusJson>;
@@ -53,29 +76,65 @@ export default async function status(_args: string[], opts: GlobalOptions) {
   const colour = { clean: chalk.green, in_progress: chalk.cyan, interrupted: chalk.yellow, dirty: chalk.red }[state];
   out(`${chalk.bold(name)}: stage ${result.current_stage} · ${colour(state)}`);
   if (p.active && !p.rolling && state === RunState.Interrupted) {
-    out(chalk.yellow(`stage ${p.active.stage} did not finish (last: ${p.active.last_event}${p.active.last_step ? ` at ${p.active.last_step}` : ''}; completed: ${p.active.completed.map((c) => c.step).join(', ') || 'none'}).`));
-    if (p.active.in_doubt.length) out(chalk.yellow(`in doubt (started, no outcome; may have run partly): ${p.active.in_doubt.join(', ')}`));
+    out(
+      chalk.yellow(
+        `stage ${p.active.stage} did not finish (last: ${p.active.last_event}${p.active.last_step ? ` at ${p.active.last_step}` : ''}; completed: ${p.active.completed.map((c) => c.step).join(', ') || 'none'}).`,
+      ),
+    );
+    if (p.active.in_doubt.length)
+      out(chalk.yellow(`in doubt (started, no outcome; may have run partly): ${p.active.in_doubt.join(', ')}`));
     out(chalk.yellow(`run 'migrate rollback' to undo it, or 'migrate stage ${p.active.stage} --resume' to finish it`));
   }
   if (p.rolling && state === RunState.Interrupted) {
-    out(chalk.yellow(`rolling back stage ${p.rolling.stage}, interrupted (undone so far: ${p.rolling.undone.join(', ') || 'nothing'}).`));
-    if (p.rolling.in_doubt) out(chalk.yellow(`in doubt (started, no outcome; may have run partly): ${p.rolling.in_doubt.title}`));
-    out(chalk.yellow(`run '${p.rolling.emergency ? 'migrate rollback --emergency --reason "..."' : 'migrate rollback'}' to finish it: undos the journal shows done are not run again`));
+    out(
+      chalk.yellow(
+        `rolling back stage ${p.rolling.stage}, interrupted (undone so far: ${p.rolling.undone.join(', ') || 'nothing'}).`,
+      ),
+    );
+    if (p.rolling.in_doubt)
+      out(chalk.yellow(`in doubt (started, no outcome; may have run partly): ${p.rolling.in_doubt.title}`));
+    out(
+      chalk.yellow(
+        `run '${p.rolling.emergency ? 'migrate rollback --emergency --reason "..."' : 'migrate rollback'}' to finish it: undos the journal shows done are not run again`,
+      ),
+    );
   }
   if (result.canary) {
     const c = result.canary;
     const { formatDuration } = await import('../../runbook/duration.js');
-    const left = c.hold_left_ms === null ? '' : p.active?.canary?.ended_at ? `, its ${formatDuration(c.hold_ms!)} hold is over`
-      : c.holding ? `, ${formatDuration(c.hold_left_ms)} of its ${formatDuration(c.hold_ms!)} hold left ('migrate promote' ends it now)`
-      : p.rolling ? `, hold interrupted (the stage is being rolled back)`
-      : `, hold interrupted with ${formatDuration(c.hold_left_ms)} left of ${formatDuration(c.hold_ms!)} ('migrate stage ${c.stage} --resume' holds only for that)`;
+    const left =
+      c.hold_left_ms === null
+        ? ''
+        : p.active?.canary?.ended_at
+          ? `, its ${formatDuration(c.hold_ms!)} hold is over`
+          : c.holding
+            ? `, ${formatDuration(c.hold_left_ms)} of its ${formatDuration(c.hold_ms!)} hold left ('migrate promote' ends it now)`
+            : p.rolling
+              ? `, hold interrupted (the stage is being rolled back)`
+              : `, hold interrupted with ${formatDuration(c.hold_left_ms)} left of ${formatDuration(c.hold_ms!)} ('migrate stage ${c.stage} --resume' holds only for that)`;
     out(`canary: ${c.weight}%${left}`);
   }
-  if (p.dirty) out(chalk.red(`dirty: the rollback of stage ${p.dirty.stage} failed: ${p.dirty.reason}. Fix it by hand, then run 'migrate rollback' again.`));
-  if (holder) out(`lock: ${holder.operator}, pid ${holder.pid} on ${holder.host}, since ${holder.since}${live ? '' : chalk.yellow(' (stale: the process is gone; the next run takes it over)')}`);
+  if (p.dirty)
+    out(
+      chalk.red(
+        `dirty: the rollback of stage ${p.dirty.stage} failed: ${p.dirty.reason}. Fix it by hand, then run 'migrate rollback' again.`,
+      ),
+    );
+  if (holder)
+    out(
+      `lock: ${holder.operator}, pid ${holder.pid} on ${holder.host}, since ${holder.since}${live ? '' : chalk.yellow(' (stale: the process is gone; the next run takes it over)')}`,
+    );
   const last = result.last_run;
-  if (last) out(`last run: ${last.command} by ${last.operator}, ${last.outcome ?? 'running'}${last.reason ? ` (${last.reason})` : ''}, ${last.started_at}`);
+  if (last)
+    out(
+      `last run: ${last.command} by ${last.operator}, ${last.outcome ?? 'running'}${last.reason ? ` (${last.reason})` : ''}, ${last.started_at}`,
+    );
   if (result.drift) out(chalk.yellow(`drift: ${driftNote(drifted)}`));
-  if (!where.exists) out(chalk.yellow(`no journal yet at ${where.location}: nothing has run with this state dir (runs elsewhere use another --state-dir or --journal)`));
+  if (!where.exists)
+    out(
+      chalk.yellow(
+        `no journal yet at ${where.location}: nothing has run with this state dir (runs elsewhere use another --state-dir or --journal)`,
+      ),
+    );
   else out(chalk.dim(`journal: ${where.location} (${where.source})`));
 }

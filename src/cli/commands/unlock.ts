@@ -18,11 +18,22 @@ export default async function unlock(_args: string[], opts: GlobalOptions & { fo
     const force = Boolean(opts.force);
     assertRemovable(holder, force);
     const who = holder.unreadable ?? `the lock held by ${describeHolder(holder)}`;
-    const why = holder.stale ? 'that process is gone' : 'it cannot be checked from here: only do this if that run is really gone';
+    const why = holder.stale
+      ? 'that process is gone'
+      : 'it cannot be checked from here: only do this if that run is really gone';
     const ok = await createPrompter(opts).confirm(`Remove ${who}? (${why})`);
     if (!ok) throw new DeclinedError('unlock declined');
     const { stale, unverifiable, ...previous } = holder;
-    await journal.append({ run_id: randomUUID(), runbook: rb.runbook.name, digest: rb.digest, event: EventName.LockRemoved, operator: operatorName(), previous, proven_gone: Boolean(stale), forced: force && Boolean(unverifiable) });
+    await journal.append({
+      run_id: randomUUID(),
+      runbook: rb.runbook.name,
+      digest: rb.digest,
+      event: EventName.LockRemoved,
+      operator: operatorName(),
+      previous,
+      proven_gone: Boolean(stale),
+      forced: force && Boolean(unverifiable),
+    });
     await lock.remove(holder, { force });
     out('lock removed');
   } finally {

@@ -10,7 +10,11 @@ export default async function up(_args: string[], opts: GlobalOptions & { to?: s
   const session = await createSession(opts, { database: true });
   try {
     const ran = await runUpCommand(session.ctx, to, { resume: false, autoRollback: opts.autoRollback });
-    out(ran.length ? chalk.green(`completed stage(s) ${ran.join(', ')}`) : 'nothing to do: every stage up to there is applied');
+    out(
+      ran.length
+        ? chalk.green(`completed stage(s) ${ran.join(', ')}`)
+        : 'nothing to do: every stage up to there is applied',
+    );
   } catch (e) {
     if (e instanceof InterruptedError) throw await interruptedFollowUp(session.ctx, opts, e, session.board);
     throw e;

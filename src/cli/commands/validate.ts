@@ -22,12 +22,22 @@ function expand(paths: string[]): string[] {
 async function databaseLookup(url: string | undefined) {
   if (url === undefined) return undefined;
   const { volatilityLookup } = await import('../../pg/volatility.js');
-  return volatilityLookup(() => url, (e) => process.stderr.write(`warning: --database is not reachable (${e.message.split(url).join('<--database>')}): volatile defaults judged without the database\n`));
+  return volatilityLookup(
+    () => url,
+    (e) =>
+      process.stderr.write(
+        `warning: --database is not reachable (${e.message.split(url).join('<--database>')}): volatile defaults judged without the database\n`,
+      ),
+  );
 }
 
-export default async function validate([paths = []]: [string[]?], opts: GlobalOptions & { format: 'text' | 'json' | 'github'; strict?: boolean; database?: string }) {
+export default async function validate(
+  [paths = []]: [string[]?],
+  opts: GlobalOptions & { format: 'text' | 'json' | 'github'; strict?: boolean; database?: string },
+) {
   const files = expand(paths.length ? paths : opts.runbook ? [opts.runbook] : ['runbooks']);
-  if (files.length === 0) throw new UsageError('no runbooks to validate', 'pass paths, or put *.yaml files in ./runbooks');
+  if (files.length === 0)
+    throw new UsageError('no runbooks to validate', 'pass paths, or put *.yaml files in ./runbooks');
   const format = opts.json ? 'json' : opts.format;
   const all: Diagnostic[] = [];
   let failed = 0;
@@ -40,13 +50,23 @@ export default async function validate([paths = []]: [string[]?], opts: GlobalOp
     if (!r.ok) failed++;
     if (format === 'text') {
       printDiagnostics(diags, 'text', out);
-      if (r.ok) out(`${chalk.green('✓')} ${file}: ${r.value.runbook.name}, ${r.value.runbook.stages.length} stage(s)${diags.length ? `, ${diags.length} warning(s)` : ''}`);
-      else out(`${chalk.red('✗')} ${file}: ${r.errors.length} error(s)${r.warnings.length ? `, ${r.warnings.length} warning(s)` : ''}`);
+      if (r.ok)
+        out(
+          `${chalk.green('✓')} ${file}: ${r.value.runbook.name}, ${r.value.runbook.stages.length} stage(s)${diags.length ? `, ${diags.length} warning(s)` : ''}`,
+        );
+      else
+        out(
+          `${chalk.red('✗')} ${file}: ${r.errors.length} error(s)${r.warnings.length ? `, ${r.warnings.length} warning(s)` : ''}`,
+        );
     }
   }
   if (format !== 'text') printDiagnostics(all, format, out);
   if (failed) {
     const errors = all.filter((d) => d.severity === 'error');
-    throw new InvalidRunbookError(errors, `${failed} of ${files.length} runbook(s) invalid (${errors.length} error(s))`, true);
+    throw new InvalidRunbookError(
+      errors,
+      `${failed} of ${files.length} runbook(s) invalid (${errors.length} error(s))`,
+      true,
+    );
   }
 }

@@ -24,6 +24,14 @@ export function checkNamesUnique(rb: Runbook): Finding[] {
 
 /** `baseline: { query_offset }` shifts a PromQL query back in time: only a prometheus check has one. */
 export function queryOffsetNeedsPrometheus(rb: Runbook): Finding[] {
-  return [...checks(rb)].filter(({ value: c }) => queryOffset(c) !== undefined && c.prometheus === undefined)
-    .map(({ path }) => error([...path, 'baseline', 'query_offset'], 'baseline-offset', 'baseline.query_offset re-runs a Prometheus query shifted back: it needs a prometheus probe; use baseline: true or { samples } here', { atKey: true }));
+  return [...checks(rb)]
+    .filter(({ value: c }) => queryOffset(c) !== undefined && c.prometheus === undefined)
+    .map(({ path }) =>
+      error(
+        [...path, 'baseline', 'query_offset'],
+        'baseline-offset',
+        'baseline.query_offset re-runs a Prometheus query shifted back: it needs a prometheus probe; use baseline: true or { samples } here',
+        { atKey: true },
+      ),
+    );
 }

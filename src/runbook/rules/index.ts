@@ -3,7 +3,13 @@ import type { Finding } from '../diagnostics.js';
 import type { Runbook } from '../types.js';
 import { stageHasRollback, stageIdsContiguous, stageNamesUnique, stageNotEmpty } from './stages.js';
 import { needsAcyclic, needsExist, oneAction, oneProbe, sqlKeysOnSql, stepIdsUnique } from './steps.js';
-import { environmentVarsDeclared, expressionsValid, notifyValid, secretsHaveNoDefault, varsDeclared } from './references.js';
+import {
+  environmentVarsDeclared,
+  expressionsValid,
+  notifyValid,
+  secretsHaveNoDefault,
+  varsDeclared,
+} from './references.js';
 import { checkNamesUnique, queryOffsetNeedsPrometheus } from './checks.js';
 import { varsWellFormed } from '../values.js';
 import { canaryShape, intervalsShorter, monitorHasChecks } from './windows.js';

@@ -28,24 +28,34 @@ export function promqlVarContexts(text: string): { name: string; at: number; whe
     const ref = refs.get(i);
     if (ref) {
       const top = open[open.length - 1];
-      const where: Where = quote ? 'quoted'
-        : open.some((o) => o.ch === '[') ? 'range'
-        : top?.ch === '{' ? 'labels'
-        : top?.ch === '(' && STRING_ARGS.has(top.fn) ? 'string-arg' : 'other';
+      const where: Where = quote
+        ? 'quoted'
+        : open.some((o) => o.ch === '[')
+          ? 'range'
+          : top?.ch === '{'
+            ? 'labels'
+            : top?.ch === '(' && STRING_ARGS.has(top.fn)
+              ? 'string-arg'
+              : 'other';
       out.push({ name: ref.name, at: i, where });
       i = text.indexOf('}', i);
       continue;
     }
     const c = text[i]!;
-    if (text.startsWith('$${', i)) { i += 2; continue; }
+    if (text.startsWith('$${', i)) {
+      i += 2;
+      continue;
+    }
     if (quote) {
       if (c === '\\' && quote !== '`') i++;
       else if (c === quote) quote = null;
       continue;
     }
     if (c === '"' || c === "'" || c === '`') quote = c;
-    else if (c === '#') { const nl = text.indexOf('\n', i); i = nl < 0 ? text.length : nl; }
-    else if (c === '(') open.push({ ch: c, fn: /([A-Za-z_][A-Za-z0-9_]*)\s*$/.exec(text.slice(0, i))?.[1] ?? '' });
+    else if (c === '#') {
+      const nl = text.indexOf('\n', i);
+      i = nl < 0 ? text.length : nl;
+    } else if (c === '(') open.push({ ch: c, fn: /([A-Za-z_][A-Za-z0-9_]*)\s*$/.exec(text.slice(0, i))?.[1] ?? '' });
     else if (c === '[' || c === '{') open.push({ ch: c, fn: '' });
     else if (c === ')' || c === ']' || c === '}') open.pop();
   }
@@ -56,17 +66,29 @@ function message(name: string, where: Where): { code: string; text: string } | n
   const ref = `'\${${name}}'`;
   const lit = 'every ${var} in PromQL becomes a quoted string literal (its value is never query text)';
   if (where === 'quoted') {
-    return { code: 'promql-var-in-literal', text: `${ref} is inside a quoted PromQL string: ${lit}, so "\${${name}}" would be a string inside a string `
-      + `(job=""api""); write it without the quotes: {job=\${${name}}}, or {job=~\${${name}}} for a regex (the whole regex comes from the var)` };
+    return {
+      code: 'promql-var-in-literal',
+      text:
+        `${ref} is inside a quoted PromQL string: ${lit}, so "\${${name}}" would be a string inside a string ` +
+        `(job=""api""); write it without the quotes: {job=\${${name}}}, or {job=~\${${name}}} for a regex (the whole regex comes from the var)`,
+    };
   }
   if (where === 'range') {
-    return { code: 'promql-var-in-range', text: `${ref} is inside a range or subquery selector [...]: ${lit}, so [\${${name}}] would be ["5m"], which PromQL refuses; `
-      + `a range cannot come from a var: write the duration in the query ([5m])` };
+    return {
+      code: 'promql-var-in-range',
+      text:
+        `${ref} is inside a range or subquery selector [...]: ${lit}, so [\${${name}}] would be ["5m"], which PromQL refuses; ` +
+        `a range cannot come from a var: write the duration in the query ([5m])`,
+    };
   }
   if (where === 'other') {
-    return { code: 'promql-var-position', text: `${ref} is where PromQL takes a number, a duration or a name (a threshold, offset, @, topk's k, a by (...) label): ${lit}, `
-      + `so > \${${name}} would be > "5", which PromQL refuses; compare in the expectation instead (query the value, then expect: value > \${${name}}), `
-      + `and use vars in PromQL only as label values ({job=\${${name}}}) or string arguments (label_replace)` };
+    return {
+      code: 'promql-var-position',
+      text:
+        `${ref} is where PromQL takes a number, a duration or a name (a threshold, offset, @, topk's k, a by (...) label): ${lit}, ` +
+        `so > \${${name}} would be > "5", which PromQL refuses; compare in the expectation instead (query the value, then expect: value > \${${name}}), ` +
+        `and use vars in PromQL only as label values ({job=\${${name}}}) or string arguments (label_replace)`,
+    };
   }
   return null;
 }

@@ -21,7 +21,14 @@ export function varsDeclared(rb: Runbook): Finding[] {
     for (const { text, path: p } of strings(value, path)) {
       for (const { name, at } of referencedNames(text)) {
         if (vars.includes(name) || extra.includes(name)) continue;
-        out.push(error(p, 'var-undeclared', `'\${${quote(name)}}' is not a declared var${didYouMean(name, [...vars, ...extra])}`, { offset: at }));
+        out.push(
+          error(
+            p,
+            'var-undeclared',
+            `'\${${quote(name)}}' is not a declared var${didYouMean(name, [...vars, ...extra])}`,
+            { offset: at },
+          ),
+        );
       }
     }
   };
@@ -44,22 +51,47 @@ export function varsDeclared(rb: Runbook): Finding[] {
 export function environmentVarsDeclared(rb: Runbook): Finding[] {
   const vars = declared(rb);
   return Object.entries(rb.environments ?? {}).flatMap(([env, spec]) =>
-    Object.keys(spec.vars ?? {}).filter((k) => !vars.includes(k)).map((k) =>
-      error(['environments', env, 'vars', k], 'var-undeclared', `environment '${quote(env)}' sets '${quote(k)}', which is not a declared var${didYouMean(k, vars)}`, { atKey: true })));
+    Object.keys(spec.vars ?? {})
+      .filter((k) => !vars.includes(k))
+      .map((k) =>
+        error(
+          ['environments', env, 'vars', k],
+          'var-undeclared',
+          `environment '${quote(env)}' sets '${quote(k)}', which is not a declared var${didYouMean(k, vars)}`,
+          { atKey: true },
+        ),
+      ),
+  );
 }
 
 export function secretsHaveNoDefault(rb: Runbook): Finding[] {
-  return Object.entries(rb.vars ?? {}).filter(([, v]) => v.secret && v.default !== undefined).map(([k]) =>
-    warning(['vars', k, 'default'], 'secret-default', `secret var '${k}' has a default in the runbook; read it from the environment instead`));
+  return Object.entries(rb.vars ?? {})
+    .filter(([, v]) => v.secret && v.default !== undefined)
+    .map(([k]) =>
+      warning(
+        ['vars', k, 'default'],
+        'secret-default',
+        `secret var '${k}' has a default in the runbook; read it from the environment instead`,
+      ),
+    );
 }
 
 function checkExpression(text: string, path: Path, allowed: string[]): Finding[] {
   try {
     const ast = parseExpr(text);
-    return namesIn(ast).filter((n) => !allowed.includes(n.name)).map((n) =>
-      error(path, 'expr-unknown-name', `'${quote(n.name)}' is not defined in this expression${didYouMean(n.name, allowed)} (known: ${allowed.join(', ')})`, { offset: n.at }));
+    return namesIn(ast)
+      .filter((n) => !allowed.includes(n.name))
+      .map((n) =>
+        error(
+          path,
+          'expr-unknown-name',
+          `'${quote(n.name)}' is not defined in this expression${didYouMean(n.name, allowed)} (known: ${allowed.join(', ')})`,
+          { offset: n.at },
+        ),
+      );
   } catch (e) {
-    if (e instanceof ExprSyntaxError) return [error(path, e.code, `invalid expression: ${e.message}`, { offset: e.offset })];
+    if (e instanceof ExprSyntaxError)
+      return [error(path, e.code, `invalid expression: ${e.message}`, { offset: e.offset })];
     throw e;
   }
 }
@@ -72,14 +104,25 @@ export function expressionsValid(rb: Runbook): Finding[] {
     if (c.expect === undefined) continue;
     const kind = PROBE_KEYS.find((k) => c[k] !== undefined);
     const probeNames = kind ? probes[kind].reads.names : ['value'];
-    out.push(...checkExpression(c.expect, [...path, 'expect'], [...probeNames, ...(c.baseline ? ['baseline'] : []), ...vars]));
-    if (c.http?.expect !== undefined) out.push(error([...path, 'http', 'expect'], 'expect-placement', `put a check's expectation in its own 'expect', not under http`, { atKey: true }));
+    out.push(
+      ...checkExpression(c.expect, [...path, 'expect'], [...probeNames, ...(c.baseline ? ['baseline'] : []), ...vars]),
+    );
+    if (c.http?.expect !== undefined)
+      out.push(
+        error(
+          [...path, 'http', 'expect'],
+          'expect-placement',
+          `put a check's expectation in its own 'expect', not under http`,
+          { atKey: true },
+        ),
+      );
   }
   for (const [s, stage] of rb.stages.entries()) {
     for (const [i, step] of (stage.steps ?? []).entries()) {
       const base: Path = ['stages', s, 'steps', i];
       if (step.when !== undefined) out.push(...checkExpression(step.when, [...base, 'when'], vars));
-      if (step.http?.expect !== undefined) out.push(...checkExpression(step.http.expect, [...base, 'http', 'expect'], ['status', 'value', ...vars]));
+      if (step.http?.expect !== undefined)
+        out.push(...checkExpression(step.http.expect, [...base, 'http', 'expect'], ['status', 'value', ...vars]));
     }
   }
   return out;
@@ -90,12 +133,25 @@ const NOTIFIABLE = EVENT_NAMES.filter((e) => !NOT_NOTIFIABLE.has(e));
 export function notifyValid(rb: Runbook): Finding[] {
   return (rb.notify ?? []).flatMap((n, i) => {
     const out: Finding[] = [];
-    if ((n.run === undefined) === (n.webhook === undefined)) out.push(error(['notify', i], 'notify-target', 'a notification needs exactly one of run or webhook'));
+    if ((n.run === undefined) === (n.webhook === undefined))
+      out.push(error(['notify', i], 'notify-target', 'a notification needs exactly one of run or webhook'));
     n.on.forEach((ev, k) => {
       if (!EVENT_NAMES.includes(ev)) {
-        out.push(error(['notify', i, 'on', k], 'notify-event', `unknown event '${quote(ev)}'${didYouMean(ev, NOTIFIABLE)}; valid events: ${NOTIFIABLE.join(', ')}`));
-      }
-      else if (NOT_NOTIFIABLE.has(ev)) out.push(error(['notify', i, 'on', k], 'notify-event', `'${ev}' happens many times a run; notify on a breach (monitor.breach) or an outcome instead`));
+        out.push(
+          error(
+            ['notify', i, 'on', k],
+            'notify-event',
+            `unknown event '${quote(ev)}'${didYouMean(ev, NOTIFIABLE)}; valid events: ${NOTIFIABLE.join(', ')}`,
+          ),
+        );
+      } else if (NOT_NOTIFIABLE.has(ev))
+        out.push(
+          error(
+            ['notify', i, 'on', k],
+            'notify-event',
+            `'${ev}' happens many times a run; notify on a breach (monitor.breach) or an outcome instead`,
+          ),
+        );
     });
     return out;
   });
