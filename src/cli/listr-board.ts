@@ -9,7 +9,7 @@
  * drops its output buffer then), and any rendering error switches the board
  * to plain lines for the rest of the run.
  */
-import { Listr, type ListrTask, type ListrTaskWrapper, type DefaultRenderer, type SimpleRenderer } from 'listr2';
+import { DefaultRenderer, Listr, type ListrTask, type ListrTaskWrapper, type SimpleRenderer } from 'listr2';
 import { TaskState, type Reporter, type Sample } from '../engine/types.js';
 import type { TaskGraph } from '../plan/graph.js';
 import { formatDuration } from '../runbook/duration.js';
@@ -19,6 +19,10 @@ import { lineReporter } from './reporter.js';
 
 type Wrapper = ListrTaskWrapper<unknown, typeof DefaultRenderer, typeof SimpleRenderer>;
 type Task = ListrTask<unknown, typeof DefaultRenderer, typeof SimpleRenderer>;
+/** The part of listr2's renderer that holds the terminal (not in listr2's public types). */
+interface Renderer {
+  logger?: { process?: { release(): void } };
+}
 
 class Deferred<T = void> {
   resolve!: (v: T) => void;
@@ -74,6 +78,8 @@ export class ListrBoard implements Reporter {
   private lastActive: Slot | null = null;
   /** Plain lines, once the live display has failed. */
   private fallback: Reporter | null = null;
+  /** Aborted when the live display fails: a prompt waiting inside it is asked again on a plain terminal. */
+  private readonly broken = new AbortController();
   private readonly onCrash = (e: Error) => this.rendererCrashed(e);
 
   constructor(private readonly vars: Vars) {}
@@ -150,6 +156,7 @@ export class ListrBoard implements Reporter {
     // A plain header, not a task: listr2 would tick it even when the stage failed or was stopped.
     process.stdout.write(`${chalk.bold(`── ${this.vars.mask(title)}`)}\n`);
     this.list = new Listr(tasks, {
+      renderer: this.guardedRenderer(),
       concurrent: false,
       exitOnError: false,
       registerSignalListeners: false,
@@ -203,6 +210,41 @@ export class ListrBoard implements Reporter {
     });
   }
 
+  /**
+   * listr2's renderer with every entry point guarded. A throw from a redraw would
+   * otherwise land inside listr2's task bookkeeping (the task "fails", the list
+   * never ends) or in its spinner timer, and the terminal would stay hijacked.
+   */
+  private guardedRenderer(): typeof DefaultRenderer {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the renderer class is listr2's to construct
+    const board = this;
+    return class GuardedRenderer extends DefaultRenderer {
+      override async render(): Promise<void> {
+        try {
+          await super.render();
+        } catch (e) {
+          board.degrade(e);
+        }
+      }
+      override update(): void {
+        if (board.fallback) return;
+        try {
+          super.update();
+        } catch (e) {
+          board.degrade(e);
+        }
+      }
+      override end(): void {
+        if (board.fallback) return;
+        try {
+          super.end();
+        } catch (e) {
+          board.degrade(e);
+        }
+      }
+    };
+  }
+
   /** An error thrown inside listr2's own render loop: the board's, not the run's. */
   private rendererCrashed(e: Error): void {
     if (/listr2|log-update|listr-board|cli-truncate|wrap-ansi/.test(e?.stack ?? '')) return this.degrade(e);
@@ -213,23 +255,27 @@ export class ListrBoard implements Reporter {
     });
   }
 
+  /** Aborted once the live display has failed (a prompt it was showing must be asked again). */
+  get displayLost(): AbortSignal {
+    return this.broken.signal;
+  }
+
   /** Stop the live display for good and go on with plain lines. */
   private degrade(e: unknown): void {
     if (this.fallback) return;
     this.fallback = lineReporter(this.vars);
-    const renderer = (
-      this.list as unknown as { renderer?: { end(): void; logger?: { process?: { release(): void } } } } | null
-    )?.renderer;
+    const renderer = (this.list as unknown as { renderer?: DefaultRenderer } | null)?.renderer;
     try {
-      renderer?.end();
+      if (renderer) DefaultRenderer.prototype.end.call(renderer);
     } catch {
-      // The renderer is broken: at least give the terminal back its cursor and output.
+      // The renderer is broken: at least give the terminal back its cursor and the output it held.
       try {
-        renderer?.logger?.process?.release();
+        (renderer as unknown as Renderer | undefined)?.logger?.process?.release();
       } catch {
         /* nothing more to do */
       }
     }
+    this.broken.abort(e);
     // The list is abandoned, not finished: finishing it would make listr2 draw again.
     this.fallback.message(`the live display failed (${(e as Error)?.message ?? e}); continuing with plain lines`);
     const now = this.order.filter((s) => !s.finished && s.state !== TaskState.Pending && !s.children);
@@ -339,8 +385,10 @@ export class ListrBoard implements Reporter {
   async promptIn(): Promise<Wrapper | null> {
     const s = this.order.find((o) => o.state === TaskState.Waiting && !o.finished) ?? this.lastActive;
     if (!s || !this.live) return null;
-    const t = await s.wrapper.promise;
-    return this.live && !t.task.hasFinalized() ? t : null;
+    // The display may fail before the task starts (its first frame): then there is no task to wait for.
+    const failed = new Promise<null>((r) => this.broken.signal.addEventListener('abort', () => r(null)));
+    const t = await Promise.race([s.wrapper.promise, failed]);
+    return t && this.live && !t.task.hasFinalized() ? t : null;
   }
 
   /** A prompt inside the task list failed for a rendering reason: lines from now on. */

@@ -28,13 +28,15 @@ async function ask<C, T>(
   const task = await board?.promptIn();
   if (!task) return prompt(config, { signal });
   const { ListrInquirerPromptAdapter } = await import('@listr2/prompt-adapter-inquirer');
+  // The prompt ends when the run is interrupted, or when the display it is drawn in fails.
+  const ended = AbortSignal.any([board!.displayLost, ...(signal ? [signal] : [])]);
   try {
     const adapter = task.prompt(ListrInquirerPromptAdapter) as unknown as {
       run: (p: unknown, c: unknown, x: unknown) => Promise<T>;
     };
-    return await adapter.run(prompt, config, { signal });
+    return await adapter.run(prompt, config, { signal: ended });
   } catch (e) {
-    if (isPromptEnd(e)) throw e;
+    if (isPromptEnd(e) && !board!.displayLost.aborted) throw e;
     // The live display broke while asking: ask again on a plain terminal.
     board!.promptFailed(e);
     return prompt(config, { signal });
