@@ -76,6 +76,8 @@ export class ListrBoard implements Reporter {
   private list: Listr<unknown, typeof DefaultRenderer, typeof SimpleRenderer> | null = null;
   private running: Promise<unknown> | null = null;
   private lastActive: Slot | null = null;
+  /** A stage's rollback line kept open while the operator is asked whether to roll back. */
+  private held: Slot | null = null;
   /** Plain lines, once the live display has failed. */
   private fallback: Reporter | null = null;
   /** Aborted when the live display fails: a prompt waiting inside it is asked again on a plain terminal. */
@@ -99,6 +101,13 @@ export class ListrBoard implements Reporter {
   }
 
   async beginRollback(stages: number[], emergency: boolean): Promise<void> {
+    // The answer to "roll back now?" was yes: the rollback goes into the line that asked.
+    const held = this.held;
+    this.held = null;
+    if (held && !held.finished && !this.fallback && stages.length === 1 && held.id === `rollback:${stages[0]}`) {
+      held.state = TaskState.Running;
+      return;
+    }
     await this.finish();
     if (this.fallback) return this.fallback.beginRollback(stages, emergency);
     this.start(
@@ -166,6 +175,23 @@ export class ListrBoard implements Reporter {
     this.running = this.list.run().catch((e) => this.degrade(e));
   }
 
+  /**
+   * After an interrupt: everything else ends as it stands, and the stage's
+   * rollback line stays open to ask in (the next prompt goes there), so the
+   * screen never calls a rollback "not run" that is about to run.
+   */
+  hold(stage: number): void {
+    const s = this.slots.get(`rollback:${stage}`);
+    if (!s || s.finished || !this.running || this.fallback) return;
+    for (const o of this.order) if (o !== s) this.conclude(o);
+    s.state = TaskState.Waiting;
+    this.held = s;
+    this.lastActive = s;
+    this.touch(s, (t) => {
+      t.title = this.titled(s, 'interrupted');
+    });
+  }
+
   /** Mark everything not reached as not run, and wait for the renderer to settle. */
   async finish(): Promise<void> {
     if (!this.running) return;
@@ -188,6 +214,9 @@ export class ListrBoard implements Reporter {
       );
     // Something that started and never finished was stopped: not a tick, not "not run".
     else if (s.state === TaskState.Running && !s.children) this.settle(s, TaskState.Failed, 'stopped');
+    // A group whose steps ran (maybe before listr2 drew a frame) shows them, each with its own outcome.
+    else if (s.children?.some((c) => c.state !== TaskState.Pending && c.state !== TaskState.Skipped))
+      this.settle(s, TaskState.Running);
     else this.settle(s, TaskState.Skipped, isRollback(s.id) ? rollbackDetail : 'not run');
   }
 

@@ -43,6 +43,11 @@ async function ask<C, T>(
   }
 }
 
+/** A yes/no question in the live task list (when there is one), outside any run's interrupt. */
+export function confirmIn(board: ListrBoard | undefined, message: string, fallback: boolean): Promise<boolean> {
+  return ask(board, (p) => p.confirm, { message, default: fallback });
+}
+
 /** The operator ended the prompt (Ctrl-C, or the run's interrupt): not a rendering failure. */
 const isPromptEnd = (e: unknown) => ['ExitPromptError', 'AbortPromptError'].includes((e as Error)?.name);
 

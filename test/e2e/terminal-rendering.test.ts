@@ -20,6 +20,35 @@ describe('the live task list tells the truth', () => {
     expect(box.exists('log')).toBe(false);
   });
 
+  it('steps that ran before the display started show as run, even when the window breaches at once', async () => {
+    // The steps and the breach all happen before listr2 draws its first frame.
+    const box = sandbox(runbook(`  - id: 1\n    name: one\n    steps:\n      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log" }\n      - { id: b, run: "echo b >> log", undo: "echo undo-b >> log" }\n    monitor: { duration: 2s, interval: 100ms, checks: [{ name: ok, command: "echo 0", expect: value == 1 }] }\n`));
+    const t = inTerminal(box.dir, ['stage', '1']);
+    expect(await t.code()).toBe(1);
+    expect(box.lines('log')).toEqual(['a', 'b', 'undo-b', 'undo-a']);
+    const screen = t.screen();
+    expect(screen).not.toContain('steps (2): not run');
+    expect(screen).toMatch(/✔ a/);
+    expect(screen).toMatch(/✔ b/);
+    expect(screen).toMatch(/✔ rollback stage 1 rolled back/);
+  });
+
+  it('Ctrl-C, then yes: the stage\'s rollback is shown as done, never as not run', async () => {
+    const box = sandbox(runbook(`  - id: 1\n    name: one\n    steps:\n      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log" }\n    monitor: { duration: 30s, interval: 100ms, checks: [{ name: ok, command: "echo 1", expect: value == 1 }] }\n`));
+    const t = inTerminal(box.dir, ['stage', '1']);
+    await t.see('left');
+    t.keys('C-c');
+    await t.see('Roll the stage back now?');
+    expect(t.screen()).not.toMatch(/rollback stage 1: not run/);
+    t.keys('y', 'Enter');
+    expect(await t.code()).toBe(130);
+    expect(box.lines('log')).toEqual(['a', 'undo-a']);
+    const screen = t.screen();
+    expect(screen).not.toMatch(/rollback stage 1: not run/);
+    expect(screen).toMatch(/✔ rollback stage 1 rolled back/);
+    expect(JSON.parse(box.run(['status', '--json']).stdout)).toMatchObject({ current_stage: 0, state: 'clean' });
+  });
+
   it('a canary rollback prints each of its lines once', async () => {
     const box = sandbox(runbook(`  - id: 1\n    name: rollout\n    steps:\n      - { id: a, run: "true", undo: "echo undo-a" }\n      - { id: b, run: "true", undo: "echo undo-b" }\n    canary:\n      weights: [10, 50, 100]\n      hold: 300ms\n      interval: 100ms\n      set: { run: "echo \${weight} > weight", undo: "echo 0 > weight" }\n      checks: [{ name: errors, command: 'if [ "$(cat weight)" -ge 50 ]; then echo 0.2; else echo 0.01; fi', expect: value < 0.05 }]\n`));
     const t = inTerminal(box.dir, ['stage', '1']);

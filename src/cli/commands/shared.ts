@@ -6,7 +6,7 @@ import type { RunContext } from '../../engine/context.js';
 import type { GlobalOptions } from '../context.js';
 import { InterruptedError, PreemptedError } from '../../errors.js';
 import { err } from '../output.js';
-import { canPrompt } from '../prompt.js';
+import { canPrompt, confirmIn } from '../prompt.js';
 import type { ListrBoard } from '../listr-board.js';
 
 /**
@@ -20,13 +20,14 @@ export async function interruptedFollowUp(
   e: InterruptedError,
   board?: ListrBoard,
 ): Promise<InterruptedError> {
-  await board?.finish();
   if (ctx.signal.reason instanceof PreemptedError) {
+    await board?.finish();
     err(`${ctx.signal.reason.message}; this run stopped and let go of the lock`);
     return e;
   }
   const p = await ctx.journal.project(ctx.runbook.name);
   const { active, rolling } = p;
+  if ((!active && !rolling) || !canPrompt() || opts.json) await board?.finish();
   if (!active && !rolling) return e; // interrupted before the stage changed anything
   // Interrupted inside a rollback: the stage is half undone, and the error names the undo in doubt and says to run rollback.
   const leftAsIs = () =>
@@ -38,12 +39,16 @@ export async function interruptedFollowUp(
         );
   if (!canPrompt() || opts.json) return leftAsIs();
   const stage = rolling?.stage ?? active!.stage;
-  const { confirm } = await import('@inquirer/prompts');
   const question = rolling
     ? `Interrupted while rolling back stage ${stage}. Finish the rollback now?`
     : 'Interrupted. Roll the stage back now?';
-  const yes = await confirm({ message: question, default: true }).catch(() => false);
-  if (!yes) return leftAsIs();
+  // Asked in the stage's rollback line, which the rollback then fills.
+  board?.hold(stage);
+  const yes = await confirmIn(board, question, true).catch(() => false);
+  if (!yes) {
+    await board?.finish();
+    return leftAsIs();
+  }
   const fresh = { ...ctx, runId: randomUUID(), signal: new AbortController().signal, waited: new WaitClock(ctx.clock) };
   await runRollbackCommand(fresh, { emergency: false, reason: 'interrupted by the operator' });
   return new InterruptedError(`interrupted; stage ${stage} was rolled back`);
