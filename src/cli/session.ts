@@ -25,6 +25,8 @@ export interface Session {
   rb: LoadedRunbook;
   /** The live task list, when a person is watching a terminal. */
   board?: ListrBoard;
+  /** Waits for the live list to draw its last frame (call before printing the outcome). */
+  settle: () => Promise<void>;
   dispose: () => Promise<void>;
 }
 
@@ -98,6 +100,10 @@ export async function createSession(opts: GlobalOptions, how: LoadHow = {}): Pro
     ctx,
     rb,
     board,
+    // The live list's last frame is drawn before the outcome line, however fast the run was.
+    settle: async () => {
+      await board?.finish();
+    },
     dispose: async () => {
       await board?.finish();
       if (flagStore) await (await flagStore.catch(() => null))?.close();

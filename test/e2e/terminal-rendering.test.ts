@@ -1,6 +1,8 @@
 // What the live task list shows must be true: nothing "done" that did not run,
 // nothing "not run" that was undone, each rollback line once, no colour under NO_COLOR.
+import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../helpers/cli.js';
 import { runbook, sandbox } from '../helpers/sandbox.js';
 import { closeTerminals, crashes, inTerminal, requireTmux } from '../helpers/terminal.js';
 
@@ -94,6 +96,28 @@ describe('the live task list tells the truth', () => {
     expect(await t.code()).toBe(0);
     // eslint-disable-next-line no-control-regex -- the point is to find ESC sequences
     expect(t.styled()).not.toMatch(/\x1b\[[0-9;]*m/);
+  });
+});
+
+describe('the outcome line comes last', () => {
+  // The runs are over before listr2 draws a frame (its first frame is held back 500 ms).
+  const slow = { NODE_OPTIONS: `--import=${join(ROOT, 'test/helpers/render-fault.mjs')}`, RENDER_FAULT: 'slow' };
+  const lastLine = (screen: string) => screen.trimEnd().split('\n').at(-1);
+  const stage = (n: number) => `  - id: ${n}\n    name: s${n}\n    steps: [{ run: "true", undo: "true" }]\n`;
+
+  it('after a fast emergency rollback, below the task list', async () => {
+    const box = sandbox(runbook(stage(1) + stage(2)));
+    expect(box.run(['up']).code).toBe(0);
+    const t = inTerminal(box.dir, ['rollback', '--emergency', '--reason', 'drill', '--yes'], slow);
+    expect(await t.code()).toBe(0);
+    expect(lastLine(t.screen())).toBe('rolled back stages 2, 1');
+  });
+
+  it('after a fast stage, below the task list', async () => {
+    const box = sandbox(runbook(stage(1)));
+    const t = inTerminal(box.dir, ['stage', '1'], slow);
+    expect(await t.code()).toBe(0);
+    expect(lastLine(t.screen())).toBe('stage 1 completed');
   });
 });
 

@@ -21,6 +21,23 @@ function shipped(name: string): { dir: string; file: string } {
   return { dir, file: join(dir, `${name}.yaml`) };
 }
 
+/**
+ * What the last lines of a run claim about the state, read as an operator
+ * would: the stage it is at afterwards, and that it is clean.
+ */
+function claimed(screen: string): { current_stage: number; state: string } {
+  const text = screen.trimEnd().split('\n').slice(-6).join('\n');
+  const m =
+    /stage (\d+) completed/.exec(text) ??
+    /stage (\d+) failed and was rolled back/.exec(text) ??
+    /stage (\d+) was rolled back/.exec(text) ??
+    /rolled back stages? ([\d, ]+)/.exec(text);
+  if (!m) throw new Error(`the screen's last lines say nothing of the outcome:\n${screen}`);
+  if (/completed/.test(m[0])) return { current_stage: Number(m[1]), state: 'clean' };
+  const undone = m[1]!.split(',').map(Number);
+  return { current_stage: Math.min(...undone) - 1, state: 'clean' };
+}
+
 /** No stack trace, no TypeError, no "internal error" anywhere on the terminal. */
 function noCrash(t: Terminal): void {
   expect(crashes(t.all()), t.all()).toEqual([]);
@@ -148,6 +165,8 @@ describe('every shipped runbook at a terminal', () => {
       // Never spawnSync here: the stand-in service answers from this process.
       const run = (more: string[]) => migrateAsync([...args, ...more], dir, env);
       const status = async () => JSON.parse((await run(['status', '--json'])).stdout);
+      // The final screen and `status --json` must tell the same story.
+      const agree = async (t: Terminal) => expect(await status(), t.screen()).toMatchObject(claimed(t.screen()));
       const answerGate = async (t: Terminal) => {
         await t.see(/\? .*(\(y\/N\)|Type the stage name)/);
         const typed = /Type the stage name \((.+)\)/.exec(t.screen());
@@ -158,7 +177,7 @@ describe('every shipped runbook at a terminal', () => {
         const up = await run(['up', '--to', String(before), '--yes', ...d.name === 'dataflow-drop-column' ? ['--set', 'batch_size=100'] : []]);
         expect(up.code, up.stdout.slice(-1500) + up.stderr).toBe(0);
       }
-      const term = (more: string[]) => inTerminal(dir, [...args, ...more], env);
+      const term = (more: string[], extra: Record<string, string> = {}) => inTerminal(dir, [...args, ...more], { ...env, ...extra });
 
       // 1. A breach in the window rolls the stage back by itself: exit 1, state as before.
       await d.breach(dir, env);
@@ -167,6 +186,7 @@ describe('every shipped runbook at a terminal', () => {
       expect(await b.code(60_000), b.all()).toBe(1);
       noCrash(b);
       expect(b.all()).toMatch(/failed and was rolled back/);
+      await agree(b);
       expect(await status()).toMatchObject({ current_stage: before, state: 'clean' });
       await d.heal(dir, env);
 
@@ -179,17 +199,38 @@ describe('every shipped runbook at a terminal', () => {
       c.keys('y', 'Enter');
       expect(await c.code(60_000), c.all()).toBe(130);
       noCrash(c);
+      expect(c.screen()).not.toMatch(new RegExp(`rollback stage ${d.stage}: not run`));
+      await agree(c);
       expect(await status()).toMatchObject({ current_stage: before, state: 'clean' });
 
-      // 3. Through the gate to the end: exit 0, the stage is applied.
-      const a = term(['stage', String(d.stage)]);
+      // 3. An emergency rollback from elsewhere while the stage's window runs here:
+      // the run here stops (130) and says why; everything is rolled back.
+      const p = term(['stage', String(d.stage), '--set', d.long]);
+      await answerGate(p);
+      await p.see(d.window);
+      const em = await run(['rollback', '--emergency', '--reason', 'drill', '--yes']);
+      expect(em.code, em.stdout.slice(-1500) + em.stderr).toBe(0);
+      expect(await p.code(60_000), p.all()).toBe(130);
+      noCrash(p);
+      expect(p.all()).toMatch(/emergency rollback/i);
+      expect(await status()).toMatchObject({ current_stage: 0, state: 'clean' });
+      if (before > 0) {
+        const up = await run(['up', '--to', String(before), '--yes', ...d.name === 'dataflow-drop-column' ? ['--set', 'batch_size=100'] : []]);
+        expect(up.code, up.stdout.slice(-1500) + up.stderr).toBe(0);
+      }
+
+      // 4. Through the gate to the end, in colour as on an operator's terminal: exit 0, the stage is applied.
+      const a = term(['stage', String(d.stage)], { NO_COLOR: '' });
       await answerGate(a);
       expect(await a.code(60_000), a.all()).toBe(0);
       noCrash(a);
+      // eslint-disable-next-line no-control-regex -- colour is on: the board is styled
+      expect(a.styled()).toMatch(/\x1b\[[0-9;]*m/);
       expect(a.screen()).toContain(`stage ${d.stage} completed`);
+      await agree(a);
       expect(await status()).toMatchObject({ current_stage: d.stage, state: 'clean' });
 
-      // 4. Emergency rollback, confirmed once at the terminal: back to 0.
+      // 5. Emergency rollback, confirmed once at the terminal: back to 0.
       const e = term(['rollback', '--emergency', '--reason', 'drill']);
       await e.see('EMERGENCY');
       e.keys('y', 'Enter');
@@ -197,6 +238,7 @@ describe('every shipped runbook at a terminal', () => {
       noCrash(e);
       expect(e.screen()).not.toContain('not run');
       expect(e.screen()).toMatch(new RegExp(`rolled back stages? ${Array.from({ length: d.stage }, (_, i) => d.stage - i).join(', ')}`));
+      await agree(e);
       expect(await status()).toMatchObject({ current_stage: 0, state: 'clean' });
       expect(e.all()).not.toContain('grafana-secret-token');
     }, 240_000);

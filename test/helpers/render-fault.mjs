@@ -4,6 +4,8 @@
 //                          that a gate is already waiting for its task
 //   RENDER_FAULT=update:N  the Nth redraw throws, from listr2's own timer
 //   RENDER_FAULT=end       closing the display throws too
+//   RENDER_FAULT=slow      the first frame comes 500 ms late (a slow disk loading
+//                          the renderer): a fast run is over before it
 // It patches the same module instance the CLI loads (one resolved listr2).
 import { DefaultRenderer } from 'listr2';
 
@@ -15,6 +17,13 @@ if (fault === 'start') {
   proto.render = async function () {
     await new Promise((r) => setTimeout(r, 500));
     throw boom('render');
+  };
+}
+if (fault === 'slow') {
+  const render = proto.render;
+  proto.render = async function () {
+    await new Promise((r) => setTimeout(r, 500));
+    return render.call(this);
   };
 }
 if (fault.startsWith('update:')) {

@@ -58,8 +58,10 @@ export function inTerminal(dir: string, args: string[], env: Record<string, stri
   sockets.push(socket);
   const codeFile = join(dir, `.exit-code-${name}`);
   rmSync(codeFile, { force: true });
-  const vars = Object.entries({ NO_COLOR: '1', ...env }).map(([k, v]) => `${k}=${q(v)}`).join(' ');
-  const cmd = `cd ${q(dir)} && env -u CI ${vars} ${q(process.execPath)} ${q(BIN)} ${args.map(q).join(' ')}; echo $? > ${q(codeFile)}; sleep 60`;
+  // NO_COLOR: '' means colour: the variable is removed, as on an operator's terminal.
+  const colour = env.NO_COLOR === '';
+  const vars = Object.entries({ NO_COLOR: '1', ...env }).filter(([k]) => !(colour && k === 'NO_COLOR')).map(([k, v]) => `${k}=${q(v)}`).join(' ');
+  const cmd = `cd ${q(dir)} && env -u CI ${colour ? '-u NO_COLOR -u FORCE_COLOR ' : ''}${vars} ${q(process.execPath)} ${q(BIN)} ${args.map(q).join(' ')}; echo $? > ${q(codeFile)}; sleep 60`;
   tmux(socket, 'new-session', '-d', '-s', name, '-x', '120', '-y', '50', cmd);
   tmux(socket, 'set-option', '-t', name, 'history-limit', '10000');
   const screen = () => tmux(socket, 'capture-pane', '-p', '-t', name);

@@ -47,6 +47,7 @@ export default async function rollback(
       out(`stopped the run of ${describeHolder(running)}`);
     }
     const done = await runRollbackCommand(ctx, rollbackOpts);
+    await session.settle();
     out(
       done.length
         ? chalk.green(`rolled back stage${done.length > 1 ? 's' : ''} ${done.join(', ')}`)

@@ -33,6 +33,7 @@ export default async function stage(
       return;
     }
     const ran = await runStageCommand(ctx, n, { resume: Boolean(opts.resume), autoRollback: opts.autoRollback });
+    await session.settle();
     out(ran ? chalk.green(`stage ${n} completed`) : `stage ${n} is already applied; nothing to do`);
   } catch (e) {
     if (e instanceof InterruptedError) throw await interruptedFollowUp(session.ctx, opts, e, session.board);

@@ -10,6 +10,7 @@ export default async function up(_args: string[], opts: GlobalOptions & { to?: s
   const session = await createSession(opts, { database: true });
   try {
     const ran = await runUpCommand(session.ctx, to, { resume: false, autoRollback: opts.autoRollback });
+    await session.settle();
     out(
       ran.length
         ? chalk.green(`completed stage(s) ${ran.join(', ')}`)
