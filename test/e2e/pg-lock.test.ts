@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lockKey, SILENT_MS } from '../../src/journal/pglock.js';
-import { freshDatabase, sql } from '../helpers/pg.js';
+import { freshDatabase, sql, withClient } from '../helpers/pg.js';
 import { alive, exited, runbook, sandbox, waitFor } from '../helpers/sandbox.js';
 
 const slow = (name: string) =>
@@ -108,6 +108,34 @@ describe('the PostgreSQL lock', () => {
     expect(JSON.parse(b.run(['status', '--json'], env).stdout)).toMatchObject({ state: 'clean', lock: null });
     holder.kill('SIGKILL');
     await exited(holder);
+  });
+
+  it('a lock key held by a run of another runbook is never acted on: unlock, emergency and stage refuse, its session lives', async () => {
+    // A collision of 64-bit keys cannot be found; it is made: a session takes t's key and says it runs 'payments'.
+    const url = await freshDatabase();
+    const env = { MIGRATE_JOURNAL_URL: url };
+    const stage = (n: number) => `  - id: ${n}\n    name: s${n}\n    steps: [{ run: "echo do-${n} >> log", undo: "echo undo-${n} >> log" }]\n`;
+    const box = sandbox(runbook(stage(1) + stage(2)));
+    expect(box.run(['stage', '1'], env).code).toBe(0);
+    await withClient(url, async (other) => {
+      await other.query('SELECT pg_advisory_lock($1::bigint)', [lockKey('t')]);
+      await other.query(
+        `INSERT INTO migrate_lock_holders (runbook, pid, host, operator, since, run_id, lock_key, heartbeat)
+         VALUES ('payments', pg_backend_pid(), 'db-host-2', 'carol@db-host-2', now(), 'r1', $1, now())`,
+        [lockKey('t')],
+      );
+      const [{ pid }] = (await other.query('SELECT pg_backend_pid() AS pid')).rows as [{ pid: number }];
+      for (const args of [['unlock', '--force', '--yes'], ['rollback', '--emergency', '--reason', 'x', '--yes'], ['stage', '2'], ['rollback', '--yes']]) {
+        const r = box.run(args, env);
+        expect(r.code, `${args.join(' ')}: ${r.stdout}${r.stderr}`).toBe(4);
+        expect(r.stderr).toContain("held by a run of 'payments'");
+      }
+      // The other runbook's session and row are as they were: nothing was ended or asked of it.
+      const [row] = (await other.query(`SELECT stop_reason, (SELECT count(*) FROM pg_stat_activity WHERE pid = $1)::int AS alive FROM migrate_lock_holders WHERE runbook = 'payments'`, [pid])).rows;
+      expect(row).toEqual({ stop_reason: null, alive: 1 });
+      expect(JSON.parse(box.run(['status', '--json'], env).stdout)).toMatchObject({ current_stage: 1 });
+    });
+    expect(box.lines('log')).toEqual(['do-1']);
   });
 });
 
