@@ -43,6 +43,11 @@ interface Slot {
   done: Deferred;
   wrapper: Deferred<Wrapper>;
   finished: boolean;
+  /**
+   * A prompt ran in this task: listr2's prompt adapter then turns a later
+   * skip() back into a tick, so a slot that asked ends by failing instead.
+   */
+  asked?: boolean;
   /** The group this slot belongs to (a step inside "steps (N)"). */
   parent?: Slot;
   children?: Slot[];
@@ -144,8 +149,10 @@ export class ListrBoard implements Reporter {
         s.wrapper.resolve(t);
         await s.done.promise;
         if (this.fallback) return;
-        if (s.state === TaskState.Skipped || s.state === TaskState.Pending)
-          return t.skip(`${s.title}: ${s.detail ?? 'not run'}`);
+        if (s.state === TaskState.Skipped || s.state === TaskState.Pending) {
+          if (!s.asked) return t.skip(`${s.title}: ${s.detail ?? 'not run'}`);
+          throw new Error(`${s.title}: ${s.detail ?? 'not run'}`);
+        }
         t.title = this.titled(s, s.detail);
         if (s.state === TaskState.Failed) throw new Error(`${s.title}: ${s.detail ?? 'failed'}`);
       },
@@ -184,7 +191,8 @@ export class ListrBoard implements Reporter {
     const s = this.slots.get(`rollback:${stage}`);
     if (!s || s.finished || !this.running || this.fallback) return;
     for (const o of this.order) if (o !== s) this.conclude(o);
-    s.state = TaskState.Waiting;
+    // A rollback interrupted halfway keeps its failure mark: declined, it ends as not finished.
+    if (s.state !== TaskState.Failed) s.state = TaskState.Waiting;
     this.held = s;
     this.lastActive = s;
     this.touch(s, (t) => {
@@ -192,13 +200,13 @@ export class ListrBoard implements Reporter {
     });
   }
 
-  /** Mark everything not reached as not run, and wait for the renderer to settle. */
-  async finish(): Promise<void> {
+  /** Mark everything not reached as not run (a rollback: as `rollbackDetail` says), and wait for the renderer to settle. */
+  async finish(rollbackDetail?: string): Promise<void> {
     if (!this.running) return;
     const stopped = this.order.some(
       (s) => !s.children && (s.state === TaskState.Running || s.state === TaskState.Failed),
     );
-    for (const s of this.order) this.conclude(s, stopped ? 'not run' : 'not needed');
+    for (const s of this.order) this.conclude(s, rollbackDetail ?? (stopped ? 'not run' : 'not needed'));
     if (!this.fallback) await this.running;
     this.running = null;
     process.off('uncaughtException', this.onCrash);
@@ -210,7 +218,7 @@ export class ListrBoard implements Reporter {
       this.settle(
         s,
         s.state === TaskState.Failed ? TaskState.Failed : TaskState.Succeeded,
-        s.state === TaskState.Failed ? 'a rollback step failed' : undefined,
+        s.state === TaskState.Failed ? (s.detail ?? 'a rollback step failed') : undefined,
       );
     // Something that started and never finished was stopped: not a tick, not "not run".
     else if (s.state === TaskState.Running && !s.children) this.settle(s, TaskState.Failed, 'stopped');
@@ -294,8 +302,11 @@ export class ListrBoard implements Reporter {
     if (this.fallback) return;
     this.fallback = lineReporter(this.vars);
     const renderer = (this.list as unknown as { renderer?: DefaultRenderer } | null)?.renderer;
+    // Whether the list's last frame reached the screen: if not, what it had settled is said again as lines.
+    let shown = false;
     try {
       if (renderer) DefaultRenderer.prototype.end.call(renderer);
+      shown = Boolean(renderer);
     } catch {
       // The renderer is broken: at least give the terminal back its cursor and the output it held.
       try {
@@ -307,8 +318,11 @@ export class ListrBoard implements Reporter {
     this.broken.abort(e);
     // The list is abandoned, not finished: finishing it would make listr2 draw again.
     this.fallback.message(`the live display failed (${(e as Error)?.message ?? e}); continuing with plain lines`);
-    const now = this.order.filter((s) => !s.finished && s.state !== TaskState.Pending && !s.children);
-    for (const s of now) this.fallback.task(s.id, s.title, s.state, s.detail);
+    const now = this.order.filter((s) => (!shown || !s.finished) && s.state !== TaskState.Pending && !s.children);
+    for (const s of now) {
+      this.fallback.task(s.id, s.title, s.state, s.detail);
+      if (!shown) for (const line of s.lines) this.fallback.output(s.id, line);
+    }
   }
 
   private slotFor(id: string): Slot | undefined {
@@ -355,7 +369,10 @@ export class ListrBoard implements Reporter {
               ? '↷'
               : '▶';
       if (state !== TaskState.Running) this.output(s.id, `${icon} ${title}${detail ? `: ${detail}` : ''}`);
-      if (state === TaskState.Failed) s.state = TaskState.Failed;
+      if (state === TaskState.Failed) {
+        s.state = TaskState.Failed;
+        s.detail = detail === 'interrupted' ? 'interrupted, not finished' : 'a rollback step failed';
+      }
       return;
     }
     this.reach(s);
@@ -417,7 +434,9 @@ export class ListrBoard implements Reporter {
     // The display may fail before the task starts (its first frame): then there is no task to wait for.
     const failed = new Promise<null>((r) => this.broken.signal.addEventListener('abort', () => r(null)));
     const t = await Promise.race([s.wrapper.promise, failed]);
-    return t && this.live && !t.task.hasFinalized() ? t : null;
+    if (!t || !this.live || t.task.hasFinalized()) return null;
+    s.asked = true;
+    return t;
   }
 
   /** A prompt inside the task list failed for a rendering reason: lines from now on. */

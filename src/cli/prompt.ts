@@ -4,18 +4,29 @@ import type { Prompter } from '../engine/types.js';
 import type { GlobalOptions } from './context.js';
 import type { ListrBoard } from './listr-board.js';
 
+/**
+ * Where a question can be seen: stdout at a terminal, else stderr at one
+ * (`> out.txt`, `| tee run.log`: a Ctrl-C also kills the tee, and a question
+ * written into the pipe would be a silent wait). Neither: nobody can see it.
+ */
+function questionOutput(): NodeJS.WriteStream | null {
+  if (process.stdout.isTTY) return process.stdout;
+  if (process.stderr.isTTY) return process.stderr;
+  return null;
+}
+
 export function canPrompt(): boolean {
-  return Boolean(process.stdin.isTTY) && !process.env.CI;
+  return Boolean(process.stdin.isTTY) && questionOutput() !== null && !process.env.CI;
 }
 
 function required(message: string): never {
   throw new DeclinedError(
     `confirmation required: ${message}`,
-    'no terminal to ask in (stdin is not a TTY, or CI is set): pass --yes to confirm',
+    'no terminal to ask in (stdin is not a TTY, stdout and stderr both go elsewhere, or CI is set): pass --yes to confirm',
   );
 }
 
-type Prompt<C, T> = (config: C, context?: { signal?: AbortSignal }) => Promise<T>;
+type Prompt<C, T> = (config: C, context?: { signal?: AbortSignal; output?: NodeJS.WritableStream }) => Promise<T>;
 
 /** Ask inside the live task list when there is one, so the prompt does not tear the display. */
 async function ask<C, T>(
@@ -26,7 +37,8 @@ async function ask<C, T>(
 ): Promise<T> {
   const prompt = pick(await import('@inquirer/prompts'));
   const task = await board?.promptIn();
-  if (!task) return prompt(config, { signal });
+  const plain = () => prompt(config, { signal, output: questionOutput() ?? process.stdout });
+  if (!task) return plain();
   const { ListrInquirerPromptAdapter } = await import('@listr2/prompt-adapter-inquirer');
   // The prompt ends when the run is interrupted, or when the display it is drawn in fails.
   const ended = AbortSignal.any([board!.displayLost, ...(signal ? [signal] : [])]);
@@ -39,7 +51,7 @@ async function ask<C, T>(
     if (isPromptEnd(e) && !board!.displayLost.aborted) throw e;
     // The live display broke while asking: ask again on a plain terminal.
     board!.promptFailed(e);
-    return prompt(config, { signal });
+    return plain();
   }
 }
 

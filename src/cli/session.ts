@@ -25,6 +25,8 @@ export interface Session {
   rb: LoadedRunbook;
   /** The live task list, when a person is watching a terminal. */
   board?: ListrBoard;
+  /** A fresh interrupt for what this process does after the run was interrupted (the roll-back it then asks for). */
+  rearm: () => AbortSignal;
   /** Waits for the live list to draw its last frame (call before printing the outcome). */
   settle: () => Promise<void>;
   dispose: () => Promise<void>;
@@ -43,18 +45,20 @@ export async function createSession(opts: GlobalOptions, how: LoadHow = {}): Pro
   const operator = operatorName();
   const rb = await loadRunbook(opts, { operator, run_id: runId }, how);
   const controller = new AbortController();
+  // What Ctrl-C (and an emergency) stops: the run, then whatever follows it in this process (rearm).
+  let current = controller;
   const holds = new HoldControl();
   // An emergency rollback (or a lost lock) stops this run like Ctrl-C, with the reason journaled; a promote ends the running canary hold.
   const { journal, lock } = await openStore(opts, targetOf(rb), (r) => {
     if (r.kind === 'promote') holds.request(r);
     else
-      controller.abort(
+      current.abort(
         new PreemptedError(r.lost ? r.reason : `stopped by an emergency rollback by ${r.operator}: ${r.reason}`),
       );
   });
   const board = wantsBoard(opts) ? new (await import('./listr-board.js')).ListrBoard(rb.vars) : undefined;
   // Aborting is idempotent: a second Ctrl-C while the first is handled changes nothing.
-  const onSigint = () => controller.abort();
+  const onSigint = () => current.abort();
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
   process.on('SIGHUP', onSigint); // a closed terminal or ssh session: stop like Ctrl-C, never leave a step running unjournaled
@@ -100,6 +104,10 @@ export async function createSession(opts: GlobalOptions, how: LoadHow = {}): Pro
     ctx,
     rb,
     board,
+    rearm: () => {
+      current = new AbortController();
+      return current.signal;
+    },
     // The live list's last frame is drawn before the outcome line, however fast the run was.
     settle: async () => {
       await board?.finish();

@@ -37,6 +37,15 @@ describe('a live display that fails', () => {
     expect(JSON.parse(box.run(['status', '--json']).stdout)).toMatchObject({ current_stage: 1, state: 'clean' });
   });
 
+  it('on its first frame, after work was done: what was done before it failed is still shown', async () => {
+    const box = sandbox(gated());
+    const t = inTerminal(box.dir, ['stage', '1', '--yes'], fault('start'));
+    expect(await t.code(), t.all()).toBe(0);
+    const after = t.all().split(FELL_BACK)[1] ?? '';
+    expect(after).toMatch(/gate: Enable the cache\?.*yes/);
+    expect(after).toMatch(/✓ a/);
+  });
+
   it('while the gate is open: the question is asked again on a plain terminal', async () => {
     const box = sandbox(gated());
     // About a second of spinner frames: the gate has long been on screen.

@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.js';
-import { runbook, sandbox } from '../helpers/sandbox.js';
+import { runbook, sandbox, waitFor } from '../helpers/sandbox.js';
 import { closeTerminals, crashes, inTerminal, requireTmux } from '../helpers/terminal.js';
 
 beforeAll(requireTmux);
@@ -88,6 +88,84 @@ describe('the live task list tells the truth', () => {
     t.keys('n', 'Enter');
     expect(await t.code()).toBe(130);
     expect(t.screen()).not.toMatch(/✔.*(not needed|not run|stopped)/);
+  });
+
+  it('Ctrl-C, then no: the rollback that was not run is never ticked', async () => {
+    const box = sandbox(runbook(`  - id: 1\n    name: one\n    steps:\n      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log" }\n    monitor: { duration: 30s, interval: 100ms, checks: [{ name: ok, command: "echo 1", expect: value == 1 }] }\n`));
+    const t = inTerminal(box.dir, ['stage', '1']);
+    await t.see('left');
+    t.keys('C-c');
+    await t.see('Roll the stage back now?');
+    t.keys('n', 'Enter');
+    expect(await t.code()).toBe(130);
+    expect(box.lines('log')).toEqual(['a']);
+    expect(t.screen()).not.toMatch(/✔ rollback stage 1/);
+    expect(t.screen()).toMatch(/rollback stage 1: not run/);
+  });
+
+  it('an interrupted rollback left unfinished is shown as interrupted, never ticked', async () => {
+    // Step b fails: the automatic rollback's undo of a2 is interrupted, and the operator declines to finish it.
+    const box = sandbox(runbook(`  - id: 1\n    name: one\n    steps:\n      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log" }\n      - { id: a2, run: "echo a2 >> log", undo: "touch undoing; sleep 30; echo undo-a2 >> log" }\n      - { id: b, run: "exit 1", undo: "true" }\n`));
+    const t = inTerminal(box.dir, ['stage', '1']);
+    await waitFor(() => box.exists('undoing'), 20_000);
+    t.keys('C-c');
+    await t.see('Finish the rollback now?');
+    t.keys('n', 'Enter');
+    expect(await t.code()).toBe(130);
+    const screen = t.screen();
+    expect(screen).not.toMatch(/✔ rollback stage 1/);
+    expect(screen).toMatch(/✖ rollback stage 1.*interrupted/);
+    expect(JSON.parse(box.run(['status', '--json']).stdout)).toMatchObject({ state: 'interrupted', rolling_back: { stage: 1 } });
+  });
+
+  it('Ctrl-C during the rollback that the roll-back question started stops it (130), resumable', async () => {
+    const box = sandbox(runbook(`  - id: 1\n    name: one\n    steps:\n      - { id: a, run: "echo a >> log", undo: "if [ -e undoing ]; then echo undo-a >> log; else touch undoing; sleep 30; fi" }\n    monitor: { duration: 30s, interval: 100ms, checks: [{ name: ok, command: "echo 1", expect: value == 1 }] }\n`));
+    const t = inTerminal(box.dir, ['stage', '1']);
+    await t.see('left');
+    t.keys('C-c');
+    await t.see('Roll the stage back now?');
+    t.keys('y', 'Enter');
+    await waitFor(() => box.exists('undoing'), 20_000);
+    t.keys('C-c');
+    expect(await t.code(10_000)).toBe(130);
+    expect(t.screen()).toMatch(/✖ rollback stage 1.*interrupted/);
+    expect(t.screen()).toContain("'migrate rollback'");
+    expect(JSON.parse(box.run(['status', '--json']).stdout)).toMatchObject({ state: 'interrupted', rolling_back: { stage: 1 } });
+    // The undo in doubt runs again, and only it.
+    expect(box.run(['rollback', '--yes']).code).toBe(0);
+    expect(box.lines('log')).toEqual(['a', 'undo-a']);
+  });
+
+  it('answering yes after someone else rolled the stage back meanwhile does not claim this run did', async () => {
+    const box = sandbox(runbook(`  - id: 1\n    name: one\n    steps:\n      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log" }\n    monitor: { duration: 30s, interval: 100ms, checks: [{ name: ok, command: "echo 1", expect: value == 1 }] }\n`));
+    const t = inTerminal(box.dir, ['stage', '1']);
+    await t.see('left');
+    t.keys('C-c');
+    await t.see('Roll the stage back now?');
+    expect(box.run(['rollback', '--yes']).code).toBe(0);
+    t.keys('y', 'Enter');
+    expect(await t.code()).toBe(130);
+    expect(box.lines('log')).toEqual(['a', 'undo-a']);
+    expect(t.screen()).not.toContain('stage 1 was rolled back');
+    expect(t.screen()).toMatch(/already rolled back/);
+  });
+
+  it('stdout to a file: the gate is asked on the terminal (stderr), not into the file', async () => {
+    const box = sandbox(runbook(`  - id: 1\n    name: one\n    confirm: Go?\n    steps: [{ id: a, run: "echo a >> log", undo: "true" }]\n`));
+    const t = inTerminal(box.dir, ['stage', '1'], {}, { redirect: '> out.txt' });
+    await t.see('Go?');
+    t.keys('y', 'Enter');
+    expect(await t.code()).toBe(0);
+    expect(box.read('out.txt')).toContain('stage 1 completed');
+    expect(box.read('out.txt')).not.toContain('(y/N)');
+  });
+
+  it('stdout and stderr to a file: nobody can see a question, so none is asked (exit 5)', async () => {
+    const box = sandbox(runbook(`  - id: 1\n    name: one\n    confirm: Go?\n    steps: [{ id: a, run: "echo a >> log", undo: "true" }]\n`));
+    const t = inTerminal(box.dir, ['stage', '1'], {}, { redirect: '> out.txt 2>&1' });
+    expect(await t.code(10_000)).toBe(5);
+    expect(box.read('out.txt')).toContain('pass --yes');
+    expect(box.exists('log')).toBe(false);
   });
 
   it('NO_COLOR means no colour or dim text anywhere on the board', async () => {

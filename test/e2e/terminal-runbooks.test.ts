@@ -213,6 +213,9 @@ describe('every shipped runbook at a terminal', () => {
       expect(await p.code(60_000), p.all()).toBe(130);
       noCrash(p);
       expect(p.all()).toMatch(/emergency rollback/i);
+      // Said once, and the rollback line says who undoes it, not "not run".
+      expect(p.all().split('stopped by an emergency rollback').length - 1, p.all()).toBe(1);
+      expect(p.all()).toMatch(new RegExp(`rollback stage ${d.stage}: left to the emergency rollback`));
       expect(await status()).toMatchObject({ current_stage: 0, state: 'clean' });
       if (before > 0) {
         const up = await run(['up', '--to', String(before), '--yes', ...d.name === 'dataflow-drop-column' ? ['--set', 'batch_size=100'] : []]);

@@ -50,8 +50,8 @@ export interface Terminal {
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** Run the CLI in `dir` in a fresh tmux pane; the exit code lands in a file. */
-export function inTerminal(dir: string, args: string[], env: Record<string, string> = {}): Terminal {
+/** Run the CLI in `dir` in a fresh tmux pane; the exit code lands in a file. `redirect` is shell (`> out.txt`). */
+export function inTerminal(dir: string, args: string[], env: Record<string, string> = {}, opts: { redirect?: string } = {}): Terminal {
   requireTmux();
   const name = `s${++session}`;
   const socket = `migrate-test-${process.pid}-${session}`;
@@ -61,7 +61,7 @@ export function inTerminal(dir: string, args: string[], env: Record<string, stri
   // NO_COLOR: '' means colour: the variable is removed, as on an operator's terminal.
   const colour = env.NO_COLOR === '';
   const vars = Object.entries({ NO_COLOR: '1', ...env }).filter(([k]) => !(colour && k === 'NO_COLOR')).map(([k, v]) => `${k}=${q(v)}`).join(' ');
-  const cmd = `cd ${q(dir)} && env -u CI ${colour ? '-u NO_COLOR -u FORCE_COLOR ' : ''}${vars} ${q(process.execPath)} ${q(BIN)} ${args.map(q).join(' ')}; echo $? > ${q(codeFile)}; sleep 60`;
+  const cmd = `cd ${q(dir)} && env -u CI ${colour ? '-u NO_COLOR -u FORCE_COLOR ' : ''}${vars} ${q(process.execPath)} ${q(BIN)} ${args.map(q).join(' ')}${opts.redirect ? ` ${opts.redirect}` : ''}; echo $? > ${q(codeFile)}; sleep 60`;
   tmux(socket, 'new-session', '-d', '-s', name, '-x', '120', '-y', '50', cmd);
   tmux(socket, 'set-option', '-t', name, 'history-limit', '10000');
   const screen = () => tmux(socket, 'capture-pane', '-p', '-t', name);

@@ -2,12 +2,10 @@
 import { randomUUID } from 'node:crypto';
 import { runRollbackCommand } from '../../engine/run.js';
 import { WaitClock } from '../../engine/clock.js';
-import type { RunContext } from '../../engine/context.js';
 import type { GlobalOptions } from '../context.js';
 import { InterruptedError, PreemptedError } from '../../errors.js';
-import { err } from '../output.js';
 import { canPrompt, confirmIn } from '../prompt.js';
-import type { ListrBoard } from '../listr-board.js';
+import type { Session } from '../session.js';
 
 /**
  * After Ctrl-C: ask whether to roll back (non-interactive: do not). Returns
@@ -15,15 +13,15 @@ import type { ListrBoard } from '../listr-board.js';
  * operator reads: which stage (and which undo, in doubt) and the next command.
  */
 export async function interruptedFollowUp(
-  ctx: RunContext,
+  session: Session,
   opts: GlobalOptions,
   e: InterruptedError,
-  board?: ListrBoard,
 ): Promise<InterruptedError> {
+  const { ctx, board } = session;
   if (ctx.signal.reason instanceof PreemptedError) {
-    await board?.finish();
-    err(`${ctx.signal.reason.message}; this run stopped and let go of the lock`);
-    return e;
+    // The emergency rollback that stopped this run does the undoing; the reason is the error's message, said once.
+    await board?.finish('left to the emergency rollback');
+    return new PreemptedError(`${ctx.signal.reason.message}; this run stopped and let go of the lock`);
   }
   const p = await ctx.journal.project(ctx.runbook.name);
   const { active, rolling } = p;
@@ -49,7 +47,15 @@ export async function interruptedFollowUp(
     await board?.finish();
     return leftAsIs();
   }
-  const fresh = { ...ctx, runId: randomUUID(), signal: new AbortController().signal, waited: new WaitClock(ctx.clock) };
-  await runRollbackCommand(fresh, { emergency: false, reason: 'interrupted by the operator' });
+  // The lock was let go while the question was open: another run may have acted meanwhile.
+  const fresh = { ...ctx, runId: randomUUID(), signal: session.rearm(), waited: new WaitClock(ctx.clock) };
+  const done = await runRollbackCommand(fresh, { emergency: false, reason: 'interrupted by the operator' });
+  if (!done.includes(stage)) {
+    await board?.finish();
+    return new InterruptedError(
+      `interrupted; stage ${stage} was already rolled back meanwhile (by another run): this run undid nothing`,
+      "see 'migrate history'",
+    );
+  }
   return new InterruptedError(`interrupted; stage ${stage} was rolled back`);
 }

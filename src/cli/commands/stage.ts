@@ -36,7 +36,7 @@ export default async function stage(
     await session.settle();
     out(ran ? chalk.green(`stage ${n} completed`) : `stage ${n} is already applied; nothing to do`);
   } catch (e) {
-    if (e instanceof InterruptedError) throw await interruptedFollowUp(session.ctx, opts, e, session.board);
+    if (e instanceof InterruptedError) throw await interruptedFollowUp(session, opts, e);
     throw e;
   } finally {
     await session.dispose();

@@ -17,7 +17,7 @@ export default async function up(_args: string[], opts: GlobalOptions & { to?: s
         : 'nothing to do: every stage up to there is applied',
     );
   } catch (e) {
-    if (e instanceof InterruptedError) throw await interruptedFollowUp(session.ctx, opts, e, session.board);
+    if (e instanceof InterruptedError) throw await interruptedFollowUp(session, opts, e);
     throw e;
   } finally {
     await session.dispose();
