@@ -7,7 +7,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['src/**', 'scripts/**', 'bench/**', 'bin/**'],
+    files: ['src/**', 'scripts/**', 'bench/**', 'bin/**', 'test/**'],
     rules: {
       // 120 columns (prettier's printWidth); long messages and patterns may run on.
       'max-len': [

@@ -26,7 +26,14 @@ describe('validate', () => {
     const r = migrate(['validate', fixture('needs-cycle.yaml'), '--format', 'json']);
     expect(r.code).toBe(2);
     const diags = JSON.parse(r.stdout);
-    expect(diags).toContainEqual({ file: fixture('needs-cycle.yaml'), line: 9, column: 16, severity: 'error', code: 'needs-cycle', message: expect.stringContaining('a -> b -> a') });
+    expect(diags).toContainEqual({
+      file: fixture('needs-cycle.yaml'),
+      line: 9,
+      column: 16,
+      severity: 'error',
+      code: 'needs-cycle',
+      message: expect.stringContaining('a -> b -> a'),
+    });
   });
 
   it('github format annotates the line', () => {
@@ -56,9 +63,18 @@ describe('plan and graph', () => {
     const g = JSON.parse(r.stdout);
     expect(g.stage).toEqual({ id: 2, name: 'Error context migration', description: expect.any(String) });
     expect(g.levels).toEqual([['enable-error-context'], ['smoke']]);
-    expect(g.nodes.map((n: { id: string }) => n.id)).toEqual(['gate', 'step:enable-error-context', 'step:smoke', 'monitor', 'verify']);
+    expect(g.nodes.map((n: { id: string }) => n.id)).toEqual([
+      'gate',
+      'step:enable-error-context',
+      'step:smoke',
+      'monitor',
+      'verify',
+    ]);
     expect(g.nodes.find((n: { id: string }) => n.id === 'monitor').duration_ms).toBe(2 * 3_600_000);
-    expect(g.rollback[0].action).toEqual({ kind: 'flag', display: 'restore flag use_logger_error_context to its previous value' });
+    expect(g.rollback[0].action).toEqual({
+      kind: 'flag',
+      display: 'restore flag use_logger_error_context to its previous value',
+    });
   });
 
   it('plan for people shows levels, the window and the rollback plan', () => {
@@ -72,10 +88,23 @@ describe('plan and graph', () => {
 
   it('--set values reach the plan; secrets never do', () => {
     const dir = tempDir();
-    writeFileSync(join(dir, 'migrate.yaml'), [
-      'version: 1', 'name: s', 'vars:', '  token: { env: TOKEN, secret: true }', '  region: { default: eu }',
-      'stages:', '  - id: 1', '    name: one', '    steps:', '      - run: deploy --region ${region} --token ${token}', '        undo: undeploy ${token}', '',
-    ].join('\n'));
+    writeFileSync(
+      join(dir, 'migrate.yaml'),
+      [
+        'version: 1',
+        'name: s',
+        'vars:',
+        '  token: { env: TOKEN, secret: true }',
+        '  region: { default: eu }',
+        'stages:',
+        '  - id: 1',
+        '    name: one',
+        '    steps:',
+        '      - run: deploy --region ${region} --token ${token}',
+        '        undo: undeploy ${token}',
+        '',
+      ].join('\n'),
+    );
     const r = migrate(['plan', '1', '--json', '--set', 'region=us-east'], { cwd: dir, env: { TOKEN: 'tok-123456' } });
     expect(r.code).toBe(0);
     expect(r.stdout).not.toContain('tok-123456');
@@ -116,7 +145,10 @@ describe('plan and graph', () => {
     expect(migrate(['plan', '1'], { cwd: dir }).stderr).toContain('no runbook');
     expect(migrate(['init'], { cwd: dir }).code).toBe(0);
     expect(migrate(['plan', '1'], { cwd: dir }).stdout).toContain('my-change');
-    expect(migrate(['plan', '2', '--json'], { cwd: dir, env: { MIGRATE_RUNBOOK: join(ROOT, 'runbooks/otp-cleanup.yaml') } }).stdout).toContain('Error context');
+    expect(
+      migrate(['plan', '2', '--json'], { cwd: dir, env: { MIGRATE_RUNBOOK: join(ROOT, 'runbooks/otp-cleanup.yaml') } })
+        .stdout,
+    ).toContain('Error context');
   });
 });
 
@@ -149,7 +181,9 @@ describe('fast start', () => {
   it('validate and --version load no listr2, inquirer, execa or pg', () => {
     const heavy = /node_modules\/(listr2|@inquirer|inquirer|execa|pg)\//;
     for (const args of [['validate'], ['--version'], ['-r', 'runbooks/otp-cleanup.yaml', 'plan', '1']]) {
-      const r = migrate(args, { env: { NODE_OPTIONS: `--import=${join(ROOT, 'test/helpers/track-imports.mjs')}`, TRACK_IMPORTS: '1' } });
+      const r = migrate(args, {
+        env: { NODE_OPTIONS: `--import=${join(ROOT, 'test/helpers/track-imports.mjs')}`, TRACK_IMPORTS: '1' },
+      });
       expect(r.code).toBe(0);
       const loaded = r.stderr.split('\n').filter((l) => l.startsWith('import: '));
       expect(loaded.length).toBeGreaterThan(0);
@@ -159,8 +193,14 @@ describe('fast start', () => {
 
   it('a stage loads no execa: its ~130 modules cost more than the rest of a one-step stage', () => {
     const dir = tempDir();
-    writeFileSync(join(dir, 'migrate.yaml'), 'version: 1\nname: lean\nstages:\n  - { id: 1, name: one, irreversible: true, steps: [{ run: "echo ran > out" }] }\n');
-    const r = migrate(['stage', '1'], { cwd: dir, env: { NODE_OPTIONS: `--import=${join(ROOT, 'test/helpers/track-imports.mjs')}` } });
+    writeFileSync(
+      join(dir, 'migrate.yaml'),
+      'version: 1\nname: lean\nstages:\n  - { id: 1, name: one, irreversible: true, steps: [{ run: "echo ran > out" }] }\n',
+    );
+    const r = migrate(['stage', '1'], {
+      cwd: dir,
+      env: { NODE_OPTIONS: `--import=${join(ROOT, 'test/helpers/track-imports.mjs')}` },
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(join(dir, 'out'), 'utf8')).toBe('ran\n');
     expect(r.stderr.split('\n').filter((l) => /^import: .*node_modules\/execa\//.test(l))).toEqual([]);
@@ -168,16 +208,28 @@ describe('fast start', () => {
 
   it('output to a pipe loads no chalk (it would colour nothing); forced colour still colours', () => {
     const dir = tempDir();
-    writeFileSync(join(dir, 'migrate.yaml'), 'version: 1\nname: pipe\nstages:\n  - { id: 1, name: one, steps: [{ run: "true" }] }\n');
-    const track = { NODE_OPTIONS: `--import=${join(ROOT, 'test/helpers/track-imports.mjs')}`, NO_COLOR: '', FORCE_COLOR: undefined };
+    writeFileSync(
+      join(dir, 'migrate.yaml'),
+      'version: 1\nname: pipe\nstages:\n  - { id: 1, name: one, steps: [{ run: "true" }] }\n',
+    );
+    const track = {
+      NODE_OPTIONS: `--import=${join(ROOT, 'test/helpers/track-imports.mjs')}`,
+      NO_COLOR: '',
+      FORCE_COLOR: undefined,
+    };
     for (const args of [['validate', 'migrate.yaml'], ['status'], ['plan', '1'], ['stage', '1']]) {
       const r = migrate(args, { cwd: dir, env: track });
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr.split('\n').filter((l) => /^import: .*node_modules\/chalk\//.test(l)), args.join(' ')).toEqual([]);
+      expect(
+        r.stderr.split('\n').filter((l) => /^import: .*node_modules\/chalk\//.test(l)),
+        args.join(' '),
+      ).toEqual([]);
     }
     const forced = migrate(['validate', 'migrate.yaml'], { cwd: dir, env: { NO_COLOR: '', FORCE_COLOR: '1' } });
     expect(forced.stdout).toContain('\u001b[32m✓');
     expect(forced.stdout).not.toMatch(/^✓ /m);
-    expect(migrate(['validate', 'migrate.yaml'], { cwd: dir, env: { NO_COLOR: '', FORCE_COLOR: undefined } }).stdout).toMatch(/^✓ migrate.yaml/m);
+    expect(
+      migrate(['validate', 'migrate.yaml'], { cwd: dir, env: { NO_COLOR: '', FORCE_COLOR: undefined } }).stdout,
+    ).toMatch(/^✓ migrate.yaml/m);
   });
 });

@@ -9,7 +9,8 @@ import { resolveVars } from '../../src/runbook/vars.js';
 import { ROOT } from '../helpers/cli.js';
 import { runbook, sandbox } from '../helpers/sandbox.js';
 
-const head = 'vars:\n  window: { default: 24h }\n  every: { default: 30s }\n  settle: { default: 1h }\nenvironments:\n  drill: { vars: { window: 1s, every: 200ms, settle: 100ms } }\n';
+const head =
+  'vars:\n  window: { default: 24h }\n  every: { default: 30s }\n  settle: { default: 1h }\nenvironments:\n  drill: { vars: { window: 1s, every: 200ms, settle: 100ms } }\n';
 const stage = `  - id: 1\n    name: one\n    timeout: \${window}\n    steps:\n      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log", timeout: "\${settle}" }\n      - { id: wait, pause: "\${settle}" }\n    monitor:\n      duration: \${window}\n      interval: \${every}\n      checks: [{ name: ok, command: "echo 0", expect: value == 0 }]\n`;
 
 describe('drills', () => {
@@ -55,7 +56,8 @@ describe('the shipped runbooks drill in seconds', () => {
       const g = compileStage(resolved.runbook, s.id, vars);
       expect(g.watch_ms, `stage ${s.id}`).toBeLessThanOrEqual(60_000);
       for (const n of g.nodes) {
-        if (n.type === 'step' && n.action.kind === 'pause') expect(n.action.display).toMatch(/^wait (\d+(ms|s)|for the operator)/);
+        if (n.type === 'step' && n.action.kind === 'pause')
+          expect(n.action.display).toMatch(/^wait (\d+(ms|s)|for the operator)/);
       }
     }
   });

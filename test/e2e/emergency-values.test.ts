@@ -6,9 +6,9 @@ import { runbook, sandbox } from '../helpers/sandbox.js';
 
 const rb = runbook(
   `  - id: 1\n    name: first\n    steps:\n` +
-  `      - { id: a, run: "echo do-a >> log", undo: "echo undo-a >> log" }\n` +
-  `      - { id: b, run: "echo do-b \${region} >> log", undo: "echo undo-b \${region} >> log" }\n` +
-  `    rollback: [{ pause: "\${settle}" }]\n`,
+    `      - { id: a, run: "echo do-a >> log", undo: "echo undo-a >> log" }\n` +
+    `      - { id: b, run: "echo do-b \${region} >> log", undo: "echo undo-b \${region} >> log" }\n` +
+    `    rollback: [{ pause: "\${settle}" }]\n`,
   `vars:\n  region: { default: eu-west, pattern: "[a-z]+-[a-z]+" }\n  settle: { default: 1s }\n`,
 );
 
@@ -40,10 +40,17 @@ describe('rollback --emergency with a bad --set value', () => {
   });
 
   it('is not refused by the SQL lint, which it does not load (the fastest path; the SQL was linted when its stage ran)', () => {
-    const box = sandbox(runbook(`  - id: 1\n    name: first\n    steps:\n      - { id: a, run: "echo do-a >> log", undo: "echo undo-a >> log" }\n`));
+    const box = sandbox(
+      runbook(
+        `  - id: 1\n    name: first\n    steps:\n      - { id: a, run: "echo do-a >> log", undo: "echo undo-a >> log" }\n`,
+      ),
+    );
     expect(box.run(['stage', '1']).code).toBe(0);
     // The runbook changed since: a later stage's SQL no longer parses.
-    writeFileSync(join(box.dir, 'migrate.yaml'), `${box.read('migrate.yaml')}  - id: 2\n    name: second\n    steps:\n      - { sql: "DROP TABLEE users", undo: "true", database: "postgres://localhost/x" }\n`);
+    writeFileSync(
+      join(box.dir, 'migrate.yaml'),
+      `${box.read('migrate.yaml')}  - id: 2\n    name: second\n    steps:\n      - { sql: "DROP TABLEE users", undo: "true", database: "postgres://localhost/x" }\n`,
+    );
     expect(box.run(['rollback', '--yes']).code, 'a plain rollback still validates everything').toBe(2);
     const r = box.run(['rollback', '--emergency', '--reason', 'spike', '--yes']);
     expect(r.code, r.stdout + r.stderr).toBe(0);

@@ -6,8 +6,8 @@ import { exited, runbook, sandbox, waitFor } from '../helpers/sandbox.js';
 /** Stage 1 is applied; stage 2 changes something and then watches a window of an hour. */
 const rb = runbook(
   `  - id: 1\n    name: first\n    steps:\n      - { run: "echo do-1 >> log", undo: "echo undo-1 >> log" }\n` +
-  `  - id: 2\n    name: watched\n    steps:\n      - { run: "echo do-2 >> log", undo: "echo undo-2 >> log" }\n` +
-  `    monitor:\n      duration: 1h\n      interval: 1s\n      checks:\n        - { name: slow probe, command: "sleep 0.5", expect: "exit_code == 0" }\n`,
+    `  - id: 2\n    name: watched\n    steps:\n      - { run: "echo do-2 >> log", undo: "echo undo-2 >> log" }\n` +
+    `    monitor:\n      duration: 1h\n      interval: 1s\n      checks:\n        - { name: slow probe, command: "sleep 0.5", expect: "exit_code == 0" }\n`,
 );
 
 async function windowRunning(events: () => { event?: unknown }[]): Promise<void> {
@@ -51,6 +51,10 @@ describe('rollback --emergency while a stage runs', () => {
     const history = JSON.parse(bob.run(['history', '--json'], env).stdout);
     expect(history[0]).toMatchObject({ command: 'rollback --emergency', outcome: 'succeeded' });
     expect(history[1]).toMatchObject({ command: 'stage 2', outcome: 'interrupted' });
-    expect(JSON.parse(bob.run(['status', '--json'], env).stdout)).toMatchObject({ state: 'clean', current_stage: 0, lock: null });
+    expect(JSON.parse(bob.run(['status', '--json'], env).stdout)).toMatchObject({
+      state: 'clean',
+      current_stage: 0,
+      lock: null,
+    });
   });
 });

@@ -7,7 +7,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { runbook, sandbox, type Sandbox } from '../helpers/sandbox.js';
 import type { Result } from '../helpers/cli.js';
 
-const stage = (id: number) => `  - id: ${id}\n    name: s${id}\n    steps:\n      - { id: a${id}, run: "echo do-${id} >> log", undo: "echo undo-${id} >> log" }\n`;
+const stage = (id: number) =>
+  `  - id: ${id}\n    name: s${id}\n    steps:\n      - { id: a${id}, run: "echo do-${id} >> log", undo: "echo undo-${id} >> log" }\n`;
 
 /** One line of stderr, no stack, no "internal error". */
 function oneLine(r: Result, code = 6): string {
@@ -29,9 +30,12 @@ function freeze(path: string) {
   expect(chattr('+i', path)).toBe(true);
   immutable.push(path);
 }
-afterEach(() => { for (const p of immutable.splice(0)) chattr('-i', p); });
+afterEach(() => {
+  for (const p of immutable.splice(0)) chattr('-i', p);
+});
 
-const noTempFiles = (box: Sandbox) => expect(readdirSync(join(box.dir, '.migrate')).filter((f) => /tmp|stale/.test(f))).toEqual([]);
+const noTempFiles = (box: Sandbox) =>
+  expect(readdirSync(join(box.dir, '.migrate')).filter((f) => /tmp|stale/.test(f))).toEqual([]);
 
 describe('unusable state', () => {
   it('--state-dir naming a file: exit 6 with one line, for status and stage', () => {
@@ -66,36 +70,51 @@ describe('unusable state', () => {
     expect(box.exists('log')).toBe(false);
   });
 
-  it.skipIf(!canChattr)('the journal becomes read-only mid-stage: exit 6, and status names the step whose outcome was lost', () => {
-    const box = sandbox(runbook(`  - id: 1\n    name: s1\n    steps:\n      - { id: a, run: "echo a >> log; chattr +i .migrate/journal.jsonl", undo: "echo undo-a >> log" }\n      - { id: b, needs: [a], run: "echo b >> log", undo: "echo undo-b >> log" }\n`));
-    immutable.push(join(box.dir, '.migrate/journal.jsonl'));
-    const r = box.run(['stage', '1']);
-    expect(oneLine(r)).toMatch(/journal\.jsonl/);
-    expect(box.lines('log')).toEqual(['a']); // b never started: it could not be journaled
-    chattr('-i', join(box.dir, '.migrate/journal.jsonl'));
-    expect(box.status()).toMatchObject({ state: 'interrupted', active: { stage: 1, completed_steps: [], in_doubt: ['a'] } });
-    expect(box.run(['rollback', '--yes']).code).toBe(0);
-    expect(box.lines('log')).toEqual(['a', 'undo-a']);
-    noTempFiles(box);
-  });
+  it.skipIf(!canChattr)(
+    'the journal becomes read-only mid-stage: exit 6, and status names the step whose outcome was lost',
+    () => {
+      const box = sandbox(
+        runbook(
+          `  - id: 1\n    name: s1\n    steps:\n      - { id: a, run: "echo a >> log; chattr +i .migrate/journal.jsonl", undo: "echo undo-a >> log" }\n      - { id: b, needs: [a], run: "echo b >> log", undo: "echo undo-b >> log" }\n`,
+        ),
+      );
+      immutable.push(join(box.dir, '.migrate/journal.jsonl'));
+      const r = box.run(['stage', '1']);
+      expect(oneLine(r)).toMatch(/journal\.jsonl/);
+      expect(box.lines('log')).toEqual(['a']); // b never started: it could not be journaled
+      chattr('-i', join(box.dir, '.migrate/journal.jsonl'));
+      expect(box.status()).toMatchObject({
+        state: 'interrupted',
+        active: { stage: 1, completed_steps: [], in_doubt: ['a'] },
+      });
+      expect(box.run(['rollback', '--yes']).code).toBe(0);
+      expect(box.lines('log')).toEqual(['a', 'undo-a']);
+      noTempFiles(box);
+    },
+  );
 
   // A real full disk: a tiny tmpfs, filled. Root (CI, this machine) can mount one; elsewhere it is skipped.
   const tmpfs = (() => {
     const dir = mkdtempSync(join(tmpdir(), 'migrate-full-'));
     return spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', dir]).status === 0 ? dir : null;
   })();
-  afterAll(() => { if (tmpfs) spawnSync('umount', ['-l', tmpfs]); });
-
-  it.skipIf(!tmpfs)('a disk that is full (a filled tmpfs): exit 6 with ENOSPC named, nothing ran, no temp files left', () => {
-    const box = sandbox(runbook(stage(1)));
-    const dir = join(tmpfs!, 'state');
-    mkdirSync(dir, { mode: 0o700 });
-    spawnSync('sh', ['-c', `head -c 1000000 /dev/zero > ${tmpfs}/filler`]);
-    const r = box.run(['stage', '1', '--state-dir', dir]);
-    expect(oneLine(r)).toMatch(/no space left/i);
-    expect(box.exists('log')).toBe(false);
-    expect(readdirSync(dir).filter((f) => /tmp/.test(f))).toEqual([]);
+  afterAll(() => {
+    if (tmpfs) spawnSync('umount', ['-l', tmpfs]);
   });
+
+  it.skipIf(!tmpfs)(
+    'a disk that is full (a filled tmpfs): exit 6 with ENOSPC named, nothing ran, no temp files left',
+    () => {
+      const box = sandbox(runbook(stage(1)));
+      const dir = join(tmpfs!, 'state');
+      mkdirSync(dir, { mode: 0o700 });
+      spawnSync('sh', ['-c', `head -c 1000000 /dev/zero > ${tmpfs}/filler`]);
+      const r = box.run(['stage', '1', '--state-dir', dir]);
+      expect(oneLine(r)).toMatch(/no space left/i);
+      expect(box.exists('log')).toBe(false);
+      expect(readdirSync(dir).filter((f) => /tmp/.test(f))).toEqual([]);
+    },
+  );
 
   it('a full disk (the journal on /dev/full): exit 6, nothing ran, no temp files left', () => {
     const box = sandbox(runbook(stage(1)));
@@ -113,7 +132,7 @@ describe('a damaged journal or snapshot', () => {
     expect(box.run(['stage', '1']).code).toBe(0);
     const file = join(box.dir, '.migrate/journal.jsonl');
     const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
-    lines.splice(2, 0, "null");
+    lines.splice(2, 0, 'null');
     writeFileSync(file, `${lines.join('\n')}\n`);
     const s = box.run(['status', '--json']);
     expect(s.code).toBe(0);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { migrate } from '../helpers/cli.js';
 
 describe('migrate explain', () => {
-  it('prints a diagnostic code\'s section', () => {
+  it("prints a diagnostic code's section", () => {
     const r = migrate(['explain', 'needs-cycle']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^needs-cycle\n/);

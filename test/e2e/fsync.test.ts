@@ -12,23 +12,49 @@ function requireStrace(): void {
   try {
     execFileSync('strace', ['-V'], { stdio: 'ignore' });
   } catch {
-    throw new Error('strace is not installed: this test reads the system calls of a run (apt-get install -y strace); it is not skipped');
+    throw new Error(
+      'strace is not installed: this test reads the system calls of a run (apt-get install -y strace); it is not skipped',
+    );
   }
 }
 
-const chain = (n: number) => `version: 1\nname: chain\nstages:\n  - id: 1\n    name: chain\n    irreversible: true\n    steps:\n${
-  Array.from({ length: n }, (_, i) => `      - { id: s${i}, run: "echo s${i} > /dev/null" }\n`).join('')}`;
+const chain = (n: number) =>
+  `version: 1\nname: chain\nstages:\n  - id: 1\n    name: chain\n    irreversible: true\n    steps:\n${Array.from(
+    { length: n },
+    (_, i) => `      - { id: s${i}, run: "echo s${i} > /dev/null" }\n`,
+  ).join('')}`;
 
 /** The run's write, fsync/fdatasync and execve calls, in order, from every process. */
 function trace(steps: number): string[] {
   const dir = tempDir();
   writeFileSync(join(dir, 'migrate.yaml'), chain(steps));
   const out = join(dir, 'strace.txt');
-  const r = spawnSync('strace', ['-f', '-qq', '-s', '300', '-e', 'trace=write,fsync,fdatasync,execve', '-o', out, process.execPath, BIN, 'stage', '1'], {
-    cwd: dir, env: { ...process.env, CI: '1', NO_COLOR: '1' }, encoding: 'utf8',
-  });
+  const r = spawnSync(
+    'strace',
+    [
+      '-f',
+      '-qq',
+      '-s',
+      '300',
+      '-e',
+      'trace=write,fsync,fdatasync,execve',
+      '-o',
+      out,
+      process.execPath,
+      BIN,
+      'stage',
+      '1',
+    ],
+    {
+      cwd: dir,
+      env: { ...process.env, CI: '1', NO_COLOR: '1' },
+      encoding: 'utf8',
+    },
+  );
   expect(r.status, r.stderr).toBe(0);
-  return readFileSync(out, 'utf8').split('\n').filter((l) => /\b(write|fsync|fdatasync|execve)\(/.test(l));
+  return readFileSync(out, 'utf8')
+    .split('\n')
+    .filter((l) => /\b(write|fsync|fdatasync|execve)\(/.test(l));
 }
 
 const syncs = (calls: string[]) => calls.filter((l) => /\b(fsync|fdatasync)\(/.test(l)).length;
@@ -42,9 +68,14 @@ describe('journal durability', () => {
       const exec = calls.findIndex((l) => /execve\(/.test(l) && l.includes(`echo s${i} `));
       expect(started, `s${i} started`).toBeGreaterThan(-1);
       expect(exec, `s${i} exec`).toBeGreaterThan(started);
-      expect(calls.slice(started, exec).some((l) => /\b(fsync|fdatasync)\(/.test(l)), `fsync between s${i} started and its exec`).toBe(true);
+      expect(
+        calls.slice(started, exec).some((l) => /\b(fsync|fdatasync)\(/.test(l)),
+        `fsync between s${i} started and its exec`,
+      ).toBe(true);
       if (i > 0) {
-        const previous = calls.findIndex((l) => l.includes('step.succeeded') && l.includes(`\\"step\\":\\"s${i - 1}\\"`));
+        const previous = calls.findIndex(
+          (l) => l.includes('step.succeeded') && l.includes(`\\"step\\":\\"s${i - 1}\\"`),
+        );
         expect(previous, `s${i - 1} succeeded written before s${i} started`).toBeGreaterThan(-1);
         expect(previous).toBeLessThan(started);
       }

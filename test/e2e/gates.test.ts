@@ -2,8 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { runbook, sandbox } from '../helpers/sandbox.js';
 
-const stages = `  - id: 1\n    name: Prepare\n    steps: [{ id: p, run: "echo p >> log", undo: "echo undo-p >> log" }]\n`
-  + `  - id: 2\n    name: Drop old table\n    risk: critical\n    steps: [{ id: d, run: "echo d >> log", undo: "echo undo-d >> log" }]\n`;
+const stages =
+  `  - id: 1\n    name: Prepare\n    steps: [{ id: p, run: "echo p >> log", undo: "echo undo-p >> log" }]\n` +
+  `  - id: 2\n    name: Drop old table\n    risk: critical\n    steps: [{ id: d, run: "echo d >> log", undo: "echo undo-d >> log" }]\n`;
 
 describe('critical gates', () => {
   it('--yes alone does not run a critical stage: exit 5, nothing changed, says to pass --confirm-stage', () => {
@@ -22,7 +23,10 @@ describe('critical gates', () => {
     const r = box.run(['stage', '2', '--confirm-stage', 'Drop old table']);
     expect(r.code, r.stderr).toBe(0);
     expect(box.lines('log')).toEqual(['p', 'd']);
-    expect(box.journal().find((e) => e.event === 'gate.answered' && e.stage === 2)).toMatchObject({ answer: 'yes', via: '--confirm-stage' });
+    expect(box.journal().find((e) => e.event === 'gate.answered' && e.stage === 2)).toMatchObject({
+      answer: 'yes',
+      via: '--confirm-stage',
+    });
   });
 
   it('--confirm-stage with another name does not', () => {

@@ -2,18 +2,23 @@
 import { describe, expect, it } from 'vitest';
 import { exited, runbook, sandbox, waitFor } from '../helpers/sandbox.js';
 
-const stage = (id: number) => `  - id: ${id}\n    name: s${id}\n    steps:\n      - { id: a${id}, run: "echo do-${id} >> log; if [ -e slow ]; then touch started; sleep 30; fi", undo: "echo undo-${id} >> log" }\n`;
+const stage = (id: number) =>
+  `  - id: ${id}\n    name: s${id}\n    steps:\n      - { id: a${id}, run: "echo do-${id} >> log; if [ -e slow ]; then touch started; sleep 30; fi", undo: "echo undo-${id} >> log" }\n`;
 
 describe('history', () => {
   it("shows an emergency rollback's --reason", () => {
     const box = sandbox(runbook(stage(1)));
     expect(box.run(['stage', '1']).code).toBe(0);
     expect(box.run(['rollback', '--emergency', '--reason', 'error spike', '--yes']).code).toBe(0);
-    expect(box.history()[0]).toMatchObject({ command: 'rollback --emergency', outcome: 'succeeded', reason: 'error spike' });
+    expect(box.history()[0]).toMatchObject({
+      command: 'rollback --emergency',
+      outcome: 'succeeded',
+      reason: 'error spike',
+    });
     expect(box.run(['history']).stdout).toContain('error spike');
   });
 
-  it("keeps the --reason of an emergency that stops (at an irreversible stage), beside why it stopped", () => {
+  it('keeps the --reason of an emergency that stops (at an irreversible stage), beside why it stopped', () => {
     const irr = `  - id: 1\n    name: s1\n    irreversible: true\n    steps: [{ id: a1, run: "true" }]\n`;
     const box = sandbox(runbook(irr + stage(2)));
     expect(box.run(['stage', '1', '--yes']).code).toBe(0);
@@ -25,7 +30,7 @@ describe('history', () => {
     expect(box.run(['history']).stdout).toContain('error spike');
   });
 
-  it('a kill -9\'d run is interrupted once its lock holder is gone, not running forever', async () => {
+  it("a kill -9'd run is interrupted once its lock holder is gone, not running forever", async () => {
     const box = sandbox(runbook(stage(1)), { slow: '' });
     const child = box.spawn(['stage', '1']);
     await waitFor(() => box.exists('started'));

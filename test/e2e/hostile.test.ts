@@ -8,16 +8,30 @@ import { BIN, tempDir } from '../helpers/cli.js';
 
 const head = 'version: 1\nname: x\n';
 const stage = (body: string) => `${head}stages:\n  - id: 1\n    name: a\n    irreversible: true\n${body}`;
-const check = (expect: string) => stage(`    preflight:\n      - name: c\n        command: "true"\n        expect: "${expect}"\n`);
+const check = (expect: string) =>
+  stage(`    preflight:\n      - name: c\n        command: "true"\n        expect: "${expect}"\n`);
 // Just under the 1 MiB runbook cap: the largest a located diagnostic must handle.
 const big = 'a'.repeat(1_000_000);
-const chain = (n: number, cycle = false) => stage('    steps:\n' + Array.from({ length: n }, (_, i) =>
-  `      - { id: s${i}, run: "true"${i ? `, needs: [s${i - 1}]` : cycle ? `, needs: [s${n - 1}]` : ''} }\n`).join(''));
+const chain = (n: number, cycle = false) =>
+  stage(
+    '    steps:\n' +
+      Array.from(
+        { length: n },
+        (_, i) =>
+          `      - { id: s${i}, run: "true"${i ? `, needs: [s${i - 1}]` : cycle ? `, needs: [s${n - 1}]` : ''} }\n`,
+      ).join(''),
+  );
 
 /** [name, runbook text, exit code, diagnostic code (when 2), line of that diagnostic] */
 const cases: [string, () => string, 0 | 2, string?, number?][] = [
   ['3,000-level flow sequence', () => `${head}stages: ${'['.repeat(3000)}${']'.repeat(3000)}\n`, 2, 'yaml-too-deep', 3],
-  ['3,000-level flow mapping', () => `${head}stages: ${'{a: '.repeat(3000)}1${'}'.repeat(3000)}\n`, 2, 'yaml-too-deep', 3],
+  [
+    '3,000-level flow mapping',
+    () => `${head}stages: ${'{a: '.repeat(3000)}1${'}'.repeat(3000)}\n`,
+    2,
+    'yaml-too-deep',
+    3,
+  ],
   ['3,000-level block sequence', () => `${head}stages:\n${'- '.repeat(3000)}x\n`, 2, 'yaml-too-deep', 4],
   ['2,000-paren expect', () => check(`${'('.repeat(2000)}value == 0${')'.repeat(2000)}`), 2, 'expr-too-deep', 10],
   ['20,000-paren expect', () => check(`${'('.repeat(20_000)}value == 0${')'.repeat(20_000)}`), 2, 'expr-too-deep', 10],
@@ -26,13 +40,32 @@ const cases: [string, () => string, 0 | 2, string?, number?][] = [
   ['20,000-term sum', () => check(`${'1 + '.repeat(20_000)}value > 0`), 2, 'expr-too-deep', 10],
   ['8,000-step needs chain', () => chain(8000), 0],
   ['8,000-step needs cycle', () => chain(8000, true), 2, 'needs-cycle', 8],
-  ['a 4 MB runbook', () => stage(`    risk: "${'a'.repeat(4 << 20)}"\n    steps: [{ run: "true" }]\n`), 2, 'file-too-large', 1],
+  [
+    'a 4 MB runbook',
+    () => stage(`    risk: "${'a'.repeat(4 << 20)}"\n    steps: [{ run: "true" }]\n`),
+    2,
+    'file-too-large',
+    1,
+  ],
   ['1 MB risk', () => stage(`    risk: "${big}"\n    steps: [{ run: "true" }]\n`), 2, 'value', 7],
   ['1 MB unknown key', () => stage(`    ? ${big}\n    : 1\n    steps: [{ run: "true" }]\n`), 2, 'unknown-key', 7],
   ['1 MB var reference', () => stage(`    steps: [{ run: "echo \${${big}}" }]\n`), 2, 'var-undeclared', 7],
   ['1 MB name in an expression', () => check(big), 2, 'expr-unknown-name', 10],
-  ['1 MB needs', () => stage(`    steps: [{ id: a, run: "true" }, { run: "true", needs: [${big}] }]\n`), 2, 'needs-unknown', 7],
-  ['1 MB notify event', () => `${head}notify: [{ on: ["${big}"], run: "true" }]\nstages: [{ id: 1, name: a, irreversible: true, steps: [{ run: "true" }] }]\n`, 2, 'notify-event', 3],
+  [
+    '1 MB needs',
+    () => stage(`    steps: [{ id: a, run: "true" }, { run: "true", needs: [${big}] }]\n`),
+    2,
+    'needs-unknown',
+    7,
+  ],
+  [
+    '1 MB notify event',
+    () =>
+      `${head}notify: [{ on: ["${big}"], run: "true" }]\nstages: [{ id: 1, name: a, irreversible: true, steps: [{ run: "true" }] }]\n`,
+    2,
+    'notify-event',
+    3,
+  ],
 ];
 
 const BUDGET_S = 5;
@@ -43,11 +76,30 @@ function validate(file: string): { code: number; stdout: string; stderr: string;
   const timeFile = join(dir, 'time');
   const timed = existsSync('/usr/bin/time');
   const cmd = timed ? '/usr/bin/time' : process.execPath;
-  const args = [...(timed ? ['-f', '%U %S', '-o', timeFile, process.execPath] : []), BIN, 'validate', '--format', 'json', file];
+  const args = [
+    ...(timed ? ['-f', '%U %S', '-o', timeFile, process.execPath] : []),
+    BIN,
+    'validate',
+    '--format',
+    'json',
+    file,
+  ];
   const t0 = Date.now();
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', CI: '1' }, timeout: 120_000, maxBuffer: 64 << 20 });
+  const r = spawnSync(cmd, args, {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', CI: '1' },
+    timeout: 120_000,
+    maxBuffer: 64 << 20,
+  });
   const wall = (Date.now() - t0) / 1000;
-  const seconds = timed ? readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').reduce((a, b) => a + Number(b), 0) : wall;
+  const seconds = timed
+    ? readFileSync(timeFile, 'utf8')
+        .trim()
+        .split('\n')
+        .pop()!
+        .split(' ')
+        .reduce((a, b) => a + Number(b), 0)
+    : wall;
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, seconds };
 }
 
@@ -62,7 +114,13 @@ describe('validate on hostile input', () => {
     // A message that echoes megabytes is not a message.
     expect(r.stdout.length + r.stderr.length).toBeLessThan(20_000);
     if (code === 0) return;
-    const diags = JSON.parse(r.stdout) as { code: string; line: number; column: number; message: string; file: string }[];
+    const diags = JSON.parse(r.stdout) as {
+      code: string;
+      line: number;
+      column: number;
+      message: string;
+      file: string;
+    }[];
     const hit = diags.find((d) => d.code === diag);
     expect(hit, JSON.stringify(diags).slice(0, 2000)).toBeDefined();
     expect(hit!.file).toBe(file);
@@ -76,7 +134,11 @@ describe('a runbook that never ends', () => {
   it.each([['validate'], ['status'], ['plan', '1']])('%s refuses it with a located error, exit 2', (...args) => {
     const dir = tempDir('migrate-hostile-');
     symlinkSync('/dev/zero', join(dir, 'migrate.yaml'));
-    const r = spawnSync(process.execPath, [BIN, '-r', join(dir, 'migrate.yaml'), ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', CI: '1' }, timeout: 60_000 });
+    const r = spawnSync(process.execPath, [BIN, '-r', join(dir, 'migrate.yaml'), ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1', CI: '1' },
+      timeout: 60_000,
+    });
     expect(r.status, r.stderr).toBe(2);
     expect(r.stdout + r.stderr).toMatch(/over the 1 MiB limit/);
   });

@@ -4,8 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { alive, exited, runbook, sandbox, type Sandbox } from '../helpers/sandbox.js';
 
 const STEPS = ['s1', 's2', 's3', 's4'];
-const yaml = runbook(`  - id: 1\n    name: one\n    steps:\n${STEPS.map((s) =>
-  `      - { id: ${s}, run: "echo $$ >> pids; echo do-${s} >> ledger; sleep 0.15", undo: "echo $$ >> pids; echo undo-${s} >> ledger; sleep 0.1" }\n`).join('')}`);
+const yaml = runbook(
+  `  - id: 1\n    name: one\n    steps:\n${STEPS.map(
+    (s) =>
+      `      - { id: ${s}, run: "echo $$ >> pids; echo do-${s} >> ledger; sleep 0.15", undo: "echo $$ >> pids; echo undo-${s} >> ledger; sleep 0.1" }\n`,
+  ).join('')}`,
+);
 
 async function killAfter(box: Sandbox, args: string[], ms: number): Promise<void> {
   const child = box.spawn(args);
@@ -22,14 +26,24 @@ async function stageTrial(delay: number): Promise<void> {
   await killAfter(box, ['stage', '1'], delay);
   const s = JSON.parse((await box.runAsync(['status', '--json'])).stdout);
   const ran = STEPS.filter((x) => box.lines('ledger').includes(`do-${x}`));
-  const known: string[] = s.active ? [...s.active.completed_steps, ...s.active.in_doubt] : s.current_stage === 1 ? STEPS : [];
+  const known: string[] = s.active
+    ? [...s.active.completed_steps, ...s.active.in_doubt]
+    : s.current_stage === 1
+      ? STEPS
+      : [];
   // Every step that ran is known to the journal, as completed or in doubt.
-  expect(ran.filter((x) => !known.includes(x)), `delay ${delay}`).toEqual([]);
+  expect(
+    ran.filter((x) => !known.includes(x)),
+    `delay ${delay}`,
+  ).toEqual([]);
   const r = await box.runAsync(['rollback', '--yes']);
   expect(r.code, `delay ${delay}: ${r.stderr}`).toBe(0);
   const ledger = box.lines('ledger');
   for (const x of STEPS) expect(count(ledger, `undo-${x}`), `delay ${delay}, ${x}`).toBe(known.includes(x) ? 1 : 0);
-  expect(JSON.parse((await box.runAsync(['status', '--json'])).stdout)).toMatchObject({ state: 'clean', current_stage: 0 });
+  expect(JSON.parse((await box.runAsync(['status', '--json'])).stdout)).toMatchObject({
+    state: 'clean',
+    current_stage: 0,
+  });
   noOrphans(box);
 }
 
@@ -37,9 +51,14 @@ async function rollbackTrial(delay: number): Promise<void> {
   const box = sandbox(yaml);
   expect((await box.runAsync(['stage', '1'])).code).toBe(0);
   await killAfter(box, ['rollback', '--yes'], delay);
-  const doneBefore = box.journal().filter((e) => e.event === 'rollback.step').filter((e) => e.ok).map((e) => e.source);
+  const doneBefore = box
+    .journal()
+    .filter((e) => e.event === 'rollback.step')
+    .filter((e) => e.ok)
+    .map((e) => e.source);
   const s = JSON.parse((await box.runAsync(['status', '--json'])).stdout);
-  if (s.current_stage === 1) expect(s.state, `delay ${delay}`).toBe(doneBefore.length || s.rolling_back ? 'interrupted' : 'clean');
+  if (s.current_stage === 1)
+    expect(s.state, `delay ${delay}`).toBe(doneBefore.length || s.rolling_back ? 'interrupted' : 'clean');
   const r = await box.runAsync(['rollback', '--yes']);
   expect([0], `delay ${delay}: ${r.stderr}`).toContain(r.code);
   const ledger = box.lines('ledger');
@@ -50,7 +69,10 @@ async function rollbackTrial(delay: number): Promise<void> {
     else expect(n, `delay ${delay}, ${x}`).toBeGreaterThanOrEqual(1);
   }
   expect(STEPS.filter((x) => count(ledger, `undo-${x}`) > 1).length, `delay ${delay}`).toBeLessThanOrEqual(1);
-  expect(JSON.parse((await box.runAsync(['status', '--json'])).stdout)).toMatchObject({ state: 'clean', current_stage: 0 });
+  expect(JSON.parse((await box.runAsync(['status', '--json'])).stdout)).toMatchObject({
+    state: 'clean',
+    current_stage: 0,
+  });
   noOrphans(box);
 }
 
@@ -59,7 +81,8 @@ async function inBatches(delays: number[], trial: (d: number) => Promise<void>, 
 }
 
 // Node starts in ~0.3-1 s here; the four steps take ~0.6 s more: delays cover before, during and after the stage.
-const delays = (n: number, from: number, to: number) => Array.from({ length: n }, () => Math.round(from + Math.random() * (to - from)));
+const delays = (n: number, from: number, to: number) =>
+  Array.from({ length: n }, () => Math.round(from + Math.random() * (to - from)));
 
 // 20 + 10 trials took 186 s on the shared 2-core machine; the default keeps the suite modest. KILL_TRIALS=20 for the full loop.
 const TRIALS = Number(process.env.KILL_TRIALS ?? 6);

@@ -7,10 +7,14 @@ import { describe, expect, it } from 'vitest';
 import { exited, runbook, sandbox, waitFor } from '../helpers/sandbox.js';
 
 /** A step that waits for the test to create `go`, so the test decides when the run ends. */
-const waiting = runbook(`  - id: 1\n    name: s1\n    steps:\n      - run: 'echo run >> log; touch started; for i in $(seq 400); do [ -e go ] && break; sleep 0.05; done'\n        undo: echo undo >> log\n`);
+const waiting = runbook(
+  `  - id: 1\n    name: s1\n    steps:\n      - run: 'echo run >> log; touch started; for i in $(seq 400); do [ -e go ] && break; sleep 0.05; done'\n        undo: echo undo >> log\n`,
+);
 
 function deadPid(): number {
-  return Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+  return Number(
+    spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout,
+  );
 }
 
 const lockFile = (dir: string) => join(dir, '.migrate/t.lock');
@@ -32,7 +36,13 @@ describe('the file lock', () => {
     const first = box.spawn(['stage', '1']);
     await waitFor(() => box.exists('started'));
     // Someone else's lock now sits there (say an unlock and another run happened meanwhile).
-    const other = { pid: process.pid, host: hostname(), operator: 'bob@ops', since: new Date().toISOString(), run_id: 'other-run' };
+    const other = {
+      pid: process.pid,
+      host: hostname(),
+      operator: 'bob@ops',
+      since: new Date().toISOString(),
+      run_id: 'other-run',
+    };
     writeFileSync(`${lockFile(box.dir)}.x`, JSON.stringify(other));
     renameSync(`${lockFile(box.dir)}.x`, lockFile(box.dir));
     writeFileSync(join(box.dir, 'go'), '');
@@ -40,10 +50,16 @@ describe('the file lock', () => {
     expect(JSON.parse(readFileSync(lockFile(box.dir), 'utf8'))).toMatchObject({ run_id: 'other-run' });
   });
 
-  it('two runs racing to take over a dead holder\'s lock: exactly one wins', async () => {
+  it("two runs racing to take over a dead holder's lock: exactly one wins", async () => {
     const box = sandbox(waiting);
     box.stateDir();
-    const dead = { pid: deadPid(), host: hostname(), operator: 'gone@ops', since: '2026-01-01T00:00:00Z', run_id: 'dead-run' };
+    const dead = {
+      pid: deadPid(),
+      host: hostname(),
+      operator: 'gone@ops',
+      since: '2026-01-01T00:00:00Z',
+      run_id: 'dead-run',
+    };
     writeFileSync(lockFile(box.dir), JSON.stringify(dead));
     // Test-only: both pause between seeing the dead holder and taking its lock over.
     const env = { MIGRATE_TEST_LOCK_DELAY_MS: '1500' };
@@ -68,7 +84,10 @@ describe('unlock', () => {
     const box = sandbox(waiting);
     const first = box.spawn(['stage', '1']);
     await waitFor(() => box.exists('started'));
-    for (const args of [['unlock', '--yes'], ['unlock', '--force', '--yes']]) {
+    for (const args of [
+      ['unlock', '--yes'],
+      ['unlock', '--force', '--yes'],
+    ]) {
       const r = box.run(args);
       expect(r.code, r.stderr).toBe(4);
       expect(r.stderr).toContain(`pid ${first.pid}`);
@@ -86,14 +105,25 @@ describe('unlock', () => {
   it('a holder on another host cannot be checked from here: only --force removes it', () => {
     const box = sandbox(waiting);
     box.stateDir();
-    writeFileSync(lockFile(box.dir), JSON.stringify({ pid: 4242, host: 'elsewhere.example', operator: 'alice@elsewhere', since: '2026-01-01T00:00:00Z', run_id: 'r' }));
+    writeFileSync(
+      lockFile(box.dir),
+      JSON.stringify({
+        pid: 4242,
+        host: 'elsewhere.example',
+        operator: 'alice@elsewhere',
+        since: '2026-01-01T00:00:00Z',
+        run_id: 'r',
+      }),
+    );
     expect(box.run(['stage', '1']).code).toBe(4);
     const r = box.run(['unlock', '--yes']);
     expect(r.code).toBe(4);
     expect(r.stderr).toContain('elsewhere.example');
     expect(r.stderr).toContain('--force');
     expect(box.run(['unlock', '--force', '--yes']).code).toBe(0);
-    expect(box.journal().find((e) => e.event === 'lock.removed')?.previous).toMatchObject({ operator: 'alice@elsewhere' });
+    expect(box.journal().find((e) => e.event === 'lock.removed')?.previous).toMatchObject({
+      operator: 'alice@elsewhere',
+    });
     writeFileSync(join(box.dir, 'go'), '');
     expect(box.run(['stage', '1']).code).toBe(0);
   });

@@ -5,14 +5,22 @@ import { runbook, sandbox } from '../helpers/sandbox.js';
 describe('step order', () => {
   it('steps without needs run one after another, in declared order', () => {
     // 'first' is slow; if 'second' started beside it, the log would read second, first.
-    const box = sandbox(runbook(`  - id: 1\n    name: one\n    irreversible: true\n    steps:\n      - { id: first, run: "sleep 0.5; echo first >> log" }\n      - { id: second, run: "echo second >> log" }\n`));
+    const box = sandbox(
+      runbook(
+        `  - id: 1\n    name: one\n    irreversible: true\n    steps:\n      - { id: first, run: "sleep 0.5; echo first >> log" }\n      - { id: second, run: "echo second >> log" }\n`,
+      ),
+    );
     const r = box.run(['stage', '1']);
     expect(r.code, r.stderr).toBe(0);
     expect(box.lines('log')).toEqual(['first', 'second']);
   });
 
   it('needs: [] opts into parallel, and plan shows it', () => {
-    const box = sandbox(runbook(`  - id: 1\n    name: one\n    irreversible: true\n    steps:\n      - { id: slow, run: "sleep 0.5; echo slow >> log" }\n      - { id: fast, needs: [], run: "echo fast >> log" }\n`));
+    const box = sandbox(
+      runbook(
+        `  - id: 1\n    name: one\n    irreversible: true\n    steps:\n      - { id: slow, run: "sleep 0.5; echo slow >> log" }\n      - { id: fast, needs: [], run: "echo fast >> log" }\n`,
+      ),
+    );
     const plan = JSON.parse(box.run(['plan', '1', '--json']).stdout);
     expect(plan.levels).toEqual([['slow', 'fast']]);
     expect(box.run(['stage', '1']).code).toBe(0);

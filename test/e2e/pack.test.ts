@@ -13,7 +13,12 @@ import { ROOT, tempDir } from '../helpers/cli.js';
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
 
 function sh(cmd: string, args: string[], cwd: string) {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 240_000, env: { ...process.env, NO_COLOR: '1', CI: '1' } });
+  const r = spawnSync(cmd, args, {
+    cwd,
+    encoding: 'utf8',
+    timeout: 240_000,
+    env: { ...process.env, NO_COLOR: '1', CI: '1' },
+  });
   return { code: r.status ?? -1, stdout: r.stdout, out: `${r.stdout}${r.stderr}` };
 }
 
@@ -35,7 +40,11 @@ describe('npm pack', () => {
 
     const project = tempDir('migrate-install-');
     writeFileSync(join(project, 'package.json'), '{ "private": true }\n');
-    const installed = sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(out, info.filename)], project);
+    const installed = sh(
+      'npm',
+      ['install', '--prefer-offline', '--no-audit', '--no-fund', join(out, info.filename)],
+      project,
+    );
     expect(installed.code, installed.out).toBe(0);
     const bin = join(project, 'node_modules', '.bin', 'migrate');
 
@@ -54,7 +63,7 @@ describe('npm pack', () => {
     expect(JSON.parse(status.stdout)).toMatchObject({ runbook: 'demo', current_stage: 3, state: 'clean' });
   }, 300_000);
 
-  it('never ships local run data: state dirs, the demo app\'s state and flags (issue 12)', () => {
+  it("never ships local run data: state dirs, the demo app's state and flags (issue 12)", () => {
     // A copy of the package after the quick start ran in it (runbooks/.migrate, the demo app's state files).
     const dir = tempDir('migrate-packdata-');
     for (const d of ['bin', 'schema', 'docs', 'runbooks']) cpSync(join(ROOT, d), join(dir, d), { recursive: true });
@@ -62,9 +71,18 @@ describe('npm pack', () => {
     mkdirSync(join(dir, 'dist'));
     writeFileSync(join(dir, 'dist', 'main.js'), '\n');
     const data = [
-      'runbooks/.migrate/journal.jsonl', 'runbooks/.migrate/snapshot.json', 'runbooks/.migrate/lock', 'runbooks/.migrate/flags.json',
-      'runbooks/demo/app-state.json', 'runbooks/demo/app-state.json.tmp', 'runbooks/demo/flags.json', 'runbooks/demo/.migrate/journal.jsonl',
-      'runbooks/sub/.migrate/journal.jsonl', 'docs/.migrate/journal.jsonl', 'schema/.migrate/snapshot.json', 'bin/.migrate/journal.jsonl',
+      'runbooks/.migrate/journal.jsonl',
+      'runbooks/.migrate/snapshot.json',
+      'runbooks/.migrate/lock',
+      'runbooks/.migrate/flags.json',
+      'runbooks/demo/app-state.json',
+      'runbooks/demo/app-state.json.tmp',
+      'runbooks/demo/flags.json',
+      'runbooks/demo/.migrate/journal.jsonl',
+      'runbooks/sub/.migrate/journal.jsonl',
+      'docs/.migrate/journal.jsonl',
+      'schema/.migrate/snapshot.json',
+      'bin/.migrate/journal.jsonl',
     ];
     for (const f of data) {
       mkdirSync(join(dir, f, '..'), { recursive: true });

@@ -4,7 +4,10 @@ import { assertSessionConnection } from '../../src/journal/postgres.js';
 import { freshDatabase, sql, withClient } from '../helpers/pg.js';
 import { exited, runbook, sandbox, waitFor } from '../helpers/sandbox.js';
 
-const rb = runbook(`  - id: 1\n    name: slow\n    steps:\n      - { run: "touch started; sleep \${hold}", undo: "echo undone >> log" }\n  - id: 2\n    name: next\n    irreversible: true\n    steps: [{ run: "true" }]\n`, 'vars:\n  hold: { default: "0" }\n');
+const rb = runbook(
+  `  - id: 1\n    name: slow\n    steps:\n      - { run: "touch started; sleep \${hold}", undo: "echo undone >> log" }\n  - id: 2\n    name: next\n    irreversible: true\n    steps: [{ run: "true" }]\n`,
+  'vars:\n  hold: { default: "0" }\n',
+);
 
 describe('the PostgreSQL journal', () => {
   it('shares one lock and one history between operators in different directories', async () => {
@@ -23,14 +26,21 @@ describe('the PostgreSQL journal', () => {
     first.kill('SIGKILL');
     await exited(first);
     await waitFor(() => JSON.parse(bob.run(['status', '--json'], env).stdout).lock === null, 15_000);
-    expect(JSON.parse(bob.run(['status', '--json'], env).stdout)).toMatchObject({ state: 'interrupted', active: { stage: 1 } });
+    expect(JSON.parse(bob.run(['status', '--json'], env).stdout)).toMatchObject({
+      state: 'interrupted',
+      active: { stage: 1 },
+    });
     // Bob rolls back Alice's interrupted stage, then runs it himself.
     expect(bob.run(['rollback', '--yes'], env).code).toBe(0);
     expect(bob.run(['up'], env).code).toBe(0);
     const aliceSees = JSON.parse(alice.run(['history', '--json'], env).stdout);
     const bobSees = JSON.parse(bob.run(['history', '--json'], env).stdout);
     expect(aliceSees).toEqual(bobSees);
-    expect(aliceSees.map((r: { command: string; outcome: string }) => [r.command, r.outcome])).toEqual([['up', 'succeeded'], ['rollback', 'succeeded'], ['stage 1', 'interrupted']]); // killed, and its lock holder is gone
+    expect(aliceSees.map((r: { command: string; outcome: string }) => [r.command, r.outcome])).toEqual([
+      ['up', 'succeeded'],
+      ['rollback', 'succeeded'],
+      ['stage 1', 'interrupted'],
+    ]); // killed, and its lock holder is gone
     expect(JSON.parse(alice.run(['status', '--json'], env).stdout)).toMatchObject({ current_stage: 2, state: 'clean' });
     expect(alice.exists('.migrate/journal.jsonl')).toBe(false);
     const rows = await sql(url, 'SELECT count(*)::int AS n, count(DISTINCT run_id)::int AS runs FROM migrate_journal');
@@ -38,7 +48,7 @@ describe('the PostgreSQL journal', () => {
     expect((await sql(url, 'SELECT version FROM migrate_schema'))[0]?.version).toBe(1);
   });
 
-  it('a reader\'s open transaction on its tables (a dashboard, a psql session) neither hangs migrate nor silences the holder', async () => {
+  it("a reader's open transaction on its tables (a dashboard, a psql session) neither hangs migrate nor silences the holder", async () => {
     const url = await freshDatabase();
     const box = sandbox(rb);
     const env = { MIGRATE_JOURNAL_URL: url };
@@ -63,17 +73,25 @@ describe('the PostgreSQL journal', () => {
     const runs = await Promise.all([alice, bob].map((box) => box.runAsync(['stage', '1', '--set', 'hold=3'], env)));
     expect(runs.map((r) => r.code).sort()).toEqual([0, 4]);
     expect(runs.find((r) => r.code === 4)?.stderr).toMatch(/another run holds the lock: .+@.+ \(pid \d+ on /);
-    expect(await sql(url, "SELECT count(*)::int AS n FROM migrate_journal WHERE event = 'step.started'")).toEqual([{ n: 1 }]);
+    expect(await sql(url, "SELECT count(*)::int AS n FROM migrate_journal WHERE event = 'step.started'")).toEqual([
+      { n: 1 },
+    ]);
     expect(await sql(url, 'SELECT count(*)::int AS n FROM migrate_schema')).toEqual([{ n: 1 }]);
   });
 
   it('refuses a transaction-pooling proxy', async () => {
     let pid = 100;
     const fake = { query: async () => ({ rows: [{ pid: pid++ }] }) };
-    await expect(assertSessionConnection(fake as never, 'postgres://u@db:5432/x')).rejects.toThrow(/transaction-pooling proxy/);
+    await expect(assertSessionConnection(fake as never, 'postgres://u@db:5432/x')).rejects.toThrow(
+      /transaction-pooling proxy/,
+    );
     const steady = { query: async () => ({ rows: [{ pid: 7 }] }) };
     await expect(assertSessionConnection(steady as never, 'postgres://u@db:5432/x')).resolves.toBeUndefined();
-    await expect(assertSessionConnection(steady as never, 'postgres://u@pgbouncer:6432/x')).rejects.toMatchObject({ hint: expect.stringContaining('migrate_session=1') });
-    await expect(assertSessionConnection(steady as never, 'postgres://u@pgbouncer:6432/x?migrate_session=1')).resolves.toBeUndefined();
+    await expect(assertSessionConnection(steady as never, 'postgres://u@pgbouncer:6432/x')).rejects.toMatchObject({
+      hint: expect.stringContaining('migrate_session=1'),
+    });
+    await expect(
+      assertSessionConnection(steady as never, 'postgres://u@pgbouncer:6432/x?migrate_session=1'),
+    ).resolves.toBeUndefined();
   });
 });

@@ -9,26 +9,37 @@ import { freshDatabase, sql, withClient } from '../helpers/pg.js';
 import { exited, runbook, sandbox } from '../helpers/sandbox.js';
 
 const head = 'vars:\n  db: { env: DATABASE_URL, secret: true }\n';
-const tables = async (url: string) => (await sql(url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).map((r) => r.tablename);
+const tables = async (url: string) =>
+  (await sql(url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).map((r) => r.tablename);
 const vars = resolveVars({ version: 1, name: 't', stages: [] } as unknown as Runbook);
 const run = (url: string, a: Omit<Action, 'database'>) => runSql({ ...a, database: url }, vars, { baseDelayMs: 20 });
-const step = (body: string) => runbook(`  - id: 1\n    name: one\n    irreversible: true\n    steps:\n      - ${body}\n`, head);
+const step = (body: string) =>
+  runbook(`  - id: 1\n    name: one\n    irreversible: true\n    steps:\n      - ${body}\n`, head);
 
 /** Resolves once the child's stdout contains text. */
 function output(child: ChildProcess, text: string, ms = 20_000): Promise<string> {
   let seen = '';
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`no "${text}" in: ${seen}`)), ms);
-    child.stdout!.on('data', (d) => { seen += String(d); if (seen.includes(text)) { clearTimeout(t); resolve(seen); } });
+    child.stdout!.on('data', (d) => {
+      seen += String(d);
+      if (seen.includes(text)) {
+        clearTimeout(t);
+        resolve(seen);
+      }
+    });
   });
 }
 
 const indexState = async (url: string, name: string) =>
-  (await sql(url, 'SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass($1)', [name]))[0]?.indisvalid as boolean | undefined;
+  (await sql(url, 'SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass($1)', [name]))[0]?.indisvalid as
+    boolean | undefined;
 
 describe('transaction control inside a step', () => {
   it('COMMIT inside a transactional step is a located validation error', () => {
-    const box = sandbox(step('sql: |\n          CREATE TABLE a (id int);\n          COMMIT;\n          CREATE TABLE b (id int);'));
+    const box = sandbox(
+      step('sql: |\n          CREATE TABLE a (id int);\n          COMMIT;\n          CREATE TABLE b (id int);'),
+    );
     const r = box.run(['validate', 'migrate.yaml']);
     expect(r.code).toBe(2);
     expect(r.stdout + r.stderr).toMatch(/migrate\.yaml:12:11.*sql-transaction-control/);
@@ -52,7 +63,11 @@ describe('transaction control inside a step', () => {
   });
 
   it('transaction: false with a second BEGIN left open is a validation error at that BEGIN', () => {
-    const box = sandbox(step('sql: "BEGIN; CREATE TABLE a (id int); COMMIT; BEGIN; CREATE TABLE posts (id int);"\n        transaction: false'));
+    const box = sandbox(
+      step(
+        'sql: "BEGIN; CREATE TABLE a (id int); COMMIT; BEGIN; CREATE TABLE posts (id int);"\n        transaction: false',
+      ),
+    );
     const r = box.run(['validate', 'migrate.yaml']);
     expect(r.code).toBe(2);
     expect(r.stdout + r.stderr).toMatch(/migrate\.yaml:10:55.*sql-begin-without-commit/);
@@ -60,7 +75,10 @@ describe('transaction control inside a step', () => {
 
   it('at run time, a transaction: false step that ends inside a transaction fails and is rolled back', async () => {
     const url = await freshDatabase();
-    const r = await run(url, { sql: 'BEGIN; CREATE TABLE a (id int); COMMIT; BEGIN; CREATE TABLE posts (id int);', transaction: false });
+    const r = await run(url, {
+      sql: 'BEGIN; CREATE TABLE a (id int); COMMIT; BEGIN; CREATE TABLE posts (id int);',
+      transaction: false,
+    });
     expect(r.ok).toBe(false);
     expect(r.message).toContain('ended inside a transaction');
     expect(await tables(url)).toEqual(['a']);
@@ -86,8 +104,12 @@ describe('CREATE INDEX CONCURRENTLY and the lock timeout', () => {
       const child = box.spawn(['stage', '1'], { DATABASE_URL: url });
       const seen = output(child, 'attempt 1 of 5');
       let out = '';
-      child.stdout!.on('data', (d) => { out += String(d); });
-      child.stderr!.on('data', (d) => { out += String(d); });
+      child.stdout!.on('data', (d) => {
+        out += String(d);
+      });
+      child.stderr!.on('data', (d) => {
+        out += String(d);
+      });
       await seen;
       expect(await indexState(url, 'docs_id')).toBe(false);
       await writer.query('COMMIT');
@@ -122,7 +144,10 @@ describe('CREATE INDEX CONCURRENTLY and the lock timeout', () => {
       await writer.query('COMMIT');
     });
     expect(await indexState(url, 'docs_id')).toBe(false);
-    const r = await run(url, { sql: 'CREATE INDEX CONCURRENTLY IF NOT EXISTS docs_id ON docs (id)', transaction: false });
+    const r = await run(url, {
+      sql: 'CREATE INDEX CONCURRENTLY IF NOT EXISTS docs_id ON docs (id)',
+      transaction: false,
+    });
     expect(r.ok).toBe(false);
     expect(r.message).toContain('docs_id is INVALID');
   });
@@ -151,7 +176,8 @@ describe('lock errors', () => {
 });
 
 describe('errors outside the statements', () => {
-  const DEFERRED = 'CREATE TABLE parent (id int PRIMARY KEY); CREATE TABLE child (id int, parent_id int REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);';
+  const DEFERRED =
+    'CREATE TABLE parent (id int PRIMARY KEY); CREATE TABLE child (id int, parent_id int REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);';
 
   it('a deferred foreign key that fails at COMMIT is blamed on the COMMIT, not on a statement past the last one', async () => {
     const url = await freshDatabase();
@@ -166,10 +192,16 @@ describe('errors outside the statements', () => {
   it('through the CLI, the COMMIT failure names the step and where it is in the runbook', async () => {
     const url = await freshDatabase();
     await sql(url, DEFERRED);
-    const box = sandbox(step('id: orphans\n        sql: |\n          INSERT INTO child VALUES (1, 42);\n          INSERT INTO child VALUES (2, 43);'));
+    const box = sandbox(
+      step(
+        'id: orphans\n        sql: |\n          INSERT INTO child VALUES (1, 42);\n          INSERT INTO child VALUES (2, 43);',
+      ),
+    );
     const r = box.run(['stage', '1'], { DATABASE_URL: url });
     expect(r.code, r.stdout + r.stderr).toBe(1);
-    expect(r.stdout).toContain("step 'orphans' failed: insert or update on table \"child\" violates foreign key constraint \"child_parent_id_fkey\" (SQLSTATE 23503) at COMMIT of the step at migrate.yaml:10:9, after its 2 statements ran");
+    expect(r.stdout).toContain(
+      'step \'orphans\' failed: insert or update on table "child" violates foreign key constraint "child_parent_id_fkey" (SQLSTATE 23503) at COMMIT of the step at migrate.yaml:10:9, after its 2 statements ran',
+    );
     expect(r.stdout + r.stderr).not.toMatch(/statement 3 of 2/);
     expect(await sql(url, 'SELECT count(*)::int AS n FROM child')).toEqual([{ n: 0 }]);
   });

@@ -11,7 +11,11 @@ import { runbook, sandbox } from '../helpers/sandbox.js';
  */
 function intoHead(args: string[], cwd: string, reader = 'true') {
   const quoted = args.map((a) => `'${a}'`).join(' ');
-  const r = spawnSync('bash', ['-c', `'${process.execPath}' '${BIN}' ${quoted} 2>err | ${reader} >/dev/null; echo \${PIPESTATUS[0]}; cat err`], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', CI: '1' } });
+  const r = spawnSync(
+    'bash',
+    ['-c', `'${process.execPath}' '${BIN}' ${quoted} 2>err | ${reader} >/dev/null; echo \${PIPESTATUS[0]}; cat err`],
+    { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', CI: '1' } },
+  );
   const [code, ...stderr] = r.stdout.split('\n');
   return { code: Number(code), stderr: stderr.join('\n') };
 }

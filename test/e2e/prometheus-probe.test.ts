@@ -7,13 +7,26 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sandbox } from '../helpers/sandbox.js';
 
-const rb = (checks: string[], vars: string[] = [], extra: string[] = []) => [
-  'version: 1', 'name: p', 'vars:', '  prom: { default: "http://127.0.0.1:9" }', ...vars.map((v) => `  ${v}`), ...extra,
-  'guards:', ...checks.map((c) => `  - ${c}`),
-  'stages:', '  - { id: 1, name: one, irreversible: true, steps: [{ run: "true" }] }', '',
-].join('\n');
+const rb = (checks: string[], vars: string[] = [], extra: string[] = []) =>
+  [
+    'version: 1',
+    'name: p',
+    'vars:',
+    '  prom: { default: "http://127.0.0.1:9" }',
+    ...vars.map((v) => `  ${v}`),
+    ...extra,
+    'guards:',
+    ...checks.map((c) => `  - ${c}`),
+    'stages:',
+    '  - { id: 1, name: one, irreversible: true, steps: [{ run: "true" }] }',
+    '',
+  ].join('\n');
 
-interface Fake { url: string; requests: { url: string; headers: IncomingHttpHeaders }[]; server: Server }
+interface Fake {
+  url: string;
+  requests: { url: string; headers: IncomingHttpHeaders }[];
+  server: Server;
+}
 let fakes: Fake[] = [];
 afterEach(async () => {
   for (const f of fakes) f.server.closeAllConnections();
@@ -28,7 +41,12 @@ async function fakeProm(value: string, delayMs = 0): Promise<Fake> {
     requests.push({ url: req.url!, headers: req.headers });
     setTimeout(() => {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [Date.now() / 1000, value] }] } }));
+      res.end(
+        JSON.stringify({
+          status: 'success',
+          data: { resultType: 'vector', result: [{ metric: {}, value: [Date.now() / 1000, value] }] },
+        }),
+      );
     }, delayMs);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -40,7 +58,9 @@ async function fakeProm(value: string, delayMs = 0): Promise<Fake> {
 describe('prometheus.timeout', () => {
   it('gives up on a slow server after prometheus.timeout, and passes it as the API timeout', async () => {
     const f = await fakeProm('0.01', 8000);
-    const box = sandbox(rb([`{ name: slow, prometheus: { url: "${f.url}", query: "up", timeout: 1s }, expect: value < 0.05 }`]));
+    const box = sandbox(
+      rb([`{ name: slow, prometheus: { url: "${f.url}", query: "up", timeout: 1s }, expect: value < 0.05 }`]),
+    );
     const start = Date.now();
     const r = await box.runAsync(['check', '--json']);
     const took = Date.now() - start;
@@ -53,7 +73,12 @@ describe('prometheus.timeout', () => {
 
   it('a ${var} timeout is a duration like the others', async () => {
     const f = await fakeProm('0.01', 8000);
-    const box = sandbox(rb([`{ name: slow, prometheus: { url: "${f.url}", query: "up", timeout: "\${t}" }, expect: value < 0.05 }`], ['t: { default: "1s" }']));
+    const box = sandbox(
+      rb(
+        [`{ name: slow, prometheus: { url: "${f.url}", query: "up", timeout: "\${t}" }, expect: value < 0.05 }`],
+        ['t: { default: "1s" }'],
+      ),
+    );
     const start = Date.now();
     const r = await box.runAsync(['check', '--json']);
     expect(Date.now() - start, r.stdout + r.stderr).toBeLessThan(5000);
@@ -66,10 +91,18 @@ describe('prometheus.headers', () => {
     const f = await fakeProm('0.01');
     const token = 'prom-Sekr3t-t0ken';
     const yaml = [
-      'version: 1', 'name: p', 'vars:', '  token: { env: PROM_TOKEN, secret: true }',
-      'stages:', '  - id: 1', '    name: one', '    irreversible: true', '    steps: [{ run: "true" }]',
+      'version: 1',
+      'name: p',
+      'vars:',
+      '  token: { env: PROM_TOKEN, secret: true }',
+      'stages:',
+      '  - id: 1',
+      '    name: one',
+      '    irreversible: true',
+      '    steps: [{ run: "true" }]',
       '    monitor: { duration: 300ms, interval: 100ms, checks: [',
-      `      { name: "ratio \${token}", prometheus: { url: "${f.url}", query: 'up{job=\${token}}', headers: { Authorization: "Bearer \${token}" } }, expect: value < 0.05 }] }`, '',
+      `      { name: "ratio \${token}", prometheus: { url: "${f.url}", query: 'up{job=\${token}}', headers: { Authorization: "Bearer \${token}" } }, expect: value < 0.05 }] }`,
+      '',
     ].join('\n');
     const box = sandbox(yaml);
     const r = await box.runAsync(['stage', '1', '--yes', '--json'], { PROM_TOKEN: token });
@@ -78,32 +111,54 @@ describe('prometheus.headers', () => {
     expect(f.requests[0]!.headers.authorization).toBe(`Bearer ${token}`);
     const all = `${r.stdout}\n${r.stderr}\n${box.read('.migrate/journal.jsonl')}`;
     expect(all).not.toContain('Sekr3t');
-    expect(box.journal().find((e) => e.event === 'check.sample')).toMatchObject({ probe: `prometheus ${f.url}: up{job="***"}` });
+    expect(box.journal().find((e) => e.event === 'check.sample')).toMatchObject({
+      probe: `prometheus ${f.url}: up{job="***"}`,
+    });
   }, 30_000);
 });
 
 describe('prometheus durations from vars (at, baseline.query_offset)', () => {
   const validate = (yaml: string) => {
     const r = sandbox(yaml).run(['validate', '--format', 'json', 'migrate.yaml']);
-    return { code: r.code, diags: JSON.parse(r.stdout || '[]') as { code: string; line: number; message: string; path?: string }[], r };
+    return {
+      code: r.code,
+      diags: JSON.parse(r.stdout || '[]') as { code: string; line: number; message: string; path?: string }[],
+      r,
+    };
   };
 
   it('a var that is not a duration is a located error in validate', () => {
-    const v = validate(rb([
-      '{ name: a, prometheus: { url: "${prom}", query: "up", at: "${lag}" }, baseline: { query_offset: "${off}" }, expect: value < baseline }',
-    ], ['lag: { default: banana }', 'off: { default: "1h" }']));
+    const v = validate(
+      rb(
+        [
+          '{ name: a, prometheus: { url: "${prom}", query: "up", at: "${lag}" }, baseline: { query_offset: "${off}" }, expect: value < baseline }',
+        ],
+        ['lag: { default: banana }', 'off: { default: "1h" }'],
+      ),
+    );
     expect(v.code, JSON.stringify(v.diags)).toBe(2);
     expect(v.diags).toEqual([expect.objectContaining({ code: 'duration', line: 8 })]);
     expect(v.diags[0]?.message).toContain('banana');
-    const off = validate(rb([
-      '{ name: a, prometheus: { url: "${prom}", query: "up" }, baseline: { query_offset: "${off}" }, expect: value < baseline }',
-    ], ['off: { default: "1h" }'], ['environments: { drill: { vars: { off: soon } } }']));
+    const off = validate(
+      rb(
+        [
+          '{ name: a, prometheus: { url: "${prom}", query: "up" }, baseline: { query_offset: "${off}" }, expect: value < baseline }',
+        ],
+        ['off: { default: "1h" }'],
+        ['environments: { drill: { vars: { off: soon } } }'],
+      ),
+    );
     expect(off.code, JSON.stringify(off.diags)).toBe(2);
     expect(off.diags).toEqual([expect.objectContaining({ code: 'duration' })]);
   });
 
   it('--set with a bad duration is refused before anything runs (exit 2)', () => {
-    const box = sandbox(rb(['{ name: a, prometheus: { url: "${prom}", query: "up", at: "${lag}" }, expect: value < 1 }'], ['lag: { default: "5m" }']));
+    const box = sandbox(
+      rb(
+        ['{ name: a, prometheus: { url: "${prom}", query: "up", at: "${lag}" }, expect: value < 1 }'],
+        ['lag: { default: "5m" }'],
+      ),
+    );
     expect(box.run(['validate', 'migrate.yaml']).code).toBe(0);
     const r = box.run(['check', '--set', 'lag=banana']);
     expect(r.code, r.stdout + r.stderr).toBe(2);
@@ -113,10 +168,15 @@ describe('prometheus durations from vars (at, baseline.query_offset)', () => {
 
 describe('${var} in PromQL: a string literal, so only where PromQL takes a string', () => {
   const diags = (query: string, vars: string[] = []) => {
-    const yaml = rb([`{ name: q, prometheus: { url: "\${prom}", query: '${query}' }, expect: value < 1 }`],
-      ['job: { default: api }', 'window: { default: 5m }', 'limit: { default: "5" }', ...vars]);
+    const yaml = rb(
+      [`{ name: q, prometheus: { url: "\${prom}", query: '${query}' }, expect: value < 1 }`],
+      ['job: { default: api }', 'window: { default: 5m }', 'limit: { default: "5" }', ...vars],
+    );
     const r = sandbox(yaml).run(['validate', '--format', 'json', 'migrate.yaml']);
-    return { code: r.code, list: JSON.parse(r.stdout || '[]') as { code: string; line: number; column?: number; message: string }[] };
+    return {
+      code: r.code,
+      list: JSON.parse(r.stdout || '[]') as { code: string; line: number; column?: number; message: string }[],
+    };
   };
 
   it('inside a quoted PromQL string: promql-var-in-literal, located, saying how to write it', () => {
@@ -132,7 +192,9 @@ describe('${var} in PromQL: a string literal, so only where PromQL takes a strin
     expect(inRange.code).toBe(2);
     expect(inRange.list).toEqual([expect.objectContaining({ code: 'promql-var-in-range' })]);
     expect(inRange.list[0]?.message).toContain('"5m"');
-    expect(diags('max_over_time(up[1h:${window}])').list).toEqual([expect.objectContaining({ code: 'promql-var-in-range' })]);
+    expect(diags('max_over_time(up[1h:${window}])').list).toEqual([
+      expect.objectContaining({ code: 'promql-var-in-range' }),
+    ]);
     const threshold = diags('up > ${limit}');
     expect(threshold.list).toEqual([expect.objectContaining({ code: 'promql-var-position' })]);
     expect(threshold.list[0]?.message).toContain('expect: value > ${limit}');
@@ -143,8 +205,12 @@ describe('${var} in PromQL: a string literal, so only where PromQL takes a strin
 
   it('label values and string arguments are fine', () => {
     for (const q of [
-      'up{job=${job}}', 'up{job=~${job}, instance!="a]b}"}', 'sum(rate(http_requests_total{job!~${job}}[5m]))',
-      'label_replace(up, "dst", ${job}, "instance", "(.*)")', 'count_values(${job}, up)', 'up # ${job} in a comment',
+      'up{job=${job}}',
+      'up{job=~${job}, instance!="a]b}"}',
+      'sum(rate(http_requests_total{job!~${job}}[5m]))',
+      'label_replace(up, "dst", ${job}, "instance", "(.*)")',
+      'count_values(${job}, up)',
+      'up # ${job} in a comment',
       'up{job="$${job}"}',
     ]) {
       const d = diags(q);
@@ -154,7 +220,12 @@ describe('${var} in PromQL: a string literal, so only where PromQL takes a strin
   });
 
   it('compare is checked too', () => {
-    const yaml = rb(['{ name: q, prometheus: { url: "${prom}", query: "up", compare: \'up{job="${job}"}\' }, expect: value < compare }'], ['job: { default: api }']);
+    const yaml = rb(
+      [
+        '{ name: q, prometheus: { url: "${prom}", query: "up", compare: \'up{job="${job}"}\' }, expect: value < compare }',
+      ],
+      ['job: { default: api }'],
+    );
     const r = sandbox(yaml).run(['validate', '--format', 'json', 'migrate.yaml']);
     expect(JSON.parse(r.stdout)).toEqual([expect.objectContaining({ code: 'promql-var-in-literal' })]);
   });

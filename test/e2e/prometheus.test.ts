@@ -8,7 +8,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/cli.js';
 import { sandbox } from '../helpers/sandbox.js';
-import { prometheusBin, promQuery, startDemoApp, startPrometheus, type DemoApp, type Prometheus } from '../helpers/prometheus.js';
+import {
+  prometheusBin,
+  promQuery,
+  startDemoApp,
+  startPrometheus,
+  type DemoApp,
+  type Prometheus,
+} from '../helpers/prometheus.js';
 
 const bin = prometheusBin();
 const ERROR_RATIO = 'sum(rate(http_requests_total{code="500"}[5s])) / sum(rate(http_requests_total[5s]))';
@@ -16,7 +23,8 @@ const ERROR_RATIO = 'sum(rate(http_requests_total{code="500"}[5s])) / sum(rate(h
 describe.skipIf(!bin)('prometheus (a real server scraping the demo app)', () => {
   let app: DemoApp;
   let prom: Prometheus;
-  const appCli = (...args: string[]) => spawnSync(process.execPath, [join(app.dir, 'demo', 'app.mjs'), ...args], { encoding: 'utf8' });
+  const appCli = (...args: string[]) =>
+    spawnSync(process.execPath, [join(app.dir, 'demo', 'app.mjs'), ...args], { encoding: 'utf8' });
 
   beforeAll(async () => {
     app = await startDemoApp(tempDir('migrate-promapp-'));
@@ -57,18 +65,32 @@ describe.skipIf(!bin)('prometheus (a real server scraping the demo app)', () => 
   }, 60_000);
 
   /** A runbook whose guards are prometheus checks against the test server. */
-  const guards = (checks: string[], extraVars: string[] = []) => [
-    'version: 1', 'name: p', 'vars:', `  prom: { default: "${prom.url}" }`, ...extraVars.map((v) => `  ${v}`),
-    'guards:', ...checks.map((c) => `  - ${c}`),
-    'stages:', '  - { id: 1, name: one, irreversible: true, steps: [{ run: "true" }] }', '',
-  ].join('\n');
+  const guards = (checks: string[], extraVars: string[] = []) =>
+    [
+      'version: 1',
+      'name: p',
+      'vars:',
+      `  prom: { default: "${prom.url}" }`,
+      ...extraVars.map((v) => `  ${v}`),
+      'guards:',
+      ...checks.map((c) => `  - ${c}`),
+      'stages:',
+      '  - { id: 1, name: one, irreversible: true, steps: [{ run: "true" }] }',
+      '',
+    ].join('\n');
   const check = (yaml: string, args: string[] = []) => sandbox(yaml).run(['check', '--json', ...args]);
   const samples = (r: { stdout: string; stderr: string }) => {
-    try { return JSON.parse(r.stdout) as { check: string; probe: string; value: number; result: string; message: string }[]; } catch { throw new Error(`${r.stdout}\n${r.stderr}`); }
+    try {
+      return JSON.parse(r.stdout) as { check: string; probe: string; value: number; result: string; message: string }[];
+    } catch {
+      throw new Error(`${r.stdout}\n${r.stderr}`);
+    }
   };
 
   it('migrate check shows the query, the value and the verdict', () => {
-    const yaml = guards([`{ name: error ratio, prometheus: { url: "\${prom}", query: '${ERROR_RATIO}' }, expect: value < 0.05 }`]);
+    const yaml = guards([
+      `{ name: error ratio, prometheus: { url: "\${prom}", query: '${ERROR_RATIO}' }, expect: value < 0.05 }`,
+    ]);
     const box = sandbox(yaml);
     const text = box.run(['check']);
     expect(text.code, text.stdout + text.stderr).toBe(0);
@@ -83,12 +105,16 @@ describe.skipIf(!bin)('prometheus (a real server scraping the demo app)', () => 
   });
 
   it('several series are an error sample unless aggregate says how to reduce them; labels reach the expectation', () => {
-    const r = samples(check(guards([
-      `{ name: many, prometheus: { url: "\${prom}", query: 'http_requests_total' }, expect: value > 0 }`,
-      `{ name: summed, prometheus: { url: "\${prom}", query: 'http_requests_total', aggregate: sum }, expect: value > 0 }`,
-      `{ name: top, prometheus: { url: "\${prom}", query: 'http_requests_total', aggregate: max }, expect: "labels contains 'code=\\"200\\"'" }`,
-      `{ name: old only, prometheus: { url: "\${prom}", query: 'http_requests_total{cache="old",code="200"}' }, expect: "labels contains 'cache=\\"old\\"'" }`,
-    ])));
+    const r = samples(
+      check(
+        guards([
+          `{ name: many, prometheus: { url: "\${prom}", query: 'http_requests_total' }, expect: value > 0 }`,
+          `{ name: summed, prometheus: { url: "\${prom}", query: 'http_requests_total', aggregate: sum }, expect: value > 0 }`,
+          `{ name: top, prometheus: { url: "\${prom}", query: 'http_requests_total', aggregate: max }, expect: "labels contains 'code=\\"200\\"'" }`,
+          `{ name: old only, prometheus: { url: "\${prom}", query: 'http_requests_total{cache="old",code="200"}' }, expect: "labels contains 'cache=\\"old\\"'" }`,
+        ]),
+      ),
+    );
     expect(r[0]).toMatchObject({ result: 'error' });
     expect(r[0]?.message).toMatch(/query returned [2-4] series \(\{.*cache=.*\}.*\): aggregate them in PromQL/);
     expect(r[1]).toMatchObject({ result: 'passed' });
@@ -98,22 +124,30 @@ describe.skipIf(!bin)('prometheus (a real server scraping the demo app)', () => 
   });
 
   it('an empty result is no data, and on_no_data applies', () => {
-    const r = samples(check(guards([
-      `{ name: none, prometheus: { url: "\${prom}", query: 'http_requests_total{cache="nope"}' }, expect: value < 1 }`,
-      `{ name: none but fine, prometheus: { url: "\${prom}", query: 'http_requests_total{cache="nope"}' }, expect: value < 1, on_no_data: pass }`,
-    ])));
+    const r = samples(
+      check(
+        guards([
+          `{ name: none, prometheus: { url: "\${prom}", query: 'http_requests_total{cache="nope"}' }, expect: value < 1 }`,
+          `{ name: none but fine, prometheus: { url: "\${prom}", query: 'http_requests_total{cache="nope"}' }, expect: value < 1, on_no_data: pass }`,
+        ]),
+      ),
+    );
     expect(r[0]).toMatchObject({ result: 'inconclusive', message: 'none: no data' });
     expect(r[1]).toMatchObject({ result: 'passed' });
   });
 
   it('+Inf and -Inf are numbers, not no data; NaN is no data (issue 12)', () => {
-    const r = samples(check(guards([
-      `{ name: inf, prometheus: { url: "\${prom}", query: 'vector(1)/0' }, expect: value < 0.05, on_no_data: pass }`,
-      `{ name: neg inf, prometheus: { url: "\${prom}", query: 'vector(-1)/0' }, expect: value < 0.05 }`,
-      `{ name: nan, prometheus: { url: "\${prom}", query: 'vector(0)/0' }, expect: value < 0.05 }`,
-      `{ name: inf eq, prometheus: { url: "\${prom}", query: 'vector(1)/0' }, expect: value == -1 / 0 }`,
-      `{ name: scalar inf, prometheus: { url: "\${prom}", query: 'scalar(vector(1))/0' }, expect: value > 1000000 }`,
-    ])));
+    const r = samples(
+      check(
+        guards([
+          `{ name: inf, prometheus: { url: "\${prom}", query: 'vector(1)/0' }, expect: value < 0.05, on_no_data: pass }`,
+          `{ name: neg inf, prometheus: { url: "\${prom}", query: 'vector(-1)/0' }, expect: value < 0.05 }`,
+          `{ name: nan, prometheus: { url: "\${prom}", query: 'vector(0)/0' }, expect: value < 0.05 }`,
+          `{ name: inf eq, prometheus: { url: "\${prom}", query: 'vector(1)/0' }, expect: value == -1 / 0 }`,
+          `{ name: scalar inf, prometheus: { url: "\${prom}", query: 'scalar(vector(1))/0' }, expect: value > 1000000 }`,
+        ]),
+      ),
+    );
     expect(r[0]).toMatchObject({ result: 'failed', message: 'inf: +Inf is not < 0.05' });
     expect(r[1]).toMatchObject({ result: 'passed', message: 'neg inf: -Inf (value < 0.05)' });
     expect(r[2]).toMatchObject({ result: 'inconclusive', message: 'nan: no data' });
@@ -123,10 +157,17 @@ describe.skipIf(!bin)('prometheus (a real server scraping the demo app)', () => 
   });
 
   it('at and baseline.query_offset may be ${var} durations, substituted before the query (issue 12)', () => {
-    const r = samples(check(guards([
-      `{ name: at var, prometheus: { url: "\${prom}", query: 'time()', at: "\${lag}" }, expect: value > 0 }`,
-      `{ name: offset var, prometheus: { url: "\${prom}", query: 'vector(time())' }, baseline: { query_offset: "\${off}" }, expect: value - baseline > 3000 }`,
-    ], ['lag: { default: "1h" }', 'off: { default: "1h" }'])));
+    const r = samples(
+      check(
+        guards(
+          [
+            `{ name: at var, prometheus: { url: "\${prom}", query: 'time()', at: "\${lag}" }, expect: value > 0 }`,
+            `{ name: offset var, prometheus: { url: "\${prom}", query: 'vector(time())' }, baseline: { query_offset: "\${off}" }, expect: value - baseline > 3000 }`,
+          ],
+          ['lag: { default: "1h" }', 'off: { default: "1h" }'],
+        ),
+      ),
+    );
     expect(r[0], JSON.stringify(r)).toMatchObject({ result: 'passed' });
     // evaluated an hour ago, not in 1677
     expect(Math.abs(r[0]!.value - (Date.now() / 1000 - 3600))).toBeLessThan(120);
@@ -136,12 +177,18 @@ describe.skipIf(!bin)('prometheus (a real server scraping the demo app)', () => 
 
   it('${var} values are PromQL string literals, never query text', () => {
     const hostile = 'old"} or vector(42) or http_requests_total{cache="';
-    const yaml = guards([
-      `{ name: injected, prometheus: { url: "\${prom}", query: 'sum(http_requests_total{cache=\${cache}})' }, expect: value > 0, on_no_data: fail }`,
-    ], ['cache: { default: "old" }']);
+    const yaml = guards(
+      [
+        `{ name: injected, prometheus: { url: "\${prom}", query: 'sum(http_requests_total{cache=\${cache}})' }, expect: value > 0, on_no_data: fail }`,
+      ],
+      ['cache: { default: "old" }'],
+    );
     const box = sandbox(yaml);
     const ok = samples(box.run(['check', '--json']));
-    expect(ok[0]).toMatchObject({ result: 'passed', probe: `prometheus ${prom.url}: sum(http_requests_total{cache="old"})` });
+    expect(ok[0]).toMatchObject({
+      result: 'passed',
+      probe: `prometheus ${prom.url}: sum(http_requests_total{cache="old"})`,
+    });
     const r = samples(box.run(['check', '--json', '--set', `cache=${hostile}`]));
     // Spliced as text this would be 42; as a string literal it matches no series.
     expect(r[0]).toMatchObject({ result: 'failed', value: null });
@@ -149,16 +196,22 @@ describe.skipIf(!bin)('prometheus (a real server scraping the demo app)', () => 
   });
 
   it('compare: a ratio between two queries shows both numbers; baseline.query_offset re-runs the query shifted back', () => {
-    const newRate = 'sum(rate(http_requests_total{cache="new",code="500"}[5s])) / sum(rate(http_requests_total{cache="new"}[5s]))';
-    const oldRate = 'sum(rate(http_requests_total{cache="old",code="500"}[5s])) / sum(rate(http_requests_total{cache="old"}[5s]))';
+    const newRate =
+      'sum(rate(http_requests_total{cache="new",code="500"}[5s])) / sum(rate(http_requests_total{cache="new"}[5s]))';
+    const oldRate =
+      'sum(rate(http_requests_total{cache="old",code="500"}[5s])) / sum(rate(http_requests_total{cache="old"}[5s]))';
     appCli('weight', '50');
     appCli('set', 'new_cache_error_rate', '0.2');
     return new Promise<void>((done) => setTimeout(done, 6000)).then(() => {
-      const r = samples(check(guards([
-        `{ name: v2 vs v1, prometheus: { url: "\${prom}", query: '${newRate}', compare: '${oldRate}' }, expect: value < compare * 3 }`,
-        `{ name: grows, prometheus: { url: "\${prom}", query: 'sum(http_requests_total)' }, baseline: { query_offset: 4s }, expect: value > baseline }`,
-        `{ name: at, prometheus: { url: "\${prom}", query: 'sum(http_requests_total)', at: 4s }, expect: value > 0 }`,
-      ])));
+      const r = samples(
+        check(
+          guards([
+            `{ name: v2 vs v1, prometheus: { url: "\${prom}", query: '${newRate}', compare: '${oldRate}' }, expect: value < compare * 3 }`,
+            `{ name: grows, prometheus: { url: "\${prom}", query: 'sum(http_requests_total)' }, baseline: { query_offset: 4s }, expect: value > baseline }`,
+            `{ name: at, prometheus: { url: "\${prom}", query: 'sum(http_requests_total)', at: 4s }, expect: value > 0 }`,
+          ]),
+        ),
+      );
       appCli('weight', '0');
       appCli('set', 'new_cache_error_rate', '0.01');
       expect(r[0]).toMatchObject({ result: 'failed' });
@@ -172,32 +225,40 @@ describe.skipIf(!bin)('prometheus (a real server scraping the demo app)', () => 
     });
   }, 30_000);
 
-  it('a breach driven by the app\'s real counters, scraped by a real Prometheus, rolls the stage back', () => {
+  it("a breach driven by the app's real counters, scraped by a real Prometheus, rolls the stage back", () => {
     const app_ = join(app.dir, 'demo', 'app.mjs');
-    const box = sandbox([
-      'version: 1', 'name: shift', 'vars:', `  prom: { default: "${prom.url}" }`, `  app: { default: "${app_}" }`,
-      'stages:',
-      '  - id: 1',
-      '    name: shift reads to the new cache',
-      '    steps:',
-      '      - { id: broken, run: "node ${app} set new_cache_error_rate 0.5", undo: "node ${app} set new_cache_error_rate 0.01" }',
-      '      - { id: shift, run: "node ${app} weight 50", undo: "node ${app} weight 0" }',
-      '    monitor:',
-      '      duration: 40s',
-      '      interval: 1s',
-      '      tolerate: 1',
-      '      on_no_data: pass',
-      '      checks:',
-      `        - { name: error ratio below 5%, prometheus: { url: "\${prom}", query: '${ERROR_RATIO}' }, expect: value < 0.05 }`,
-      '',
-    ].join('\n'));
+    const box = sandbox(
+      [
+        'version: 1',
+        'name: shift',
+        'vars:',
+        `  prom: { default: "${prom.url}" }`,
+        `  app: { default: "${app_}" }`,
+        'stages:',
+        '  - id: 1',
+        '    name: shift reads to the new cache',
+        '    steps:',
+        '      - { id: broken, run: "node ${app} set new_cache_error_rate 0.5", undo: "node ${app} set new_cache_error_rate 0.01" }',
+        '      - { id: shift, run: "node ${app} weight 50", undo: "node ${app} weight 0" }',
+        '    monitor:',
+        '      duration: 40s',
+        '      interval: 1s',
+        '      tolerate: 1',
+        '      on_no_data: pass',
+        '      checks:',
+        `        - { name: error ratio below 5%, prometheus: { url: "\${prom}", query: '${ERROR_RATIO}' }, expect: value < 0.05 }`,
+        '',
+      ].join('\n'),
+    );
     const r = box.run(['stage', '1', '--yes']);
     expect(r.code, r.stdout + r.stderr).toBe(1);
     const journal = box.journal();
     const breach = journal.find((e) => e.event === 'monitor.breach')!;
     expect(breach).toMatchObject({ check: 'error ratio below 5%' });
     expect(breach.value).toBeGreaterThan(0.05);
-    expect(breach.reason).toMatch(/error ratio below 5%: 0\.\d+ is not < 0\.05 \(2nd consecutive failure, tolerate 1\)/);
+    expect(breach.reason).toMatch(
+      /error ratio below 5%: 0\.\d+ is not < 0\.05 \(2nd consecutive failure, tolerate 1\)/,
+    );
     const samples = journal.filter((e) => e.event === 'check.sample');
     expect(samples[0]?.probe).toBe(`prometheus ${prom.url}: ${ERROR_RATIO}`);
     expect(journal.map((e) => e.event)).toContain('rollback.completed');
@@ -209,11 +270,22 @@ describe.skipIf(!bin)('prometheus (a real server scraping the demo app)', () => 
 });
 
 describe('prometheus checks in validate (no server needed)', () => {
-  const rb = (check: string) => ['version: 1', 'name: v', 'vars: { prom: { default: "http://127.0.0.1:9" } }', `guards: [${check}]`,
-    'stages: [{ id: 1, name: one, irreversible: true, steps: [{ run: "true" }] }]', ''].join('\n');
+  const rb = (check: string) =>
+    [
+      'version: 1',
+      'name: v',
+      'vars: { prom: { default: "http://127.0.0.1:9" } }',
+      `guards: [${check}]`,
+      'stages: [{ id: 1, name: one, irreversible: true, steps: [{ run: "true" }] }]',
+      '',
+    ].join('\n');
 
   it('accepts a prometheus probe with compare, labels and a query_offset baseline', () => {
-    const r = sandbox(rb(`{ name: r, prometheus: { url: "\${prom}", query: "up", compare: "up", aggregate: avg, at: 1m }, baseline: { query_offset: 1h }, expect: "value <= compare and value < baseline * 2 and not (labels contains 'x')" }`)).run(['validate', 'migrate.yaml']);
+    const r = sandbox(
+      rb(
+        `{ name: r, prometheus: { url: "\${prom}", query: "up", compare: "up", aggregate: avg, at: 1m }, baseline: { query_offset: 1h }, expect: "value <= compare and value < baseline * 2 and not (labels contains 'x')" }`,
+      ),
+    ).run(['validate', 'migrate.yaml']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
   });
 
@@ -222,7 +294,12 @@ describe('prometheus checks in validate (no server needed)', () => {
     const r = box.run(['validate', '--format', 'json', 'migrate.yaml']);
     expect(r.code).toBe(2);
     expect(JSON.parse(r.stdout)).toEqual([expect.objectContaining({ code: 'baseline-offset', line: 4 })]);
-    const bad = sandbox(rb('{ name: c, prometheus: { url: "${prom}", query: "up", aggregate: median } }')).run(['validate', '--format', 'json', 'migrate.yaml']);
+    const bad = sandbox(rb('{ name: c, prometheus: { url: "${prom}", query: "up", aggregate: median } }')).run([
+      'validate',
+      '--format',
+      'json',
+      'migrate.yaml',
+    ]);
     expect(JSON.parse(bad.stdout)).toEqual([expect.objectContaining({ code: 'value' })]);
   });
 });

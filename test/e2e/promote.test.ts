@@ -6,8 +6,8 @@ import { exited, runbook, sandbox, waitFor } from '../helpers/sandbox.js';
 /** Two weights, each held for an hour: without promote the stage would take two hours. */
 const canary = runbook(
   `  - id: 1\n    name: rollout\n    canary:\n      weights: [10, 50]\n      hold: 1h\n      interval: 200ms\n` +
-  `      set: { run: "echo \${weight} >> weights", undo: "echo 0 >> weights" }\n` +
-  `      checks: [{ name: ok, command: "echo 1", expect: value == 1 }]\n`,
+    `      set: { run: "echo \${weight} >> weights", undo: "echo 0 >> weights" }\n` +
+    `      checks: [{ name: ok, command: "echo 1", expect: value == 1 }]\n`,
 );
 
 const holding = (events: () => { event?: unknown; window?: unknown }[], weight: number) => () =>
@@ -25,9 +25,17 @@ describe('migrate promote', () => {
     expect(first.stdout).toMatch(/promoted stage 1's canary past 10%/);
     const promoted = box.journal().filter((e) => e.event === 'canary.promoted');
     expect(promoted).toHaveLength(1);
-    expect(promoted[0]).toMatchObject({ stage: 1, weight: 10, reason: 'dashboards look good', promoted_by: expect.stringContaining('@') });
+    expect(promoted[0]).toMatchObject({
+      stage: 1,
+      weight: 10,
+      reason: 'dashboards look good',
+      promoted_by: expect.stringContaining('@'),
+    });
     expect(promoted[0]?.hold_left_ms).toBeGreaterThan(3_500_000);
-    await waitFor(holding(() => box.journal(), 50), 20_000);
+    await waitFor(
+      holding(() => box.journal(), 50),
+      20_000,
+    );
     expect(box.status().canary).toMatchObject({ stage: 1, weight: 50, holding: true });
 
     const last = box.run(['promote', '--reason', 'still good', '--yes']);
@@ -45,12 +53,17 @@ describe('migrate promote', () => {
     expect(none.code, none.stdout + none.stderr).toBe(2);
     expect(none.stderr).toMatch(/nothing to promote: no stage is running/);
 
-    const monitor = sandbox(runbook(
-      `  - id: 1\n    name: watched\n    steps: [{ run: "true", undo: "true" }]\n` +
-      `    monitor: { duration: 1h, interval: 200ms, checks: [{ name: ok, command: "echo 1", expect: value == 1 }] }\n`,
-    ));
+    const monitor = sandbox(
+      runbook(
+        `  - id: 1\n    name: watched\n    steps: [{ run: "true", undo: "true" }]\n` +
+          `    monitor: { duration: 1h, interval: 200ms, checks: [{ name: ok, command: "echo 1", expect: value == 1 }] }\n`,
+      ),
+    );
     const run = monitor.spawn(['stage', '1']);
-    await waitFor(() => monitor.exists('.migrate/journal.jsonl') && monitor.journal().some((e) => e.event === 'check.sample'), 20_000);
+    await waitFor(
+      () => monitor.exists('.migrate/journal.jsonl') && monitor.journal().some((e) => e.event === 'check.sample'),
+      20_000,
+    );
     const r = monitor.run(['promote', '--reason', 'x', '--yes']);
     expect(r.code, r.stdout + r.stderr).toBe(2);
     expect(r.stderr).toMatch(/nothing to promote: stage 1 is running but not holding a canary weight/);
@@ -80,8 +93,16 @@ describe('migrate promote', () => {
     const bob = sandbox(canary);
     const run = alice.spawn(['stage', '1'], env);
     const code = exited(run);
-    const events = async (name: string) => (await sql<{ body: Record<string, unknown> }>(url, 'SELECT body FROM migrate_journal WHERE event = $1 ORDER BY id', [name]).catch(() => [])).map((r) => r.body);
-    const sampled = async (weight: number) => (await events('check.sample')).some((e) => e.window === `canary:${weight}`);
+    const events = async (name: string) =>
+      (
+        await sql<{ body: Record<string, unknown> }>(
+          url,
+          'SELECT body FROM migrate_journal WHERE event = $1 ORDER BY id',
+          [name],
+        ).catch(() => [])
+      ).map((r) => r.body);
+    const sampled = async (weight: number) =>
+      (await events('check.sample')).some((e) => e.window === `canary:${weight}`);
     for (const weight of [10, 50]) {
       const end = Date.now() + 20_000;
       while (!(await sampled(weight))) {
@@ -92,7 +113,10 @@ describe('migrate promote', () => {
       expect(r.code, r.stdout + r.stderr).toBe(0);
     }
     expect(await code).toBe(0);
-    expect((await events('canary.promoted')).map((e) => [e.weight, e.reason])).toEqual([[10, 'ok at 10'], [50, 'ok at 50']]);
+    expect((await events('canary.promoted')).map((e) => [e.weight, e.reason])).toEqual([
+      [10, 'ok at 10'],
+      [50, 'ok at 50'],
+    ]);
     expect(alice.lines('weights')).toEqual(['10', '50']);
   });
 });

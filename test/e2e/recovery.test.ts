@@ -36,14 +36,21 @@ describe('rollback', () => {
     expect(r.code).toBe(3);
     expect(box.lines('log').slice(3)).toEqual(['undo-3', 'undo-2-fails', 'undo-1']);
     expect(box.status()).toMatchObject({ state: 'dirty', current_stage: 0 });
-    expect(box.journal().find((e) => e.event === 'rollback.started')).toMatchObject({ emergency: true, reason: 'error spike' });
+    expect(box.journal().find((e) => e.event === 'rollback.started')).toMatchObject({
+      emergency: true,
+      reason: 'error spike',
+    });
     expect(box.history()[0]).toMatchObject({ outcome: 'rollback_failed', command: 'rollback --emergency' });
     // dirty blocks stages until a rollback succeeds
     expect(box.run(['stage', '1']).code).toBe(3);
   });
 
   it('an emergency rollback skips waits in rollback steps', () => {
-    const box = sandbox(runbook(`  - id: 1\n    name: s1\n    steps:\n      - { run: "true", undo: "echo undone >> log" }\n    rollback:\n      - pause: 1h\n`));
+    const box = sandbox(
+      runbook(
+        `  - id: 1\n    name: s1\n    steps:\n      - { run: "true", undo: "echo undone >> log" }\n    rollback:\n      - pause: 1h\n`,
+      ),
+    );
     expect(box.run(['stage', '1']).code).toBe(0);
     expect(box.run(['rollback', '--emergency', '--reason', 'now', '--yes']).code).toBe(0);
     expect(box.lines('log')).toEqual(['undone']);
@@ -52,7 +59,9 @@ describe('rollback', () => {
 
 describe('locks', () => {
   it('a second run exits 4 and names the holder', async () => {
-    const box = sandbox(runbook(`  - id: 1\n    name: s1\n    irreversible: true\n    steps:\n      - run: touch started; sleep 20\n`));
+    const box = sandbox(
+      runbook(`  - id: 1\n    name: s1\n    irreversible: true\n    steps:\n      - run: touch started; sleep 20\n`),
+    );
     const first = box.spawn(['stage', '1']);
     await waitFor(() => box.exists('started'));
     const second = box.run(['stage', '1']);
@@ -89,7 +98,12 @@ describe('crashes and signals', () => {
   it('kill -9 mid-step: status names the step in doubt; rollback undoes the completed and the in-doubt steps', async () => {
     const box = await crashDuringB();
     const s = box.status();
-    expect(s).toMatchObject({ state: 'interrupted', current_stage: 0, active: { stage: 1, completed_steps: ['a'], in_doubt: ['b'], last_step: 'b' }, lock: { stale: true } });
+    expect(s).toMatchObject({
+      state: 'interrupted',
+      current_stage: 0,
+      active: { stage: 1, completed_steps: ['a'], in_doubt: ['b'], last_step: 'b' },
+      lock: { stale: true },
+    });
     expect(box.run(['status']).stdout).toContain('stage 1 did not finish');
     expect(box.run(['status']).stdout).toMatch(/in doubt .*: b/);
     expect(box.run(['stage', '2']).code).toBe(2);
@@ -111,7 +125,11 @@ describe('crashes and signals', () => {
   });
 
   it('SIGINT stops the running step, journals the interruption and exits 130', async () => {
-    const box = sandbox(runbook(`  - id: 1\n    name: s1\n    steps:\n      - id: long\n        run: 'echo $$ > shell.pid; touch started; sleep 30'\n        undo: echo undo >> log\n`));
+    const box = sandbox(
+      runbook(
+        `  - id: 1\n    name: s1\n    steps:\n      - id: long\n        run: 'echo $$ > shell.pid; touch started; sleep 30'\n        undo: echo undo >> log\n`,
+      ),
+    );
     const child = box.spawn(['stage', '1']);
     await waitFor(() => box.exists('started'));
     child.kill('SIGINT');
@@ -155,7 +173,12 @@ describe('the journal', () => {
 
 describe('secrets and injection', () => {
   it('a secret never reaches output or the journal, even when a process echoes it', () => {
-    const box = sandbox(runbook(`  - id: 1\n    name: s1\n    irreversible: true\n    steps:\n      - run: 'echo "token=\${token}"; echo "env=$T"; exit 1'\n        env: { T: "\${token}" }\n`, 'vars:\n  token: { env: MY_TOKEN, secret: true }\n'));
+    const box = sandbox(
+      runbook(
+        `  - id: 1\n    name: s1\n    irreversible: true\n    steps:\n      - run: 'echo "token=\${token}"; echo "env=$T"; exit 1'\n        env: { T: "\${token}" }\n`,
+        'vars:\n  token: { env: MY_TOKEN, secret: true }\n',
+      ),
+    );
     const r = box.run(['stage', '1'], { MY_TOKEN: 'hunter2-very-secret' });
     expect(r.code).toBe(1);
     const everything = r.stdout + r.stderr + box.read('.migrate/journal.jsonl') + box.run(['history', '--json']).stdout;
@@ -165,7 +188,12 @@ describe('secrets and injection', () => {
   });
 
   it("--set 'x=$(touch PWNED)' is data, never a command", () => {
-    const box = sandbox(runbook(`  - id: 1\n    name: s1\n    irreversible: true\n    steps:\n      - run: echo \${x} > out; echo "quoted \${x}" >> out\n`, 'vars:\n  x: { default: safe }\n'));
+    const box = sandbox(
+      runbook(
+        `  - id: 1\n    name: s1\n    irreversible: true\n    steps:\n      - run: echo \${x} > out; echo "quoted \${x}" >> out\n`,
+        'vars:\n  x: { default: safe }\n',
+      ),
+    );
     const evil = '$(touch PWNED)`touch PWNED2`; touch PWNED3';
     expect(box.run(['stage', '1', '--set', `x=${evil}`]).code).toBe(0);
     expect(box.lines('out')).toEqual([evil, `quoted ${evil}`]);

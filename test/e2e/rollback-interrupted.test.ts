@@ -5,21 +5,23 @@ import { exited, runbook, sandbox, waitFor } from '../helpers/sandbox.js';
 /** Step b's undo takes a while the first time: the interrupt lands while it runs. */
 const slowUndo = runbook(
   `  - id: 1\n    name: first\n    steps:\n` +
-  `      - { id: a, run: "echo do-a >> log", undo: "echo undo-a >> log" }\n` +
-  `      - { id: b, run: "echo do-b >> log", undo: "if [ ! -e undoing ]; then touch undoing; sleep 30; fi; echo undo-b >> log" }\n`,
+    `      - { id: a, run: "echo do-a >> log", undo: "echo undo-a >> log" }\n` +
+    `      - { id: b, run: "echo do-b >> log", undo: "if [ ! -e undoing ]; then touch undoing; sleep 30; fi; echo undo-b >> log" }\n`,
 );
 
 /** Step b fails, so the stage rolls itself back; a's undo is slow. */
 const failing = runbook(
   `  - id: 1\n    name: first\n    steps:\n` +
-  `      - { id: a, run: "echo do-a >> log", undo: "touch undoing; sleep 30; echo undo-a >> log" }\n` +
-  `      - { id: b, run: "exit 3", undo: "echo undo-b >> log" }\n`,
+    `      - { id: a, run: "echo do-a >> log", undo: "touch undoing; sleep 30; echo undo-a >> log" }\n` +
+    `      - { id: b, run: "exit 3", undo: "echo undo-b >> log" }\n`,
 );
 
 async function interruptWhileUndoing(box: ReturnType<typeof sandbox>, args: string[]) {
   const child = box.spawn(args);
   let stderr = '';
-  child.stderr!.on('data', (c) => { stderr += c; });
+  child.stderr!.on('data', (c) => {
+    stderr += c;
+  });
   const code = exited(child);
   await waitFor(() => box.exists('undoing'), 20_000);
   child.kill('SIGINT');
@@ -67,6 +69,9 @@ describe('an interrupted rollback', () => {
     expect(r.code).toBe(130);
     expect(r.stderr).toMatch(/rolling back stage 1.*undo b/);
     expect(r.stderr.trim().split('\n').at(-1)).toMatch(/migrate rollback --emergency --reason/);
-    expect(box.status()).toMatchObject({ state: 'interrupted', rolling_back: { stage: 1, emergency: true, in_doubt: 'b' } });
+    expect(box.status()).toMatchObject({
+      state: 'interrupted',
+      rolling_back: { stage: 1, emergency: true, in_doubt: 'b' },
+    });
   });
 });

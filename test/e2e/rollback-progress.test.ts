@@ -6,7 +6,8 @@ import { exited, runbook, sandbox, waitFor } from '../helpers/sandbox.js';
 
 const stage = (id: number, extra = '') =>
   `  - id: ${id}\n    name: s${id}\n${extra}    steps:\n      - { id: a${id}, run: "echo do-${id} >> log", undo: "echo undo-${id} >> log" }\n`;
-const irreversible = (id: number) => `  - id: ${id}\n    name: s${id}\n    irreversible: true\n    steps:\n      - { id: a${id}, run: "echo do-${id} >> log" }\n`;
+const irreversible = (id: number) =>
+  `  - id: ${id}\n    name: s${id}\n    irreversible: true\n    steps:\n      - { id: a${id}, run: "echo do-${id} >> log" }\n`;
 
 describe('irreversible stages', () => {
   it('plain and --to rollback refuse to cross one (exit 2, naming it) and change nothing', () => {
@@ -44,10 +45,11 @@ describe('irreversible stages', () => {
 });
 
 describe('rollback progress', () => {
-  const slowUndo = `  - id: 1\n    name: s1\n    steps:\n`
-    + `      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log" }\n`
-    + `      - { id: b, needs: [a], run: "echo b >> log", undo: "echo undo-b >> log; if [ -e slow ]; then touch undoing; sleep 30; fi" }\n`
-    + `      - { id: c, needs: [b], run: "echo c >> log", undo: "echo undo-c >> log" }\n`;
+  const slowUndo =
+    `  - id: 1\n    name: s1\n    steps:\n` +
+    `      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log" }\n` +
+    `      - { id: b, needs: [a], run: "echo b >> log", undo: "echo undo-b >> log; if [ -e slow ]; then touch undoing; sleep 30; fi" }\n` +
+    `      - { id: c, needs: [b], run: "echo c >> log", undo: "echo undo-c >> log" }\n`;
 
   async function killDuringUndo(signal: NodeJS.Signals) {
     const box = sandbox(runbook(slowUndo));
@@ -68,7 +70,10 @@ describe('rollback progress', () => {
     expect(box.run(['status']).stdout).toMatch(/rolling back stage 1.*interrupted/);
     expect(box.run(['stage', '2']).code).toBe(2);
     // Half undone is not applied: a script must not read 'nothing to do' as the stage being in place.
-    for (const args of [['stage', '1'], ['stage', '1', '--resume']]) {
+    for (const args of [
+      ['stage', '1'],
+      ['stage', '1', '--resume'],
+    ]) {
       const again = box.run(args);
       expect(again.code, again.stdout).toBe(2);
       expect(again.stderr).toMatch(/rollback of stage 1 did not finish/);
@@ -83,7 +88,11 @@ describe('rollback progress', () => {
   it('SIGTERM during an undo is an interruption (130, interrupted), not dirty', async () => {
     const { box, code } = await killDuringUndo('SIGTERM');
     expect(code).toBe(130);
-    expect(box.status()).toMatchObject({ state: 'interrupted', dirty: null, rolling_back: { stage: 1, undone: ['c'] } });
+    expect(box.status()).toMatchObject({
+      state: 'interrupted',
+      dirty: null,
+      rolling_back: { stage: 1, undone: ['c'] },
+    });
     expect(box.history()[0]).toMatchObject({ outcome: 'interrupted' });
     expect(box.run(['rollback', '--yes']).code).toBe(0);
     expect(box.lines('log').filter((l) => l === 'undo-c')).toHaveLength(1);
@@ -91,7 +100,11 @@ describe('rollback progress', () => {
   });
 
   it('SIGHUP is handled like SIGINT: the step stops, the interruption is journaled, exit 130', async () => {
-    const box = sandbox(runbook(`  - id: 1\n    name: s1\n    steps:\n      - { id: long, run: "touch started; sleep 30", undo: "echo undo >> log" }\n`));
+    const box = sandbox(
+      runbook(
+        `  - id: 1\n    name: s1\n    steps:\n      - { id: long, run: "touch started; sleep 30", undo: "echo undo >> log" }\n`,
+      ),
+    );
     const child = box.spawn(['stage', '1']);
     await waitFor(() => box.exists('started'));
     child.kill('SIGHUP');

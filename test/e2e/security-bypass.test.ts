@@ -12,18 +12,26 @@ const CANARY = 'x=$(touch${IFS}PWNED)';
 
 const diags = (box: ReturnType<typeof sandbox>) => {
   const r = box.run(['validate', '--format', 'json', 'migrate.yaml']);
-  return { code: r.code, list: (r.code === 0 || r.code === 2 ? JSON.parse(r.stdout || '[]') : []) as { code: string; line: number; column: number }[], r };
+  return {
+    code: r.code,
+    list: (r.code === 0 || r.code === 2 ? JSON.parse(r.stdout || '[]') : []) as {
+      code: string;
+      line: number;
+      column: number;
+    }[],
+    r,
+  };
 };
 
 // [template, diagnostic code]
 const REFUSED: [string, 'shell-nested-code' | 'shell-arith'][] = [
   // 1: scanner misreads
   ['echo ""# ; sh -c "echo ${x}"', 'shell-nested-code'],
-  ["echo ''# ; sh -c \"echo ${x}\"", 'shell-nested-code'],
-  ["echo $''# ; sh -c \"echo ${x}\"", 'shell-nested-code'],
+  ['echo \'\'# ; sh -c "echo ${x}"', 'shell-nested-code'],
+  ['echo $\'\'# ; sh -c "echo ${x}"', 'shell-nested-code'],
   ["echo ''# ; echo $((${n}))", 'shell-arith'],
-  ["$'sh' -c \"echo ${x}\"", 'shell-nested-code'],
-  ["sh $'-c' \"echo ${x}\"", 'shell-nested-code'],
+  ['$\'sh\' -c "echo ${x}"', 'shell-nested-code'],
+  ['sh $\'-c\' "echo ${x}"', 'shell-nested-code'],
   ['s\\\nh -c "echo ${x}"', 'shell-nested-code'],
   ['$${SHELL} -c "echo ${x}"', 'shell-nested-code'],
   ['$(echo sh) -c "echo ${x}"', 'shell-nested-code'],
@@ -33,15 +41,15 @@ const REFUSED: [string, 'shell-nested-code' | 'shell-arith'][] = [
   [`${Array.from({ length: 70 }, (_, i) => `A${i + 1}=1`).join(' ')} sh -c "echo \${x}"`, 'shell-nested-code'],
   // 2: code parsers fed through stdin
   ["psql postgres://db/x <<EOF\nselect '${x}';\nEOF", 'shell-nested-code'],
-  ["echo \"select '${x}'\" | psql postgres://db/x", 'shell-nested-code'],
+  ['echo "select \'${x}\'" | psql postgres://db/x', 'shell-nested-code'],
   ["python3 <<EOF\nprint('${x}')\nEOF", 'shell-nested-code'],
   ["perl <<EOF\nprint '${x}'\nEOF", 'shell-nested-code'],
   ["ruby <<EOF\nputs '${x}'\nEOF", 'shell-nested-code'],
   ["node <<EOF\nconsole.log('${x}')\nEOF", 'shell-nested-code'],
   ["php <<EOF\n<?php echo '${x}';\nEOF", 'shell-nested-code'],
   ["mysql db <<EOF\nselect '${x}';\nEOF", 'shell-nested-code'],
-  ["awk -f /dev/stdin <<EOF\nBEGIN { print \"${x}\" }\nEOF", 'shell-nested-code'],
-  ["psql db <<< \"select '${x}'\"", 'shell-nested-code'],
+  ['awk -f /dev/stdin <<EOF\nBEGIN { print "${x}" }\nEOF', 'shell-nested-code'],
+  ['psql db <<< "select \'${x}\'"', 'shell-nested-code'],
   ['bash <(echo "${x}")', 'shell-nested-code'],
   ['source <(echo "${x}")', 'shell-nested-code'],
   ['. <(echo "${x}")', 'shell-nested-code'],
@@ -69,9 +77,16 @@ describe('scanner bypasses are located validate errors (issue 10, review 2)', ()
   });
 
   const SAFE = [
-    'echo "#" ; echo ${x}', "cat <<'EOF' | psql db\nselect 1;\nEOF", "psql db <<'EOF'\nselect '${x}';\nEOF", 'echo ${x} | grep -c y',
-    'psql db -v v="${x}" <<\'EOF\'\nselect :\'v\';\nEOF', 'echo "# ${x}"', 'ssh -o ConnectTimeout=5 db1 true "$1" # ${x}', 'env A=1 sort "${x}"',
-    'unset a; echo "${x}"', 'wait -n; echo "${x}"',
+    'echo "#" ; echo ${x}',
+    "cat <<'EOF' | psql db\nselect 1;\nEOF",
+    "psql db <<'EOF'\nselect '${x}';\nEOF",
+    'echo ${x} | grep -c y',
+    "psql db -v v=\"${x}\" <<'EOF'\nselect :'v';\nEOF",
+    'echo "# ${x}"',
+    'ssh -o ConnectTimeout=5 db1 true "$1" # ${x}',
+    'env A=1 sort "${x}"',
+    'unset a; echo "${x}"',
+    'wait -n; echo "${x}"',
   ];
   it.each(SAFE)('%j stays data: no error', (run) => {
     const box = sandbox(rb({ vars, stages: stage({ steps: [{ run }] }) }));
@@ -80,7 +95,9 @@ describe('scanner bypasses are located validate errors (issue 10, review 2)', ()
   });
 
   it.each([
-    ['echo ""# ; sh -c "echo ${x}"'], ['$(echo sh) -c "echo ${x}"'], ['s\\\nh -c "echo ${x}"'],
+    ['echo ""# ; sh -c "echo ${x}"'],
+    ['$(echo sh) -c "echo ${x}"'],
+    ['s\\\nh -c "echo ${x}"'],
     [`env ${Array.from({ length: 64 }, (_, i) => `A${i + 1}=1`).join(' ')} sh -c "echo \${x}"`],
   ])('the canary attack runs nothing: %j', (run) => {
     const box = sandbox(rb({ vars, defaults: { shell: 'bash' }, stages: stage({ steps: [{ run }] }) }));
@@ -92,7 +109,14 @@ describe('scanner bypasses are located validate errors (issue 10, review 2)', ()
   it("psql's \\! in a value through an unquoted here-doc: refused before anything runs", () => {
     // A fake psql that, like psql, runs `\!` lines of its stdin with a shell.
     const psql = '#!/bin/sh\nwhile IFS= read -r l; do case "$l" in *"\\\\!"*) sh -c "${l#*\\\\!}";; esac; done\n';
-    const box = sandbox(rb({ vars, defaults: { shell: 'bash' }, stages: stage({ steps: [{ run: "PATH=.:$PATH psql db <<EOF\nselect '${x}';\nEOF" }] }) }), { psql });
+    const box = sandbox(
+      rb({
+        vars,
+        defaults: { shell: 'bash' },
+        stages: stage({ steps: [{ run: "PATH=.:$PATH psql db <<EOF\nselect '${x}';\nEOF" }] }),
+      }),
+      { psql },
+    );
     const r = box.run(['stage', '1', '--yes', '--set', "x='; \\! touch PWNED #"]);
     expect(r.code, r.stderr).toBe(2);
     expect(pwned(box.dir)).toEqual([]);
@@ -101,21 +125,28 @@ describe('scanner bypasses are located validate errors (issue 10, review 2)', ()
 
 describe("the command flag store's ${value} gets the leading-dash check (issue 10, review 2)", () => {
   it('--set x=--output=precious.txt into `sort ${value}` is refused; nothing is written', () => {
-    const box = sandbox(rb({
-      vars: { x: { default: 'in.txt' } }, flags: { store: 'command', get: 'true', set: 'sort ${value}', unset: 'true' },
-      stages: stage({ steps: [{ flag: { name: 'f', value: '${x}' } }] }),
-    }), { 'in.txt': 'b\na\n' });
+    const box = sandbox(
+      rb({
+        vars: { x: { default: 'in.txt' } },
+        flags: { store: 'command', get: 'true', set: 'sort ${value}', unset: 'true' },
+        stages: stage({ steps: [{ flag: { name: 'f', value: '${x}' } }] }),
+      }),
+      { 'in.txt': 'b\na\n' },
+    );
     const r = box.run(['stage', '1', '--yes', '--set', 'x=--output=precious.txt']);
     expect(box.exists('precious.txt')).toBe(false);
     expect(r.code, r.stderr).not.toBe(0);
     expect(r.stderr).toMatch(/'value'.*starts with '-'/);
   });
 
-  it("with allow_dash on the source var, it is passed", () => {
-    const box = sandbox(rb({
-      vars: { x: { default: 'in.txt', allow_dash: true } }, flags: { store: 'command', get: 'true', set: 'echo ${value} > out.txt', unset: 'true' },
-      stages: stage({ steps: [{ flag: { name: 'f', value: '${x}' } }] }),
-    }));
+  it('with allow_dash on the source var, it is passed', () => {
+    const box = sandbox(
+      rb({
+        vars: { x: { default: 'in.txt', allow_dash: true } },
+        flags: { store: 'command', get: 'true', set: 'echo ${value} > out.txt', unset: 'true' },
+        stages: stage({ steps: [{ flag: { name: 'f', value: '${x}' } }] }),
+      }),
+    );
     const r = box.run(['stage', '1', '--yes', '--set', 'x=-n']);
     expect(r.code, r.stderr).toBe(0);
   });

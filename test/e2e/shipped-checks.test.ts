@@ -10,8 +10,11 @@ function checkWith(runbook: string, stage: number, scripts: Record<string, strin
   const dir = tempDir('pgx-shipped-');
   copyFileSync(join(ROOT, 'runbooks', runbook), join(dir, runbook));
   mkdirSync(join(dir, 'scripts'));
-  for (const [name, output] of Object.entries(scripts)) writeFileSync(join(dir, 'scripts', name), `#!/bin/sh\nprintf '%s\\n' '${output}'\n`, { mode: 0o755 });
-  const r = migrate(['-r', runbook, 'check', String(stage), '--json', ...set.flatMap((s) => ['--set', s])], { cwd: dir });
+  for (const [name, output] of Object.entries(scripts))
+    writeFileSync(join(dir, 'scripts', name), `#!/bin/sh\nprintf '%s\\n' '${output}'\n`, { mode: 0o755 });
+  const r = migrate(['-r', runbook, 'check', String(stage), '--json', ...set.flatMap((s) => ['--set', s])], {
+    cwd: dir,
+  });
   return JSON.parse(r.stdout) as { check: string; result: string; value: unknown }[];
 }
 
@@ -22,6 +25,9 @@ describe('otp-cleanup: the registry preflight', () => {
     ['false', 'failed'],
   ])('the RPC printing %s makes the check %s', (printed, result) => {
     const checks = checkWith('otp-cleanup.yaml', 1, { 'rpc.sh': printed }, ['app_url=http://127.0.0.1:9']);
-    expect(checks.find((c) => c.check === 'registry table exists')).toMatchObject({ value: printed === 'true', result });
+    expect(checks.find((c) => c.check === 'registry table exists')).toMatchObject({
+      value: printed === 'true',
+      result,
+    });
   });
 });

@@ -1,12 +1,24 @@
 // Where state lives (beside the runbook, or the runbook's declared journal) and how it is protected on disk.
-import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { migrate, tempDir } from '../helpers/cli.js';
 import { freshDatabase, sql } from '../helpers/pg.js';
 import { runbook, sandbox } from '../helpers/sandbox.js';
 
-const one = runbook(`  - id: 1\n    name: s1\n    steps:\n      - run: echo do >> log\n        undo: echo undo >> log\n`);
+const one = runbook(
+  `  - id: 1\n    name: s1\n    steps:\n      - run: echo do >> log\n        undo: echo undo >> log\n`,
+);
 
 describe('where state lives', () => {
   it('the state dir is .migrate beside the runbook, whatever the current directory', () => {
@@ -18,7 +30,10 @@ describe('where state lives', () => {
     expect(existsSync(join(sub, '.migrate'))).toBe(false);
     const elsewhere = tempDir();
     const s = JSON.parse(migrate(['-r', join(box.dir, 'migrate.yaml'), 'status', '--json'], { cwd: elsewhere }).stdout);
-    expect(s).toMatchObject({ current_stage: 1, journal: { kind: 'file', location: join(box.dir, '.migrate/journal.jsonl'), exists: true } });
+    expect(s).toMatchObject({
+      current_stage: 1,
+      journal: { kind: 'file', location: join(box.dir, '.migrate/journal.jsonl'), exists: true },
+    });
   });
 
   it('a symlink to the runbook meets the same state and runs in the real runbook directory', () => {
@@ -37,18 +52,27 @@ describe('where state lives', () => {
     const fresh = box.run(['status']);
     expect(fresh.stdout).toContain(`no journal yet at ${join(box.dir, '.migrate/journal.jsonl')}`);
     box.run(['stage', '1']);
-    expect(box.run(['status']).stdout).toContain(`journal: ${join(box.dir, '.migrate/journal.jsonl')} (beside the runbook)`);
+    expect(box.run(['status']).stdout).toContain(
+      `journal: ${join(box.dir, '.migrate/journal.jsonl')} (beside the runbook)`,
+    );
   });
 
   it('a runbook that declares its journal uses it without --journal', async () => {
     const url = await freshDatabase();
-    const box = sandbox(runbook(`  - id: 1\n    name: s1\n    steps:\n      - run: echo do >> log\n        undo: echo undo >> log\n`, 'journal: ${team_journal}\nvars:\n  team_journal: { env: TEAM_JOURNAL, secret: true }\n'));
+    const box = sandbox(
+      runbook(
+        `  - id: 1\n    name: s1\n    steps:\n      - run: echo do >> log\n        undo: echo undo >> log\n`,
+        'journal: ${team_journal}\nvars:\n  team_journal: { env: TEAM_JOURNAL, secret: true }\n',
+      ),
+    );
     const env = { TEAM_JOURNAL: url };
     expect(box.run(['validate', 'migrate.yaml'], env).code).toBe(0);
     const r = box.run(['stage', '1'], env);
     expect(r.code, r.stderr).toBe(0);
     expect(box.exists('.migrate/journal.jsonl')).toBe(false);
-    expect((await sql(url, "SELECT count(*)::int AS n FROM migrate_journal WHERE event = 'stage.completed'"))[0]?.n).toBe(1);
+    expect(
+      (await sql(url, "SELECT count(*)::int AS n FROM migrate_journal WHERE event = 'stage.completed'"))[0]?.n,
+    ).toBe(1);
     const s = JSON.parse(box.run(['status', '--json'], env).stdout);
     expect(s).toMatchObject({ current_stage: 1, journal: { kind: 'postgres', source: "the runbook's journal:" } });
     expect(s.journal.location).toMatch(/^postgres(ql)?:\/\/(\*\*\*@)?[^:@]+(:\d+)?\//); // no password
@@ -59,7 +83,12 @@ describe('where state lives', () => {
   });
 
   it('validate refuses a journal that is not a postgres:// URL', () => {
-    const box = sandbox(runbook(`  - id: 1\n    name: s1\n    irreversible: true\n    steps: [{ run: "true" }]\n`, 'journal: mysql://db/x\n'));
+    const box = sandbox(
+      runbook(
+        `  - id: 1\n    name: s1\n    irreversible: true\n    steps: [{ run: "true" }]\n`,
+        'journal: mysql://db/x\n',
+      ),
+    );
     const r = box.run(['validate', 'migrate.yaml']);
     expect(r.code).toBe(2);
     expect(r.stdout).toContain('journal-url');
@@ -68,11 +97,14 @@ describe('where state lives', () => {
 
 describe('state on disk', () => {
   it('creates the state dir 0700 and its files 0600', () => {
-    const box = sandbox(runbook(`  - id: 1\n    name: s1\n    steps:\n      - { id: f, flag: { name: x, value: true } }\n`));
+    const box = sandbox(
+      runbook(`  - id: 1\n    name: s1\n    steps:\n      - { id: f, flag: { name: x, value: true } }\n`),
+    );
     expect(box.run(['stage', '1']).code).toBe(0);
     const mode = (f: string) => statSync(join(box.dir, f)).mode & 0o777;
     expect(mode('.migrate')).toBe(0o700);
-    for (const f of ['.migrate/journal.jsonl', '.migrate/flags.json', '.migrate/snapshot.json']) expect(mode(f), f).toBe(0o600);
+    for (const f of ['.migrate/journal.jsonl', '.migrate/flags.json', '.migrate/snapshot.json'])
+      expect(mode(f), f).toBe(0o600);
   });
 
   it('refuses a symlinked journal: nothing is appended to (or truncated in) its target', () => {

@@ -13,7 +13,11 @@ const count = (text: string, part: string) => text.split(part).length - 1;
 
 describe('the live task list tells the truth', () => {
   it('after a failed preflight the steps show as not run, not as done', async () => {
-    const box = sandbox(runbook(`  - id: 1\n    name: one\n    preflight: [{ name: ready, command: "echo 0", expect: value == 1 }]\n    steps:\n      - { id: a, run: "echo a >> log", undo: "true" }\n      - { id: b, run: "echo b >> log", undo: "true" }\n`));
+    const box = sandbox(
+      runbook(
+        `  - id: 1\n    name: one\n    preflight: [{ name: ready, command: "echo 0", expect: value == 1 }]\n    steps:\n      - { id: a, run: "echo a >> log", undo: "true" }\n      - { id: b, run: "echo b >> log", undo: "true" }\n`,
+      ),
+    );
     const t = inTerminal(box.dir, ['stage', '1']);
     expect(await t.code()).toBe(1);
     const screen = t.screen();
@@ -24,7 +28,11 @@ describe('the live task list tells the truth', () => {
 
   it('steps that ran before the display started show as run, even when the window breaches at once', async () => {
     // The steps and the breach all happen before listr2 draws its first frame.
-    const box = sandbox(runbook(`  - id: 1\n    name: one\n    steps:\n      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log" }\n      - { id: b, run: "echo b >> log", undo: "echo undo-b >> log" }\n    monitor: { duration: 2s, interval: 100ms, checks: [{ name: ok, command: "echo 0", expect: value == 1 }] }\n`));
+    const box = sandbox(
+      runbook(
+        `  - id: 1\n    name: one\n    steps:\n      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log" }\n      - { id: b, run: "echo b >> log", undo: "echo undo-b >> log" }\n    monitor: { duration: 2s, interval: 100ms, checks: [{ name: ok, command: "echo 0", expect: value == 1 }] }\n`,
+      ),
+    );
     const t = inTerminal(box.dir, ['stage', '1']);
     expect(await t.code()).toBe(1);
     expect(box.lines('log')).toEqual(['a', 'b', 'undo-b', 'undo-a']);
@@ -35,8 +43,12 @@ describe('the live task list tells the truth', () => {
     expect(screen).toMatch(/✔ rollback stage 1 rolled back/);
   });
 
-  it('Ctrl-C, then yes: the stage\'s rollback is shown as done, never as not run', async () => {
-    const box = sandbox(runbook(`  - id: 1\n    name: one\n    steps:\n      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log" }\n    monitor: { duration: 30s, interval: 100ms, checks: [{ name: ok, command: "echo 1", expect: value == 1 }] }\n`));
+  it("Ctrl-C, then yes: the stage's rollback is shown as done, never as not run", async () => {
+    const box = sandbox(
+      runbook(
+        `  - id: 1\n    name: one\n    steps:\n      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log" }\n    monitor: { duration: 30s, interval: 100ms, checks: [{ name: ok, command: "echo 1", expect: value == 1 }] }\n`,
+      ),
+    );
     const t = inTerminal(box.dir, ['stage', '1']);
     await t.see('left');
     t.keys('C-c');
@@ -52,7 +64,11 @@ describe('the live task list tells the truth', () => {
   });
 
   it('a canary rollback prints each of its lines once', async () => {
-    const box = sandbox(runbook(`  - id: 1\n    name: rollout\n    steps:\n      - { id: a, run: "true", undo: "echo undo-a" }\n      - { id: b, run: "true", undo: "echo undo-b" }\n    canary:\n      weights: [10, 50, 100]\n      hold: 300ms\n      interval: 100ms\n      set: { run: "echo \${weight} > weight", undo: "echo 0 > weight" }\n      checks: [{ name: errors, command: 'if [ "$(cat weight)" -ge 50 ]; then echo 0.2; else echo 0.01; fi', expect: value < 0.05 }]\n`));
+    const box = sandbox(
+      runbook(
+        `  - id: 1\n    name: rollout\n    steps:\n      - { id: a, run: "true", undo: "echo undo-a" }\n      - { id: b, run: "true", undo: "echo undo-b" }\n    canary:\n      weights: [10, 50, 100]\n      hold: 300ms\n      interval: 100ms\n      set: { run: "echo \${weight} > weight", undo: "echo 0 > weight" }\n      checks: [{ name: errors, command: 'if [ "$(cat weight)" -ge 50 ]; then echo 0.2; else echo 0.01; fi', expect: value < 0.05 }]\n`,
+      ),
+    );
     const t = inTerminal(box.dir, ['stage', '1']);
     expect(await t.code()).toBe(1);
     const all = t.all();
@@ -63,7 +79,8 @@ describe('the live task list tells the truth', () => {
   });
 
   it('an emergency rollback shows every stage it undid as rolled back, never as not run', async () => {
-    const stage = (n: number) => `  - id: ${n}\n    name: s${n}\n    steps: [{ run: "echo ${n} >> log", undo: "echo undo-${n} >> log" }]\n`;
+    const stage = (n: number) =>
+      `  - id: ${n}\n    name: s${n}\n    steps: [{ run: "echo ${n} >> log", undo: "echo undo-${n} >> log" }]\n`;
     const box = sandbox(runbook(stage(1) + stage(2) + stage(3)));
     expect(box.run(['up']).code).toBe(0);
     const t = inTerminal(box.dir, ['rollback', '--emergency', '--reason', 'drill', '--yes']);
@@ -75,7 +92,11 @@ describe('the live task list tells the truth', () => {
   });
 
   it('after Ctrl-C the rollback is not called "not needed", and nothing is ticked that did not finish', async () => {
-    const box = sandbox(runbook(`  - id: 1\n    name: Long\n    steps:\n      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log" }\n      - { id: long, run: "touch started; sleep 30", undo: "echo undo-long >> log" }\n`));
+    const box = sandbox(
+      runbook(
+        `  - id: 1\n    name: Long\n    steps:\n      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log" }\n      - { id: long, run: "touch started; sleep 30", undo: "echo undo-long >> log" }\n`,
+      ),
+    );
     const t = inTerminal(box.dir, ['stage', '1']);
     await t.see('long');
     await new Promise((r) => setTimeout(r, 200));
@@ -91,7 +112,11 @@ describe('the live task list tells the truth', () => {
   });
 
   it('Ctrl-C, then no: the rollback that was not run is never ticked', async () => {
-    const box = sandbox(runbook(`  - id: 1\n    name: one\n    steps:\n      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log" }\n    monitor: { duration: 30s, interval: 100ms, checks: [{ name: ok, command: "echo 1", expect: value == 1 }] }\n`));
+    const box = sandbox(
+      runbook(
+        `  - id: 1\n    name: one\n    steps:\n      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log" }\n    monitor: { duration: 30s, interval: 100ms, checks: [{ name: ok, command: "echo 1", expect: value == 1 }] }\n`,
+      ),
+    );
     const t = inTerminal(box.dir, ['stage', '1']);
     await t.see('left');
     t.keys('C-c');
@@ -105,7 +130,11 @@ describe('the live task list tells the truth', () => {
 
   it('an interrupted rollback left unfinished is shown as interrupted, never ticked', async () => {
     // Step b fails: the automatic rollback's undo of a2 is interrupted, and the operator declines to finish it.
-    const box = sandbox(runbook(`  - id: 1\n    name: one\n    steps:\n      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log" }\n      - { id: a2, run: "echo a2 >> log", undo: "touch undoing; sleep 30; echo undo-a2 >> log" }\n      - { id: b, run: "exit 1", undo: "true" }\n`));
+    const box = sandbox(
+      runbook(
+        `  - id: 1\n    name: one\n    steps:\n      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log" }\n      - { id: a2, run: "echo a2 >> log", undo: "touch undoing; sleep 30; echo undo-a2 >> log" }\n      - { id: b, run: "exit 1", undo: "true" }\n`,
+      ),
+    );
     const t = inTerminal(box.dir, ['stage', '1']);
     await waitFor(() => box.exists('undoing'), 20_000);
     t.keys('C-c');
@@ -115,11 +144,18 @@ describe('the live task list tells the truth', () => {
     const screen = t.screen();
     expect(screen).not.toMatch(/✔ rollback stage 1/);
     expect(screen).toMatch(/✖ rollback stage 1.*interrupted/);
-    expect(JSON.parse(box.run(['status', '--json']).stdout)).toMatchObject({ state: 'interrupted', rolling_back: { stage: 1 } });
+    expect(JSON.parse(box.run(['status', '--json']).stdout)).toMatchObject({
+      state: 'interrupted',
+      rolling_back: { stage: 1 },
+    });
   });
 
   it('Ctrl-C during the rollback that the roll-back question started stops it (130), resumable', async () => {
-    const box = sandbox(runbook(`  - id: 1\n    name: one\n    steps:\n      - { id: a, run: "echo a >> log", undo: "if [ -e undoing ]; then echo undo-a >> log; else touch undoing; sleep 30; fi" }\n    monitor: { duration: 30s, interval: 100ms, checks: [{ name: ok, command: "echo 1", expect: value == 1 }] }\n`));
+    const box = sandbox(
+      runbook(
+        `  - id: 1\n    name: one\n    steps:\n      - { id: a, run: "echo a >> log", undo: "if [ -e undoing ]; then echo undo-a >> log; else touch undoing; sleep 30; fi" }\n    monitor: { duration: 30s, interval: 100ms, checks: [{ name: ok, command: "echo 1", expect: value == 1 }] }\n`,
+      ),
+    );
     const t = inTerminal(box.dir, ['stage', '1']);
     await t.see('left');
     t.keys('C-c');
@@ -130,14 +166,21 @@ describe('the live task list tells the truth', () => {
     expect(await t.code(10_000)).toBe(130);
     expect(t.screen()).toMatch(/✖ rollback stage 1.*interrupted/);
     expect(t.screen()).toContain("'migrate rollback'");
-    expect(JSON.parse(box.run(['status', '--json']).stdout)).toMatchObject({ state: 'interrupted', rolling_back: { stage: 1 } });
+    expect(JSON.parse(box.run(['status', '--json']).stdout)).toMatchObject({
+      state: 'interrupted',
+      rolling_back: { stage: 1 },
+    });
     // The undo in doubt runs again, and only it.
     expect(box.run(['rollback', '--yes']).code).toBe(0);
     expect(box.lines('log')).toEqual(['a', 'undo-a']);
   });
 
   it('answering yes after someone else rolled the stage back meanwhile does not claim this run did', async () => {
-    const box = sandbox(runbook(`  - id: 1\n    name: one\n    steps:\n      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log" }\n    monitor: { duration: 30s, interval: 100ms, checks: [{ name: ok, command: "echo 1", expect: value == 1 }] }\n`));
+    const box = sandbox(
+      runbook(
+        `  - id: 1\n    name: one\n    steps:\n      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log" }\n    monitor: { duration: 30s, interval: 100ms, checks: [{ name: ok, command: "echo 1", expect: value == 1 }] }\n`,
+      ),
+    );
     const t = inTerminal(box.dir, ['stage', '1']);
     await t.see('left');
     t.keys('C-c');
@@ -151,7 +194,11 @@ describe('the live task list tells the truth', () => {
   });
 
   it('stdout to a file: the gate is asked on the terminal (stderr), not into the file', async () => {
-    const box = sandbox(runbook(`  - id: 1\n    name: one\n    confirm: Go?\n    steps: [{ id: a, run: "echo a >> log", undo: "true" }]\n`));
+    const box = sandbox(
+      runbook(
+        `  - id: 1\n    name: one\n    confirm: Go?\n    steps: [{ id: a, run: "echo a >> log", undo: "true" }]\n`,
+      ),
+    );
     const t = inTerminal(box.dir, ['stage', '1'], {}, { redirect: '> out.txt' });
     await t.see('Go?');
     t.keys('y', 'Enter');
@@ -161,7 +208,11 @@ describe('the live task list tells the truth', () => {
   });
 
   it('stdout and stderr to a file: nobody can see a question, so none is asked (exit 5)', async () => {
-    const box = sandbox(runbook(`  - id: 1\n    name: one\n    confirm: Go?\n    steps: [{ id: a, run: "echo a >> log", undo: "true" }]\n`));
+    const box = sandbox(
+      runbook(
+        `  - id: 1\n    name: one\n    confirm: Go?\n    steps: [{ id: a, run: "echo a >> log", undo: "true" }]\n`,
+      ),
+    );
     const t = inTerminal(box.dir, ['stage', '1'], {}, { redirect: '> out.txt 2>&1' });
     expect(await t.code(10_000)).toBe(5);
     expect(box.read('out.txt')).toContain('pass --yes');
@@ -169,7 +220,11 @@ describe('the live task list tells the truth', () => {
   });
 
   it('NO_COLOR means no colour or dim text anywhere on the board', async () => {
-    const box = sandbox(runbook(`  - id: 1\n    name: one\n    steps: [{ id: a, run: "echo a", undo: "true" }]\n    monitor: { duration: 300ms, interval: 100ms, checks: [{ name: ok, command: "echo 1", expect: value == 1 }] }\n`));
+    const box = sandbox(
+      runbook(
+        `  - id: 1\n    name: one\n    steps: [{ id: a, run: "echo a", undo: "true" }]\n    monitor: { duration: 300ms, interval: 100ms, checks: [{ name: ok, command: "echo 1", expect: value == 1 }] }\n`,
+      ),
+    );
     const t = inTerminal(box.dir, ['stage', '1']);
     expect(await t.code()).toBe(0);
     // eslint-disable-next-line no-control-regex -- the point is to find ESC sequences

@@ -52,7 +52,13 @@ const service: Record<string, Record<string, unknown>> = {};
 function healthy(): void {
   Object.assign(service, {
     '/health': {},
-    '/metrics': { errors: { rate: 0.01, missing_context: 0 }, latency: { p99_ms: 100 }, telemetry: { spans_per_minute: 10 }, pdict: { violations: 0, accesses_per_minute: 0, registry_reads: 0 }, beam: { restarts_per_minute: 0 } },
+    '/metrics': {
+      errors: { rate: 0.01, missing_context: 0 },
+      latency: { p99_ms: 100 },
+      telemetry: { spans_per_minute: 10 },
+      pdict: { violations: 0, accesses_per_minute: 0, registry_reads: 0 },
+      beam: { restarts_per_minute: 0 },
+    },
     '/debug/pdict': { registry: { reads: 0 } },
     '/pools': { pool_v2: { connected: 50, shadow_mismatches: 0, saturation: 0.1 }, pool_v1: { active: 0 }, count: 1 },
   });
@@ -61,21 +67,30 @@ let http: Served;
 beforeAll(async () => {
   healthy();
   const any = (path: string) => () => ({ json: service[path] ?? {} });
-  http = await serve({ ...Object.fromEntries(['/health', '/metrics', '/debug/pdict', '/pools'].map((p) => [p, (_b: string) => any(p)()])), 'POST /api/annotations': () => ({ json: {} }) });
+  http = await serve({
+    ...Object.fromEntries(['/health', '/metrics', '/debug/pdict', '/pools'].map((p) => [p, (_b: string) => any(p)()])),
+    'POST /api/annotations': () => ({ json: {} }),
+  });
 });
 afterAll(() => http?.close());
 
 /** What each script prints (default 0); `flags` is a small flag CLI over a file. */
 // rpc.sh prints a bare true, as the real RPC does (a check reads it as a boolean).
-const SCRIPT_VALUES: Record<string, string> = { 'rpc.sh': 'true', 'db-connection-headroom.sh': '1000', 'hours-at-full-weight.sh': '48', 'pool-compare.sh': '1' };
+const SCRIPT_VALUES: Record<string, string> = {
+  'rpc.sh': 'true',
+  'db-connection-headroom.sh': '1000',
+  'hours-at-full-weight.sh': '48',
+  'pool-compare.sh': '1',
+};
 function world(dir: string, yaml: string): void {
   mkdirSync(join(dir, 'world'), { recursive: true });
   for (const [, folder = '', name = ''] of yaml.matchAll(/\.\/(scripts|bin)\/([\w.-]+)/g)) {
     mkdirSync(join(dir, folder), { recursive: true });
     const file = join(dir, folder, name);
-    const body = name === 'flags'
-      ? `f="$(dirname "$0")/../world/flags.db"; touch "$f"\ncase "$1" in\n  get) grep "^$2=" "$f" | cut -d= -f2- ;;\n  set) grep -v "^$2=" "$f" > "$f.t"; echo "$2=$3" >> "$f.t"; mv "$f.t" "$f" ;;\n  delete) grep -v "^$2=" "$f" > "$f.t"; mv "$f.t" "$f" ;;\n  list) printf '{'; sep=; while IFS='=' read -r k v; do printf '%s"%s":"%s"' "$sep" "$k" "$v"; sep=,; done < "$f"; printf '}\\n' ;;\nesac\n`
-      : `v="$(dirname "$0")/../world/${name}"; if [ -f "$v" ]; then cat "$v"; else echo ${SCRIPT_VALUES[name] ?? 0}; fi\n`;
+    const body =
+      name === 'flags'
+        ? `f="$(dirname "$0")/../world/flags.db"; touch "$f"\ncase "$1" in\n  get) grep "^$2=" "$f" | cut -d= -f2- ;;\n  set) grep -v "^$2=" "$f" > "$f.t"; echo "$2=$3" >> "$f.t"; mv "$f.t" "$f" ;;\n  delete) grep -v "^$2=" "$f" > "$f.t"; mv "$f.t" "$f" ;;\n  list) printf '{'; sep=; while IFS='=' read -r k v; do printf '%s"%s":"%s"' "$sep" "$k" "$v"; sep=,; done < "$f"; printf '}\\n' ;;\nesac\n`
+        : `v="$(dirname "$0")/../world/${name}"; if [ -f "$v" ]; then cat "$v"; else echo ${SCRIPT_VALUES[name] ?? 0}; fi\n`;
     writeFileSync(file, `#!/usr/bin/env bash\n${body}`);
     chmodSync(file, 0o755);
   }
@@ -102,54 +117,113 @@ interface Drive {
 
 async function seededDatabase(): Promise<string> {
   const url = await freshDatabase();
-  await sql(url, `CREATE TABLE dataflow_events (id bigserial PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now(), payload_text text NOT NULL)`);
-  await sql(url, `INSERT INTO dataflow_events (payload_text, created_at) SELECT json_build_object('kind', 'k' || (i % 7), 'n', i)::text, now() - interval '1 day' FROM generate_series(1, 200) i`);
+  await sql(
+    url,
+    `CREATE TABLE dataflow_events (id bigserial PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now(), payload_text text NOT NULL)`,
+  );
+  await sql(
+    url,
+    `INSERT INTO dataflow_events (payload_text, created_at) SELECT json_build_object('kind', 'k' || (i % 7), 'n', i)::text, now() - interval '1 day' FROM generate_series(1, 200) i`,
+  );
   return url;
 }
 
-function migrateAsync(args: string[], cwd: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+function migrateAsync(
+  args: string[],
+  cwd: string,
+  env: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', CI: '1', ...env }, timeout: 120_000 }, (e, stdout, stderr) => {
-      resolve({ code: e ? (typeof e.code === 'number' ? e.code : -1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { cwd, env: { ...process.env, NO_COLOR: '1', CI: '1', ...env }, timeout: 120_000 },
+      (e, stdout, stderr) => {
+        resolve({ code: e ? (typeof e.code === 'number' ? e.code : -1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
 const setFile = (dir: string, name: string, v: string) => writeFileSync(join(dir, 'world', name), `${v}\n`);
 const drives: Drive[] = [
   {
-    name: 'demo', stage: 2, window: /left/, long: 'hold=5s',
-    breach: (dir) => writeFileSync(join(dir, 'demo/app-state.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(dir, 'demo/app-state.json'), 'utf8')), base_error_rate: 0.3 })),
-    heal: (dir) => writeFileSync(join(dir, 'demo/app-state.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(dir, 'demo/app-state.json'), 'utf8')), base_error_rate: 0.01 })),
+    name: 'demo',
+    stage: 2,
+    window: /left/,
+    long: 'hold=5s',
+    breach: (dir) =>
+      writeFileSync(
+        join(dir, 'demo/app-state.json'),
+        JSON.stringify({ ...JSON.parse(readFileSync(join(dir, 'demo/app-state.json'), 'utf8')), base_error_rate: 0.3 }),
+      ),
+    heal: (dir) =>
+      writeFileSync(
+        join(dir, 'demo/app-state.json'),
+        JSON.stringify({
+          ...JSON.parse(readFileSync(join(dir, 'demo/app-state.json'), 'utf8')),
+          base_error_rate: 0.01,
+        }),
+      ),
   },
   {
-    name: 'otp-cleanup', stage: 1, window: /left/, long: 'registry_window=20s',
+    name: 'otp-cleanup',
+    stage: 1,
+    window: /left/,
+    long: 'registry_window=20s',
     breach: (dir) => setFile(dir, 'registry-failures.sh', '5'),
     heal: (dir) => setFile(dir, 'registry-failures.sh', '0'),
   },
   {
-    name: 'pool-v2-rollout', stage: 2, window: /left/, long: 'shadow_window=10s',
-    breach: () => { (service['/pools']?.pool_v2 as Record<string, number>).shadow_mismatches = 3; },
-    heal: () => { (service['/pools']?.pool_v2 as Record<string, number>).shadow_mismatches = 0; },
+    name: 'pool-v2-rollout',
+    stage: 2,
+    window: /left/,
+    long: 'shadow_window=10s',
+    breach: () => {
+      (service['/pools']?.pool_v2 as Record<string, number>).shadow_mismatches = 3;
+    },
+    heal: () => {
+      (service['/pools']?.pool_v2 as Record<string, number>).shadow_mismatches = 0;
+    },
   },
   {
-    name: 'process-dictionary', stage: 2, window: /left/, long: 'day_window=10s',
+    name: 'process-dictionary',
+    stage: 2,
+    window: /left/,
+    long: 'day_window=10s',
     env: () => ({ GRAFANA_TOKEN: 'grafana-secret-token' }),
-    breach: () => { (service['/metrics']?.pdict as Record<string, number>).registry_reads = 4; },
-    heal: () => { (service['/metrics']?.pdict as Record<string, number>).registry_reads = 0; },
+    breach: () => {
+      (service['/metrics']?.pdict as Record<string, number>).registry_reads = 4;
+    },
+    heal: () => {
+      (service['/metrics']?.pdict as Record<string, number>).registry_reads = 0;
+    },
   },
   {
-    name: 'dataflow-drop-column', stage: 3, window: /left/, long: 'switch_window=10s',
+    name: 'dataflow-drop-column',
+    stage: 3,
+    window: /left/,
+    long: 'switch_window=10s',
     env: async () => ({ DATABASE_URL: await seededDatabase() }),
     // A row the reads cannot use: the window's "every row has a payload" check fails.
-    breach: (_d, env) => sql(env.DATABASE_URL ?? '', 'ALTER TABLE dataflow_events DISABLE TRIGGER ALL; UPDATE dataflow_events SET payload = NULL WHERE id = 1; ALTER TABLE dataflow_events ENABLE TRIGGER ALL').then(() => {}),
-    heal: (_d, env) => sql(env.DATABASE_URL ?? '', 'ALTER TABLE dataflow_events DISABLE TRIGGER ALL; UPDATE dataflow_events SET payload = payload_text::jsonb WHERE id = 1; ALTER TABLE dataflow_events ENABLE TRIGGER ALL').then(() => {}),
+    breach: (_d, env) =>
+      sql(
+        env.DATABASE_URL ?? '',
+        'ALTER TABLE dataflow_events DISABLE TRIGGER ALL; UPDATE dataflow_events SET payload = NULL WHERE id = 1; ALTER TABLE dataflow_events ENABLE TRIGGER ALL',
+      ).then(() => {}),
+    heal: (_d, env) =>
+      sql(
+        env.DATABASE_URL ?? '',
+        'ALTER TABLE dataflow_events DISABLE TRIGGER ALL; UPDATE dataflow_events SET payload = payload_text::jsonb WHERE id = 1; ALTER TABLE dataflow_events ENABLE TRIGGER ALL',
+      ).then(() => {}),
   },
 ];
 
 describe('every shipped runbook at a terminal', () => {
   it('covers every runbook shipped in runbooks/', () => {
-    const shippedNames = readdirSync(join(ROOT, 'runbooks')).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, ''));
+    const shippedNames = readdirSync(join(ROOT, 'runbooks'))
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => f.replace(/\.yaml$/, ''));
     expect(drives.map((d) => d.name).sort()).toEqual(shippedNames.sort());
   });
 
@@ -160,7 +234,9 @@ describe('every shipped runbook at a terminal', () => {
       const env = { ...(await d.env?.()) };
       const yaml = readFileSync(file, 'utf8');
       // The service's address, for the vars the runbook declares.
-      const sets = ['app_url', 'grafana_url'].filter((v) => yaml.includes(`  ${v}:`)).flatMap((v) => ['--set', `${v}=${http.url}`]);
+      const sets = ['app_url', 'grafana_url']
+        .filter((v) => yaml.includes(`  ${v}:`))
+        .flatMap((v) => ['--set', `${v}=${http.url}`]);
       const args = ['-r', file, '--env', 'drill', ...sets, ...(d.args ?? [])];
       // Never spawnSync here: the stand-in service answers from this process.
       const run = (more: string[]) => migrateAsync([...args, ...more], dir, env);
@@ -174,10 +250,17 @@ describe('every shipped runbook at a terminal', () => {
       };
       const before = d.stage - 1;
       if (before > 0) {
-        const up = await run(['up', '--to', String(before), '--yes', ...d.name === 'dataflow-drop-column' ? ['--set', 'batch_size=100'] : []]);
+        const up = await run([
+          'up',
+          '--to',
+          String(before),
+          '--yes',
+          ...(d.name === 'dataflow-drop-column' ? ['--set', 'batch_size=100'] : []),
+        ]);
         expect(up.code, up.stdout.slice(-1500) + up.stderr).toBe(0);
       }
-      const term = (more: string[], extra: Record<string, string> = {}) => inTerminal(dir, [...args, ...more], { ...env, ...extra });
+      const term = (more: string[], extra: Record<string, string> = {}) =>
+        inTerminal(dir, [...args, ...more], { ...env, ...extra });
 
       // 1. A breach in the window rolls the stage back by itself: exit 1, state as before.
       await d.breach(dir, env);
@@ -218,7 +301,13 @@ describe('every shipped runbook at a terminal', () => {
       expect(p.all()).toMatch(new RegExp(`rollback stage ${d.stage}: left to the emergency rollback`));
       expect(await status()).toMatchObject({ current_stage: 0, state: 'clean' });
       if (before > 0) {
-        const up = await run(['up', '--to', String(before), '--yes', ...d.name === 'dataflow-drop-column' ? ['--set', 'batch_size=100'] : []]);
+        const up = await run([
+          'up',
+          '--to',
+          String(before),
+          '--yes',
+          ...(d.name === 'dataflow-drop-column' ? ['--set', 'batch_size=100'] : []),
+        ]);
         expect(up.code, up.stdout.slice(-1500) + up.stderr).toBe(0);
       }
 
@@ -240,7 +329,9 @@ describe('every shipped runbook at a terminal', () => {
       expect(await e.code(60_000), e.all()).toBe(0);
       noCrash(e);
       expect(e.screen()).not.toContain('not run');
-      expect(e.screen()).toMatch(new RegExp(`rolled back stages? ${Array.from({ length: d.stage }, (_, i) => d.stage - i).join(', ')}`));
+      expect(e.screen()).toMatch(
+        new RegExp(`rolled back stages? ${Array.from({ length: d.stage }, (_, i) => d.stage - i).join(', ')}`),
+      );
       await agree(e);
       expect(await status()).toMatchObject({ current_stage: 0, state: 'clean' });
       expect(e.all()).not.toContain('grafana-secret-token');

@@ -11,7 +11,13 @@ const sockets: string[] = [];
 const tmux = (socket: string, ...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
 let session = 0;
 afterEach(() => {
-  for (const s of sockets.splice(0)) { try { tmux(s, 'kill-server'); } catch { /* already gone */ } }
+  for (const s of sockets.splice(0)) {
+    try {
+      tmux(s, 'kill-server');
+    } catch {
+      /* already gone */
+    }
+  }
 });
 
 /** Run the CLI in a fresh tmux pane; the exit code lands in a file. */
@@ -22,11 +28,17 @@ async function inTerminal(box: Sandbox, args: string[]) {
   const cmd = `cd ${box.dir} && env -u CI NO_COLOR=1 ${process.execPath} ${BIN} ${args.join(' ')}; echo $? > exit-code; sleep 30`;
   tmux(socket, 'new-session', '-d', '-s', name, '-x', '120', '-y', '40', cmd);
   const screen = () => tmux(socket, 'capture-pane', '-p', '-t', name);
-  const code = async () => { await waitFor(() => existsSync(join(box.dir, 'exit-code')), 20_000); return Number(readFileSync(join(box.dir, 'exit-code'), 'utf8')); };
+  const code = async () => {
+    await waitFor(() => existsSync(join(box.dir, 'exit-code')), 20_000);
+    return Number(readFileSync(join(box.dir, 'exit-code'), 'utf8'));
+  };
   return { screen, keys: (...k: string[]) => tmux(socket, 'send-keys', '-t', name, ...k), code };
 }
 
-const gated = (extra = '') => runbook(`  - id: 1\n    name: Enable cache\n${extra}    confirm: Enable the cache?\n    steps:\n      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log" }\n`);
+const gated = (extra = '') =>
+  runbook(
+    `  - id: 1\n    name: Enable cache\n${extra}    confirm: Enable the cache?\n    steps:\n      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log" }\n`,
+  );
 
 describe('at a terminal', () => {
   it('a declined gate exits 5 and changes nothing', async () => {
@@ -81,7 +93,11 @@ describe('at a terminal', () => {
 
 describe('Ctrl-C at a terminal', () => {
   it('stops the step, asks whether to roll back, rolls back on yes, exits 130', async () => {
-    const box = sandbox(runbook(`  - id: 1\n    name: Long\n    steps:\n      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log" }\n      - { id: long, needs: [a], run: "touch started; sleep 30", undo: "echo undo-long >> log" }\n`));
+    const box = sandbox(
+      runbook(
+        `  - id: 1\n    name: Long\n    steps:\n      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log" }\n      - { id: long, needs: [a], run: "touch started; sleep 30", undo: "echo undo-long >> log" }\n`,
+      ),
+    );
     const t = await inTerminal(box, ['stage', '1']);
     await waitFor(() => box.exists('started'));
     t.keys('C-c');
@@ -94,7 +110,11 @@ describe('Ctrl-C at a terminal', () => {
   });
 
   it('at a breach prompt (on_breach: pause) is an interruption (130), not a rollback', async () => {
-    const box = sandbox(runbook(`  - id: 1\n    name: Watch\n    steps:\n      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log" }\n    monitor:\n      duration: 30s\n      interval: 100ms\n      on_breach: pause\n      checks: [{ name: bad, command: "echo 9", expect: value < 1 }]\n`));
+    const box = sandbox(
+      runbook(
+        `  - id: 1\n    name: Watch\n    steps:\n      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log" }\n    monitor:\n      duration: 30s\n      interval: 100ms\n      on_breach: pause\n      checks: [{ name: bad, command: "echo 9", expect: value < 1 }]\n`,
+      ),
+    );
     const t = await inTerminal(box, ['stage', '1']);
     await waitFor(() => t.screen().includes('Continue the window instead of rolling back?'));
     t.keys('C-c');

@@ -6,8 +6,19 @@ import { engine } from '../harness/index.js';
 
 type Result = 'passed' | 'failed' | 'nodata' | 'error';
 type Policy = 'pass' | 'fail' | 'inconclusive';
-interface CheckSpec { id: string; name: string; onNoData: Policy | null; results: Result[] }
-interface Case { rounds: number; tolerate: number; errorLimit: number; onNoData: Policy | null; checks: CheckSpec[] }
+interface CheckSpec {
+  id: string;
+  name: string;
+  onNoData: Policy | null;
+  results: Result[];
+}
+interface Case {
+  rounds: number;
+  tolerate: number;
+  errorLimit: number;
+  onNoData: Policy | null;
+  checks: CheckSpec[];
+}
 
 const POOL = ['a', 'b', 'c'];
 const result = fc.constantFrom<Result>('passed', 'failed', 'nodata', 'error');
@@ -15,19 +26,28 @@ const policy = fc.option(fc.constantFrom<Policy>('pass', 'fail', 'inconclusive')
 
 const list = (role: string, min: number, rounds: number) =>
   fc.uniqueArray(fc.constantFrom(...POOL), { minLength: min, maxLength: 3 }).chain((names) =>
-    fc.tuple(...names.map((name) => fc.record({
-      id: fc.constant(`${role}:${name}`), name: fc.constant(name), onNoData: policy,
-      results: fc.array(result, { minLength: rounds, maxLength: rounds }),
-    }))));
+    fc.tuple(
+      ...names.map((name) =>
+        fc.record({
+          id: fc.constant(`${role}:${name}`),
+          name: fc.constant(name),
+          onNoData: policy,
+          results: fc.array(result, { minLength: rounds, maxLength: rounds }),
+        }),
+      ),
+    ),
+  );
 
-const cases: fc.Arbitrary<Case> = fc.integer({ min: 2, max: 7 }).chain((r) => fc.record({
-  rounds: fc.constant(r + 1),
-  tolerate: fc.integer({ min: 0, max: 3 }),
-  errorLimit: fc.integer({ min: 1, max: 4 }),
-  onNoData: policy,
-  // Guards and window checks draw names from one pool: equal names must not share counters.
-  checks: fc.tuple(list('monitor', 1, r + 1), list('guard', 0, r + 1)).map(([m, g]) => [...m, ...g]),
-}));
+const cases: fc.Arbitrary<Case> = fc.integer({ min: 2, max: 7 }).chain((r) =>
+  fc.record({
+    rounds: fc.constant(r + 1),
+    tolerate: fc.integer({ min: 0, max: 3 }),
+    errorLimit: fc.integer({ min: 1, max: 4 }),
+    onNoData: policy,
+    // Guards and window checks draw names from one pool: equal names must not share counters.
+    checks: fc.tuple(list('monitor', 1, r + 1), list('guard', 0, r + 1)).map(([m, g]) => [...m, ...g]),
+  }),
+);
 
 /** The reference: per identity, count consecutive failed and error samples; without a person, no data decides by policy. */
 function model(c: Case): { breach: string | null; samples: number } {
@@ -66,7 +86,14 @@ ${c.onNoData ? `      on_no_data: ${c.onNoData}\n` : ''}      checks:
 ${monitor.map((k) => checkYaml(k, '        ')).join('')}`;
 }
 
-const reply = (r: Result) => (r === 'passed' ? { stdout: '0' } : r === 'failed' ? { stdout: '5' } : r === 'nodata' ? { stdout: '' } : { exit: 2, stderr: 'down' });
+const reply = (r: Result) =>
+  r === 'passed'
+    ? { stdout: '0' }
+    : r === 'failed'
+      ? { stdout: '5' }
+      : r === 'nodata'
+        ? { stdout: '' }
+        : { exit: 2, stderr: 'down' };
 
 test.prop([cases], { numRuns: 150 })('the window decides as the reference model', async (c) => {
   const h = await engine(yaml(c));
@@ -74,7 +101,9 @@ test.prop([cases], { numRuns: 150 })('the window decides as the reference model'
   const r = await h.stage(1);
   const want = model(c);
   const breach = h.events('monitor.breach')[0];
-  expect({ breach: breach?.check_id ?? null, samples: h.events('check.sample').length, code: r.code })
-    .toEqual({ ...want, code: want.breach ? 1 : 0 });
+  expect({ breach: breach?.check_id ?? null, samples: h.events('check.sample').length, code: r.code }).toEqual({
+    ...want,
+    code: want.breach ? 1 : 0,
+  });
   expect(h.runner.count('./revert')).toBe(want.breach ? 1 : 0);
 });

@@ -5,7 +5,11 @@
  */
 import type { Clock } from '../../src/engine/clock.js';
 
-interface Timer { at: number; seq: number; fire: () => void }
+interface Timer {
+  at: number;
+  seq: number;
+  fire: () => void;
+}
 
 /** How many event-loop turns must pass with nothing new before time moves (dynamic imports take a few). */
 const IDLE_TURNS = 4;
@@ -32,8 +36,18 @@ export class VirtualClock implements Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     if (ms <= 0 || signal?.aborted) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      const timer: Timer = { at: this.t + ms, seq: this.seq++, fire: () => { signal?.removeEventListener('abort', cancel); resolve(); } };
-      const cancel = () => { this.timers = this.timers.filter((x) => x !== timer); resolve(); };
+      const timer: Timer = {
+        at: this.t + ms,
+        seq: this.seq++,
+        fire: () => {
+          signal?.removeEventListener('abort', cancel);
+          resolve();
+        },
+      };
+      const cancel = () => {
+        this.timers = this.timers.filter((x) => x !== timer);
+        resolve();
+      };
       signal?.addEventListener('abort', cancel, { once: true });
       this.timers.push(timer);
       this.schedule();
@@ -51,7 +65,10 @@ export class VirtualClock implements Clock {
       this.scheduled = false;
       this.fireNext();
     };
-    const restart = () => { this.scheduled = false; this.schedule(); };
+    const restart = () => {
+      this.scheduled = false;
+      this.schedule();
+    };
     setImmediate(turn);
   }
 

@@ -57,7 +57,10 @@ class MemoryFlags implements FlagStore {
 
 export async function engine(yaml: string, opts: HarnessOptions = {}) {
   const v = await validateSource('/harness/migrate.yaml', yaml);
-  if (!v.ok) throw new Error(`harness runbook is invalid: ${v.errors.map((d) => `${d.line}:${d.column} ${d.message}`).join('; ')}`);
+  if (!v.ok)
+    throw new Error(
+      `harness runbook is invalid: ${v.errors.map((d) => `${d.line}:${d.column} ${d.message}`).join('; ')}`,
+    );
   const { runbook, digest } = v.value;
   const clock = new VirtualClock();
   const runner = new FakeRunner(clock);
@@ -71,9 +74,24 @@ export async function engine(yaml: string, opts: HarnessOptions = {}) {
 
   /** A fresh run context, as the CLI makes one per command. */
   const context = (signal = new AbortController().signal): RunContext => ({
-    runbook, file: '/harness/migrate.yaml', digest, vars, cwd: '/harness', shell: 'bash',
-    journal, lock, runner, reporter, prompter, operator: 'tester@harness', host: 'harness', runId: `run-${++runs}`,
-    signal, waited: new WaitClock(clock), clock, flags: async () => flags,
+    runbook,
+    file: '/harness/migrate.yaml',
+    digest,
+    vars,
+    cwd: '/harness',
+    shell: 'bash',
+    journal,
+    lock,
+    runner,
+    reporter,
+    prompter,
+    operator: 'tester@harness',
+    host: 'harness',
+    runId: `run-${++runs}`,
+    signal,
+    waited: new WaitClock(clock),
+    clock,
+    flags: async () => flags,
   });
 
   const settle = async (p: Promise<unknown>): Promise<RunResult> => {
@@ -87,9 +105,18 @@ export async function engine(yaml: string, opts: HarnessOptions = {}) {
   };
 
   return {
-    runbook, clock, runner, journal, lock, flags,
-    get prompter() { return prompter; },
-    get reporter() { return reporter; },
+    runbook,
+    clock,
+    runner,
+    journal,
+    lock,
+    flags,
+    get prompter() {
+      return prompter;
+    },
+    get reporter() {
+      return reporter;
+    },
     /** Answers for the next prompts (a new run, as a person at the terminal). */
     answer(answers: (boolean | string)[], yes = false) {
       prompter = new ScriptedPrompter(answers, answers.length > 0 || yes, yes);
@@ -102,7 +129,9 @@ export async function engine(yaml: string, opts: HarnessOptions = {}) {
     project: () => journal.project(runbook.name),
     stage(n: number, o: { resume?: boolean; autoRollback?: boolean; signal?: AbortSignal } = {}): Promise<RunResult> {
       reporter = new RecordingReporter();
-      return settle(runStageCommand(context(o.signal), n, { resume: o.resume ?? false, autoRollback: o.autoRollback ?? true }));
+      return settle(
+        runStageCommand(context(o.signal), n, { resume: o.resume ?? false, autoRollback: o.autoRollback ?? true }),
+      );
     },
     rollback(o: Partial<RollbackOptions> = {}): Promise<RunResult> {
       reporter = new RecordingReporter();

@@ -4,7 +4,11 @@ import type { Prompter } from '../../src/engine/types.js';
 
 export class ScriptedPrompter implements Prompter {
   readonly asked: string[] = [];
-  constructor(private readonly answers: (boolean | string)[] = [], readonly interactive = answers.length > 0, readonly assumeYes = false) {}
+  constructor(
+    private readonly answers: (boolean | string)[] = [],
+    readonly interactive = answers.length > 0,
+    readonly assumeYes = false,
+  ) {}
 
   private next(message: string): boolean | string {
     this.asked.push(message);

@@ -29,7 +29,10 @@ export class FakeRunner implements ProcessRunner {
     return this.calls.filter((c) => (typeof match === 'string' ? c.includes(match) : match.test(c))).length;
   }
 
-  async run(cmd: { shell?: string; argv?: string[]; script?: string }, opts: Parameters<ProcessRunner['run']>[1]): Promise<ProcessResult> {
+  async run(
+    cmd: { shell?: string; argv?: string[]; script?: string },
+    opts: Parameters<ProcessRunner['run']>[1],
+  ): Promise<ProcessResult> {
     const text = cmd.script ?? (cmd.argv ?? []).join(' ');
     this.calls.push(text);
     const rule = this.rules.find((r) => (typeof r.match === 'string' ? text.includes(r.match) : r.match.test(text)));

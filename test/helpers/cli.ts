@@ -8,7 +8,11 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = join(ROOT, 'bin', 'migrate.js');
 
-export interface Result { code: number; stdout: string; stderr: string }
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 export function migrate(args: string[], opts: SpawnSyncOptions & { input?: string } = {}): Result {
   const r = spawnSync(process.execPath, [BIN, ...args], {

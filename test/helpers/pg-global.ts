@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 
 declare module 'vitest' {
-  export interface ProvidedContext { pgUrl: string }
+  export interface ProvidedContext {
+    pgUrl: string;
+  }
 }
 
 export default async function setup(project: TestProject) {
@@ -16,7 +18,9 @@ export default async function setup(project: TestProject) {
     project.provide('pgUrl', process.env.MIGRATE_TEST_DATABASE_URL);
     return;
   }
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./pg-server.mjs', import.meta.url))], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./pg-server.mjs', import.meta.url))], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (c) => {

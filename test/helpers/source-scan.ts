@@ -29,12 +29,18 @@ function walk(node: ts.Node, visit: (n: ts.Node) => void): void {
 }
 
 const eventMember = (n: ts.Node): string | null =>
-  ts.isPropertyAccessExpression(n) && ts.isIdentifier(n.expression) && n.expression.text === 'EventName' ? n.name.text : null;
+  ts.isPropertyAccessExpression(n) && ts.isIdentifier(n.expression) && n.expression.text === 'EventName'
+    ? n.name.text
+    : null;
 
 function literalKeys(obj: ts.ObjectLiteralExpression): string[] {
   const keys: string[] = [];
   for (const p of obj.properties) {
-    if ((ts.isPropertyAssignment(p) || ts.isShorthandPropertyAssignment(p)) && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name))) keys.push(p.name.text);
+    if (
+      (ts.isPropertyAssignment(p) || ts.isShorthandPropertyAssignment(p)) &&
+      (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name))
+    )
+      keys.push(p.name.text);
   }
   return keys;
 }
@@ -65,8 +71,15 @@ export function eventFields(dirs = ['src']): Map<string, Set<string>> {
       if (ts.isInterfaceDeclaration(n) || ts.isTypeLiteralNode(n)) {
         const ev = n.members.find((m) => ts.isPropertySignature(m) && m.name.getText() === 'event');
         const t = ev && ts.isPropertySignature(ev) ? ev.type : undefined;
-        const member = t && ts.isTypeReferenceNode(t) && ts.isQualifiedName(t.typeName) && t.typeName.left.getText() === 'EventName' ? t.typeName.right.text : null;
-        if (member) add(member, n.members.filter(ts.isPropertySignature).map((m) => m.name.getText()));
+        const member =
+          t && ts.isTypeReferenceNode(t) && ts.isQualifiedName(t.typeName) && t.typeName.left.getText() === 'EventName'
+            ? t.typeName.right.text
+            : null;
+        if (member)
+          add(
+            member,
+            n.members.filter(ts.isPropertySignature).map((m) => m.name.getText()),
+          );
       }
     });
   }

@@ -13,7 +13,9 @@ export function requireTmux(): void {
   try {
     execFileSync('tmux', ['-V'], { stdio: 'ignore' });
   } catch {
-    throw new Error('tmux is not installed: the terminal tests need it (apt-get install -y tmux); they are not skipped');
+    throw new Error(
+      'tmux is not installed: the terminal tests need it (apt-get install -y tmux); they are not skipped',
+    );
   }
 }
 
@@ -23,14 +25,24 @@ let session = 0;
 const tmux = (socket: string, ...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
 
 export function closeTerminals(): void {
-  for (const s of sockets.splice(0)) { try { tmux(s, 'kill-server'); } catch { /* already gone */ } }
+  for (const s of sockets.splice(0)) {
+    try {
+      tmux(s, 'kill-server');
+    } catch {
+      /* already gone */
+    }
+  }
 }
 
 /** Close one terminal (its tmux server). */
 function close(socket: string): void {
   const i = sockets.indexOf(socket);
   if (i >= 0) sockets.splice(i, 1);
-  try { tmux(socket, 'kill-server'); } catch { /* already gone */ }
+  try {
+    tmux(socket, 'kill-server');
+  } catch {
+    /* already gone */
+  }
 }
 
 export interface Terminal {
@@ -51,7 +63,12 @@ export interface Terminal {
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** Run the CLI in `dir` in a fresh tmux pane; the exit code lands in a file. `redirect` is shell (`> out.txt`). */
-export function inTerminal(dir: string, args: string[], env: Record<string, string> = {}, opts: { redirect?: string } = {}): Terminal {
+export function inTerminal(
+  dir: string,
+  args: string[],
+  env: Record<string, string> = {},
+  opts: { redirect?: string } = {},
+): Terminal {
   requireTmux();
   const name = `s${++session}`;
   const socket = `migrate-test-${process.pid}-${session}`;
@@ -60,7 +77,10 @@ export function inTerminal(dir: string, args: string[], env: Record<string, stri
   rmSync(codeFile, { force: true });
   // NO_COLOR: '' means colour: the variable is removed, as on an operator's terminal.
   const colour = env.NO_COLOR === '';
-  const vars = Object.entries({ NO_COLOR: '1', ...env }).filter(([k]) => !(colour && k === 'NO_COLOR')).map(([k, v]) => `${k}=${q(v)}`).join(' ');
+  const vars = Object.entries({ NO_COLOR: '1', ...env })
+    .filter(([k]) => !(colour && k === 'NO_COLOR'))
+    .map(([k, v]) => `${k}=${q(v)}`)
+    .join(' ');
   const cmd = `cd ${q(dir)} && env -u CI ${colour ? '-u NO_COLOR -u FORCE_COLOR ' : ''}${vars} ${q(process.execPath)} ${q(BIN)} ${args.map(q).join(' ')}${opts.redirect ? ` ${opts.redirect}` : ''}; echo $? > ${q(codeFile)}; sleep 60`;
   tmux(socket, 'new-session', '-d', '-s', name, '-x', '120', '-y', '50', cmd);
   tmux(socket, 'set-option', '-t', name, 'history-limit', '10000');
@@ -93,5 +113,11 @@ export function inTerminal(dir: string, args: string[], env: Record<string, stri
 
 /** What must never reach an operator's terminal: a crash. */
 export function crashes(text: string): string[] {
-  return text.split("\n").filter((l) => /TypeError|ReferenceError|DeprecationWarning|internal error|^\s+at .+:\d+:\d+\)?$|node:internal|Node\.js v\d/.test(l));
+  return text
+    .split('\n')
+    .filter((l) =>
+      /TypeError|ReferenceError|DeprecationWarning|internal error|^\s+at .+:\d+:\d+\)?$|node:internal|Node\.js v\d/.test(
+        l,
+      ),
+    );
 }

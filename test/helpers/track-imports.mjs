@@ -2,8 +2,11 @@
 // can prove which commands stay light.
 import { register } from 'node:module';
 
-register('data:text/javascript,' + encodeURIComponent(`
+register(
+  'data:text/javascript,' +
+    encodeURIComponent(`
 export async function load(url, context, next) {
   process.stderr.write('import: ' + url + '\\n');
   return next(url, context);
-}`));
+}`),
+);

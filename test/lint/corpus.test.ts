@@ -5,7 +5,15 @@ import { lintSql } from '../../src/pg/lint.js';
 // @ts-expect-error plain ESM shared with bench/lint.js
 import { hygiene, safety } from './corpus.mjs';
 
-interface Case { code: string; unsafe: string; safe: string; tx?: boolean; safeTx?: boolean; pg?: number; source: string }
+interface Case {
+  code: string;
+  unsafe: string;
+  safe: string;
+  tx?: boolean;
+  safeTx?: boolean;
+  pg?: number;
+  source: string;
+}
 
 const lintOf = (c: Case, on: boolean) => effectiveLint({ postgres: c.pg, hygiene: on });
 

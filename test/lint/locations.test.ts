@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { validateSource } from '../../src/runbook/validate.js';
 
-const book = (step: string) => `version: 1\nname: s\nstages:\n  - id: 1\n    name: one\n    irreversible: true\n    steps:\n${step}`;
+const book = (step: string) =>
+  `version: 1\nname: s\nstages:\n  - id: 1\n    name: one\n    irreversible: true\n    steps:\n${step}`;
 
 /** Line and column (1-based) of the first occurrence of `needle` in `text`. */
 function where(text: string, needle: string): { line: number; column: number } {
@@ -13,12 +14,27 @@ function where(text: string, needle: string): { line: number; column: number } {
 
 const styles: [string, string][] = [
   ['literal |', '      - sql: |\n          SELECT 1;\n          ALTER TABLE t DROP COLUMN c;\n'],
-  ['folded >', '      - sql: >\n          SELECT 1;\n          SELECT 2;\n\n          ALTER TABLE t\n          DROP COLUMN c;\n'],
-  ['folded >- with more-indented lines', '      - sql: >-\n          SELECT 1;\n            SELECT 2;\n          ALTER TABLE t DROP COLUMN c;\n'],
-  ['literal |2 with a more-indented first line', '      - sql: |2\n            SELECT 1;\n          ALTER TABLE t DROP COLUMN c;\n'],
-  ['double-quoted with escapes', '      - sql: "SELECT \'\\x41\\u00e9\', \\"q\\";\\n\\tALTER TABLE t DROP COLUMN c;"\n'],
-  ['double-quoted over lines', '      - sql: "SELECT 1;\n          SELECT \\\n          2; ALTER TABLE t DROP COLUMN c;"\n'],
-  ['single-quoted with \'\'', "      - sql: 'SELECT ''a''; ALTER TABLE t DROP COLUMN c;'\n"],
+  [
+    'folded >',
+    '      - sql: >\n          SELECT 1;\n          SELECT 2;\n\n          ALTER TABLE t\n          DROP COLUMN c;\n',
+  ],
+  [
+    'folded >- with more-indented lines',
+    '      - sql: >-\n          SELECT 1;\n            SELECT 2;\n          ALTER TABLE t DROP COLUMN c;\n',
+  ],
+  [
+    'literal |2 with a more-indented first line',
+    '      - sql: |2\n            SELECT 1;\n          ALTER TABLE t DROP COLUMN c;\n',
+  ],
+  [
+    'double-quoted with escapes',
+    '      - sql: "SELECT \'\\x41\\u00e9\', \\"q\\";\\n\\tALTER TABLE t DROP COLUMN c;"\n',
+  ],
+  [
+    'double-quoted over lines',
+    '      - sql: "SELECT 1;\n          SELECT \\\n          2; ALTER TABLE t DROP COLUMN c;"\n',
+  ],
+  ["single-quoted with ''", "      - sql: 'SELECT ''a''; ALTER TABLE t DROP COLUMN c;'\n"],
   ['plain over lines', '      - sql: SELECT 1;\n          SELECT 2;\n          ALTER TABLE t DROP COLUMN c;\n'],
 ];
 

@@ -12,14 +12,44 @@ describe('actions', () => {
   });
 
   it.each<[string, Action, object, string]>([
-    ['shell run', { name: 'n', run: 'deploy ${token}', env: { A: 1 }, cwd: 'x', timeout: '1m' }, { kind: 'run', run: 'deploy ${token}', env: { A: 1 }, cwd: 'x' }, "deploy '***'"],
+    [
+      'shell run',
+      { name: 'n', run: 'deploy ${token}', env: { A: 1 }, cwd: 'x', timeout: '1m' },
+      { kind: 'run', run: 'deploy ${token}', env: { A: 1 }, cwd: 'x' },
+      "deploy '***'",
+    ],
     ['argv run', { run: ['echo', '${v}'] }, { kind: 'run', run: ['echo', '${v}'] }, 'echo <v>'],
-    ['sql', { sql: ' select ${v} ', database: 'db', transaction: false }, { kind: 'sql', sql: ' select ${v} ', database: 'db', transaction: false }, 'select <v>'],
-    ['http', { http: { url: 'http://h/${v}', method: 'POST' } }, { kind: 'http', http: { url: 'http://h/${v}', method: 'POST' } }, 'POST http://h/%3Cv%3E'],
+    [
+      'sql',
+      { sql: ' select ${v} ', database: 'db', transaction: false },
+      { kind: 'sql', sql: ' select ${v} ', database: 'db', transaction: false },
+      'select <v>',
+    ],
+    [
+      'http',
+      { http: { url: 'http://h/${v}', method: 'POST' } },
+      { kind: 'http', http: { url: 'http://h/${v}', method: 'POST' } },
+      'POST http://h/%3Cv%3E',
+    ],
     ['timed pause', { pause: '5m' }, { kind: 'pause', pause: '5m' }, 'wait 5m'],
-    ['confirm pause', { pause: { until: 'confirm' } }, { kind: 'pause', pause: { until: 'confirm' } }, 'wait for the operator: continue?'],
-    ['flag set', { flag: { name: 'f', value: '${v}' } }, { kind: 'flag', flag: { name: 'f', value: '${v}' } }, 'set flag f = "<v>"'],
-    ['flag restore', { flag: { name: 'f', value: null, restore: { exists: false } } }, { kind: 'flag', flag: { name: 'f', value: null, restore: { exists: false } } }, 'restore flag f to (absent)'],
+    [
+      'confirm pause',
+      { pause: { until: 'confirm' } },
+      { kind: 'pause', pause: { until: 'confirm' } },
+      'wait for the operator: continue?',
+    ],
+    [
+      'flag set',
+      { flag: { name: 'f', value: '${v}' } },
+      { kind: 'flag', flag: { name: 'f', value: '${v}' } },
+      'set flag f = "<v>"',
+    ],
+    [
+      'flag restore',
+      { flag: { name: 'f', value: null, restore: { exists: false } } },
+      { kind: 'flag', flag: { name: 'f', value: null, restore: { exists: false } } },
+      'restore flag f to (absent)',
+    ],
   ])('%s: its kind and only its fields, described by its module', (_name, a, tagged, display) => {
     const act = actionOf(a);
     expect(JSON.parse(JSON.stringify(act))).toEqual(tagged);

@@ -3,7 +3,13 @@ import { didYouMean, distance, quote } from '../../src/runbook/diagnostics.js';
 import { ExprSyntaxError, MAX_EXPR_DEPTH, parseExpr } from '../../src/expr/parse.js';
 
 describe('did you mean', () => {
-  it.each([['hihg', 'high', 1], ['kitten', 'sitting', 3], ['', 'abc', 3], ['same', 'same', 0], ['ab', 'ba', 1]])('distance(%s, %s) = %i', (a, b, d) => {
+  it.each([
+    ['hihg', 'high', 1],
+    ['kitten', 'sitting', 3],
+    ['', 'abc', 3],
+    ['same', 'same', 0],
+    ['ab', 'ba', 1],
+  ])('distance(%s, %s) = %i', (a, b, d) => {
     expect(distance(a, b)).toBe(d);
     // A band narrower than the distance only says "more than the limit".
     if (d > 0) expect(distance(a, b, d - 1)).toBeGreaterThan(d - 1);
@@ -28,8 +34,14 @@ describe('expression depth', () => {
     expect(() => parseExpr(`${'('.repeat(MAX_EXPR_DEPTH)}value${')'.repeat(MAX_EXPR_DEPTH)} == 1`)).not.toThrow();
     const deep = `${'('.repeat(MAX_EXPR_DEPTH + 1)}value${')'.repeat(MAX_EXPR_DEPTH + 1)}`;
     expect(() => parseExpr(deep)).toThrow(ExprSyntaxError);
-    try { parseExpr(deep); } catch (e) { expect(e).toMatchObject({ code: 'expr-too-deep', offset: MAX_EXPR_DEPTH }); }
+    try {
+      parseExpr(deep);
+    } catch (e) {
+      expect(e).toMatchObject({ code: 'expr-too-deep', offset: MAX_EXPR_DEPTH });
+    }
     expect(() => parseExpr(Array.from({ length: 40 }, () => 'value').join(' + ') + ' > 0')).not.toThrow();
-    expect(() => parseExpr(Array.from({ length: 200 }, () => 'value').join(' + ') + ' > 0')).toThrow(/nested more than/);
+    expect(() => parseExpr(Array.from({ length: 200 }, () => 'value').join(' + ') + ' > 0')).toThrow(
+      /nested more than/,
+    );
   });
 });

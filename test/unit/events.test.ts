@@ -23,8 +23,14 @@ export async function wrongCallsDoNotCompile(ctx: RunContext): Promise<void> {
 
 /** Import loops among the given source files (relative imports, type-only ones too). */
 export function importLoops(files: string[]): string[][] {
-  const deps = new Map(files.map((f) => [f, [...readFileSync(f, 'utf8').matchAll(/(?:import|export)\s[^;]*?from\s+'(\.[^']+)'|import\('(\.[^']+)'\)/g)]
-    .map((m) => resolve(dirname(f), (m[1] ?? m[2])!.replace(/\.js$/, '.ts')))]));
+  const deps = new Map(
+    files.map((f) => [
+      f,
+      [...readFileSync(f, 'utf8').matchAll(/(?:import|export)\s[^;]*?from\s+'(\.[^']+)'|import\('(\.[^']+)'\)/g)].map(
+        (m) => resolve(dirname(f), (m[1] ?? m[2])!.replace(/\.js$/, '.ts')),
+      ),
+    ]),
+  );
   const loops: string[][] = [];
   const path: string[] = [];
   const done = new Set<string>();
@@ -42,8 +48,10 @@ export function importLoops(files: string[]): string[][] {
   return loops;
 }
 
-const sources = (dir: string): string[] => readdirSync(dir, { withFileTypes: true, recursive: true })
-  .filter((e) => e.isFile() && e.name.endsWith('.ts')).map((e) => join(e.parentPath, e.name));
+const sources = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
+    .map((e) => join(e.parentPath, e.name));
 
 describe('module shape', () => {
   it('src has no import loop (type-only imports count too)', () => {

@@ -1,4 +1,16 @@
-import { openSync, readFileSync, writeFileSync, writeSync, closeSync, appendFileSync, chmodSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import {
+  openSync,
+  readFileSync,
+  writeFileSync,
+  writeSync,
+  closeSync,
+  appendFileSync,
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  statSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EventName } from '../../src/journal/events.js';
@@ -10,17 +22,59 @@ import { tempDir } from '../helpers/cli.js';
 let t = 0;
 // Events as an older or partial writer may leave them: only the fields a test needs.
 const ev = <E extends EventName>(event: E, extra: Partial<EventFields[E]> & { runbook?: string } = {}): JournalEvent =>
-  ({ ts: new Date(1_700_000_000_000 + t++ * 1000).toISOString(), run_id: 'r1', runbook: 'rb', digest: 'd1', event, operator: 'op', ...extra }) as unknown as JournalEvent;
+  ({
+    ts: new Date(1_700_000_000_000 + t++ * 1000).toISOString(),
+    run_id: 'r1',
+    runbook: 'rb',
+    digest: 'd1',
+    event,
+    operator: 'op',
+    ...extra,
+  }) as unknown as JournalEvent;
 
 const project = (events: JournalEvent[]) => events.reduce(apply, emptyProjection('rb'));
 
 describe('projection', () => {
   it.each([
     ['nothing', [], 0, null],
-    ['a completed stage', [ev(EventName.StageStarted, { stage: 1 }), ev(EventName.StageCompleted, { stage: 1 })], 1, null],
-    ['two, then one rolled back', [ev(EventName.StageStarted, { stage: 1 }), ev(EventName.StageCompleted, { stage: 1 }), ev(EventName.StageStarted, { stage: 2 }), ev(EventName.StageCompleted, { stage: 2 }), ev(EventName.RollbackCompleted, { stage: 2 })], 1, null],
-    ['an interrupted stage', [ev(EventName.StageStarted, { stage: 1 }), ev(EventName.StepSucceeded, { stage: 1, step: 'a' }), ev(EventName.StepStarted, { stage: 1, step: 'b' })], 0, 1],
-    ['a failed rollback', [ev(EventName.StageStarted, { stage: 1 }), ev(EventName.StageCompleted, { stage: 1 }), ev(EventName.RollbackFailed, { stage: 1, reason: 'x' })], 0, null],
+    [
+      'a completed stage',
+      [ev(EventName.StageStarted, { stage: 1 }), ev(EventName.StageCompleted, { stage: 1 })],
+      1,
+      null,
+    ],
+    [
+      'two, then one rolled back',
+      [
+        ev(EventName.StageStarted, { stage: 1 }),
+        ev(EventName.StageCompleted, { stage: 1 }),
+        ev(EventName.StageStarted, { stage: 2 }),
+        ev(EventName.StageCompleted, { stage: 2 }),
+        ev(EventName.RollbackCompleted, { stage: 2 }),
+      ],
+      1,
+      null,
+    ],
+    [
+      'an interrupted stage',
+      [
+        ev(EventName.StageStarted, { stage: 1 }),
+        ev(EventName.StepSucceeded, { stage: 1, step: 'a' }),
+        ev(EventName.StepStarted, { stage: 1, step: 'b' }),
+      ],
+      0,
+      1,
+    ],
+    [
+      'a failed rollback',
+      [
+        ev(EventName.StageStarted, { stage: 1 }),
+        ev(EventName.StageCompleted, { stage: 1 }),
+        ev(EventName.RollbackFailed, { stage: 1, reason: 'x' }),
+      ],
+      0,
+      null,
+    ],
   ] as const)('%s', (_name, events, current, active) => {
     const p = project([...events]);
     expect(currentStage(p)).toBe(current);
@@ -28,14 +82,33 @@ describe('projection', () => {
   });
 
   it('remembers completed steps in completion order, for rollback and resume', () => {
-    const p = project([ev(EventName.StageStarted, { stage: 1 }), ev(EventName.StepSucceeded, { stage: 1, step: 'b' }), ev(EventName.StepSucceeded, { stage: 1, step: 'a' }), ev(EventName.StageCompleted, { stage: 1 })]);
+    const p = project([
+      ev(EventName.StageStarted, { stage: 1 }),
+      ev(EventName.StepSucceeded, { stage: 1, step: 'b' }),
+      ev(EventName.StepSucceeded, { stage: 1, step: 'a' }),
+      ev(EventName.StageCompleted, { stage: 1 }),
+    ]);
     expect(p.applied[0]?.completed).toEqual(['b', 'a']);
   });
 
   it('a dirty stage keeps its steps so a later rollback can retry them', () => {
-    const p = project([ev(EventName.StageStarted, { stage: 1 }), ev(EventName.StepSucceeded, { stage: 1, step: 'a' }), ev(EventName.StageCompleted, { stage: 1 }), ev(EventName.RollbackFailed, { stage: 1, reason: 'undo a failed' })]);
+    const p = project([
+      ev(EventName.StageStarted, { stage: 1 }),
+      ev(EventName.StepSucceeded, { stage: 1, step: 'a' }),
+      ev(EventName.StageCompleted, { stage: 1 }),
+      ev(EventName.RollbackFailed, { stage: 1, reason: 'undo a failed' }),
+    ]);
     expect(p.dirty).toEqual({ stage: 1, reason: 'undo a failed', completed: ['a'], records: {}, undone: [] });
-    expect(project([...[ev(EventName.StageStarted, { stage: 1 }), ev(EventName.StageCompleted, { stage: 1 }), ev(EventName.RollbackFailed, { stage: 1 })], ev(EventName.RollbackCompleted, { stage: 1 })]).dirty).toBeNull();
+    expect(
+      project([
+        ...[
+          ev(EventName.StageStarted, { stage: 1 }),
+          ev(EventName.StageCompleted, { stage: 1 }),
+          ev(EventName.RollbackFailed, { stage: 1 }),
+        ],
+        ev(EventName.RollbackCompleted, { stage: 1 }),
+      ]).dirty,
+    ).toBeNull();
   });
 });
 
@@ -95,11 +168,18 @@ describe('file journal', () => {
   function longJournal(dir: string, runs = 4000): number {
     const lines: string[] = [];
     for (let r = 0; r < runs; r++) {
-      for (const [event, extra] of [[EventName.RunStarted, { command: 'stage 1' }], [EventName.StageStarted, { stage: 1 }], [EventName.StepStarted, { stage: 1, step: 'a' }],
-        [EventName.StepSucceeded, { stage: 1, step: 'a' }], [EventName.StageCompleted, { stage: 1 }], [EventName.RunFinished, { outcome: 'succeeded' }]] as const) {
+      for (const [event, extra] of [
+        [EventName.RunStarted, { command: 'stage 1' }],
+        [EventName.StageStarted, { stage: 1 }],
+        [EventName.StepStarted, { stage: 1, step: 'a' }],
+        [EventName.StepSucceeded, { stage: 1, step: 'a' }],
+        [EventName.StageCompleted, { stage: 1 }],
+        [EventName.RunFinished, { outcome: 'succeeded' }],
+      ] as const) {
         lines.push(JSON.stringify({ ...ev(event, extra), run_id: `run-${r}` }));
       }
-      if (r < runs - 1) lines.push(JSON.stringify({ ...ev(EventName.RollbackCompleted, { stage: 1 }), run_id: `run-${r}` }));
+      if (r < runs - 1)
+        lines.push(JSON.stringify({ ...ev(EventName.RollbackCompleted, { stage: 1 }), run_id: `run-${r}` }));
     }
     writeFileSync(join(dir, 'journal.jsonl'), `${lines.join('\n')}\n`, { mode: 0o600 });
     return lines.length;
@@ -118,10 +198,13 @@ describe('file journal', () => {
     expect(readdirSync(dir).sort()).toEqual(['journal.jsonl', 'snapshot.json']);
     // The second read gets the same answer from the snapshot, and a short tail does not rewrite it.
     const before = statSync(join(dir, 'snapshot.json')).mtimeMs;
-    appendFileSync(join(dir, 'journal.jsonl'), `${JSON.stringify({ ...ev(EventName.RollbackCompleted, { stage: 1 }), run_id: 'last' })}\n`);
+    appendFileSync(
+      join(dir, 'journal.jsonl'),
+      `${JSON.stringify({ ...ev(EventName.RollbackCompleted, { stage: 1 }), run_id: 'last' })}\n`,
+    );
     const second = await new FileJournal(dir).project('rb');
     expect(currentStage(second)).toBe(0);
-    expect({ ...second, applied: first.applied }).toEqual({ ...first, notes: [], damage: [] , active: null });
+    expect({ ...second, applied: first.applied }).toEqual({ ...first, notes: [], damage: [], active: null });
     expect(statSync(join(dir, 'snapshot.json')).mtimeMs).toBe(before);
     // Cut short after the refresh: still noticed.
     writeFileSync(join(dir, 'journal.jsonl'), readFileSync(join(dir, 'journal.jsonl')).subarray(0, size / 2));
@@ -155,14 +238,22 @@ describe('file journal', () => {
     const dir = tempDir();
     // 3-byte characters with an odd-length prefix: some straddle every 1 MiB boundary; one line is longer than the buffer.
     const long = `x${'€'.repeat(1_500_000)}`;
-    const events = [ev(EventName.StageStarted, { stage: 1 }), ev(EventName.StepSucceeded, { stage: 1, step: long }), ev(EventName.StageCompleted, { stage: 1 }),
-      ...Array.from({ length: 3000 }, (_, i) => ev(EventName.Sample, { message: `é${'€'.repeat(i % 500)}` })), ev(EventName.StageStarted, { stage: 2 })];
+    const events = [
+      ev(EventName.StageStarted, { stage: 1 }),
+      ev(EventName.StepSucceeded, { stage: 1, step: long }),
+      ev(EventName.StageCompleted, { stage: 1 }),
+      ...Array.from({ length: 3000 }, (_, i) => ev(EventName.Sample, { message: `é${'€'.repeat(i % 500)}` })),
+      ev(EventName.StageStarted, { stage: 2 }),
+    ];
     writeFileSync(join(dir, 'journal.jsonl'), `${events.map((e) => JSON.stringify(e)).join('\n')}\n{"ts":"2026`);
     const p = await new FileJournal(dir).project('rb');
     expect(p.damage).toEqual([]);
     expect(p.applied.map((a) => a.completed)).toEqual([[long]]);
     expect(p.active?.stage).toBe(2);
     const snap = JSON.parse(readFileSync(join(dir, 'snapshot.json'), 'utf8'));
-    expect(snap).toMatchObject({ lines: events.length, offset: Buffer.byteLength(`${events.map((e) => JSON.stringify(e)).join('\n')}\n`) });
+    expect(snap).toMatchObject({
+      lines: events.length,
+      offset: Buffer.byteLength(`${events.map((e) => JSON.stringify(e)).join('\n')}\n`),
+    });
   });
 });

@@ -7,9 +7,20 @@ import { alreadyApplied, drift, driftNote, liveHolder, readiness } from '../../s
 let t = 0;
 // Only the fields the projection reads.
 const ev = <E extends EventName>(event: E, extra: Partial<EventFields[E]> & { digest?: string } = {}): JournalEvent =>
-  ({ ts: new Date(1_700_000_000_000 + t++).toISOString(), run_id: 'r1', runbook: 'rb', digest: 'd1', event, operator: 'op', ...extra }) as unknown as JournalEvent;
+  ({
+    ts: new Date(1_700_000_000_000 + t++).toISOString(),
+    run_id: 'r1',
+    runbook: 'rb',
+    digest: 'd1',
+    event,
+    operator: 'op',
+    ...extra,
+  }) as unknown as JournalEvent;
 const project = (events: JournalEvent[]) => events.reduce(apply, emptyProjection('rb'));
-const done = (stage: number, digest = 'd1') => [ev(EventName.StageStarted, { stage }), ev(EventName.StageCompleted, { stage, digest })];
+const done = (stage: number, digest = 'd1') => [
+  ev(EventName.StageStarted, { stage }),
+  ev(EventName.StageCompleted, { stage, digest }),
+];
 const holder = { pid: 12, host: 'db1', operator: 'bob@ops', since: '2026-01-01T00:00:00Z' };
 
 describe('readiness', () => {
@@ -32,9 +43,18 @@ describe('readiness', () => {
 
   it('names the refusal and the live lock holder; an applied stage is not refused', () => {
     const fresh = readiness(project([]), holder, 2, 'd1');
-    expect(fresh.blockers).toEqual(['stage 2 needs stage 1 first (current stage is 0)', 'the lock is held by bob@ops (pid 12 on db1, since 2026-01-01T00:00:00Z)']);
+    expect(fresh.blockers).toEqual([
+      'stage 2 needs stage 1 first (current stage is 0)',
+      'the lock is held by bob@ops (pid 12 on db1, since 2026-01-01T00:00:00Z)',
+    ]);
     expect(fresh.block?.message).toBe(fresh.blockers[0]);
-    expect(readiness(project(done(1)), null, 1, 'd1')).toMatchObject({ current_stage: 1, already_applied: true, block: null, blockers: [], drift: [] });
+    expect(readiness(project(done(1)), null, 1, 'd1')).toMatchObject({
+      current_stage: 1,
+      already_applied: true,
+      block: null,
+      blockers: [],
+      drift: [],
+    });
   });
 
   it('a half-done stage blocks unless resumed', () => {

@@ -21,7 +21,14 @@ describe('schema/runbook.schema.json', () => {
     expect(check.errors ?? []).toEqual([]);
     expect(ok).toBe(true);
   });
-  it.each(['unknown-key.yaml', 'bad-duration.yaml', 'bad-enum.yaml', 'wrong-type.yaml', 'missing-key.yaml', 'version.yaml'])('rejects %s like the CLI does', (f) => {
+  it.each([
+    'unknown-key.yaml',
+    'bad-duration.yaml',
+    'bad-enum.yaml',
+    'wrong-type.yaml',
+    'missing-key.yaml',
+    'version.yaml',
+  ])('rejects %s like the CLI does', (f) => {
     expect(check(parse(readFileSync(join(ROOT, 'test/fixtures/invalid', f), 'utf8')))).toBe(false);
   });
 });

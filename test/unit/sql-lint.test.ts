@@ -5,7 +5,12 @@ import { validateSource } from '../../src/runbook/validate.js';
 
 describe('sql lint', () => {
   it('a table created in the same step may be indexed and altered freely', async () => {
-    expect(await lintSql('CREATE TABLE n (id int); CREATE INDEX n_i ON n (id); ALTER TABLE n ALTER COLUMN id SET NOT NULL', true)).toEqual([]);
+    expect(
+      await lintSql(
+        'CREATE TABLE n (id int); CREATE INDEX n_i ON n (id); ALTER TABLE n ALTER COLUMN id SET NOT NULL',
+        true,
+      ),
+    ).toEqual([]);
   });
 
   it('finds ${var} inside quoted literals only', async () => {
@@ -17,7 +22,8 @@ describe('sql lint', () => {
 });
 
 describe('sql lint in validate', () => {
-  const rb = (sql: string, extra = '') => `version: 1\nname: s\nvars:\n  who: { default: x }\nstages:\n  - id: 1\n    name: one\n    irreversible: true\n    steps:\n      - sql: |\n          SELECT 1;\n          ${sql}\n${extra}`;
+  const rb = (sql: string, extra = '') =>
+    `version: 1\nname: s\nvars:\n  who: { default: x }\nstages:\n  - id: 1\n    name: one\n    irreversible: true\n    steps:\n      - sql: |\n          SELECT 1;\n          ${sql}\n${extra}`;
 
   it('locates a finding at its statement inside the block scalar, and raises risk', async () => {
     const r = await validateSource('x.yaml', rb('ALTER TABLE t DROP COLUMN c;'));
@@ -36,7 +42,7 @@ describe('sql lint in validate', () => {
   });
 
   it.each([
-    ["CREATE INDEX CONCURRENTLY i ON t (c);", 'sql-concurrently-in-transaction', 11],
+    ['CREATE INDEX CONCURRENTLY i ON t (c);', 'sql-concurrently-in-transaction', 11],
     ["SELECT 'hello ${who}';", 'sql-var-in-literal', 25],
     ['SELEC 1;', 'sql-syntax', 11],
   ])('%s is an error', async (sql, code, column) => {
@@ -48,7 +54,8 @@ describe('sql lint in validate', () => {
 });
 
 describe('lint configuration', () => {
-  const book = (steps: string, top = '') => `version: 1\nname: s\n${top}stages:\n  - id: 1\n    name: one\n    irreversible: true\n    steps:\n${steps}`;
+  const book = (steps: string, top = '') =>
+    `version: 1\nname: s\n${top}stages:\n  - id: 1\n    name: one\n    irreversible: true\n    steps:\n${steps}`;
   const codes = async (yaml: string, strict = false) => {
     const r = await validateSource('x.yaml', yaml, { strict });
     return r.ok ? r.value.warnings.map((w) => w.code) : r.errors.map((e) => e.code);
@@ -57,7 +64,9 @@ describe('lint configuration', () => {
   it('plain TRUNCATE is a policy rule: off by default, on with lint.enable; CASCADE always reported', async () => {
     expect(await codes(book('      - sql: TRUNCATE t\n'))).toEqual([]);
     expect(await codes(book('      - sql: TRUNCATE t\n', 'lint: { enable: [truncate] }\n'))).toEqual(['sql-truncate']);
-    expect(await codes(book('      - sql: TRUNCATE t\n        lint: { enable: [truncate] }\n'))).toEqual(['sql-truncate']);
+    expect(await codes(book('      - sql: TRUNCATE t\n        lint: { enable: [truncate] }\n'))).toEqual([
+      'sql-truncate',
+    ]);
     expect(await codes(book('      - sql: TRUNCATE t CASCADE\n'))).toEqual(['sql-truncate-cascade']);
   });
 
@@ -77,10 +86,19 @@ describe('lint configuration', () => {
   });
 
   it('an unknown rule in lint or allow is an error that suggests the right one', async () => {
-    const r = await validateSource('x.yaml', book('      - sql: ALTER TABLE t DROP COLUMN c\n        allow: [drop-colum]\n'));
+    const r = await validateSource(
+      'x.yaml',
+      book('      - sql: ALTER TABLE t DROP COLUMN c\n        allow: [drop-colum]\n'),
+    );
     expect(r.ok).toBe(false);
     if (r.ok) return;
-    expect(r.errors).toContainEqual(expect.objectContaining({ code: 'lint-rule-unknown', line: 9, message: expect.stringContaining("did you mean 'drop-column'") }));
+    expect(r.errors).toContainEqual(
+      expect.objectContaining({
+        code: 'lint-rule-unknown',
+        line: 9,
+        message: expect.stringContaining("did you mean 'drop-column'"),
+      }),
+    );
   });
 
   it('the target PostgreSQL version changes what is safe', async () => {
@@ -93,10 +111,21 @@ describe('lint configuration', () => {
     const steps = [
       '      - sql: ALTER TABLE t ADD CONSTRAINT t_c_nn CHECK (c IS NOT NULL) NOT VALID',
       '      - sql: ALTER TABLE t VALIDATE CONSTRAINT t_c_nn',
-      '      - sql: ALTER TABLE t ALTER COLUMN c SET NOT NULL', ''].join('\n');
+      '      - sql: ALTER TABLE t ALTER COLUMN c SET NOT NULL',
+      '',
+    ].join('\n');
     expect(await codes(book(steps))).toEqual([]);
     expect(await codes(book(steps, 'lint: { postgres: 11 }\n'))).toEqual(['sql-set-not-null']);
-    expect(await codes(book(steps.split('\n').filter((l) => !l.includes('VALIDATE')).join('\n')))).toEqual(['sql-set-not-null']);
+    expect(
+      await codes(
+        book(
+          steps
+            .split('\n')
+            .filter((l) => !l.includes('VALIDATE'))
+            .join('\n'),
+        ),
+      ),
+    ).toEqual(['sql-set-not-null']);
   });
 
   it('REINDEX SYSTEM is not told to use CONCURRENTLY (PostgreSQL refuses it)', async () => {

@@ -3,7 +3,20 @@ import { describe, expect, it } from 'vitest';
 import { parseTemplate, renderJsonBody, renderSql, renderUrl } from '../../src/runbook/template.js';
 import { displayShell, envName, renderShell, shellRefs, ShellContext } from '../../src/runbook/shell.js';
 
-const nasty = [`$(touch PWNED)`, '`id`', `'; rm -rf / #`, `" && echo hi "`, 'a b\tc', '\\', "it's", '$HOME', '${x}', '\n', '', '*'];
+const nasty = [
+  `$(touch PWNED)`,
+  '`id`',
+  `'; rm -rf / #`,
+  `" && echo hi "`,
+  'a b\tc',
+  '\\',
+  "it's",
+  '$HOME',
+  '${x}',
+  '\n',
+  '',
+  '*',
+];
 const run = (shell: string, template: string, v: string) => {
   const { script, env } = renderShell(template, () => v);
   expect(script).not.toContain(v.length > 2 ? v : '\u0000');
@@ -40,7 +53,13 @@ describe('the shell lexer places each reference', () => {
     expect(ctx(src)).toEqual(expected);
   });
   it('knows word starts (option positions) and nested shells', () => {
-    expect(shellRefs('sort ${a} --f=${b} "${c}" x${d}; $(cat ${e})').map((r) => r.wordStart)).toEqual([true, false, false, false, true]);
+    expect(shellRefs('sort ${a} --f=${b} "${c}" x${d}; $(cat ${e})').map((r) => r.wordStart)).toEqual([
+      true,
+      false,
+      false,
+      false,
+      true,
+    ]);
     expect(shellRefs("sh -c 'echo ${a}'; echo '${b}'").map((r) => r.nested)).toEqual([true, false]);
   });
   it('gives names that are not identifiers a safe environment name', () => {
@@ -54,23 +73,34 @@ describe('the shell lexer places each reference', () => {
 
 describe('other contexts', () => {
   it('sql values become bound parameters', () => {
-    expect(renderSql("UPDATE t SET v = ${a} WHERE k = ${b}", (n) => (n === 'a' ? "x'; DROP TABLE t; --" : 'k')))
-      .toEqual({ text: 'UPDATE t SET v = $1 WHERE k = $2', values: ["x'; DROP TABLE t; --", 'k'] });
+    expect(
+      renderSql('UPDATE t SET v = ${a} WHERE k = ${b}', (n) => (n === 'a' ? "x'; DROP TABLE t; --" : 'k')),
+    ).toEqual({ text: 'UPDATE t SET v = $1 WHERE k = $2', values: ["x'; DROP TABLE t; --", 'k'] });
   });
   it('url values are percent-encoded, except a leading base URL', () => {
-    expect(renderUrl('${base}/items?q=${q}', (n) => (n === 'base' ? 'http://h:1' : 'a b&c=d'))).toBe('http://h:1/items?q=a%20b%26c%3Dd');
+    expect(renderUrl('${base}/items?q=${q}', (n) => (n === 'base' ? 'http://h:1' : 'a b&c=d'))).toBe(
+      'http://h:1/items?q=a%20b%26c%3Dd',
+    );
   });
   it.each(['..', '.', '%2e%2e'])('a value making a path segment %j is refused only when it is a dot segment', (v) => {
     const url = (x: string) => renderUrl('${base}/api/${x}/status?q=${x}', (n) => (n === 'base' ? 'http://h:1' : x));
     if (v === '%2e%2e') expect(url(v)).toBe('http://h:1/api/%252e%252e/status?q=%252e%252e');
     else expect(() => url(v)).toThrow(/path segment/);
-    expect(() => renderUrl('${base}/api/%2e${x}/s', (n) => (n === 'base' ? 'http://h:1' : '.'))).toThrow(/path segment/);
+    expect(() => renderUrl('${base}/api/%2e${x}/s', (n) => (n === 'base' ? 'http://h:1' : '.'))).toThrow(
+      /path segment/,
+    );
   });
   it('a JSON string body escapes its values', () => {
-    expect(JSON.parse(renderJsonBody('{"user":"${who}","n":${n}}', (k) => (k === 'who' ? 'eve","role":"admin' : '5'))))
-      .toEqual({ user: 'eve","role":"admin', n: 5 });
+    expect(
+      JSON.parse(renderJsonBody('{"user":"${who}","n":${n}}', (k) => (k === 'who' ? 'eve","role":"admin' : '5'))),
+    ).toEqual({ user: 'eve","role":"admin', n: 5 });
   });
   it('$${ is a literal', () => {
-    expect(parseTemplate('a $${b} ${c}')).toEqual([{ text: 'a ' }, { text: '${' }, { text: 'b} ' }, { name: 'c', at: 8 }]);
+    expect(parseTemplate('a $${b} ${c}')).toEqual([
+      { text: 'a ' },
+      { text: '${' },
+      { text: 'b} ' },
+      { name: 'c', at: 8 },
+    ]);
   });
 });

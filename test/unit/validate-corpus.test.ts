@@ -6,13 +6,15 @@ import { validateFile } from '../../src/runbook/validate.js';
 import { ROOT } from '../helpers/cli.js';
 
 const dir = join(ROOT, 'test/fixtures/invalid');
-const cases = readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => {
-  const header = readFileSync(join(dir, f), 'utf8').split('\n', 1)[0] ?? '';
-  const m = /^# expect: (\S+) (\d+):(\d*)\s*(.*)$/.exec(header);
-  if (!m) throw new Error(`${f}: first line must be '# expect: code line:col [text]'`);
-  const [, code = '', line, column, text] = m;
-  return { file: f, code, line: Number(line), column: column ? Number(column) : undefined, text };
-});
+const cases = readdirSync(dir)
+  .filter((f) => f.endsWith('.yaml'))
+  .map((f) => {
+    const header = readFileSync(join(dir, f), 'utf8').split('\n', 1)[0] ?? '';
+    const m = /^# expect: (\S+) (\d+):(\d*)\s*(.*)$/.exec(header);
+    if (!m) throw new Error(`${f}: first line must be '# expect: code line:col [text]'`);
+    const [, code = '', line, column, text] = m;
+    return { file: f, code, line: Number(line), column: column ? Number(column) : undefined, text };
+  });
 
 describe('invalid runbooks are reported at their place', () => {
   it.each(cases)('$file -> $code at $line:$column', async ({ file, code, line, column, text }) => {
@@ -30,9 +32,31 @@ describe('invalid runbooks are reported at their place', () => {
   it('covers every semantic rule', async () => {
     const { rules } = await import('../../src/runbook/rules/index.js');
     // Rules whose findings the corpus asserts; a new rule must add a fixture.
-    const covered = ['stageIdsContiguous', 'stepIdsUnique', 'needsExist', 'needsAcyclic', 'oneAction', 'sqlKeysOnSql', 'oneProbe',
-      'varsDeclared', 'environmentVarsDeclared', 'expressionsValid', 'notifyValid', 'durationsValid', 'intervalsShorter', 'canaryShape', 'stageHasRollback',
-      'monitorHasChecks', 'secretsHaveNoDefault', 'stageNamesUnique', 'stageNotEmpty', 'checkNamesUnique', 'varsWellFormed', 'queryOffsetNeedsPrometheus', 'promqlVarsPlaced'];
+    const covered = [
+      'stageIdsContiguous',
+      'stepIdsUnique',
+      'needsExist',
+      'needsAcyclic',
+      'oneAction',
+      'sqlKeysOnSql',
+      'oneProbe',
+      'varsDeclared',
+      'environmentVarsDeclared',
+      'expressionsValid',
+      'notifyValid',
+      'durationsValid',
+      'intervalsShorter',
+      'canaryShape',
+      'stageHasRollback',
+      'monitorHasChecks',
+      'secretsHaveNoDefault',
+      'stageNamesUnique',
+      'stageNotEmpty',
+      'checkNamesUnique',
+      'varsWellFormed',
+      'queryOffsetNeedsPrometheus',
+      'promqlVarsPlaced',
+    ];
     expect(Object.keys(rules).sort()).toEqual(covered.sort());
   });
 });
@@ -40,7 +64,13 @@ describe('invalid runbooks are reported at their place', () => {
 describe('the shipped runbooks', () => {
   const runbooks = readdirSync(join(ROOT, 'runbooks')).filter((f) => f.endsWith('.yaml'));
   it('has the five field runbooks', () => {
-    expect(runbooks.sort()).toEqual(['dataflow-drop-column.yaml', 'demo.yaml', 'otp-cleanup.yaml', 'pool-v2-rollout.yaml', 'process-dictionary.yaml']);
+    expect(runbooks.sort()).toEqual([
+      'dataflow-drop-column.yaml',
+      'demo.yaml',
+      'otp-cleanup.yaml',
+      'pool-v2-rollout.yaml',
+      'process-dictionary.yaml',
+    ]);
   });
   it.each(runbooks)('%s validates under --strict', async (f) => {
     const r = await validateFile(join(ROOT, 'runbooks', f), { strict: true });
