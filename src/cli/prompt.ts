@@ -55,9 +55,14 @@ async function ask<C, T>(
   }
 }
 
-/** A yes/no question in the live task list (when there is one), outside any run's interrupt. */
-export function confirmIn(board: ListrBoard | undefined, message: string, fallback: boolean): Promise<boolean> {
-  return ask(board, (p) => p.confirm, { message, default: fallback });
+/** A yes/no question in the live task list (when there is one); `signal` ends it. */
+export function confirmIn(
+  board: ListrBoard | undefined,
+  message: string,
+  fallback: boolean,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  return ask(board, (p) => p.confirm, { message, default: fallback }, signal);
 }
 
 /** The operator ended the prompt (Ctrl-C, or the run's interrupt): not a rendering failure. */

@@ -1,13 +1,29 @@
 // What the live task list shows must be true: nothing "done" that did not run,
 // nothing "not run" that was undone, each rollback line once, no colour under NO_COLOR.
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers/cli.js';
-import { runbook, sandbox, waitFor } from '../helpers/sandbox.js';
+import { BIN, ROOT } from '../helpers/cli.js';
+import { runbook, sandbox, waitFor, type Sandbox } from '../helpers/sandbox.js';
 import { closeTerminals, crashes, inTerminal, requireTmux } from '../helpers/terminal.js';
 
 beforeAll(requireTmux);
 afterEach(closeTerminals);
+
+/** The migrate processes running in `dir` (found by their working directory). */
+function migratePids(dir: string): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        const argv = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+        return readlinkSync(`/proc/${d}/cwd`) === dir && argv[0] === process.execPath && argv[1] === BIN;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
 
 const count = (text: string, part: string) => text.split(part).length - 1;
 
@@ -175,7 +191,48 @@ describe('the live task list tells the truth', () => {
     expect(box.lines('log')).toEqual(['a', 'undo-a']);
   });
 
-  it('answering yes after someone else rolled the stage back meanwhile does not claim this run did', async () => {
+  describe('another run acts while the roll-back question is open (the lock is free then)', () => {
+    // Stage 1 is applied below; stage 2 is interrupted in its window.
+    const two = () =>
+      sandbox(
+        runbook(
+          `  - id: 1\n    name: one\n    steps: [{ id: a, run: "echo a >> log", undo: "echo undo-a >> log" }]\n` +
+            `  - id: 2\n    name: two\n    steps:\n      - { id: b, run: "echo b >> log", undo: "echo undo-b >> log" }\n    monitor: { duration: 30s, interval: 100ms, checks: [{ name: ok, command: "echo 1", expect: value == 1 }] }\n`,
+        ),
+      );
+    const interrupted = async (box: Sandbox) => {
+      expect(box.run(['stage', '1']).code).toBe(0);
+      const t = inTerminal(box.dir, ['stage', '2']);
+      await t.see('left');
+      t.keys('C-c');
+      await t.see('Roll the stage back now?');
+      // Someone else rolls stage 2 back meanwhile.
+      expect(box.run(['rollback', '--yes']).code).toBe(0);
+      return t;
+    };
+
+    it('yes: undoes nothing (never the stage below), and does not claim it did', async () => {
+      const box = two();
+      const t = await interrupted(box);
+      t.keys('y', 'Enter');
+      expect(await t.code()).toBe(130);
+      expect(box.lines('log')).toEqual(['a', 'b', 'undo-b']);
+      expect(t.screen()).not.toContain('stage 2 was rolled back');
+      expect(t.screen()).toMatch(/already rolled back/);
+      expect(JSON.parse(box.run(['status', '--json']).stdout)).toMatchObject({ current_stage: 1, state: 'clean' });
+    });
+
+    it('no: says what the journal says now, not "left as it is"', async () => {
+      const box = two();
+      const t = await interrupted(box);
+      t.keys('n', 'Enter');
+      expect(await t.code()).toBe(130);
+      expect(t.screen()).not.toContain('left as it is');
+      expect(t.screen()).toMatch(/nothing is left in progress \(stage 1 is the last applied/);
+    });
+  });
+
+  it('SIGTERM while the roll-back question is open ends it: left as it is (130)', async () => {
     const box = sandbox(
       runbook(
         `  - id: 1\n    name: one\n    steps:\n      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log" }\n    monitor: { duration: 30s, interval: 100ms, checks: [{ name: ok, command: "echo 1", expect: value == 1 }] }\n`,
@@ -183,14 +240,13 @@ describe('the live task list tells the truth', () => {
     );
     const t = inTerminal(box.dir, ['stage', '1']);
     await t.see('left');
+    const [pid] = migratePids(box.dir);
     t.keys('C-c');
     await t.see('Roll the stage back now?');
-    expect(box.run(['rollback', '--yes']).code).toBe(0);
-    t.keys('y', 'Enter');
-    expect(await t.code()).toBe(130);
-    expect(box.lines('log')).toEqual(['a', 'undo-a']);
-    expect(t.screen()).not.toContain('stage 1 was rolled back');
-    expect(t.screen()).toMatch(/already rolled back/);
+    process.kill(pid!, 'SIGTERM');
+    expect(await t.code(10_000)).toBe(130);
+    expect(box.lines('log')).toEqual(['a']);
+    expect(t.screen()).toContain('left as it is');
   });
 
   it('stdout to a file: the gate is asked on the terminal (stderr), not into the file', async () => {

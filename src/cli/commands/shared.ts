@@ -6,6 +6,7 @@ import type { GlobalOptions } from '../context.js';
 import { InterruptedError, PreemptedError } from '../../errors.js';
 import { canPrompt, confirmIn } from '../prompt.js';
 import type { Session } from '../session.js';
+import { currentStage, type Projection } from '../../journal/project.js';
 
 /**
  * After Ctrl-C: ask whether to roll back (non-interactive: do not). Returns
@@ -18,38 +19,32 @@ export async function interruptedFollowUp(
   e: InterruptedError,
 ): Promise<InterruptedError> {
   const { ctx, board } = session;
-  if (ctx.signal.reason instanceof PreemptedError) {
-    // The emergency rollback that stopped this run does the undoing; the reason is the error's message, said once.
-    await board?.finish('left to the emergency rollback');
-    return new PreemptedError(`${ctx.signal.reason.message}; this run stopped and let go of the lock`);
-  }
+  const preempted = (signal: AbortSignal) => signal.reason instanceof PreemptedError;
+  if (preempted(ctx.signal)) return handedOver(session, ctx.signal.reason as PreemptedError);
   const p = await ctx.journal.project(ctx.runbook.name);
   const { active, rolling } = p;
   if ((!active && !rolling) || !canPrompt() || opts.json) await board?.finish();
   if (!active && !rolling) return e; // interrupted before the stage changed anything
-  // Interrupted inside a rollback: the stage is half undone, and the error names the undo in doubt and says to run rollback.
-  const leftAsIs = () =>
-    rolling
-      ? e
-      : new InterruptedError(
-          `stage ${active!.stage} interrupted: it is left as it is (last: ${active!.last_step ?? active!.last_event})`,
-          `next: 'migrate rollback' to undo it, or 'migrate stage ${active!.stage} --resume' to finish it${active!.in_doubt.length ? ` (in doubt: ${active!.in_doubt.join(', ')})` : ''}`,
-        );
-  if (!canPrompt() || opts.json) return leftAsIs();
+  if (!canPrompt() || opts.json) return leftAsIs(e, p);
   const stage = rolling?.stage ?? active!.stage;
   const question = rolling
     ? `Interrupted while rolling back stage ${stage}. Finish the rollback now?`
     : 'Interrupted. Roll the stage back now?';
-  // Asked in the stage's rollback line, which the rollback then fills.
+  // Asked in the stage's rollback line, which the rollback then fills. A signal (Ctrl-C,
+  // SIGTERM, SIGHUP, an emergency) ends the question and whatever it starts.
   board?.hold(stage);
-  const yes = await confirmIn(board, question, true).catch(() => false);
+  const signal = session.rearm();
+  const yes = await confirmIn(board, question, true, signal).catch(() => false);
+  if (preempted(signal)) return handedOver(session, signal.reason as PreemptedError);
+  // The lock was let go while the question was open: another run may have acted meanwhile.
   if (!yes) {
     await board?.finish();
-    return leftAsIs();
+    return leftAsIs(e, await ctx.journal.project(ctx.runbook.name));
   }
-  // The lock was let go while the question was open: another run may have acted meanwhile.
-  const fresh = { ...ctx, runId: randomUUID(), signal: session.rearm(), waited: new WaitClock(ctx.clock) };
-  const done = await runRollbackCommand(fresh, { emergency: false, reason: 'interrupted by the operator' });
+  // Only the stage asked about: never a stage below it that another run's rollback left on top.
+  const to = rolling ? rolling.to : stage - 1;
+  const fresh = { ...ctx, runId: randomUUID(), signal, waited: new WaitClock(ctx.clock) };
+  const done = await runRollbackCommand(fresh, { emergency: false, reason: 'interrupted by the operator', to });
   if (!done.includes(stage)) {
     await board?.finish();
     return new InterruptedError(
@@ -58,4 +53,26 @@ export async function interruptedFollowUp(
     );
   }
   return new InterruptedError(`interrupted; stage ${stage} was rolled back`);
+}
+
+/** An emergency rollback stopped this run and does the undoing; its reason is said once. */
+async function handedOver(session: Session, reason: PreemptedError): Promise<InterruptedError> {
+  await session.board?.finish('left to the emergency rollback');
+  return new PreemptedError(`${reason.message}; this run stopped and let go of the lock`);
+}
+
+/** Not rolled back here: what the journal says now (another run may have acted while the question was open). */
+function leftAsIs(e: InterruptedError, p: Projection): InterruptedError {
+  const { active, rolling } = p;
+  // Interrupted inside a rollback: the stage is half undone, and the error names the undo in doubt and says to run rollback.
+  if (rolling) return e;
+  if (!active)
+    return new InterruptedError(
+      `interrupted; nothing is left in progress (stage ${currentStage(p)} is the last applied: another run finished or rolled back meanwhile)`,
+      "see 'migrate status' and 'migrate history'",
+    );
+  return new InterruptedError(
+    `stage ${active.stage} interrupted: it is left as it is (last: ${active.last_step ?? active.last_event})`,
+    `next: 'migrate rollback' to undo it, or 'migrate stage ${active.stage} --resume' to finish it${active.in_doubt.length ? ` (in doubt: ${active.in_doubt.join(', ')})` : ''}`,
+  );
 }
