@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT } from '../helpers/cli.js';
 import { runbook, sandbox, waitFor, type Sandbox } from '../helpers/sandbox.js';
-import { closeTerminals, crashes, inTerminal, requireTmux } from '../helpers/terminal.js';
+import { closeTerminals, crashes, inTerminal, requireTmux, type Terminal } from '../helpers/terminal.js';
 
 beforeAll(requireTmux);
 afterEach(closeTerminals);
@@ -23,6 +23,21 @@ function migratePids(dir: string): number[] {
       }
     })
     .map(Number);
+}
+
+/** A one-step stage with a 30 s window, whose undo is `undo`. */
+const windowed = (undo = 'echo undo-a >> log') =>
+  runbook(
+    `  - id: 1\n    name: one\n    steps:\n      - { id: a, run: "echo a >> log", undo: "${undo}" }\n    monitor: { duration: 30s, interval: 100ms, checks: [{ name: ok, command: "echo 1", expect: value == 1 }] }\n`,
+  );
+
+/** `stage N` at a terminal, Ctrl-C in its window: the roll-back question is open. */
+async function interruptedInWindow(dir: string, stage = '1'): Promise<Terminal> {
+  const t = inTerminal(dir, ['stage', stage]);
+  await t.see('left');
+  t.keys('C-c');
+  await t.see('Roll the stage back now?');
+  return t;
 }
 
 const count = (text: string, part: string) => text.split(part).length - 1;
@@ -60,15 +75,8 @@ describe('the live task list tells the truth', () => {
   });
 
   it("Ctrl-C, then yes: the stage's rollback is shown as done, never as not run", async () => {
-    const box = sandbox(
-      runbook(
-        `  - id: 1\n    name: one\n    steps:\n      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log" }\n    monitor: { duration: 30s, interval: 100ms, checks: [{ name: ok, command: "echo 1", expect: value == 1 }] }\n`,
-      ),
-    );
-    const t = inTerminal(box.dir, ['stage', '1']);
-    await t.see('left');
-    t.keys('C-c');
-    await t.see('Roll the stage back now?');
+    const box = sandbox(windowed());
+    const t = await interruptedInWindow(box.dir);
     expect(t.screen()).not.toMatch(/rollback stage 1: not run/);
     t.keys('y', 'Enter');
     expect(await t.code()).toBe(130);
@@ -128,15 +136,8 @@ describe('the live task list tells the truth', () => {
   });
 
   it('Ctrl-C, then no: the rollback that was not run is never ticked', async () => {
-    const box = sandbox(
-      runbook(
-        `  - id: 1\n    name: one\n    steps:\n      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log" }\n    monitor: { duration: 30s, interval: 100ms, checks: [{ name: ok, command: "echo 1", expect: value == 1 }] }\n`,
-      ),
-    );
-    const t = inTerminal(box.dir, ['stage', '1']);
-    await t.see('left');
-    t.keys('C-c');
-    await t.see('Roll the stage back now?');
+    const box = sandbox(windowed());
+    const t = await interruptedInWindow(box.dir);
     t.keys('n', 'Enter');
     expect(await t.code()).toBe(130);
     expect(box.lines('log')).toEqual(['a']);
@@ -167,15 +168,8 @@ describe('the live task list tells the truth', () => {
   });
 
   it('Ctrl-C during the rollback that the roll-back question started stops it (130), resumable', async () => {
-    const box = sandbox(
-      runbook(
-        `  - id: 1\n    name: one\n    steps:\n      - { id: a, run: "echo a >> log", undo: "if [ -e undoing ]; then echo undo-a >> log; else touch undoing; sleep 30; fi" }\n    monitor: { duration: 30s, interval: 100ms, checks: [{ name: ok, command: "echo 1", expect: value == 1 }] }\n`,
-      ),
-    );
-    const t = inTerminal(box.dir, ['stage', '1']);
-    await t.see('left');
-    t.keys('C-c');
-    await t.see('Roll the stage back now?');
+    const box = sandbox(windowed('if [ -e undoing ]; then echo undo-a >> log; else touch undoing; sleep 30; fi'));
+    const t = await interruptedInWindow(box.dir);
     t.keys('y', 'Enter');
     await waitFor(() => box.exists('undoing'), 20_000);
     t.keys('C-c');
@@ -202,10 +196,7 @@ describe('the live task list tells the truth', () => {
       );
     const interrupted = async (box: Sandbox) => {
       expect(box.run(['stage', '1']).code).toBe(0);
-      const t = inTerminal(box.dir, ['stage', '2']);
-      await t.see('left');
-      t.keys('C-c');
-      await t.see('Roll the stage back now?');
+      const t = await interruptedInWindow(box.dir, '2');
       // Someone else rolls stage 2 back meanwhile.
       expect(box.run(['rollback', '--yes']).code).toBe(0);
       return t;
@@ -233,16 +224,9 @@ describe('the live task list tells the truth', () => {
   });
 
   it('SIGTERM while the roll-back question is open ends it: left as it is (130)', async () => {
-    const box = sandbox(
-      runbook(
-        `  - id: 1\n    name: one\n    steps:\n      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log" }\n    monitor: { duration: 30s, interval: 100ms, checks: [{ name: ok, command: "echo 1", expect: value == 1 }] }\n`,
-      ),
-    );
-    const t = inTerminal(box.dir, ['stage', '1']);
-    await t.see('left');
+    const box = sandbox(windowed());
+    const t = await interruptedInWindow(box.dir);
     const [pid] = migratePids(box.dir);
-    t.keys('C-c');
-    await t.see('Roll the stage back now?');
     process.kill(pid!, 'SIGTERM');
     expect(await t.code(10_000)).toBe(130);
     expect(box.lines('log')).toEqual(['a']);

@@ -249,16 +249,14 @@ describe('every shipped runbook at a terminal', () => {
         t.keys(typed?.[1] ?? 'y', 'Enter');
       };
       const before = d.stage - 1;
-      if (before > 0) {
-        const up = await run([
-          'up',
-          '--to',
-          String(before),
-          '--yes',
-          ...(d.name === 'dataflow-drop-column' ? ['--set', 'batch_size=100'] : []),
-        ]);
+      // The stages below the one driven, applied (again, after the emergency rollback of step 3).
+      const applyBelow = async () => {
+        if (before === 0) return;
+        const extra = d.name === 'dataflow-drop-column' ? ['--set', 'batch_size=100'] : [];
+        const up = await run(['up', '--to', String(before), '--yes', ...extra]);
         expect(up.code, up.stdout.slice(-1500) + up.stderr).toBe(0);
-      }
+      };
+      await applyBelow();
       const term = (more: string[], extra: Record<string, string> = {}) =>
         inTerminal(dir, [...args, ...more], { ...env, ...extra });
 
@@ -300,16 +298,7 @@ describe('every shipped runbook at a terminal', () => {
       expect(p.all().split('stopped by an emergency rollback').length - 1, p.all()).toBe(1);
       expect(p.all()).toMatch(new RegExp(`rollback stage ${d.stage}: left to the emergency rollback`));
       expect(await status()).toMatchObject({ current_stage: 0, state: 'clean' });
-      if (before > 0) {
-        const up = await run([
-          'up',
-          '--to',
-          String(before),
-          '--yes',
-          ...(d.name === 'dataflow-drop-column' ? ['--set', 'batch_size=100'] : []),
-        ]);
-        expect(up.code, up.stdout.slice(-1500) + up.stderr).toBe(0);
-      }
+      await applyBelow();
 
       // 4. Through the gate to the end, in colour as on an operator's terminal: exit 0, the stage is applied.
       const a = term(['stage', String(d.stage)], { NO_COLOR: '' });

@@ -1,39 +1,11 @@
 // A person at a real terminal (tmux): the live task list and the gates.
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { BIN } from '../helpers/cli.js';
-import { runbook, sandbox, waitFor, type Sandbox } from '../helpers/sandbox.js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runbook, sandbox, waitFor } from '../helpers/sandbox.js';
+import { closeTerminals, inTerminal, requireTmux } from '../helpers/terminal.js';
 
-// One tmux server (socket) per terminal: killing one never races with starting the next.
-const sockets: string[] = [];
-const tmux = (socket: string, ...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
-let session = 0;
-afterEach(() => {
-  for (const s of sockets.splice(0)) {
-    try {
-      tmux(s, 'kill-server');
-    } catch {
-      /* already gone */
-    }
-  }
-});
+beforeAll(requireTmux);
 
-/** Run the CLI in a fresh tmux pane; the exit code lands in a file. */
-async function inTerminal(box: Sandbox, args: string[]) {
-  const name = `s${++session}`;
-  const socket = `migrate-test-${process.pid}-${session}`;
-  sockets.push(socket);
-  const cmd = `cd ${box.dir} && env -u CI NO_COLOR=1 ${process.execPath} ${BIN} ${args.join(' ')}; echo $? > exit-code; sleep 30`;
-  tmux(socket, 'new-session', '-d', '-s', name, '-x', '120', '-y', '40', cmd);
-  const screen = () => tmux(socket, 'capture-pane', '-p', '-t', name);
-  const code = async () => {
-    await waitFor(() => existsSync(join(box.dir, 'exit-code')), 20_000);
-    return Number(readFileSync(join(box.dir, 'exit-code'), 'utf8'));
-  };
-  return { screen, keys: (...k: string[]) => tmux(socket, 'send-keys', '-t', name, ...k), code };
-}
+afterEach(closeTerminals);
 
 const gated = (extra = '') =>
   runbook(
@@ -43,7 +15,7 @@ const gated = (extra = '') =>
 describe('at a terminal', () => {
   it('a declined gate exits 5 and changes nothing', async () => {
     const box = sandbox(gated());
-    const t = await inTerminal(box, ['stage', '1']);
+    const t = inTerminal(box.dir, ['stage', '1']);
     await waitFor(() => t.screen().includes('Enable the cache?'));
     t.keys('n', 'Enter');
     expect(await t.code()).toBe(5);
@@ -53,7 +25,7 @@ describe('at a terminal', () => {
 
   it('an accepted gate runs the stage, shown as a live task list', async () => {
     const box = sandbox(gated());
-    const t = await inTerminal(box, ['stage', '1']);
+    const t = inTerminal(box.dir, ['stage', '1']);
     await waitFor(() => t.screen().includes('Enable the cache?'));
     expect(t.screen()).toContain('t · stage 1: Enable cache');
     t.keys('y', 'Enter');
@@ -67,13 +39,12 @@ describe('at a terminal', () => {
 
   it('a critical stage wants its name typed', async () => {
     const box = sandbox(gated('    risk: critical\n'));
-    const wrong = await inTerminal(box, ['stage', '1']);
+    const wrong = inTerminal(box.dir, ['stage', '1']);
     await waitFor(() => wrong.screen().includes('Type the stage name'));
     wrong.keys('yes', 'Enter');
     expect(await wrong.code()).toBe(5);
     expect(box.exists('log')).toBe(false);
-    execFileSync('rm', [join(box.dir, 'exit-code')]);
-    const right = await inTerminal(box, ['stage', '1']);
+    const right = inTerminal(box.dir, ['stage', '1']);
     await waitFor(() => right.screen().includes('Type the stage name'));
     right.keys('Enable cache', 'Enter');
     expect(await right.code()).toBe(0);
@@ -82,7 +53,7 @@ describe('at a terminal', () => {
 
   it('--yes at a terminal still asks a critical stage for its name', async () => {
     const box = sandbox(gated('    risk: critical\n'));
-    const t = await inTerminal(box, ['stage', '1', '--yes']);
+    const t = inTerminal(box.dir, ['stage', '1', '--yes']);
     await waitFor(() => t.screen().includes('Type the stage name'));
     expect(box.exists('log')).toBe(false);
     t.keys('Enable cache', 'Enter');
@@ -98,7 +69,7 @@ describe('Ctrl-C at a terminal', () => {
         `  - id: 1\n    name: Long\n    steps:\n      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log" }\n      - { id: long, needs: [a], run: "touch started; sleep 30", undo: "echo undo-long >> log" }\n`,
       ),
     );
-    const t = await inTerminal(box, ['stage', '1']);
+    const t = inTerminal(box.dir, ['stage', '1']);
     await waitFor(() => box.exists('started'));
     t.keys('C-c');
     await waitFor(() => t.screen().includes('Roll the stage back now?'));
@@ -115,7 +86,7 @@ describe('Ctrl-C at a terminal', () => {
         `  - id: 1\n    name: Watch\n    steps:\n      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log" }\n    monitor:\n      duration: 30s\n      interval: 100ms\n      on_breach: pause\n      checks: [{ name: bad, command: "echo 9", expect: value < 1 }]\n`,
       ),
     );
-    const t = await inTerminal(box, ['stage', '1']);
+    const t = inTerminal(box.dir, ['stage', '1']);
     await waitFor(() => t.screen().includes('Continue the window instead of rolling back?'));
     t.keys('C-c');
     await waitFor(() => t.screen().includes('Roll the stage back now?'));
@@ -127,7 +98,7 @@ describe('Ctrl-C at a terminal', () => {
 
   it('at a gate is an interruption (130), not a crash', async () => {
     const box = sandbox(gated());
-    const t = await inTerminal(box, ['stage', '1']);
+    const t = inTerminal(box.dir, ['stage', '1']);
     await waitFor(() => t.screen().includes('Enable the cache?'));
     t.keys('C-c');
     expect(await t.code()).toBe(130);
