@@ -2,7 +2,7 @@
 // command flag store, against the built binary (real bash; canary file PWNED).
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { sandbox } from '../helpers/sandbox.js';
+import { sandbox, validateJson } from '../helpers/sandbox.js';
 
 const rb = (o: Record<string, unknown>) => JSON.stringify({ version: 1, name: 't', ...o }, null, 1);
 const pwned = (dir: string) => readdirSync(dir).filter((f) => f.startsWith('PWNED'));
@@ -10,18 +10,7 @@ const vars = { x: { default: 'plain' }, n: { default: '1' } };
 const stage = (o: Record<string, unknown>) => [{ id: 1, name: 's', irreversible: true, ...o }];
 const CANARY = 'x=$(touch${IFS}PWNED)';
 
-const diags = (box: ReturnType<typeof sandbox>) => {
-  const r = box.run(['validate', '--format', 'json', 'migrate.yaml']);
-  return {
-    code: r.code,
-    list: (r.code === 0 || r.code === 2 ? JSON.parse(r.stdout || '[]') : []) as {
-      code: string;
-      line: number;
-      column: number;
-    }[],
-    r,
-  };
-};
+const diags = validateJson;
 
 // [template, diagnostic code]
 const REFUSED: [string, 'shell-nested-code' | 'shell-arith'][] = [

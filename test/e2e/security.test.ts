@@ -2,7 +2,7 @@
 // Runbooks are written as JSON (valid YAML) so the attack text is exactly what the test says.
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { sandbox } from '../helpers/sandbox.js';
+import { sandbox, validateJson } from '../helpers/sandbox.js';
 
 /** Every shell metacharacter an attacker would try, and a quote of each kind. */
 const EVIL = `'"$(touch PWNED)\`touch PWNED\`;touch PWNED;# \\ end`;
@@ -204,20 +204,7 @@ describe('control characters in a value are shown escaped, never raw', () => {
 describe('values that another parser would read as code (issue 10, F1)', () => {
   const ATTACK = 'a[$(touch PWNED)]';
   const stage = (o: Record<string, unknown>) => [{ id: 1, name: 's', irreversible: true, ...o }];
-  const diags = (box: ReturnType<typeof sandbox>) => {
-    const r = box.run(['validate', '--format', 'json', 'migrate.yaml']);
-    return {
-      code: r.code,
-      list: (r.code === 0 || r.code === 2 ? JSON.parse(r.stdout || '[]') : []) as {
-        code: string;
-        line: number;
-        column: number;
-        message: string;
-        severity: string;
-      }[],
-      r,
-    };
-  };
+  const diags = validateJson;
 
   // bash evaluates a value like a[$(cmd)] as code wherever it does arithmetic, even from "$V".
   const ARITH = [

@@ -1,7 +1,7 @@
 /** The journal and lock in memory: same projection as the real ones, no files. */
 import { apply, emptyProjection, type Projection } from '../../src/journal/project.js';
 import type { Lock, LockInfo, StopRequest } from '../../src/journal/types.js';
-import type { EventName, JournalEvent, NewEvent } from '../../src/journal/events.js';
+import type { EventFields, EventName, JournalEvent, NewEvent } from '../../src/journal/events.js';
 import type { Journal } from '../../src/journal/journal.js';
 import { LockHeldError } from '../../src/errors.js';
 
@@ -54,4 +54,25 @@ export class MemoryLock implements Lock {
   async request(_holder: LockInfo, request: StopRequest): Promise<void> {
     this.stops.push(request);
   }
+}
+
+/**
+ * Events as an older or partial writer may leave them: only the fields a test
+ * needs, for runbook 'rb', run 'r1', digest 'd1', each `stepMs` after the last.
+ */
+export function eventMaker(stepMs: number) {
+  let t = 0;
+  return <E extends EventName>(
+    event: E,
+    extra: Partial<EventFields[E]> & { runbook?: string; digest?: string } = {},
+  ): JournalEvent =>
+    ({
+      ts: new Date(1_700_000_000_000 + t++ * stepMs).toISOString(),
+      run_id: 'r1',
+      runbook: 'rb',
+      digest: 'd1',
+      event,
+      operator: 'op',
+      ...extra,
+    }) as unknown as JournalEvent;
 }

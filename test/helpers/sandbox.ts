@@ -100,3 +100,19 @@ export function alive(pid: number): boolean {
     return false;
   }
 }
+
+/** A diagnostic as `validate --format json` prints it. */
+export interface JsonDiagnostic {
+  code: string;
+  line: number;
+  column: number;
+  message: string;
+  severity: string;
+}
+
+/** `validate --format json` of the sandbox's runbook: its exit code, its diagnostics, and the run. */
+export function validateJson(box: Sandbox) {
+  const r = box.run(['validate', '--format', 'json', 'migrate.yaml']);
+  const list = (r.code === 0 || r.code === 2 ? JSON.parse(r.stdout || '[]') : []) as JsonDiagnostic[];
+  return { code: r.code, list, r };
+}

@@ -16,21 +16,11 @@ import { describe, expect, it } from 'vitest';
 import { EventName } from '../../src/journal/events.js';
 import { FileJournal } from '../../src/journal/file.js';
 import { apply, currentStage, emptyProjection } from '../../src/journal/project.js';
-import type { EventFields, JournalEvent } from '../../src/journal/events.js';
+import type { JournalEvent } from '../../src/journal/events.js';
 import { tempDir } from '../helpers/cli.js';
+import { eventMaker } from '../harness/journal.js';
 
-let t = 0;
-// Events as an older or partial writer may leave them: only the fields a test needs.
-const ev = <E extends EventName>(event: E, extra: Partial<EventFields[E]> & { runbook?: string } = {}): JournalEvent =>
-  ({
-    ts: new Date(1_700_000_000_000 + t++ * 1000).toISOString(),
-    run_id: 'r1',
-    runbook: 'rb',
-    digest: 'd1',
-    event,
-    operator: 'op',
-    ...extra,
-  }) as unknown as JournalEvent;
+const ev = eventMaker(1000);
 
 const project = (events: JournalEvent[]) => events.reduce(apply, emptyProjection('rb'));
 

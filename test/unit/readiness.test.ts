@@ -1,21 +1,11 @@
 // The decisions `plan`, `stage --dry-run`, `status` and the engine share (plan/readiness.ts).
 import { describe, expect, it } from 'vitest';
-import { EventName, type EventFields, type JournalEvent } from '../../src/journal/events.js';
+import { EventName, type JournalEvent } from '../../src/journal/events.js';
 import { apply, emptyProjection } from '../../src/journal/project.js';
 import { alreadyApplied, drift, driftNote, liveHolder, readiness } from '../../src/plan/readiness.js';
+import { eventMaker } from '../harness/journal.js';
 
-let t = 0;
-// Only the fields the projection reads.
-const ev = <E extends EventName>(event: E, extra: Partial<EventFields[E]> & { digest?: string } = {}): JournalEvent =>
-  ({
-    ts: new Date(1_700_000_000_000 + t++).toISOString(),
-    run_id: 'r1',
-    runbook: 'rb',
-    digest: 'd1',
-    event,
-    operator: 'op',
-    ...extra,
-  }) as unknown as JournalEvent;
+const ev = eventMaker(1);
 const project = (events: JournalEvent[]) => events.reduce(apply, emptyProjection('rb'));
 const done = (stage: number, digest = 'd1') => [
   ev(EventName.StageStarted, { stage }),
