@@ -253,31 +253,25 @@ export class ListrBoard implements Reporter {
    * never ends) or in its spinner timer, and the terminal would stay hijacked.
    */
   private guardedRenderer(): typeof DefaultRenderer {
-    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the renderer class is listr2's to construct
-    const board = this;
+    // A redraw or the close, once the board has fallen back, draws nothing; a throw from either makes it fall back.
+    const guard = (draw: () => void) => {
+      if (this.fallback) return;
+      try {
+        draw();
+      } catch (e) {
+        this.degrade(e);
+      }
+    };
+    const degrade = (e: unknown) => this.degrade(e);
     return class GuardedRenderer extends DefaultRenderer {
       override async render(): Promise<void> {
-        try {
-          await super.render();
-        } catch (e) {
-          board.degrade(e);
-        }
+        await super.render().catch(degrade);
       }
       override update(): void {
-        if (board.fallback) return;
-        try {
-          super.update();
-        } catch (e) {
-          board.degrade(e);
-        }
+        guard(() => super.update());
       }
       override end(): void {
-        if (board.fallback) return;
-        try {
-          super.end();
-        } catch (e) {
-          board.degrade(e);
-        }
+        guard(() => super.end());
       }
     };
   }
