@@ -191,7 +191,10 @@ export async function runStage(
           onNoData: monitor.on_no_data,
         },
         baselines,
-      );
+      ).catch((e: unknown) => {
+        if (e instanceof InterruptedError) ctx.reporter.task('monitor', monitor.label, TaskState.Failed, 'stopped');
+        throw e;
+      });
       ctx.reporter.task('monitor', monitor.label, TaskState.Succeeded);
     }
     await runChecks(ctx, 'verify', 'verify', checks.verify, FailureKind.Verify, baselines);

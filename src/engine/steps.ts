@@ -44,6 +44,7 @@ async function runStep(ctx: RunContext, node: StepNode, spec: Step, stage: numbe
         step: node.step,
       });
     } catch (e) {
+      if (e instanceof InterruptedError) ctx.reporter.task(node.id, node.label, TaskState.Failed, 'stopped');
       if (!(e instanceof DeclinedError)) throw e;
       // A person was needed here: journal the step's outcome, then let the stage roll back and exit 5.
       await record(ctx, EventName.StepFailed, {
@@ -58,7 +59,10 @@ async function runStep(ctx: RunContext, node: StepNode, spec: Step, stage: numbe
       throw new StepDeclinedError(`step '${node.step}': ${e.message}`, e.hint);
     }
     // Stopped by an interrupt or the stage's deadline: no outcome is known, so none is journaled (the step stays in doubt).
-    if (!r.ok && ctx.signal.aborted) throw new InterruptedError('interrupted');
+    if (!r.ok && ctx.signal.aborted) {
+      ctx.reporter.task(node.id, node.label, TaskState.Failed, 'stopped');
+      throw new InterruptedError('interrupted');
+    }
     if (r.ok) {
       await record(ctx, EventName.StepSucceeded, {
         stage,

@@ -295,6 +295,24 @@ describe('the outcome line comes last', () => {
 });
 
 describe('lines (CI, pipes)', () => {
+  it.each([
+    ['a step', `    steps:\n      - { id: long, run: "touch started; sleep 30", undo: "true" }\n`, /✗ long\s+stopped/],
+    [
+      'a window',
+      `    steps: [{ id: a, run: "touch started", undo: "true" }]\n    monitor: { duration: 30s, interval: 100ms, checks: [{ name: ok, command: "echo 1", expect: value == 1 }] }\n`,
+      /✗ monitor 30s\s+stopped/,
+    ],
+  ])('%s stopped by Ctrl-C gets its closing line', async (_what, body, closing) => {
+    const box = sandbox(runbook(`  - id: 1\n    name: one\n${body}`));
+    const run = box.runAsync(['stage', '1']);
+    await waitFor(() => box.exists('started'));
+    await new Promise((r) => setTimeout(r, 300));
+    for (const pid of migratePids(box.dir)) process.kill(pid, 'SIGINT');
+    const r = await run;
+    expect(r.code).toBe(130);
+    expect(r.stdout).toMatch(closing);
+  });
+
   it('an emergency rollback names the stage of every undo', () => {
     const stage = (n: number) => `  - id: ${n}\n    name: s${n}\n    steps: [{ run: "true", undo: "true" }]\n`;
     const box = sandbox(runbook(stage(1) + stage(2) + stage(3)));
