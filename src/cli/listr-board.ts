@@ -48,6 +48,8 @@ interface Slot {
    * skip() back into a tick, so a slot that asked ends by failing instead.
    */
   asked?: boolean;
+  /** A rollback action reported a result here: the rollback ran (a message or a note alone is not that). */
+  ran?: boolean;
   /** The group this slot belongs to (a step inside "steps (N)"). */
   parent?: Slot;
   children?: Slot[];
@@ -214,7 +216,7 @@ export class ListrBoard implements Reporter {
 
   /** The end of a slot nobody settled: a rollback that printed lines ran; anything else did not. */
   private conclude(s: Slot, rollbackDetail = 'not run'): void {
-    if (isRollback(s.id) && s.lines.length)
+    if (isRollback(s.id) && s.ran)
       this.settle(
         s,
         s.state === TaskState.Failed ? TaskState.Failed : TaskState.Succeeded,
@@ -362,7 +364,10 @@ export class ListrBoard implements Reporter {
             : state === TaskState.Skipped
               ? '↷'
               : '▶';
-      if (state !== TaskState.Running) this.output(s.id, `${icon} ${title}${detail ? `: ${detail}` : ''}`);
+      if (state !== TaskState.Running) {
+        s.ran = true;
+        this.output(s.id, `${icon} ${title}${detail ? `: ${detail}` : ''}`);
+      }
       if (state === TaskState.Failed) {
         s.state = TaskState.Failed;
         s.detail = detail === 'interrupted' ? 'interrupted, not finished' : 'a rollback step failed';
@@ -426,8 +431,14 @@ export class ListrBoard implements Reporter {
     const s = this.order.find((o) => o.state === TaskState.Waiting && !o.finished) ?? this.lastActive;
     if (!s || !this.live) return null;
     // The display may fail before the task starts (its first frame): then there is no task to wait for.
-    const failed = new Promise<null>((r) => this.broken.signal.addEventListener('abort', () => r(null)));
-    const t = await Promise.race([s.wrapper.promise, failed]);
+    let onLost = () => {};
+    const failed = new Promise<null>((r) => {
+      onLost = () => r(null);
+      this.broken.signal.addEventListener('abort', onLost, { once: true });
+    });
+    const t = await Promise.race([s.wrapper.promise, failed]).finally(() =>
+      this.broken.signal.removeEventListener('abort', onLost),
+    );
     if (!t || !this.live || t.task.hasFinalized()) return null;
     s.asked = true;
     return t;

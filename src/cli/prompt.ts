@@ -79,15 +79,21 @@ async function interruptible<T>(ask: () => Promise<T>, signal?: AbortSignal): Pr
   }
 }
 
-/** `signal` is the run's interrupt: a Ctrl-C that lands before a prompt takes the keyboard cancels it. */
-export function createPrompter(opts: GlobalOptions, board?: ListrBoard, signal?: AbortSignal): Prompter {
+/**
+ * `interrupt` gives the run's interrupt as it is now (a follow-up rollback gets a fresh one):
+ * a Ctrl-C that lands before a prompt takes the keyboard cancels it.
+ */
+export function createPrompter(opts: GlobalOptions, board?: ListrBoard, interrupt?: () => AbortSignal): Prompter {
   return {
     assumeYes: Boolean(opts.yes),
     interactive: canPrompt(),
     async confirm(message) {
       if (opts.yes) return true;
       if (!canPrompt()) required(message);
-      return interruptible(() => ask(board, (p) => p.confirm, { message, default: false }, signal), signal);
+      return interruptible(
+        () => ask(board, (p) => p.confirm, { message, default: false }, interrupt?.()),
+        interrupt?.(),
+      );
     },
     preconfirmed: (name) => (opts.confirmStage ?? []).includes(name),
     async typed(message, expected) {
@@ -99,8 +105,13 @@ export function createPrompter(opts: GlobalOptions, board?: ListrBoard, signal?:
       }
       const answer = await interruptible(
         () =>
-          ask(board, (p) => p.input, { message: `${message} Type the stage name to confirm (${expected}):` }, signal),
-        signal,
+          ask(
+            board,
+            (p) => p.input,
+            { message: `${message} Type the stage name to confirm (${expected}):` },
+            interrupt?.(),
+          ),
+        interrupt?.(),
       );
       return answer.trim() === expected;
     },

@@ -73,7 +73,7 @@ export async function createSession(opts: GlobalOptions, how: LoadHow = {}): Pro
     lock,
     runner: new ChildRunner(),
     reporter: board ?? createReporter(opts, rb.vars),
-    prompter: createPrompter(opts, board, controller.signal),
+    prompter: createPrompter(opts, board, () => current.signal),
     operator,
     host: hostname(),
     runId,

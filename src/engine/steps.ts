@@ -82,7 +82,10 @@ async function runStep(ctx: RunContext, node: StepNode, spec: Step, stage: numbe
     if (attempt < node.retries) {
       ctx.reporter.output(node.id, `${r.message}; retrying in ${node.retry_delay_ms}ms`);
       await sleep(ctx, node.retry_delay_ms);
-      if (ctx.signal.aborted) throw new InterruptedError('interrupted');
+      if (ctx.signal.aborted) {
+        ctx.reporter.task(node.id, node.label, TaskState.Failed, 'stopped');
+        throw new InterruptedError('interrupted');
+      }
       continue;
     }
     await record(ctx, EventName.StepFailed, {

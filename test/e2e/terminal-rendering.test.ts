@@ -191,16 +191,36 @@ describe('the live task list tells the truth', () => {
       sandbox(
         runbook(
           `  - id: 1\n    name: one\n    steps: [{ id: a, run: "echo a >> log", undo: "echo undo-a >> log" }]\n` +
-            `  - id: 2\n    name: two\n    steps:\n      - { id: b, run: "echo b >> log", undo: "echo undo-b >> log" }\n    monitor: { duration: 30s, interval: 100ms, checks: [{ name: ok, command: "echo 1", expect: value == 1 }] }\n`,
+            `  - id: 2\n    name: two\n    steps:\n      - { id: b, run: "echo b >> log", undo: "echo undo-b >> log" }\n    monitor: { duration: "\${win}", interval: 100ms, checks: [{ name: ok, command: "echo 1", expect: value == 1 }] }\n`,
+          'vars:\n  win: { default: 30s }\n',
         ),
       );
-    const interrupted = async (box: Sandbox) => {
+    // Someone else acts meanwhile (by default: rolls stage 2 back).
+    const interrupted = async (box: Sandbox, meanwhile: string[][] = [['rollback', '--yes']]) => {
       expect(box.run(['stage', '1']).code).toBe(0);
       const t = await interruptedInWindow(box.dir, '2');
-      // Someone else rolls stage 2 back meanwhile.
-      expect(box.run(['rollback', '--yes']).code).toBe(0);
+      for (const args of meanwhile) expect(box.run(args).code, args.join(' ')).toBe(0);
       return t;
     };
+
+    it('yes, after another run rolled back below the stage too: nothing undone, no usage error', async () => {
+      const box = two();
+      const t = await interrupted(box, [['rollback', '--to', '0', '--yes']]);
+      t.keys('y', 'Enter');
+      expect(await t.code()).toBe(130);
+      expect(box.lines('log')).toEqual(['a', 'b', 'undo-b', 'undo-a']);
+      expect(t.screen()).toMatch(/this run undid nothing/);
+    });
+
+    it('yes, after another run finished the stage: nothing is undone (not the stage, not what came after)', async () => {
+      const box = two();
+      const t = await interrupted(box, [['stage', '2', '--resume', '--yes', '--set', 'win=200ms']]);
+      t.keys('y', 'Enter');
+      expect(await t.code()).toBe(130);
+      expect(box.lines('log')).toEqual(['a', 'b']);
+      expect(t.screen()).toMatch(/changed by another run while the question was open: this run undid nothing/);
+      expect(JSON.parse(box.run(['status', '--json']).stdout)).toMatchObject({ current_stage: 2, state: 'clean' });
+    });
 
     it('yes: undoes nothing (never the stage below), and does not claim it did', async () => {
       const box = two();
@@ -209,7 +229,7 @@ describe('the live task list tells the truth', () => {
       expect(await t.code()).toBe(130);
       expect(box.lines('log')).toEqual(['a', 'b', 'undo-b']);
       expect(t.screen()).not.toContain('stage 2 was rolled back');
-      expect(t.screen()).toMatch(/already rolled back/);
+      expect(t.screen()).toMatch(/this run undid nothing/);
       expect(JSON.parse(box.run(['status', '--json']).stdout)).toMatchObject({ current_stage: 1, state: 'clean' });
     });
 
@@ -221,6 +241,21 @@ describe('the live task list tells the truth', () => {
       expect(t.screen()).not.toContain('left as it is');
       expect(t.screen()).toMatch(/nothing is left in progress \(stage 1 is the last applied/);
     });
+  });
+
+  it('the rollback that yes starts can itself ask (an undo that pauses for confirmation)', async () => {
+    const box = sandbox(
+      runbook(
+        `  - id: 1\n    name: one\n    steps:\n      - { id: a, run: "echo a >> log", undo: { pause: { until: confirm } } }\n    monitor: { duration: 30s, interval: 100ms, checks: [{ name: ok, command: "echo 1", expect: value == 1 }] }\n`,
+      ),
+    );
+    const t = await interruptedInWindow(box.dir);
+    t.keys('y', 'Enter');
+    await t.see('Continue? (y/N)');
+    t.keys('y', 'Enter');
+    expect(await t.code()).toBe(130);
+    expect(t.screen()).toContain('stage 1 was rolled back');
+    expect(JSON.parse(box.run(['status', '--json']).stdout)).toMatchObject({ current_stage: 0, state: 'clean' });
   });
 
   it('SIGTERM while the roll-back question is open ends it: left as it is (130)', async () => {

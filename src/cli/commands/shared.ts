@@ -25,7 +25,7 @@ export async function interruptedFollowUp(
   const { active, rolling } = p;
   if ((!active && !rolling) || !canPrompt() || opts.json) await board?.finish();
   if (!active && !rolling) return e; // interrupted before the stage changed anything
-  if (!canPrompt() || opts.json) return leftAsIs(e, p);
+  if (!canPrompt() || opts.json) return leftAsIs(e, p, Boolean(rolling));
   const stage = rolling?.stage ?? active!.stage;
   const question = rolling
     ? `Interrupted while rolling back stage ${stage}. Finish the rollback now?`
@@ -37,12 +37,22 @@ export async function interruptedFollowUp(
   const yes = await confirmIn(board, question, true, signal).catch(() => false);
   if (preempted(signal)) return handedOver(session, signal.reason as PreemptedError);
   // The lock was let go while the question was open: another run may have acted meanwhile.
+  const now = await ctx.journal.project(ctx.runbook.name);
   if (!yes) {
     await board?.finish();
-    return leftAsIs(e, await ctx.journal.project(ctx.runbook.name));
+    return leftAsIs(e, now, Boolean(rolling));
   }
-  // Only the stage asked about: never a stage below it that another run's rollback left on top.
-  const to = rolling ? rolling.to : stage - 1;
+  // The answer was about this stage as it stood: if another run moved it (rolled it back, resumed
+  // it, went on to later stages), nothing here is undone, least of all what the question never named.
+  const same = rolling ? now.rolling?.stage === stage : now.active?.stage === stage && !now.rolling;
+  if (!same) {
+    await board?.finish();
+    return new InterruptedError(
+      `interrupted; stage ${stage} was changed by another run while the question was open: this run undid nothing`,
+      "see 'migrate status' and 'migrate history'",
+    );
+  }
+  const to = now.rolling ? now.rolling.to : stage - 1;
   const fresh = { ...ctx, runId: randomUUID(), signal, waited: new WaitClock(ctx.clock) };
   const done = await runRollbackCommand(fresh, { emergency: false, reason: 'interrupted by the operator', to });
   if (!done.includes(stage)) {
@@ -62,10 +72,15 @@ async function handedOver(session: Session, reason: PreemptedError): Promise<Int
 }
 
 /** Not rolled back here: what the journal says now (another run may have acted while the question was open). */
-function leftAsIs(e: InterruptedError, p: Projection): InterruptedError {
+function leftAsIs(e: InterruptedError, p: Projection, wasRolling: boolean): InterruptedError {
   const { active, rolling } = p;
   // Interrupted inside a rollback: the stage is half undone, and the error names the undo in doubt and says to run rollback.
-  if (rolling) return e;
+  if (rolling && wasRolling) return e;
+  if (rolling)
+    return new InterruptedError(
+      `stage ${rolling.stage} is half rolled back (by another run, itself interrupted)`,
+      `next: 'migrate rollback' to finish it${rolling.in_doubt ? ` (in doubt: ${rolling.in_doubt.title})` : ''}`,
+    );
   if (!active)
     return new InterruptedError(
       `interrupted; nothing is left in progress (stage ${currentStage(p)} is the last applied: another run finished or rolled back meanwhile)`,
