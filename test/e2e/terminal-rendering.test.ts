@@ -294,6 +294,26 @@ describe('the live task list tells the truth', () => {
     expect(box.exists('log')).toBe(false);
   });
 
+  it('a long window of questions (no data, asked every sample) leaks nothing: no node warning', async () => {
+    const box = sandbox(
+      runbook(
+        `  - id: 1\n    name: one\n    steps: [{ id: a, run: "true", undo: "true" }]\n    monitor: { duration: 60s, interval: 100ms, checks: [{ name: nd, command: "true", expect: value > 0 }] }\n`,
+      ),
+    );
+    const t = inTerminal(box.dir, ['stage', '1']);
+    // Past node's limit of 10 listeners on one signal.
+    for (let i = 0; i < 13; i++) {
+      await waitFor(() => t.screen().trimEnd().endsWith('Go on with the window? (y/N)'), 10_000);
+      t.keys('y', 'Enter');
+      await waitFor(() => !t.screen().trimEnd().endsWith('Go on with the window? (y/N)'), 10_000);
+    }
+    t.keys('C-c');
+    await t.see('Roll the stage back now?');
+    t.keys('y', 'Enter');
+    expect(await t.code()).toBe(130);
+    expect(crashes(t.all()), t.all()).toEqual([]);
+  });
+
   it('NO_COLOR means no colour or dim text anywhere on the board', async () => {
     const box = sandbox(
       runbook(

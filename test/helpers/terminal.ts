@@ -116,7 +116,7 @@ export function crashes(text: string): string[] {
   return text
     .split('\n')
     .filter((l) =>
-      /TypeError|ReferenceError|DeprecationWarning|internal error|^\s+at .+:\d+:\d+\)?$|node:internal|Node\.js v\d/.test(
+      /TypeError|ReferenceError|DeprecationWarning|\(node:\d+\) \w*Warning|internal error|^\s+at .+:\d+:\d+\)?$|node:internal|Node\.js v\d/.test(
         l,
       ),
     );
