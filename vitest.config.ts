@@ -6,10 +6,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    // Most e2e time is spent waiting on child processes, windows and timers, not CPU: two files at a
-    // time on two cores halves the run (vitest's default is one worker per core, minus one). More than
-    // two starved vitest's own worker RPC on this machine (a timeout calling onTaskUpdate).
-    maxWorkers: 2,
+    // One file at a time (vitest's default on two cores). Two files at once took 360-390 s instead of
+    // ~560 s, but on this 2-core machine it intermittently failed the run with vitest's own worker RPC
+    // timeout ("Timeout calling onTaskUpdate"): a suite that can fail by itself is worse than a slow one.
+    maxWorkers: 1,
     minWorkers: 1,
     globalSetup: ['test/helpers/pg-global.ts'],
   },
