@@ -6,11 +6,12 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    // One file at a time (vitest's default on two cores). Two files at once took 360-390 s instead of
-    // ~560 s, but on this 2-core machine it intermittently failed the run with vitest's own worker RPC
-    // timeout ("Timeout calling onTaskUpdate"): a suite that can fail by itself is worse than a slow one.
-    maxWorkers: 1,
+    // Two files at a time on two cores (vitest's default would be one): most e2e time is spent
+    // waiting on child processes, windows and timers. That made a long run of synchronous tests
+    // slow enough to starve vitest's worker RPC; test/helpers/yield.ts is what keeps it answered.
+    maxWorkers: 2,
     minWorkers: 1,
+    setupFiles: ['test/helpers/yield.ts'],
     globalSetup: ['test/helpers/pg-global.ts'],
   },
 });
