@@ -90,10 +90,8 @@ export function createPrompter(opts: GlobalOptions, board?: ListrBoard, interrup
     async confirm(message) {
       if (opts.yes) return true;
       if (!canPrompt()) required(message);
-      return interruptible(
-        () => ask(board, (p) => p.confirm, { message, default: false }, interrupt?.()),
-        interrupt?.(),
-      );
+      const signal = interrupt?.();
+      return interruptible(() => confirmIn(board, message, false, signal), signal);
     },
     preconfirmed: (name) => (opts.confirmStage ?? []).includes(name),
     async typed(message, expected) {
@@ -103,16 +101,9 @@ export function createPrompter(opts: GlobalOptions, board?: ListrBoard, interrup
           `--yes does not confirm a critical stage: pass --confirm-stage "${expected}" (or run it at a terminal and type the name)`,
         );
       }
-      const answer = await interruptible(
-        () =>
-          ask(
-            board,
-            (p) => p.input,
-            { message: `${message} Type the stage name to confirm (${expected}):` },
-            interrupt?.(),
-          ),
-        interrupt?.(),
-      );
+      const signal = interrupt?.();
+      const question = `${message} Type the stage name to confirm (${expected}):`;
+      const answer = await interruptible(() => ask(board, (p) => p.input, { message: question }, signal), signal);
       return answer.trim() === expected;
     },
   };

@@ -28,6 +28,11 @@ async function runStep(ctx: RunContext, node: StepNode, spec: Step, stage: numbe
     display: node.action.display,
   });
   const started = ctx.clock.now();
+  // Stopped from outside: the step's line says so (a line stream otherwise ends on '▶ step').
+  const stopped = () => {
+    ctx.reporter.task(node.id, node.label, TaskState.Failed, 'stopped');
+    return new InterruptedError('interrupted');
+  };
   for (let attempt = 0; ; attempt++) {
     ctx.reporter.task(
       node.id,
@@ -44,7 +49,10 @@ async function runStep(ctx: RunContext, node: StepNode, spec: Step, stage: numbe
         step: node.step,
       });
     } catch (e) {
-      if (e instanceof InterruptedError) ctx.reporter.task(node.id, node.label, TaskState.Failed, 'stopped');
+      if (e instanceof InterruptedError) {
+        stopped();
+        throw e;
+      }
       if (!(e instanceof DeclinedError)) throw e;
       // A person was needed here: journal the step's outcome, then let the stage roll back and exit 5.
       await record(ctx, EventName.StepFailed, {
@@ -59,10 +67,7 @@ async function runStep(ctx: RunContext, node: StepNode, spec: Step, stage: numbe
       throw new StepDeclinedError(`step '${node.step}': ${e.message}`, e.hint);
     }
     // Stopped by an interrupt or the stage's deadline: no outcome is known, so none is journaled (the step stays in doubt).
-    if (!r.ok && ctx.signal.aborted) {
-      ctx.reporter.task(node.id, node.label, TaskState.Failed, 'stopped');
-      throw new InterruptedError('interrupted');
-    }
+    if (!r.ok && ctx.signal.aborted) throw stopped();
     if (r.ok) {
       await record(ctx, EventName.StepSucceeded, {
         stage,
@@ -82,10 +87,7 @@ async function runStep(ctx: RunContext, node: StepNode, spec: Step, stage: numbe
     if (attempt < node.retries) {
       ctx.reporter.output(node.id, `${r.message}; retrying in ${node.retry_delay_ms}ms`);
       await sleep(ctx, node.retry_delay_ms);
-      if (ctx.signal.aborted) {
-        ctx.reporter.task(node.id, node.label, TaskState.Failed, 'stopped');
-        throw new InterruptedError('interrupted');
-      }
+      if (ctx.signal.aborted) throw stopped();
       continue;
     }
     await record(ctx, EventName.StepFailed, {
