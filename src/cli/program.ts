@@ -5,8 +5,9 @@
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import type { GlobalOptions } from './context.js';
+import { packageFile } from './package-file.js';
 
-const version = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version as string;
+const version = JSON.parse(readFileSync(packageFile('package.json'), 'utf8')).version as string;
 const collect = (v: string, prev: string[]) => [...prev, v];
 
 // Each command declares its own argument shape (validate: one variadic list); commander checked the count.

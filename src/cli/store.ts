@@ -62,7 +62,7 @@ export async function identityTarget(opts: GlobalOptions): Promise<StoreTarget &
   const { name, digest, source } = await readIdentity(file);
   if (!/^journal:/m.test(source)) return { name, digest, file };
   // Only runbooks that declare a journal pay for parsing here.
-  const { parse } = await import('yaml');
+  const { parse } = await import('../runbook/yaml-lazy.js');
   const doc = parse(source) as Runbook;
   if (typeof doc.journal !== 'string')
     throw new UsageError(`${file}: journal must be a postgres:// URL`, `run 'migrate validate ${file}'`);

@@ -6,7 +6,7 @@ import type { LintFinding } from './lint-rules.js';
 import { cmds } from './lint-rules.js';
 import { SERIALS, typeOf } from './lint-expr.js';
 import type { ColumnDef } from '@pgsql/types';
-import { charOffsets, kindOf, nodeAs, type Statement } from './parse.js';
+import { kindOf, nodeAs, scanTokens, type Statement } from './parse.js';
 
 type Found = Omit<LintFinding, 'offset'>;
 const note = (code: string, what: string, safer: string): Found => ({
@@ -131,13 +131,7 @@ export const hygieneRules: Record<string, (st: Statement, transactional: boolean
  * to 63 (with only a NOTICE), which is the problem.
  */
 export async function longIdentifiers(text: string, statements: Statement[]): Promise<LintFinding[]> {
-  const { scan } = await import('libpg-query');
-  const chars = charOffsets(text);
-  const tokens = ((await scan(text)).tokens as { start: number; end: number; tokenName: string }[]).map((t) => ({
-    ...t,
-    start: chars(t.start),
-    end: chars(t.end),
-  }));
+  const tokens = await scanTokens(text);
   const out: LintFinding[] = [];
   for (const t of tokens) {
     if (t.tokenName !== 'IDENT') continue;

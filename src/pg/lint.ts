@@ -7,7 +7,7 @@ import { didYouMean, error, warning, type Finding, type Path } from '../runbook/
 import { RISKS, type Action, type Risk, type Runbook } from '../runbook/types.js';
 import { actions } from '../runbook/walk.js';
 import {
-  charOffsets,
+  scanTokens,
   kindOf,
   names as nameList,
   nodeAs,
@@ -122,13 +122,7 @@ export async function lintSql(
 export async function varsInLiterals(sql: string): Promise<number[]> {
   const { text } = placeholders(sql);
   if (text === sql) return [];
-  const { scan } = await import('libpg-query');
-  const chars = charOffsets(text);
-  const tokens = ((await scan(text)).tokens as { start: number; end: number; tokenName: string }[]).map((t) => ({
-    ...t,
-    start: chars(t.start),
-    end: chars(t.end),
-  }));
+  const tokens = await scanTokens(text);
   const refs = [...sql.matchAll(/\$\{[^}]*\}/g)].map((m) => m.index!);
   return refs.filter((at) =>
     tokens.some((t) => t.tokenName !== 'PARAM' && t.start <= at && at < t.end && /CONST|IDENT/.test(t.tokenName)),

@@ -4,6 +4,8 @@
  * the same length first, so every offset still points into the runbook text.
  */
 import type { Node, RangeVar } from '@pgsql/types';
+import { createRequire } from 'node:module';
+import { setFlagsFromString } from 'node:v8';
 import { parseTemplate } from '../runbook/template.js';
 
 /** The kinds of parse tree node ('AlterTableStmt', 'ColumnDef', ...): each node is `{ Kind: body }`. */
@@ -49,6 +51,44 @@ export function placeholders(sql: string): { text: string; names: string[] } {
 
 let lib: typeof import('libpg-query') | null = null;
 
+/**
+ * The parser, loaded once and synchronously, so a caller that knows SQL is
+ * coming can start it before its own synchronous work (the YAML parse): the
+ * WebAssembly then compiles on another thread meanwhile. It runs with V8's
+ * baseline compiler only: a runbook's SQL is parsed in milliseconds, and the
+ * optimizing tier would spend ~150 ms compiling hot functions in the
+ * background that the process then waits for at exit.
+ */
+function libpg(): typeof import('libpg-query') {
+  if (!lib) {
+    setFlagsFromString('--liftoff-only');
+    lib = createRequire(import.meta.url)('libpg-query') as typeof import('libpg-query');
+  }
+  return lib;
+}
+
+/** Start loading the parser now (a hint: a failure shows when the parser is used). */
+export function preloadSqlParser(): void {
+  try {
+    libpg();
+  } catch {
+    lib = null;
+  }
+}
+
+export interface Token {
+  start: number;
+  end: number;
+  tokenName: string;
+}
+
+/** PostgreSQL's own scanner over `text`, with offsets in characters. */
+export async function scanTokens(text: string): Promise<Token[]> {
+  const { scan } = libpg();
+  const chars = charOffsets(text);
+  return ((await scan(text)).tokens as Token[]).map((t) => ({ ...t, start: chars(t.start), end: chars(t.end) }));
+}
+
 /** libpg-query reports statement and token positions in UTF-8 bytes; JavaScript strings count UTF-16 units. */
 export function charOffsets(text: string): (byte: number) => number {
   // eslint-disable-next-line no-control-regex
@@ -58,11 +98,11 @@ export function charOffsets(text: string): (byte: number) => number {
 }
 
 export async function parseSql(sql: string): Promise<Statement[]> {
-  lib ??= await import('libpg-query');
+  const { parse } = libpg();
   const { text } = placeholders(sql);
   let tree: { stmts?: { stmt: Node; stmt_location?: number; stmt_len?: number }[] };
   try {
-    tree = (await lib.parse(text)) as unknown as typeof tree;
+    tree = (await parse(text)) as unknown as typeof tree;
   } catch (e) {
     const pos = (e as { sqlDetails?: { cursorPosition?: number } }).sqlDetails?.cursorPosition ?? 0;
     throw new SqlSyntaxError((e as Error).message, pos); // libpg-query's cursorPosition is 0-based

@@ -35,13 +35,16 @@ export interface LoadedFile {
 
 export type LoadResult = { ok: true; loaded: LoadedFile } | { ok: false; diagnostics: Diagnostic[] };
 
-export function loadRunbookFile(file: string): LoadResult {
+/** `beforeParse` sees the text first (validate starts the SQL parser loading from it). */
+export function loadRunbookFile(file: string, beforeParse?: (source: string) => void): LoadResult {
   const fail = (code: 'file-unreadable' | 'file-too-large', message: string): LoadResult => ({
     ok: false,
     diagnostics: [{ file, line: 1, column: 1, severity: 'error', code, message }],
   });
   try {
-    return loadRunbookSource(file, readRunbookText(file));
+    const source = readRunbookText(file);
+    beforeParse?.(source);
+    return loadRunbookSource(file, source);
   } catch (e) {
     if (e instanceof RunbookTooLarge) return fail('file-too-large', e.message);
     const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;

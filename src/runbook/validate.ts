@@ -15,11 +15,21 @@ import { intervalsShorter } from './rules/windows.js';
 import { InvalidRunbookError } from '../errors.js';
 import { actions } from './walk.js';
 import type { VolatilityLookup } from '../pg/lint.js';
+import { preloadSqlParser } from '../pg/parse.js';
 
 function hasSqlText(rb: Runbook): boolean {
   for (const { value } of actions(rb))
     if (value.sql !== undefined || (value as { undo_sql?: string }).undo_sql !== undefined) return true;
   return false;
+}
+
+/**
+ * Text that mentions SQL starts PostgreSQL's parser loading before the YAML
+ * is parsed: its WebAssembly compiles on another thread meanwhile. Only a
+ * hint (a wrong guess costs a load, as any SQL would); the lint decides.
+ */
+function warmSqlParser(source: string, opts: ValidateOptions): void {
+  if (opts.sqlLint !== false && /\bsql\s*:/.test(source)) preloadSqlParser();
 }
 
 export interface ValidateOptions {
@@ -99,12 +109,13 @@ export async function validateLoaded(loaded: LoadedFile, opts: ValidateOptions =
 }
 
 export async function validateFile(file: string, opts: ValidateOptions = {}): Promise<Validation> {
-  const result = loadRunbookFile(file);
+  const result = loadRunbookFile(file, (source) => warmSqlParser(source, opts));
   if (!result.ok) return { ok: false, ...split(result.diagnostics, opts.strict ?? false) };
   return validateLoaded(result.loaded, opts);
 }
 
 export async function validateSource(file: string, source: string, opts: ValidateOptions = {}): Promise<Validation> {
+  warmSqlParser(source, opts);
   const result = loadRunbookSource(file, source);
   if (!result.ok) return { ok: false, ...split(result.diagnostics, opts.strict ?? false) };
   return validateLoaded(result.loaded, opts);

@@ -33,7 +33,9 @@ describe('npm pack', () => {
     if (!info) throw new Error(`npm pack described no package: ${packed.stdout}`);
     const files = info.files.map((f) => f.path);
     expect(files).toContain('bin/migrate.js');
-    expect(files).toContain('dist/cli/main.js');
+    expect(files).toContain('dist/bundle/main.js');
+    // The bundle is the CLI: tsc's per-module output stays out of the package.
+    expect(files.filter((f) => f.startsWith('dist/') && !f.startsWith('dist/bundle/'))).toEqual([]);
     expect(files).toContain('schema/runbook.schema.json');
     expect(files).toContain('docs/runbook.md');
     expect(files.filter((f) => /^(src|test|bench|scripts)\//.test(f) || /app-state|flags\.json/.test(f))).toEqual([]);

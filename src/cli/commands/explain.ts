@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
 import { distance } from '../../runbook/diagnostics.js';
 import type { GlobalOptions } from '../context.js';
+import { packageFile } from '../package-file.js';
 
 interface Entry {
   code: string;
@@ -23,7 +24,7 @@ const DOCS = [
 export function explanations(): Entry[] {
   const out: Entry[] = [];
   for (const { file, level } of DOCS) {
-    const text = readFileSync(new URL(`../../../docs/${file}`, import.meta.url), 'utf8');
+    const text = readFileSync(packageFile(`docs/${file}`), 'utf8');
     const heading = new RegExp(`^${level} ([a-z0-9*-]+)$`, 'gm');
     const hits = [...text.matchAll(heading)];
     hits.forEach((m, i) => {
