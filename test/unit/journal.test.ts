@@ -224,6 +224,25 @@ describe('file journal', () => {
     expect(existsSync(dir)).toBe(false);
   });
 
+  it('decodes each chunk right whether or not it is all ASCII (ASCII chunks take a faster decoder)', async () => {
+    const dir = tempDir();
+    const filler = (n: number) =>
+      Array.from({ length: n }, (_, i) => ev(EventName.Sample, { message: `ascii filler ${i} ${'x'.repeat(200)}` }));
+    const events = [
+      ...filler(6000), // ~1.5 MiB: the first chunk is all ASCII
+      ev(EventName.StageStarted, { stage: 1 }),
+      ev(EventName.StepSucceeded, { stage: 1, step: 'schritt-ü' }),
+      ev(EventName.StepSucceeded, { stage: 1, step: 'étape-€' }),
+      ...filler(6000),
+      ev(EventName.StepSucceeded, { stage: 1, step: 'plain' }),
+      ev(EventName.StageCompleted, { stage: 1 }),
+    ];
+    writeFileSync(join(dir, 'journal.jsonl'), `${events.map((e) => JSON.stringify(e)).join('\n')}\n`);
+    const p = await new FileJournal(dir).project('rb');
+    expect(p.damage).toEqual([]);
+    expect(p.applied.map((a) => a.completed)).toEqual([['schritt-ü', 'étape-€', 'plain']]);
+  });
+
   it('reads lines longer than its buffer, and characters cut by a chunk boundary, whole', async () => {
     const dir = tempDir();
     // 3-byte characters with an odd-length prefix: some straddle every 1 MiB boundary; one line is longer than the buffer.
