@@ -17,7 +17,15 @@ import { join } from 'node:path';
 import { asEnvironmentError } from '../errors.js';
 import { ensureStateDir, openPrivate, readRegular } from './statedir.js';
 import { emptyProjection, type Projection } from './project.js';
-import { emptySnapshot, replayTail, tailHash, validSnapshot, writeSnapshot, type Snapshot } from './snapshot.js';
+import {
+  emptySnapshot,
+  lostReaches,
+  replayTail,
+  tailHash,
+  validSnapshot,
+  writeSnapshot,
+  type Snapshot,
+} from './snapshot.js';
 import type { EventName, NewEvent } from './events.js';
 import type { Journal } from './journal.js';
 
@@ -132,7 +140,7 @@ export class FileJournal implements Journal {
       return fsDo(`cannot read the journal ${this.path}`, () => {
         const size = fstatSync(fd).size;
         const lost = this.lostSince(fd, size, snap);
-        if (lost) snap = emptySnapshot([lost]);
+        if (lost) snap = { ...emptySnapshot([lost]), lost: lostReaches(snap) };
         replayTail(fd, size, snap, this.path);
         return Object.assign(snap, { from: lost ? 0 : from });
       });
@@ -156,7 +164,13 @@ export class FileJournal implements Journal {
     const { from, ...snap } = this.replay();
     if (snap.offset - from >= REFRESH_BYTES) this.refresh(snap);
     const p = snap.projections[runbook] ?? emptyProjection(runbook);
-    return { ...p, damage: [...new Set(snap.damage)], notes: [...this.notes] };
+    const lost = snap.lost?.[runbook];
+    return {
+      ...p,
+      damage: [...new Set(snap.damage)],
+      notes: [...this.notes],
+      ...(lost !== undefined ? { lost_reach: lost } : {}),
+    };
   }
 
   /**

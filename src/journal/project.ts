@@ -102,6 +102,11 @@ export interface Projection {
   damage?: string[];
   /** What the journal repaired on read (a damaged snapshot rebuilt): worth saying, blocks nothing. */
   notes?: string[];
+  /**
+   * The journal lost events: the highest stage with any effect that a read saw
+   * before (see `reach`). Set by the journal on read, never stored here.
+   */
+  lost_reach?: number;
   /** The last canary hold ended early by an operator: `promote` waits for its request's id here. */
   last_promotion?: Promotion;
 }
@@ -121,6 +126,10 @@ export function emptyProjection(runbook: string): Projection {
 }
 
 export const currentStage = (p: Projection) => Math.max(0, ...p.applied.map((a) => a.stage));
+
+/** The highest stage with any effect: applied, or started, or half rolled back. */
+export const reach = (p: Projection) =>
+  Math.max(currentStage(p), p.active?.stage ?? 0, p.dirty?.stage ?? 0, p.rolling?.stage ?? 0);
 
 const MAX_RUNS = 1000;
 const MAX_GROUPS = 1000;

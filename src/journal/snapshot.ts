@@ -9,7 +9,7 @@
 import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { apply, emptyProjection, type Projection } from './project.js';
+import { apply, emptyProjection, reach, type Projection } from './project.js';
 import { openPrivate } from './statedir.js';
 import { parseEvent } from './events.js';
 
@@ -23,6 +23,12 @@ export interface Snapshot {
   projections: Record<string, Projection>;
   /** What was wrong with the journal, for people (kept until the snapshot is deleted). */
   damage: string[];
+  /**
+   * Per runbook, the highest stage with any effect that a read saw before the
+   * journal lost events (kept, like damage, until the snapshot is deleted): a
+   * rollback must not act on what is left as if that stage never ran.
+   */
+  lost?: Record<string, number>;
 }
 
 const TAIL_BYTES = 256;
@@ -53,8 +59,17 @@ export function validSnapshot(s: unknown): s is Snapshot {
     Object.values(o.projections).every(
       (p) => p && typeof p === 'object' && Array.isArray(p.applied) && Array.isArray(p.runs),
     ) &&
-    Array.isArray(o.damage)
+    Array.isArray(o.damage) &&
+    (o.lost === undefined ||
+      (!!o.lost && typeof o.lost === 'object' && Object.values(o.lost).every((n) => Number.isSafeInteger(n))))
   );
+}
+
+/** What a snapshot knew, to keep when the journal it covered lost events: the reach of each runbook. */
+export function lostReaches(snap: Snapshot): Record<string, number> {
+  const lost = { ...snap.lost };
+  for (const [name, p] of Object.entries(snap.projections)) lost[name] = Math.max(lost[name] ?? 0, reach(p));
+  return lost;
 }
 
 export function tailHash(fd: number, offset: number): string {

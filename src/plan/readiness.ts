@@ -3,7 +3,7 @@
  * engine (which refuses) and by `plan` / `--dry-run` (which report).
  */
 import { EnvironmentError, MigrateError, RollbackFailedError, UsageError } from '../errors.js';
-import { currentStage, type Projection } from '../journal/project.js';
+import { currentStage, reach, type Projection } from '../journal/project.js';
 import { describeHolder } from '../journal/lockfile.js';
 import { RunState, type LockInfo } from '../journal/types.js';
 import type { Runbook } from '../runbook/types.js';
@@ -103,11 +103,27 @@ export interface IrreversibleStop {
  * first, without the actions the journal shows done, and a plain `rollback` goes
  * down to where the interrupted one was going.
  */
+/**
+ * A journal cut short can show stage 1 applied while a read before it saw
+ * stage 2: undoing stage 1 under stage 2 is what a rollback must never do, so
+ * nothing is decided on what is left (an emergency rollback neither).
+ */
+function lostStages(p: Projection): void {
+  const seen = p.lost_reach ?? 0;
+  const left = reach(p);
+  if (seen <= left) return;
+  throw new EnvironmentError(
+    `the journal lost events: a read before saw stage ${seen} take effect, the journal now shows ${left ? `stage ${left}` : 'no stage'}; a rollback on what is left could undo a stage under one still applied`,
+    `restore the journal, then delete snapshot.json in the state directory; or undo stage ${seen}${seen - left > 1 ? ` down to ${left + 1}` : ''} by hand, then delete snapshot.json and roll back what the journal shows`,
+  );
+}
+
 export function planRollback(
   p: Projection,
   opts: RollbackOptions,
   runbook: Runbook,
 ): { targets: RollbackTarget[]; stop: IrreversibleStop | null } {
+  lostStages(p);
   const undone = (stage: number) =>
     p.rolling?.stage === stage ? p.rolling.undone : p.dirty?.stage === stage ? p.dirty.undone : [];
   const all: Omit<RollbackTarget, 'undone'>[] = [];

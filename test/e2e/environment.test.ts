@@ -1,6 +1,15 @@
 // The machine, not the runbook: unwritable state, full disk, damaged journal or snapshot. Exit 6, one clear line, never 1.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -191,5 +200,31 @@ describe('a damaged journal or snapshot', () => {
     expect(s.stderr).toMatch(/journal\.jsonl.*(truncated|shorter)/);
     expect(oneLine(box.run(['stage', '3']))).toMatch(/truncated|shorter/);
     expect(box.lines('log')).toEqual(['do-1', 'do-2']);
+  });
+
+  it('a rollback refuses to act on a journal that lost a stage a read once saw (plain and emergency, exit 6)', () => {
+    const box = sandbox(runbook(stage(1) + stage(2)));
+    expect(box.run(['stage', '1']).code).toBe(0);
+    const file = join(box.dir, '.migrate/journal.jsonl');
+    const afterOne = readFileSync(file, 'utf8').length;
+    expect(box.run(['stage', '2']).code).toBe(0);
+    expect(box.status().current_stage).toBe(2); // this read is what the snapshot remembers
+    truncateSync(file, afterOne); // stage 2's events are gone; stage 1 is whole
+    for (const args of [
+      ['rollback', '--yes'],
+      ['rollback', '--emergency', '--yes', '--reason', 'spike'],
+      ['rollback', '--to', '0', '--yes'],
+    ]) {
+      const r = box.run(args);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(6);
+      expect(oneLine(r), args.join(' ')).toMatch(/lost.*stage 2/);
+      // Undoing stage 1 under stage 2, which is still applied, is what this refuses.
+      expect(box.lines('log')).toEqual(['do-1', 'do-2']);
+    }
+    // A person who has undone stage 2 by hand says so by removing the snapshot: the journal's view then decides.
+    rmSync(join(box.dir, '.migrate/snapshot.json'));
+    const r = box.run(['rollback', '--yes']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(box.lines('log')).toEqual(['do-1', 'do-2', 'undo-1']);
   });
 });

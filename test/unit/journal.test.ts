@@ -10,6 +10,7 @@ import {
   mkdirSync,
   readdirSync,
   statSync,
+  truncateSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -130,6 +131,26 @@ describe('file journal', () => {
     await j.close();
     writeFileSync(join(dir, 'journal.jsonl'), '');
     expect(currentStage(await new FileJournal(dir).project('rb'))).toBe(0);
+  });
+
+  it('remembers the stage a read saw before the journal lost it, through later checkpoints', async () => {
+    const dir = tempDir();
+    const j = new FileJournal(dir);
+    await j.append(ev(EventName.StageStarted, { stage: 1 }));
+    await j.append(ev(EventName.StageCompleted, { stage: 1 }));
+    const afterOne = readFileSync(join(dir, 'journal.jsonl')).length;
+    await j.append(ev(EventName.StageStarted, { stage: 2 })); // started, not completed: it has taken effect
+    await j.checkpoint();
+    await j.close();
+    truncateSync(join(dir, 'journal.jsonl'), afterOne);
+    const again = new FileJournal(dir);
+    const p = await again.project('rb');
+    expect([currentStage(p), p.lost_reach, p.damage?.length]).toEqual([1, 2, 1]);
+    await again.append(ev(EventName.Sample, { message: 'x' }));
+    await again.checkpoint(); // the snapshot now covers the shorter journal: what was lost is still known
+    await again.close();
+    expect((await new FileJournal(dir).project('rb')).lost_reach).toBe(2);
+    expect((await new FileJournal(dir).project('other')).lost_reach).toBeUndefined();
   });
 
   it('ignores a torn last line and cuts it before the next append', async () => {
