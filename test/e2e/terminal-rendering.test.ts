@@ -357,6 +357,16 @@ describe('lines (CI, pipes)', () => {
       `    steps: [{ id: a, run: "touch started", undo: "true" }]\n    monitor: { duration: 30s, interval: 100ms, checks: [{ name: ok, command: "echo 1", expect: value == 1 }] }\n`,
       /✗ monitor 30s\s+stopped/,
     ],
+    [
+      'a canary hold',
+      `    steps: [{ id: a, run: "true", undo: "true" }]\n    canary:\n      weights: [{ weight: 5, hold: 30s }, { weight: 50, hold: 30s }]\n      interval: 100ms\n      set: { run: "touch started", undo: "true" }\n`,
+      /✗ 5% for 30s\s+stopped/,
+    ],
+    [
+      'a canary weight being set',
+      `    steps: [{ id: a, run: "true", undo: "true" }]\n    canary:\n      weights: [{ weight: 5, hold: 30s }]\n      set: { run: "touch started; sleep 30", undo: "true" }\n`,
+      /✗ 5% for 30s\s+stopped/,
+    ],
   ])('%s stopped by Ctrl-C gets its closing line', async (_what, body, closing) => {
     const box = sandbox(runbook(`  - id: 1\n    name: one\n${body}`));
     const run = box.runAsync(['stage', '1']);
