@@ -135,6 +135,25 @@ describe('the live task list tells the truth', () => {
     expect(t.screen()).not.toMatch(/✔.*(not needed|not run|stopped)/);
   });
 
+  it('Ctrl-C in an irreversible stage asks nothing it would refuse: left as it is, with resume as the way on', async () => {
+    const box = sandbox(
+      runbook(
+        `  - id: 1\n    name: Once\n    irreversible: true\n    steps:\n      - { id: long, run: "touch started; sleep 30" }\n`,
+      ),
+    );
+    const t = inTerminal(box.dir, ['stage', '1']);
+    await t.see('long');
+    while (!box.exists('started')) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 200));
+    t.keys('C-c');
+    expect(await t.code()).toBe(130);
+    const screen = t.screen();
+    expect(screen).not.toContain('Roll the stage back');
+    expect(screen).toMatch(/stage 1 interrupted: it is left as it is/);
+    expect(screen).toContain("'migrate stage 1 --resume'");
+    expect(screen).not.toContain("'migrate rollback' to undo it");
+  });
+
   it('Ctrl-C, then no: the rollback that was not run is never ticked', async () => {
     const box = sandbox(windowed());
     const t = await interruptedInWindow(box.dir);

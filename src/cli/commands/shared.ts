@@ -7,6 +7,7 @@ import { InterruptedError, PreemptedError } from '../../errors.js';
 import { canPrompt, confirmIn } from '../prompt.js';
 import type { Session } from '../session.js';
 import { currentStage, type Projection } from '../../journal/project.js';
+import type { Runbook } from '../../runbook/types.js';
 
 /**
  * After Ctrl-C: ask whether to roll back (non-interactive: do not). Returns
@@ -23,9 +24,11 @@ export async function interruptedFollowUp(
   if (preempted(ctx.signal)) return handedOver(session, ctx.signal.reason as PreemptedError);
   const p = await ctx.journal.project(ctx.runbook.name);
   const { active, rolling } = p;
-  if ((!active && !rolling) || !canPrompt() || opts.json) await board?.finish();
+  // An irreversible stage is never rolled back: a question whose yes would be refused is not asked.
+  const ask = canPrompt() && !opts.json && (rolling || !isIrreversible(ctx.runbook, active!.stage));
+  if ((!active && !rolling) || !ask) await board?.finish();
   if (!active && !rolling) return e; // interrupted before the stage changed anything
-  if (!canPrompt() || opts.json) return leftAsIs(e, p, Boolean(rolling));
+  if (!ask) return leftAsIs(e, p, Boolean(rolling), ctx.runbook);
   const stage = rolling?.stage ?? active!.stage;
   const question = rolling
     ? `Interrupted while rolling back stage ${stage}. Finish the rollback now?`
@@ -40,7 +43,7 @@ export async function interruptedFollowUp(
   const now = await ctx.journal.project(ctx.runbook.name);
   if (!yes) {
     await board?.finish();
-    return leftAsIs(e, now, Boolean(rolling));
+    return leftAsIs(e, now, Boolean(rolling), ctx.runbook);
   }
   // The answer was about this stage as it stood: if another run moved it (rolled it back, resumed
   // it, went on to later stages), nothing here is undone, least of all what the question never named.
@@ -72,7 +75,9 @@ async function handedOver(session: Session, reason: PreemptedError): Promise<Int
 }
 
 /** Not rolled back here: what the journal says now (another run may have acted while the question was open). */
-function leftAsIs(e: InterruptedError, p: Projection, wasRolling: boolean): InterruptedError {
+const isIrreversible = (rb: Runbook, stage: number) => rb.stages.find((s) => s.id === stage)?.irreversible === true;
+
+function leftAsIs(e: InterruptedError, p: Projection, wasRolling: boolean, rb: Runbook): InterruptedError {
   const { active, rolling } = p;
   // Interrupted inside a rollback: the stage is half undone, and the error names the undo in doubt and says to run rollback.
   if (rolling && wasRolling) return e;
@@ -86,8 +91,11 @@ function leftAsIs(e: InterruptedError, p: Projection, wasRolling: boolean): Inte
       `interrupted; nothing is left in progress (stage ${currentStage(p)} is the last applied: another run finished or rolled back meanwhile)`,
       "see 'migrate status' and 'migrate history'",
     );
+  const doubt = active.in_doubt.length ? ` (in doubt: ${active.in_doubt.join(', ')})` : '';
   return new InterruptedError(
     `stage ${active.stage} interrupted: it is left as it is (last: ${active.last_step ?? active.last_event})`,
-    `next: 'migrate rollback' to undo it, or 'migrate stage ${active.stage} --resume' to finish it${active.in_doubt.length ? ` (in doubt: ${active.in_doubt.join(', ')})` : ''}`,
+    isIrreversible(rb, active.stage)
+      ? `next: 'migrate stage ${active.stage} --resume' to finish it${doubt}; it is irreversible, so no rollback undoes it`
+      : `next: 'migrate rollback' to undo it, or 'migrate stage ${active.stage} --resume' to finish it${doubt}`,
   );
 }
