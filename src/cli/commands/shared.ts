@@ -24,11 +24,15 @@ export async function interruptedFollowUp(
   if (preempted(ctx.signal)) return handedOver(session, ctx.signal.reason as PreemptedError);
   const p = await ctx.journal.project(ctx.runbook.name);
   const { active, rolling } = p;
+  if (!active && !rolling) {
+    await board?.finish();
+    return e; // interrupted before the stage changed anything
+  }
   // An irreversible stage is never rolled back: a question whose yes would be refused is not asked.
-  const ask = canPrompt() && !opts.json && (rolling || !isIrreversible(ctx.runbook, active!.stage));
-  if ((!active && !rolling) || !ask) await board?.finish();
-  if (!active && !rolling) return e; // interrupted before the stage changed anything
-  if (!ask) return leftAsIs(e, p, Boolean(rolling), ctx.runbook);
+  if (!canPrompt() || opts.json || (!rolling && isIrreversible(ctx.runbook, active!.stage))) {
+    await board?.finish();
+    return leftAsIs(e, p, Boolean(rolling), ctx.runbook);
+  }
   const stage = rolling?.stage ?? active!.stage;
   const question = rolling
     ? `Interrupted while rolling back stage ${stage}. Finish the rollback now?`
