@@ -6,6 +6,7 @@
 import type { Node, RangeVar } from '@pgsql/types';
 import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
+import { EnvironmentError } from '../errors.js';
 import { parseTemplate } from '../runbook/template.js';
 
 /** The kinds of parse tree node ('AlterTableStmt', 'ColumnDef', ...): each node is `{ Kind: body }`. */
@@ -63,8 +64,37 @@ function libpg(): typeof import('libpg-query') {
   if (!lib) {
     setFlagsFromString('--liftoff-only');
     lib = createRequire(import.meta.url)('libpg-query') as typeof import('libpg-query');
+    // Its WebAssembly loads in the background: a failure is kept for whoever uses the parser, never left unhandled.
+    failed = lib.loadModule().then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
   }
   return lib;
+}
+let failed: Promise<Error | null> = Promise.resolve(null);
+
+/** The parser, ready; one that cannot load (a broken install) is the machine's fault, not the SQL's. */
+async function ready(): Promise<typeof import('libpg-query')> {
+  let lp: typeof import('libpg-query');
+  let e: Error | null;
+  try {
+    lp = libpg();
+    e = await failed;
+  } catch (thrown) {
+    lib = null;
+    e = thrown as Error;
+  }
+  if (e) {
+    const why = String(e.message ?? e)
+      .split('\n')[0]!
+      .slice(0, 300);
+    throw new EnvironmentError(
+      `cannot load PostgreSQL's SQL parser (libpg-query): ${why}`,
+      'reinstall migrate (npm ci, or npm install -g again)',
+    );
+  }
+  return lp!;
 }
 
 /** Start loading the parser now (a hint: a failure shows when the parser is used). */
@@ -84,7 +114,7 @@ export interface Token {
 
 /** PostgreSQL's own scanner over `text`, with offsets in characters. */
 export async function scanTokens(text: string): Promise<Token[]> {
-  const { scan } = libpg();
+  const { scan } = await ready();
   const chars = charOffsets(text);
   return ((await scan(text)).tokens as Token[]).map((t) => ({ ...t, start: chars(t.start), end: chars(t.end) }));
 }
@@ -98,7 +128,7 @@ export function charOffsets(text: string): (byte: number) => number {
 }
 
 export async function parseSql(sql: string): Promise<Statement[]> {
-  const { parse } = libpg();
+  const { parse } = await ready();
   const { text } = placeholders(sql);
   let tree: { stmts?: { stmt: Node; stmt_location?: number; stmt_len?: number }[] };
   try {

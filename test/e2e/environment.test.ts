@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { runbook, sandbox, type Sandbox } from '../helpers/sandbox.js';
-import type { Result } from '../helpers/cli.js';
+import { ROOT, type Result } from '../helpers/cli.js';
 
 const stage = (id: number) =>
   `  - id: ${id}\n    name: s${id}\n    steps:\n      - { id: a${id}, run: "echo do-${id} >> log", undo: "echo undo-${id} >> log" }\n`;
@@ -226,5 +226,36 @@ describe('a damaged journal or snapshot', () => {
     const r = box.run(['rollback', '--yes']);
     expect(r.code, r.stderr).toBe(0);
     expect(box.lines('log')).toEqual(['do-1', 'do-2', 'undo-1']);
+  });
+});
+
+describe('a broken install', () => {
+  // PostgreSQL's parser cannot read its WebAssembly: the machine's fault (exit 6, one line), never a crash (exit 1).
+  const broken = { NODE_OPTIONS: `--require=${join(ROOT, 'test/helpers/no-wasm.cjs')}` };
+  const sqlStage = `  - id: 1\n    name: s1\n    steps:\n      - { sql: "ALTER TABLE t ADD COLUMN c int", undo_sql: "ALTER TABLE t DROP COLUMN c", database: "postgres://db/x" }\n`;
+
+  it('validate, plan and stage say the SQL parser cannot load (exit 6), in one line', () => {
+    const box = sandbox(runbook(sqlStage));
+    for (const args of [
+      ['validate', 'migrate.yaml'],
+      ['plan', '1'],
+      ['stage', '1', '--yes'],
+    ]) {
+      const r = box.run(args, broken);
+      expect(r.code, `${args.join(' ')}: ${r.stderr.slice(0, 500)}`).toBe(6);
+      // libpg-query's own loader says what it could not read first; then migrate's one line.
+      expect(r.stderr, args.join(' ')).toMatch(
+        /^error: cannot load PostgreSQL's SQL parser \(libpg-query\): .*ENOENT/m,
+      );
+      expect(r.stderr, args.join(' ')).not.toMatch(/internal error|Node\.js v| {4}at /);
+      expect(r.stderr.length, args.join(' ')).toBeLessThan(2000);
+    }
+  });
+
+  it('a runbook that is invalid anyway is still exit 2, whatever the parser', () => {
+    const box = sandbox(`version: 1\nname: t\nstages:\n  - id: 1\n    sql: [\n`);
+    const r = box.run(['validate', 'migrate.yaml'], broken);
+    expect(r.code, r.stderr.slice(0, 500)).toBe(2);
+    expect(r.stderr).not.toMatch(/Node\.js v|Unhandled|internal error/);
   });
 });
