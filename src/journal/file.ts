@@ -21,6 +21,7 @@ import {
   emptySnapshot,
   lostReaches,
   replayTail,
+  settleLost,
   tailHash,
   validSnapshot,
   writeSnapshot,
@@ -139,9 +140,16 @@ export class FileJournal implements Journal {
     try {
       return fsDo(`cannot read the journal ${this.path}`, () => {
         const size = fstatSync(fd).size;
+        const before = snap;
         const lost = this.lostSince(fd, size, snap);
-        if (lost) snap = { ...emptySnapshot([lost]), lost: lostReaches(snap) };
+        if (lost) snap = emptySnapshot([lost]);
         replayTail(fd, size, snap, this.path);
+        if (lost) snap.lost = lostReaches(before, snap);
+        const settled = settleLost(snap);
+        // Saved at once: a later read against the old snapshot would find the loss again and take
+        // what runs did since (a rollback) for part of it; a settled loss would come back once a
+        // rollback lowers the stage again.
+        if (lost || settled) this.refresh(snap);
         return Object.assign(snap, { from: lost ? 0 : from });
       });
     } finally {

@@ -65,11 +65,37 @@ export function validSnapshot(s: unknown): s is Snapshot {
   );
 }
 
-/** What a snapshot knew, to keep when the journal it covered lost events: the reach of each runbook. */
-export function lostReaches(snap: Snapshot): Record<string, number> {
-  const lost = { ...snap.lost };
-  for (const [name, p] of Object.entries(snap.projections)) lost[name] = Math.max(lost[name] ?? 0, reach(p));
+const reachIn = (snap: Snapshot, name: string) => {
+  const p = snap.projections[name];
+  return p ? reach(p) : 0;
+};
+
+/**
+ * After the journal lost what `before` covered and `after` was replayed from
+ * what is left: per runbook, the stage a read saw take effect that the journal
+ * no longer shows (with what was lost before). Runbooks that lost nothing of
+ * consequence get no entry.
+ */
+export function lostReaches(before: Snapshot, after: Snapshot): Record<string, number> {
+  const lost: Record<string, number> = { ...before.lost };
+  for (const [name, p] of Object.entries(before.projections)) {
+    const seen = reach(p);
+    if (seen > reachIn(after, name)) lost[name] = Math.max(lost[name] ?? 0, seen);
+  }
   return lost;
+}
+
+/** A lost stage the journal shows again (it was restored) is no longer lost. Whether any was settled. */
+export function settleLost(snap: Snapshot): boolean {
+  if (!snap.lost) return false;
+  let settled = false;
+  for (const [name, seen] of Object.entries(snap.lost))
+    if (reachIn(snap, name) >= seen) {
+      delete snap.lost[name];
+      settled = true;
+    }
+  if (!Object.keys(snap.lost).length) delete snap.lost;
+  return settled;
 }
 
 export function tailHash(fd: number, offset: number): string {

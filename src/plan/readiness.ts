@@ -106,15 +106,16 @@ export interface IrreversibleStop {
 /**
  * A journal cut short can show stage 1 applied while a read before it saw
  * stage 2: undoing stage 1 under stage 2 is what a rollback must never do, so
- * nothing is decided on what is left (an emergency rollback neither).
+ * nothing is decided on what is left (an emergency rollback neither). Also
+ * what `status` warns of.
  */
-function lostStages(p: Projection): void {
+export function lostStage(p: Projection): EnvironmentError | null {
   const seen = p.lost_reach ?? 0;
   const left = reach(p);
-  if (seen <= left) return;
-  throw new EnvironmentError(
+  if (seen <= left) return null;
+  return new EnvironmentError(
     `the journal lost events: a read before saw stage ${seen} take effect, the journal now shows ${left ? `stage ${left}` : 'no stage'}; a rollback on what is left could undo a stage under one still applied`,
-    `restore the journal, then delete snapshot.json in the state directory; or undo stage ${seen}${seen - left > 1 ? ` down to ${left + 1}` : ''} by hand, then delete snapshot.json and roll back what the journal shows`,
+    `restore the journal, or undo stage ${seen}${seen - left > 1 ? ` down to ${left + 1}` : ''} by hand; then delete snapshot.json in the state directory`,
   );
 }
 
@@ -123,7 +124,8 @@ export function planRollback(
   opts: RollbackOptions,
   runbook: Runbook,
 ): { targets: RollbackTarget[]; stop: IrreversibleStop | null } {
-  lostStages(p);
+  const lost = lostStage(p);
+  if (lost) throw lost;
   const undone = (stage: number) =>
     p.rolling?.stage === stage ? p.rolling.undone : p.dirty?.stage === stage ? p.dirty.undone : [];
   const all: Omit<RollbackTarget, 'undone'>[] = [];

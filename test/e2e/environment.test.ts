@@ -13,7 +13,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { runbook, sandbox, type Sandbox } from '../helpers/sandbox.js';
+import { runbook, sandbox, waitFor, type Sandbox } from '../helpers/sandbox.js';
 import { ROOT, type Result } from '../helpers/cli.js';
 
 const stage = (id: number) =>
@@ -226,6 +226,60 @@ describe('a damaged journal or snapshot', () => {
     const r = box.run(['rollback', '--yes']);
     expect(r.code, r.stderr).toBe(0);
     expect(box.lines('log')).toEqual(['do-1', 'do-2', 'undo-1']);
+  });
+});
+
+describe('a journal that lost events (review)', () => {
+  it('losing only events of no consequence (the last run.finished) refuses nothing, then or later', () => {
+    const box = sandbox(runbook(stage(1) + stage(2)));
+    expect(box.run(['up', '--to', '2']).code).toBe(0);
+    const file = join(box.dir, '.migrate/journal.jsonl');
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    writeFileSync(file, `${lines.slice(0, -1).join('\n')}\n`);
+    expect(box.run(['rollback', '--yes']).code).toBe(0);
+    const r = box.run(['rollback', '--yes']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(box.lines('log')).toEqual(['do-1', 'do-2', 'undo-2', 'undo-1']);
+  });
+
+  it('a restored journal settles it: later rollbacks go through', () => {
+    const box = sandbox(runbook(stage(1) + stage(2)));
+    expect(box.run(['stage', '1']).code).toBe(0);
+    const file = join(box.dir, '.migrate/journal.jsonl');
+    const afterOne = readFileSync(file, 'utf8');
+    expect(box.run(['stage', '2']).code).toBe(0);
+    const whole = readFileSync(file, 'utf8');
+    writeFileSync(file, afterOne);
+    expect(box.run(['rollback', '--yes']).code).toBe(6);
+    const s = box.run(['status', '--json']);
+    expect(JSON.parse(s.stdout)).toMatchObject({ current_stage: 1, lost_stage: 2 });
+    expect(s.stderr).toMatch(/every rollback refuses: the journal lost events: a read before saw stage 2/);
+    writeFileSync(file, whole); // the backup, restored
+    expect(JSON.parse(box.run(['status', '--json']).stdout)).toMatchObject({ current_stage: 2, lost_stage: null });
+    expect(box.run(['rollback', '--yes']).code).toBe(0);
+    expect(box.run(['rollback', '--yes']).code).toBe(0);
+    expect(box.lines('log')).toEqual(['do-1', 'do-2', 'undo-2', 'undo-1']);
+  });
+
+  it('a journal cut back to before a stage that a killed run had begun is noticed (the stage start is saved)', async () => {
+    const box = sandbox(
+      runbook(
+        stage(1) +
+          `  - id: 2\n    name: s2\n    steps:\n      - { id: a2, run: "echo do-2 >> log; sleep 30", undo: "echo undo-2 >> log" }\n`,
+      ),
+    );
+    expect(box.run(['stage', '1']).code).toBe(0);
+    const file = join(box.dir, '.migrate/journal.jsonl');
+    const backup = readFileSync(file, 'utf8');
+    const child = box.spawn(['stage', '2']);
+    await waitFor(() => box.lines('log').includes('do-2'));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    writeFileSync(file, backup); // "restore the journal" from before stage 2
+    const r = box.run(['rollback', '--yes']);
+    expect(r.code, r.stderr).toBe(6);
+    expect(oneLine(r)).toMatch(/lost.*stage 2/);
+    expect(box.lines('log')).toEqual(['do-1', 'do-2']);
   });
 });
 

@@ -1,7 +1,7 @@
 import { currentStage, holdLeftMs, runsAsSeen } from '../../journal/project.js';
 import { RunState, type LockInfo } from '../../journal/types.js';
 import type { Projection } from '../../journal/project.js';
-import { drift, driftNote, liveHolder, runState } from '../../plan/readiness.js';
+import { drift, driftNote, liveHolder, lostStage, runState } from '../../plan/readiness.js';
 import type { GlobalOptions } from '../context.js';
 import { identityTarget, openStore, type Store } from '../store.js';
 
@@ -15,6 +15,8 @@ export function statusJson(name: string, digest: string, p: Projection, holder: 
   return {
     runbook: name,
     current_stage: currentStage(p),
+    /** A stage the journal lost (a read saw it take effect): every rollback refuses while it is set. */
+    lost_stage: lostStage(p) ? (p.lost_reach ?? null) : null,
     state,
     lock: holder && {
       pid: holder.pid,
@@ -63,6 +65,8 @@ export default async function status(_args: string[], opts: GlobalOptions) {
   await journal.close();
   // Damage goes to stderr so `status --json` stays parseable; status itself still answers.
   for (const line of [...(p.notes ?? []), ...(p.damage ?? [])]) process.stderr.write(`warning: journal: ${line}\n`);
+  const lost = lostStage(p);
+  if (lost) process.stderr.write(`warning: every rollback refuses: ${lost.message}\n  next: ${lost.hint}\n`);
   const holder = await lock.holder();
   const live = liveHolder(holder);
   const result = statusJson(name, digest, p, holder, where);
