@@ -19,7 +19,7 @@ import { ensureStateDir, openPrivate, readRegular } from './statedir.js';
 import { emptyProjection, type Projection } from './project.js';
 import {
   emptySnapshot,
-  lostReaches,
+  lostStates,
   replayTail,
   settleLost,
   tailHash,
@@ -135,7 +135,17 @@ export class FileJournal implements Journal {
   private replay(): Snapshot & { from: number } {
     let snap = this.readSnapshot();
     const from = snap.offset;
-    if (!existsSync(this.path)) return { ...snap, from };
+    if (!existsSync(this.path)) {
+      if (snap.offset === 0) return { ...snap, from };
+      // A snapshot with no journal: the journal was deleted or moved, and what it held is gone.
+      const gone = emptySnapshot([
+        `${this.path} is gone, though it held ${snap.offset} bytes (${snap.lines} events) when last read: events are lost`,
+      ]);
+      gone.lost = lostStates(snap, gone);
+      settleLost(gone);
+      if (gone.lost) this.refresh(gone);
+      return { ...gone, from: 0 };
+    }
     const fd = fsDo(`cannot read the journal ${this.path}`, () => openPrivate(this.path, 'r'));
     try {
       return fsDo(`cannot read the journal ${this.path}`, () => {
@@ -144,7 +154,7 @@ export class FileJournal implements Journal {
         const lost = this.lostSince(fd, size, snap);
         if (lost) snap = emptySnapshot([lost]);
         replayTail(fd, size, snap, this.path);
-        if (lost) snap.lost = lostReaches(before, snap);
+        if (lost) snap.lost = lostStates(before, snap);
         const settled = settleLost(snap);
         // Saved at once: a later read against the old snapshot would find the loss again and take
         // what runs did since (a rollback) for part of it; a settled loss would come back once a
@@ -173,12 +183,7 @@ export class FileJournal implements Journal {
     if (snap.offset - from >= REFRESH_BYTES) this.refresh(snap);
     const p = snap.projections[runbook] ?? emptyProjection(runbook);
     const lost = snap.lost?.[runbook];
-    return {
-      ...p,
-      damage: [...new Set(snap.damage)],
-      notes: [...this.notes],
-      ...(lost !== undefined ? { lost_reach: lost } : {}),
-    };
+    return { ...p, damage: [...new Set(snap.damage)], notes: [...this.notes], ...(lost ? { lost } : {}) };
   }
 
   /**

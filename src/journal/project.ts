@@ -103,10 +103,10 @@ export interface Projection {
   /** What the journal repaired on read (a damaged snapshot rebuilt): worth saying, blocks nothing. */
   notes?: string[];
   /**
-   * The journal lost events: the highest stage with any effect that a read saw
-   * before (see `reach`). Set by the journal on read, never stored here.
+   * The journal lost events that a read saw, and they mattered to a decision
+   * (`decisionState` differs): what that read saw. Set by the journal on read.
    */
-  lost_reach?: number;
+  lost?: LostState;
   /** The last canary hold ended early by an operator: `promote` waits for its request's id here. */
   last_promotion?: Promotion;
 }
@@ -130,6 +130,49 @@ export const currentStage = (p: Projection) => Math.max(0, ...p.applied.map((a) 
 /** The highest stage with any effect: applied, or started, or half rolled back. */
 export const reach = (p: Projection) =>
   Math.max(currentStage(p), p.active?.stage ?? 0, p.dirty?.stage ?? 0, p.rolling?.stage ?? 0);
+
+/** What a read saw before the journal lost it. */
+export interface LostState {
+  /** The highest stage then in effect. */
+  stage: number;
+  /** For people: `describeState` of it. */
+  seen: string;
+  /** Its `decisionState`: a journal that shows this again (restored) settles the loss. */
+  state: string;
+}
+
+/**
+ * What a rollback or a stage decides on: which stages are applied with which
+ * steps, what is in progress, half rolled back or dirty, with what done. Two
+ * projections that agree here lead to the same decisions (runs and notes aside).
+ */
+export function decisionState(p: Projection | undefined): string {
+  if (!p) return decisionState(emptyProjection(''));
+  const sorted = (xs: string[]) => [...xs].sort();
+  return JSON.stringify([
+    p.applied.map((a) => [a.stage, sorted(a.completed)]),
+    p.active && [p.active.stage, sorted(p.active.completed.map((c) => c.step)), sorted(p.active.in_doubt)],
+    p.rolling && [p.rolling.stage, sorted(p.rolling.undone)],
+    p.dirty && [p.dirty.stage, sorted(p.dirty.undone)],
+  ]);
+}
+
+/** The decision state in words: 'stages 1, 2 applied; stage 3 in progress (a done)'. */
+export function describeState(p: Projection | undefined): string {
+  if (!p) return 'nothing applied';
+  const parts = [
+    p.applied.length
+      ? `stage${p.applied.length > 1 ? 's' : ''} ${p.applied.map((a) => a.stage).join(', ')} applied`
+      : 'no stage applied',
+  ];
+  if (p.active) {
+    const done = p.active.completed.map((c) => c.step);
+    parts.push(`stage ${p.active.stage} in progress (${done.length ? `${done.join(', ')} done` : 'no step done'})`);
+  }
+  if (p.rolling) parts.push(`stage ${p.rolling.stage} half rolled back`);
+  if (p.dirty) parts.push(`stage ${p.dirty.stage} dirty`);
+  return parts.join('; ');
+}
 
 const MAX_RUNS = 1000;
 const MAX_GROUPS = 1000;

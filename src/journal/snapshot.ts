@@ -9,7 +9,15 @@
 import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { apply, emptyProjection, reach, type Projection } from './project.js';
+import {
+  apply,
+  decisionState,
+  describeState,
+  emptyProjection,
+  reach,
+  type LostState,
+  type Projection,
+} from './project.js';
 import { openPrivate } from './statedir.js';
 import { parseEvent } from './events.js';
 
@@ -28,7 +36,7 @@ export interface Snapshot {
    * journal lost events (kept, like damage, until the snapshot is deleted): a
    * rollback must not act on what is left as if that stage never ran.
    */
-  lost?: Record<string, number>;
+  lost?: Record<string, LostState>;
 }
 
 const TAIL_BYTES = 256;
@@ -61,36 +69,36 @@ export function validSnapshot(s: unknown): s is Snapshot {
     ) &&
     Array.isArray(o.damage) &&
     (o.lost === undefined ||
-      (!!o.lost && typeof o.lost === 'object' && Object.values(o.lost).every((n) => Number.isSafeInteger(n))))
+      (!!o.lost &&
+        typeof o.lost === 'object' &&
+        Object.values(o.lost).every(
+          (l) => !!l && Number.isSafeInteger(l.stage) && typeof l.seen === 'string' && typeof l.state === 'string',
+        )))
   );
 }
 
-const reachIn = (snap: Snapshot, name: string) => {
-  const p = snap.projections[name];
-  return p ? reach(p) : 0;
-};
-
 /**
  * After the journal lost what `before` covered and `after` was replayed from
- * what is left: per runbook, the stage a read saw take effect that the journal
- * no longer shows (with what was lost before). Runbooks that lost nothing of
- * consequence get no entry.
+ * what is left: per runbook whose decisions the loss changes (stages, steps
+ * done, undos done), what `before` showed (a loss not yet settled stays as it
+ * was first seen). Losing a trailing run.finished records nothing.
  */
-export function lostReaches(before: Snapshot, after: Snapshot): Record<string, number> {
-  const lost: Record<string, number> = { ...before.lost };
+export function lostStates(before: Snapshot, after: Snapshot): Record<string, LostState> {
+  const lost: Record<string, LostState> = { ...before.lost };
   for (const [name, p] of Object.entries(before.projections)) {
-    const seen = reach(p);
-    if (seen > reachIn(after, name)) lost[name] = Math.max(lost[name] ?? 0, seen);
+    const state = decisionState(p);
+    if (!lost[name] && state !== decisionState(after.projections[name]))
+      lost[name] = { stage: reach(p), seen: describeState(p), state };
   }
   return lost;
 }
 
-/** A lost stage the journal shows again (it was restored) is no longer lost. Whether any was settled. */
+/** A loss the journal shows again as it was (restored) is settled. Whether any was. */
 export function settleLost(snap: Snapshot): boolean {
   if (!snap.lost) return false;
   let settled = false;
-  for (const [name, seen] of Object.entries(snap.lost))
-    if (reachIn(snap, name) >= seen) {
+  for (const [name, l] of Object.entries(snap.lost))
+    if (decisionState(snap.projections[name]) === l.state) {
       delete snap.lost[name];
       settled = true;
     }

@@ -3,7 +3,7 @@
  * engine (which refuses) and by `plan` / `--dry-run` (which report).
  */
 import { EnvironmentError, MigrateError, RollbackFailedError, UsageError } from '../errors.js';
-import { currentStage, reach, type Projection } from '../journal/project.js';
+import { currentStage, describeState, type Projection } from '../journal/project.js';
 import { describeHolder } from '../journal/lockfile.js';
 import { RunState, type LockInfo } from '../journal/types.js';
 import type { Runbook } from '../runbook/types.js';
@@ -45,7 +45,8 @@ export function blocker(p: Projection, n: number, resume: boolean): MigrateError
   if (p.damage?.length) {
     return new EnvironmentError(
       `the journal is damaged: ${p.damage.join('; ')}`,
-      `'migrate status' and 'migrate rollback' still work; repair or restore the journal, then delete snapshot.json in the state directory`,
+      lostStage(p)?.hint ??
+        `'migrate status' and 'migrate rollback' still work; repair or restore the journal, then delete snapshot.json in the state directory`,
     );
   }
   if (p.dirty)
@@ -110,12 +111,10 @@ export interface IrreversibleStop {
  * what `status` warns of.
  */
 export function lostStage(p: Projection): EnvironmentError | null {
-  const seen = p.lost_reach ?? 0;
-  const left = reach(p);
-  if (seen <= left) return null;
+  if (!p.lost) return null;
   return new EnvironmentError(
-    `the journal lost events: a read before saw stage ${seen} take effect, the journal now shows ${left ? `stage ${left}` : 'no stage'}; a rollback on what is left could undo a stage under one still applied`,
-    `restore the journal, or undo stage ${seen}${seen - left > 1 ? ` down to ${left + 1}` : ''} by hand; then delete snapshot.json in the state directory`,
+    `the journal lost events: a read before saw ${p.lost.seen}; the journal now shows ${describeState(p)}; a rollback decided on what is left could undo a stage under one still applied, or undo again what was undone`,
+    `restore the journal (a journal that shows it again settles this), or make the system match what the journal shows by hand; then delete snapshot.json in the state directory`,
   );
 }
 

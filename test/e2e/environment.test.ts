@@ -217,7 +217,7 @@ describe('a damaged journal or snapshot', () => {
     ]) {
       const r = box.run(args);
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(6);
-      expect(oneLine(r), args.join(' ')).toMatch(/lost.*stage 2/);
+      expect(oneLine(r), args.join(' ')).toMatch(/lost events: a read before saw stages 1, 2 applied/);
       // Undoing stage 1 under stage 2, which is still applied, is what this refuses.
       expect(box.lines('log')).toEqual(['do-1', 'do-2']);
     }
@@ -252,10 +252,10 @@ describe('a journal that lost events (review)', () => {
     writeFileSync(file, afterOne);
     expect(box.run(['rollback', '--yes']).code).toBe(6);
     const s = box.run(['status', '--json']);
-    expect(JSON.parse(s.stdout)).toMatchObject({ current_stage: 1, lost_stage: 2 });
-    expect(s.stderr).toMatch(/every rollback refuses: the journal lost events: a read before saw stage 2/);
+    expect(JSON.parse(s.stdout)).toMatchObject({ current_stage: 1, lost: { stage: 2, seen: 'stages 1, 2 applied' } });
+    expect(s.stderr).toMatch(/every rollback refuses: the journal lost events: a read before saw stages 1, 2 applied/);
     writeFileSync(file, whole); // the backup, restored
-    expect(JSON.parse(box.run(['status', '--json']).stdout)).toMatchObject({ current_stage: 2, lost_stage: null });
+    expect(JSON.parse(box.run(['status', '--json']).stdout)).toMatchObject({ current_stage: 2, lost: null });
     expect(box.run(['rollback', '--yes']).code).toBe(0);
     expect(box.run(['rollback', '--yes']).code).toBe(0);
     expect(box.lines('log')).toEqual(['do-1', 'do-2', 'undo-2', 'undo-1']);
@@ -279,6 +279,57 @@ describe('a journal that lost events (review)', () => {
     const r = box.run(['rollback', '--yes']);
     expect(r.code, r.stderr).toBe(6);
     expect(oneLine(r)).toMatch(/lost.*stage 2/);
+    expect(box.lines('log')).toEqual(['do-1', 'do-2']);
+  });
+});
+
+describe('a journal that lost events (second review)', () => {
+  const twoSteps =
+    stage(1) +
+    `  - id: 2\n    name: s2\n    steps:\n      - { id: b1, run: "echo do-b1 >> log", undo: "echo undo-b1 >> log" }\n      - { id: b2, run: "echo do-b2 >> log", undo: "echo undo-b2 >> log" }\n`;
+  const journal = (box: Sandbox) => join(box.dir, '.migrate/journal.jsonl');
+
+  it('a completed stage cut back to "in progress" refuses: undoing b1 alone would leave b2 on a stage 1 undone', () => {
+    const box = sandbox(runbook(twoSteps));
+    expect(box.run(['up', '--to', '2']).code).toBe(0);
+    const lines = readFileSync(journal(box), 'utf8').split('\n');
+    const b1 = lines.findIndex((l) => l.includes('"step.succeeded"') && l.includes('"step":"b1"'));
+    writeFileSync(journal(box), `${lines.slice(0, b1 + 1).join('\n')}\n`);
+    const r = box.run(['rollback', '--to', '0', '--yes']);
+    expect(r.code, r.stderr).toBe(6);
+    expect(oneLine(r)).toMatch(
+      /saw stages 1, 2 applied; the journal now shows stage 1 applied; stage 2 in progress \(b1 done\)/,
+    );
+    expect(box.lines('log')).toEqual(['do-1', 'do-b1', 'do-b2']);
+  });
+
+  it('a lost rollback refuses: the undos would run again', () => {
+    const box = sandbox(runbook(twoSteps));
+    expect(box.run(['up', '--to', '2']).code).toBe(0);
+    const older = readFileSync(journal(box), 'utf8');
+    expect(box.run(['rollback', '--yes']).code).toBe(0);
+    writeFileSync(journal(box), older); // an older copy restored
+    const s = box.run(['status', '--json']);
+    expect(JSON.parse(s.stdout)).toMatchObject({ lost: { stage: 1, seen: 'stage 1 applied' } });
+    const r = box.run(['rollback', '--yes']);
+    expect(r.code, r.stderr).toBe(6);
+    expect(box.lines('log')).toEqual(['do-1', 'do-b1', 'do-b2', 'undo-b2', 'undo-b1']);
+  });
+
+  it('a deleted journal is noticed by status, and every rollback refuses', () => {
+    const box = sandbox(runbook(stage(1) + stage(2)));
+    expect(box.run(['up', '--to', '2']).code).toBe(0);
+    rmSync(journal(box));
+    const s = box.run(['status', '--json']);
+    expect(s.stderr).toMatch(/journal\.jsonl is gone/);
+    expect(JSON.parse(s.stdout)).toMatchObject({ current_stage: 0, lost: { stage: 2 } });
+    const r = box.run(['rollback', '--emergency', '--reason', 'x', '--yes']);
+    expect(r.code, r.stderr).toBe(6);
+    // A stage's refusal names what to do about the loss, not a rollback that refuses too.
+    const st = box.run(['stage', '1']);
+    expect(st.code).toBe(6);
+    expect(st.stderr).toMatch(/restore the journal/);
+    expect(st.stderr).not.toMatch(/'migrate rollback' still work/);
     expect(box.lines('log')).toEqual(['do-1', 'do-2']);
   });
 });

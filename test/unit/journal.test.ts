@@ -145,12 +145,12 @@ describe('file journal', () => {
     truncateSync(join(dir, 'journal.jsonl'), afterOne);
     const again = new FileJournal(dir);
     const p = await again.project('rb');
-    expect([currentStage(p), p.lost_reach, p.damage?.length]).toEqual([1, 2, 1]);
+    expect([currentStage(p), p.lost?.stage, p.damage?.length]).toEqual([1, 2, 1]);
     await again.append(ev(EventName.Sample, { message: 'x' }));
     await again.checkpoint(); // the snapshot now covers the shorter journal: what was lost is still known
     await again.close();
-    expect((await new FileJournal(dir).project('rb')).lost_reach).toBe(2);
-    expect((await new FileJournal(dir).project('other')).lost_reach).toBeUndefined();
+    expect((await new FileJournal(dir).project('rb')).lost?.stage).toBe(2);
+    expect((await new FileJournal(dir).project('other')).lost).toBeUndefined();
   });
 
   it('ignores a torn last line and cuts it before the next append', async () => {

@@ -1,4 +1,4 @@
-import { currentStage, holdLeftMs, runsAsSeen } from '../../journal/project.js';
+import { currentStage, describeState, holdLeftMs, runsAsSeen } from '../../journal/project.js';
 import { RunState, type LockInfo } from '../../journal/types.js';
 import type { Projection } from '../../journal/project.js';
 import { drift, driftNote, liveHolder, lostStage, runState } from '../../plan/readiness.js';
@@ -15,8 +15,8 @@ export function statusJson(name: string, digest: string, p: Projection, holder: 
   return {
     runbook: name,
     current_stage: currentStage(p),
-    /** A stage the journal lost (a read saw it take effect): every rollback refuses while it is set. */
-    lost_stage: lostStage(p) ? (p.lost_reach ?? null) : null,
+    /** What a read saw that the journal lost: every rollback refuses while it is set. */
+    lost: p.lost ? { stage: p.lost.stage, seen: p.lost.seen, journal: describeState(p) } : null,
     state,
     lock: holder && {
       pid: holder.pid,
