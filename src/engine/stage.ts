@@ -167,7 +167,7 @@ export async function runStage(
   });
   // What a read saw must include this stage having begun: a journal later cut back to before it
   // (a backup restored, a disk that lost its tail) is then noticed, and no rollback undoes the stage below.
-  await ctx.journal.checkpoint().catch(() => {});
+  await ctx.journal.stageBegun?.().catch(() => {});
   const deadline = stageDeadline(ctx, stage.timeout ? parseDuration(stage.timeout)! : null);
   const outer = ctx;
   ctx = deadline.ctx;

@@ -207,6 +207,10 @@ export class FileJournal implements Journal {
     });
   }
 
+  async stageBegun(): Promise<void> {
+    await this.checkpoint();
+  }
+
   async close(): Promise<void> {
     if (this.fd !== null) {
       const fd = this.fd;

@@ -12,5 +12,10 @@ export interface Journal {
   project(runbook: string): Promise<Projection>;
   /** Save a snapshot so later reads replay only the tail. */
   checkpoint(): Promise<void>;
+  /**
+   * A stage began: a journal that can lose events (a file cut back, a backup
+   * restored) saves what it holds now, so such a loss is noticed later.
+   */
+  stageBegun?(): Promise<void>;
   close(): Promise<void>;
 }
