@@ -1,0 +1,49 @@
+// A journal cut back at every line of a real run: a rollback either undoes
+// everything that ran, each once and in order, or refuses and undoes nothing.
+// Never a stage undone under one still applied, never an undo run twice.
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runbook, sandbox } from '../helpers/sandbox.js';
+
+const book = runbook(
+  `  - id: 1\n    name: s1\n    steps:\n      - { id: a1, run: "echo do-a1 >> ledger", undo: "echo undo-a1 >> ledger" }\n` +
+    `  - id: 2\n    name: s2\n    steps:\n      - { id: b1, run: "echo do-b1 >> ledger", undo: "echo undo-b1 >> ledger" }\n` +
+    `      - { id: b2, run: "echo do-b2 >> ledger", undo: "echo undo-b2 >> ledger" }\n`,
+);
+const DONE = ['do-a1', 'do-b1', 'do-b2'];
+const ALL_UNDONE = [...DONE, 'undo-b2', 'undo-b1', 'undo-a1'];
+
+describe('a journal cut back at every line', () => {
+  it('rollback --to 0 undoes all of it once, in order, or refuses and undoes nothing', () => {
+    const master = sandbox(book);
+    expect(master.run(['up', '--to', '2']).code).toBe(0);
+    expect(master.lines('ledger')).toEqual(DONE);
+    const lines = readFileSync(join(master.dir, '.migrate/journal.jsonl'), 'utf8').trimEnd().split('\n');
+    const outcomes: string[] = [];
+    for (let n = 0; n <= lines.length; n++) {
+      const box = sandbox(book);
+      mkdirSync(join(box.dir, '.migrate'));
+      copyFileSync(join(master.dir, '.migrate/snapshot.json'), join(box.dir, '.migrate/snapshot.json'));
+      writeFileSync(
+        join(box.dir, '.migrate/journal.jsonl'),
+        lines
+          .slice(0, n)
+          .map((l) => `${l}\n`)
+          .join(''),
+      );
+      writeFileSync(join(box.dir, 'ledger'), DONE.map((l) => `${l}\n`).join(''));
+      const r = box.run(['rollback', '--to', '0', '--yes']);
+      const ledger = box.lines('ledger');
+      const what = `cut after line ${n} (${n ? JSON.parse(lines[n - 1]!).event : 'empty'}): exit ${r.code}`;
+      outcomes.push(what);
+      if (r.code === 0) expect(ledger, `${what}\n${r.stderr}`).toEqual(ALL_UNDONE);
+      else {
+        expect(r.code, `${what}\n${r.stderr}`).toBe(6);
+        expect(ledger, what).toEqual(DONE);
+      }
+    }
+    // The whole journal (no cut) is an ordinary rollback.
+    expect(outcomes.at(-1)).toMatch(/exit 0$/);
+  });
+});
