@@ -336,7 +336,7 @@ describe('a journal that lost events (second review)', () => {
 
 describe('a broken install', () => {
   // PostgreSQL's parser cannot read its WebAssembly: the machine's fault (exit 6, one line), never a crash (exit 1).
-  const broken = { NODE_OPTIONS: `--require=${join(ROOT, 'test/helpers/no-wasm.cjs')}` };
+  const broken = { NODE_OPTIONS: `--import=${join(ROOT, 'test/helpers/no-wasm.mjs')}` };
   const sqlStage = `  - id: 1\n    name: s1\n    steps:\n      - { sql: "ALTER TABLE t ADD COLUMN c int", undo_sql: "ALTER TABLE t DROP COLUMN c", database: "postgres://db/x" }\n`;
 
   it('validate, plan and stage say the SQL parser cannot load (exit 6), in one line', () => {
