@@ -67,6 +67,8 @@ export async function rollbackStage(
     to: opts.to,
     undone,
   });
+  // Saved, like a stage's start: a journal cut back to before this rollback is noticed, not undone again.
+  await ctx.journal.milestone?.().catch(() => {});
   // The stage as a whole is reported too, so a display can say it was undone even when it had nothing to undo.
   const whole = `rollback:${stage.id}`;
   ctx.reporter.task(whole, `rollback stage ${stage.id}`, TaskState.Running);
@@ -116,6 +118,7 @@ export async function rollbackStage(
   }
   if (failures.length) await record(ctx, EventName.RollbackFailed, { stage: stage.id, reason: failures.join('; ') });
   else await record(ctx, EventName.RollbackCompleted, { stage: stage.id });
+  await ctx.journal.milestone?.().catch(() => {});
   ctx.reporter.task(
     whole,
     `rollback stage ${stage.id}`,

@@ -165,9 +165,9 @@ export async function runStage(
     resume: resuming,
     baselines: Object.fromEntries(baselines),
   });
-  // What a read saw must include this stage having begun: a journal later cut back to before it
-  // (a backup restored, a disk that lost its tail) is then noticed, and no rollback undoes the stage below.
-  await ctx.journal.stageBegun?.().catch(() => {});
+  // Saved: a journal later cut back to before this stage began (a backup restored, a disk that
+  // lost its tail) is then noticed, and no rollback undoes the stage below.
+  await ctx.journal.milestone?.().catch(() => {});
   const deadline = stageDeadline(ctx, stage.timeout ? parseDuration(stage.timeout)! : null);
   const outer = ctx;
   ctx = deadline.ctx;

@@ -20,6 +20,8 @@ import { emptyProjection, type Projection } from './project.js';
 import {
   emptySnapshot,
   lostStates,
+  passThrough,
+  watchedStates,
   replayTail,
   settleLost,
   tailHash,
@@ -141,7 +143,7 @@ export class FileJournal implements Journal {
       const gone = emptySnapshot([
         `${this.path} is gone, though it held ${snap.offset} bytes (${snap.lines} events) when last read: events are lost`,
       ]);
-      gone.lost = lostStates(snap, gone);
+      gone.lost = lostStates(snap, gone, () => false);
       settleLost(gone);
       if (gone.lost) this.refresh(gone);
       return { ...gone, from: 0 };
@@ -152,10 +154,11 @@ export class FileJournal implements Journal {
         const size = fstatSync(fd).size;
         const before = snap;
         const lost = this.lostSince(fd, size, snap);
-        if (lost) snap = emptySnapshot([lost]);
-        replayTail(fd, size, snap, this.path);
-        if (lost) snap.lost = lostStates(before, snap);
-        const settled = settleLost(snap);
+        if (lost) snap = { ...emptySnapshot([lost]), ...(before.lost ? { lost: before.lost } : {}) };
+        const watch = passThrough(watchedStates(lost ? before : null, snap.lost));
+        replayTail(fd, size, snap, this.path, watch.onLine);
+        if (lost) snap.lost = lostStates(before, snap, watch.passed);
+        const settled = settleLost(snap, watch.passed);
         // Saved at once: a later read against the old snapshot would find the loss again and take
         // what runs did since (a rollback) for part of it; a settled loss would come back once a
         // rollback lowers the stage again.
@@ -207,7 +210,7 @@ export class FileJournal implements Journal {
     });
   }
 
-  async stageBegun(): Promise<void> {
+  async milestone(): Promise<void> {
     await this.checkpoint();
   }
 

@@ -13,9 +13,10 @@ export interface Journal {
   /** Save a snapshot so later reads replay only the tail. */
   checkpoint(): Promise<void>;
   /**
-   * A stage began: a journal that can lose events (a file cut back, a backup
-   * restored) saves what it holds now, so such a loss is noticed later.
+   * A stage or a stage's rollback began or ended: a journal that can lose
+   * events (a file cut back, a backup restored) saves what it holds now, so
+   * such a loss is noticed later.
    */
-  stageBegun?(): Promise<void>;
+  milestone?(): Promise<void>;
   close(): Promise<void>;
 }

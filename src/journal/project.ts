@@ -139,6 +139,8 @@ export interface LostState {
   seen: string;
   /** Its `decisionState`: a journal that shows this again (restored) settles the loss. */
   state: string;
+  /** How many journal lines that read had: a restored journal reaches the same state at the same line. */
+  lines: number;
 }
 
 /**
@@ -149,11 +151,18 @@ export interface LostState {
 export function decisionState(p: Projection | undefined): string {
   if (!p) return decisionState(emptyProjection(''));
   const sorted = (xs: string[]) => [...xs].sort();
+  // What undo records exist (a flag's state before, a canary's weight) matters too: a lost flag.set loses its undo.
+  const keys = (r: Record<string, unknown>) => Object.keys(r).sort();
   return JSON.stringify([
-    p.applied.map((a) => [a.stage, sorted(a.completed)]),
-    p.active && [p.active.stage, sorted(p.active.completed.map((c) => c.step)), sorted(p.active.in_doubt)],
+    p.applied.map((a) => [a.stage, sorted(a.completed), keys(a.records)]),
+    p.active && [
+      p.active.stage,
+      sorted(p.active.completed.map((c) => c.step)),
+      sorted(p.active.in_doubt),
+      keys(p.active.records),
+    ],
     p.rolling && [p.rolling.stage, sorted(p.rolling.undone)],
-    p.dirty && [p.dirty.stage, sorted(p.dirty.undone)],
+    p.dirty && [p.dirty.stage, sorted(p.dirty.undone), keys(p.dirty.records)],
   ]);
 }
 

@@ -72,33 +72,78 @@ export function validSnapshot(s: unknown): s is Snapshot {
       (!!o.lost &&
         typeof o.lost === 'object' &&
         Object.values(o.lost).every(
-          (l) => !!l && Number.isSafeInteger(l.stage) && typeof l.seen === 'string' && typeof l.state === 'string',
+          (l) =>
+            !!l &&
+            Number.isSafeInteger(l.stage) &&
+            Number.isSafeInteger(l.lines) &&
+            typeof l.seen === 'string' &&
+            typeof l.state === 'string',
         )))
   );
 }
 
 /**
+ * Watches a replay for the decision states a loss is about: a journal that
+ * reaches the state a read saw at the line that read ended on (restored,
+ * perhaps with more after it) has not lost what that read saw. The same state
+ * earlier (stage 1 applied, before a stage 2 that was later rolled back) does
+ * not count. Costs a comparison only at those lines.
+ */
+export function passThrough(states: Map<string, { state: string; lines: number }>): {
+  onLine: ((projections: Record<string, Projection>, line: number) => void) | undefined;
+  passed: (runbook: string) => boolean;
+} {
+  const seen = new Set<string>();
+  return {
+    onLine: states.size
+      ? (projections, line) => {
+          for (const [name, want] of states)
+            if (line === want.lines && !seen.has(name) && want.state === decisionState(projections[name]))
+              seen.add(name);
+        }
+      : undefined,
+    passed: (name) => seen.has(name),
+  };
+}
+
+/** The states to watch a replay for: what `before` showed of each runbook, and losses on record. */
+export function watchedStates(
+  before: Snapshot | null,
+  lost: Snapshot['lost'],
+): Map<string, { state: string; lines: number }> {
+  const states = new Map<string, { state: string; lines: number }>();
+  for (const [name, p] of Object.entries(before?.projections ?? {}))
+    states.set(name, { state: decisionState(p), lines: before!.lines });
+  for (const [name, l] of Object.entries(lost ?? {})) states.set(name, { state: l.state, lines: l.lines });
+  return states;
+}
+
+/**
  * After the journal lost what `before` covered and `after` was replayed from
  * what is left: per runbook whose decisions the loss changes (stages, steps
- * done, undos done), what `before` showed (a loss not yet settled stays as it
- * was first seen). Losing a trailing run.finished records nothing.
+ * done, undos done), what `before` showed, unless the replay passed through it.
+ * A loss on record stays as first seen. Losing a trailing run.finished records nothing.
  */
-export function lostStates(before: Snapshot, after: Snapshot): Record<string, LostState> {
+export function lostStates(
+  before: Snapshot,
+  after: Snapshot,
+  passed: (runbook: string) => boolean,
+): Record<string, LostState> {
   const lost: Record<string, LostState> = { ...before.lost };
   for (const [name, p] of Object.entries(before.projections)) {
     const state = decisionState(p);
-    if (!lost[name] && state !== decisionState(after.projections[name]))
-      lost[name] = { stage: reach(p), seen: describeState(p), state };
+    if (!lost[name] && !passed(name) && state !== decisionState(after.projections[name]))
+      lost[name] = { stage: reach(p), seen: describeState(p), state, lines: before.lines };
   }
   return lost;
 }
 
-/** A loss the journal shows again as it was (restored) is settled. Whether any was. */
-export function settleLost(snap: Snapshot): boolean {
+/** A loss whose state the journal passed through or shows (it was restored) is settled. Whether any was. */
+export function settleLost(snap: Snapshot, passed: (runbook: string) => boolean = () => false): boolean {
   if (!snap.lost) return false;
   let settled = false;
   for (const [name, l] of Object.entries(snap.lost))
-    if (decisionState(snap.projections[name]) === l.state) {
+    if (passed(name) || decisionState(snap.projections[name]) === l.state) {
       delete snap.lost[name];
       settled = true;
     }
@@ -118,7 +163,13 @@ export function tailHash(fd: number, offset: number): string {
  * at their last newline, so a multi-byte character or a line is never split;
  * a torn last line (no newline) is left out, and not covered by the offset.
  */
-export function replayTail(fd: number, size: number, snap: Snapshot, path: string): void {
+export function replayTail(
+  fd: number,
+  size: number,
+  snap: Snapshot,
+  path: string,
+  onLine?: (projections: Record<string, Projection>, line: number) => void,
+): void {
   let buf = Buffer.allocUnsafe(CHUNK);
   let offset = snap.offset;
   while (offset < size) {
@@ -133,7 +184,7 @@ export function replayTail(fd: number, size: number, snap: Snapshot, path: strin
     }
     // A journal is nearly all ASCII, and latin1 then decodes the same ~30x faster than utf8 (most of a replay's time).
     const bytes = buf.subarray(0, end + 1);
-    applyText(snap, bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8'), path);
+    applyText(snap, bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8'), path, onLine);
     offset += end + 1;
     snap.offset = offset;
   }
@@ -141,11 +192,17 @@ export function replayTail(fd: number, size: number, snap: Snapshot, path: strin
 }
 
 /** Lines that each end with a newline. */
-function applyText(snap: Snapshot, text: string, path: string): void {
+function applyText(
+  snap: Snapshot,
+  text: string,
+  path: string,
+  onLine?: (projections: Record<string, Projection>, line: number) => void,
+): void {
   const { projections } = snap;
   let from = 0;
   let last: Projection | undefined;
   for (let nl = text.indexOf('\n'); nl !== -1; from = nl + 1, nl = text.indexOf('\n', from)) {
+    onLine?.(projections, snap.lines); // the state after the line before, whatever that line was
     const n = ++snap.lines;
     if (nl === from) continue;
     const line = text.slice(from, nl);
@@ -161,6 +218,7 @@ function applyText(snap: Snapshot, text: string, path: string): void {
     apply(p, e);
     last = p;
   }
+  onLine?.(projections, snap.lines);
 }
 
 /**

@@ -4,7 +4,7 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runbook, sandbox } from '../helpers/sandbox.js';
+import { runbook, sandbox, waitFor, type Sandbox } from '../helpers/sandbox.js';
 
 const book = runbook(
   `  - id: 1\n    name: s1\n    steps:\n      - { id: a1, run: "echo do-a1 >> ledger", undo: "echo undo-a1 >> ledger" }\n` +
@@ -45,5 +45,53 @@ describe('a journal cut back at every line', () => {
     }
     // The whole journal (no cut) is an ordinary rollback.
     expect(outcomes.at(-1)).toMatch(/exit 0$/);
+  });
+});
+
+describe('a journal that lost events after a kill (third review)', () => {
+  // Each step and undo can be held open by a file named slow.<step> or slow.undo-<step>.
+  const slow = (id: string) =>
+    `{ id: ${id}, run: "echo do-${id} >> ledger; while [ -e slow.${id} ]; do sleep 0.05; done", undo: "echo undo-${id} >> ledger; while [ -e slow.undo-${id} ]; do sleep 0.05; done" }`;
+  const killed = runbook(
+    `  - id: 1\n    name: s1\n    steps:\n      - ${slow('a1')}\n  - id: 2\n    name: s2\n    steps:\n      - ${slow('b1')}\n      - ${slow('b2')}\n`,
+  );
+  const file = (box: Sandbox) => join(box.dir, '.migrate/journal.jsonl');
+  const killWhile = async (box: Sandbox, args: string[], hold: string, started: string) => {
+    writeFileSync(join(box.dir, hold), '');
+    const child = box.spawn(args);
+    await waitFor(() => box.lines('ledger').includes(started));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+  };
+
+  it('a journal restored whole after a cut settles the loss, though it holds more than the last save', async () => {
+    const box = sandbox(killed);
+    expect(box.run(['stage', '1']).code).toBe(0);
+    await killWhile(box, ['stage', '2'], 'slow.b2', 'do-b2'); // the save at stage 2's start covers less than the journal
+    const whole = readFileSync(file(box), 'utf8');
+    writeFileSync(
+      file(box),
+      whole
+        .split('\n')
+        .slice(0, 3)
+        .map((l) => `${l}\n`)
+        .join(''),
+    );
+    expect(box.run(['rollback', '--yes']).code).toBe(6);
+    writeFileSync(file(box), whole); // the original, byte for byte
+    const r = box.run(['rollback', '--to', '0', '--yes']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(box.lines('ledger')).toEqual(['do-a1', 'do-b1', 'do-b2', 'undo-b2', 'undo-b1', 'undo-a1']);
+  });
+
+  it('a journal cut back to before a rollback that a kill stopped is noticed: its undos are not run again', async () => {
+    const box = sandbox(killed);
+    expect(box.run(['up', '--to', '2']).code).toBe(0);
+    const before = readFileSync(file(box), 'utf8');
+    await killWhile(box, ['rollback', '--to', '0', '--yes'], 'slow.undo-a1', 'undo-a1');
+    writeFileSync(file(box), before); // a backup from before the rollback
+    const r = box.run(['rollback', '--to', '0', '--yes']);
+    expect(r.code, r.stderr).toBe(6);
+    expect(box.lines('ledger')).toEqual(['do-a1', 'do-b1', 'do-b2', 'undo-b2', 'undo-b1', 'undo-a1']);
   });
 });

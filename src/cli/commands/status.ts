@@ -79,6 +79,8 @@ export default async function status(_args: string[], opts: GlobalOptions) {
   const { chalk, out } = await import('../output.js');
   const colour = { clean: chalk.green, in_progress: chalk.cyan, interrupted: chalk.yellow, dirty: chalk.red }[state];
   out(`${chalk.bold(name)}: stage ${result.current_stage} · ${colour(state)}`);
+  // The advice below would name rollbacks that refuse: the loss's way out comes first, instead.
+  if (lost) out(chalk.red(`${lost.message}: every rollback refuses. Next: ${lost.hint}`));
   if (p.active && !p.rolling && state === RunState.Interrupted) {
     out(
       chalk.yellow(
@@ -87,7 +89,10 @@ export default async function status(_args: string[], opts: GlobalOptions) {
     );
     if (p.active.in_doubt.length)
       out(chalk.yellow(`in doubt (started, no outcome; may have run partly): ${p.active.in_doubt.join(', ')}`));
-    out(chalk.yellow(`run 'migrate rollback' to undo it, or 'migrate stage ${p.active.stage} --resume' to finish it`));
+    if (!lost)
+      out(
+        chalk.yellow(`run 'migrate rollback' to undo it, or 'migrate stage ${p.active.stage} --resume' to finish it`),
+      );
   }
   if (p.rolling && state === RunState.Interrupted) {
     out(
@@ -97,11 +102,12 @@ export default async function status(_args: string[], opts: GlobalOptions) {
     );
     if (p.rolling.in_doubt)
       out(chalk.yellow(`in doubt (started, no outcome; may have run partly): ${p.rolling.in_doubt.title}`));
-    out(
-      chalk.yellow(
-        `run '${p.rolling.emergency ? 'migrate rollback --emergency --reason "..."' : 'migrate rollback'}' to finish it: undos the journal shows done are not run again`,
-      ),
-    );
+    if (!lost)
+      out(
+        chalk.yellow(
+          `run '${p.rolling.emergency ? 'migrate rollback --emergency --reason "..."' : 'migrate rollback'}' to finish it: undos the journal shows done are not run again`,
+        ),
+      );
   }
   if (result.canary) {
     const c = result.canary;
