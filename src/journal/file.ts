@@ -137,26 +137,21 @@ export class FileJournal implements Journal {
   private replay(): Snapshot & { from: number } {
     let snap = this.readSnapshot();
     const from = snap.offset;
-    if (!existsSync(this.path)) {
-      if (snap.offset === 0) return { ...snap, from };
-      // A snapshot with no journal: the journal was deleted or moved, and what it held is gone.
-      const gone = emptySnapshot([
-        `${this.path} is gone, though it held ${snap.offset} bytes (${snap.lines} events) when last read: events are lost`,
-      ]);
-      gone.lost = lostStates(snap, gone, () => false);
-      settleLost(gone);
-      if (gone.lost) this.refresh(gone);
-      return { ...gone, from: 0 };
-    }
-    const fd = fsDo(`cannot read the journal ${this.path}`, () => openPrivate(this.path, 'r'));
+    // A snapshot with no journal: the journal was deleted or moved, and what it held is gone.
+    const exists = existsSync(this.path);
+    if (!exists && snap.offset === 0) return { ...snap, from };
+    const fd = exists ? fsDo(`cannot read the journal ${this.path}`, () => openPrivate(this.path, 'r')) : null;
     try {
       return fsDo(`cannot read the journal ${this.path}`, () => {
-        const size = fstatSync(fd).size;
+        const size = fd === null ? 0 : fstatSync(fd).size;
         const before = snap;
-        const lost = this.lostSince(fd, size, snap);
+        const lost =
+          fd === null
+            ? `${this.path} is gone, though it held ${snap.offset} bytes (${snap.lines} events) when last read: events are lost`
+            : this.lostSince(fd, size, snap);
         if (lost) snap = { ...emptySnapshot([lost]), ...(before.lost ? { lost: before.lost } : {}) };
         const watch = passThrough(watchedStates(lost ? before : null, snap.lost));
-        replayTail(fd, size, snap, this.path, watch.onLine);
+        if (fd !== null) replayTail(fd, size, snap, this.path, watch.onLine);
         if (lost) snap.lost = lostStates(before, snap, watch.passed);
         const settled = settleLost(snap, watch.passed);
         // Saved at once: a later read against the old snapshot would find the loss again and take
@@ -166,7 +161,7 @@ export class FileJournal implements Journal {
         return Object.assign(snap, { from: lost ? 0 : from });
       });
     } finally {
-      closeSync(fd);
+      if (fd !== null) closeSync(fd);
     }
   }
 

@@ -148,8 +148,7 @@ export interface LostState {
  * steps, what is in progress, half rolled back or dirty, with what done. Two
  * projections that agree here lead to the same decisions (runs and notes aside).
  */
-export function decisionState(p: Projection | undefined): string {
-  if (!p) return decisionState(emptyProjection(''));
+export function decisionState(p: Projection = emptyProjection('')): string {
   const sorted = (xs: string[]) => [...xs].sort();
   // What undo records exist (a flag's state before, a canary's weight) matters too: a lost flag.set loses its undo.
   const keys = (r: Record<string, unknown>) => Object.keys(r).sort();
@@ -167,8 +166,7 @@ export function decisionState(p: Projection | undefined): string {
 }
 
 /** The decision state in words: 'stages 1, 2 applied; stage 3 in progress (a done)'. */
-export function describeState(p: Projection | undefined): string {
-  if (!p) return 'nothing applied';
+export function describeState(p: Projection = emptyProjection('')): string {
   const parts = [
     p.applied.length
       ? `stage${p.applied.length > 1 ? 's' : ''} ${p.applied.map((a) => a.stage).join(', ')} applied`

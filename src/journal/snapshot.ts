@@ -32,9 +32,9 @@ export interface Snapshot {
   /** What was wrong with the journal, for people (kept until the snapshot is deleted). */
   damage: string[];
   /**
-   * Per runbook, the highest stage with any effect that a read saw before the
-   * journal lost events (kept, like damage, until the snapshot is deleted): a
-   * rollback must not act on what is left as if that stage never ran.
+   * Per runbook, what a read saw before the journal lost events that change a
+   * rollback's decisions (kept until a restored journal settles it, or the
+   * snapshot is deleted): no rollback acts on what is left.
    */
   lost?: Record<string, LostState>;
 }

@@ -51,6 +51,8 @@ export function placeholders(sql: string): { text: string; names: string[] } {
 }
 
 let lib: typeof import('libpg-query') | null = null;
+/** How loading its WebAssembly ended: an error, or null once loaded (or not started). */
+let failed: Promise<Error | null> = Promise.resolve(null);
 
 /**
  * The parser, loaded once and synchronously, so a caller that knows SQL is
@@ -72,7 +74,6 @@ function libpg(): typeof import('libpg-query') {
   }
   return lib;
 }
-let failed: Promise<Error | null> = Promise.resolve(null);
 
 /** The parser, ready; one that cannot load (a broken install) is the machine's fault, not the SQL's. */
 async function ready(): Promise<typeof import('libpg-query')> {

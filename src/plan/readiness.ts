@@ -98,13 +98,6 @@ export interface IrreversibleStop {
 }
 
 /**
- * The stages a rollback undoes, highest first. Plain and `--to` refuse to cross
- * an irreversible stage (UsageError naming it); `--emergency` stops above it and
- * reports the stop. A rollback that was interrupted resumes: its stage comes
- * first, without the actions the journal shows done, and a plain `rollback` goes
- * down to where the interrupted one was going.
- */
-/**
  * A journal cut short can show stage 1 applied while a read before it saw
  * stage 2: undoing stage 1 under stage 2 is what a rollback must never do, so
  * nothing is decided on what is left (an emergency rollback neither). Also
@@ -118,6 +111,13 @@ export function lostStage(p: Projection): EnvironmentError | null {
   );
 }
 
+/**
+ * The stages a rollback undoes, highest first. Plain and `--to` refuse to cross
+ * an irreversible stage (UsageError naming it); `--emergency` stops above it and
+ * reports the stop. A rollback that was interrupted resumes: its stage comes
+ * first, without the actions the journal shows done, and a plain `rollback` goes
+ * down to where the interrupted one was going.
+ */
 export function planRollback(
   p: Projection,
   opts: RollbackOptions,

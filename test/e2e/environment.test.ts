@@ -323,6 +323,7 @@ describe('a journal that lost events (second review)', () => {
     const s = box.run(['status', '--json']);
     expect(s.stderr).toMatch(/journal\.jsonl is gone/);
     expect(JSON.parse(s.stdout)).toMatchObject({ current_stage: 0, lost: { stage: 2 } });
+    expect(box.run(['status']).stdout).not.toContain('nothing has run with this state dir');
     const r = box.run(['rollback', '--emergency', '--reason', 'x', '--yes']);
     expect(r.code, r.stderr).toBe(6);
     // A stage's refusal names what to do about the loss, not a rollback that refuses too.

@@ -66,7 +66,9 @@ export default async function status(_args: string[], opts: GlobalOptions) {
   // Damage goes to stderr so `status --json` stays parseable; status itself still answers.
   for (const line of [...(p.notes ?? []), ...(p.damage ?? [])]) process.stderr.write(`warning: journal: ${line}\n`);
   const lost = lostStage(p);
-  if (lost) process.stderr.write(`warning: every rollback refuses: ${lost.message}\n  next: ${lost.hint}\n`);
+  // Text output says it on stdout, in place of advice that would name refused rollbacks.
+  if (lost && opts.json)
+    process.stderr.write(`warning: every rollback refuses: ${lost.message}\n  next: ${lost.hint}\n`);
   const holder = await lock.holder();
   const live = liveHolder(holder);
   const result = statusJson(name, digest, p, holder, where);
@@ -140,11 +142,13 @@ export default async function status(_args: string[], opts: GlobalOptions) {
       `last run: ${last.command} by ${last.operator}, ${last.outcome ?? 'running'}${last.reason ? ` (${last.reason})` : ''}, ${last.started_at}`,
     );
   if (result.drift) out(chalk.yellow(`drift: ${driftNote(drifted)}`));
-  if (!where.exists)
+  // A journal that is gone while the snapshot remembers it is a loss (said above), not a fresh state dir.
+  if (!where.exists && !p.damage?.length)
     out(
       chalk.yellow(
         `no journal yet at ${where.location}: nothing has run with this state dir (runs elsewhere use another --state-dir or --journal)`,
       ),
     );
+  else if (!where.exists) out(chalk.yellow(`no journal at ${where.location}`));
   else out(chalk.dim(`journal: ${where.location} (${where.source})`));
 }
