@@ -52,17 +52,4 @@ export default tseslint.config(
       'no-empty': ['error', { allowEmptyCatch: true }],
     },
   },
-  {
-    files: ['src/**'],
-    rules: {
-      // scripts/bundle.js bundles yaml's CommonJS: a chunk made for import('yaml') exports only `default`.
-      'no-restricted-syntax': [
-        'error',
-        {
-          selector: "ImportExpression[source.value='yaml']",
-          message: "import('./yaml-lazy.js') instead: the bundle gives import('yaml') no named exports",
-        },
-      ],
-    },
-  },
 );

@@ -1,5 +1,5 @@
-// Bundles the CLI into dist/bundle/: our modules and yaml's ~60 CommonJS
-// files become a few chunks, one per lazily imported part (a command, the SQL
+// Bundles the CLI into dist/bundle/: our modules and js-yaml's CommonJS
+// become a few chunks, one per lazily imported part (a command, the SQL
 // lint, the live board), so a command still loads only what it runs, in far
 // fewer files. Node resolves and compiles each module file separately; that
 // was most of a one-step stage's cost beyond its step.
@@ -10,7 +10,7 @@ import { readFileSync, rmSync } from 'node:fs';
 
 const root = new URL('..', import.meta.url);
 const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8'));
-const bundled = new Set(['yaml']);
+const bundled = new Set(['js-yaml']);
 const external = Object.keys(pkg.dependencies)
   .filter((name) => !bundled.has(name))
   .flatMap((name) => [name, `${name}/*`]);
@@ -26,7 +26,7 @@ await build({
   platform: 'node',
   target: 'node20',
   external,
-  // yaml's CommonJS requires node builtins; an ES module has no `require` of its own.
+  // Bundled CommonJS may require node builtins; an ES module has no `require` of its own.
   banner: {
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
   },

@@ -62,8 +62,8 @@ export async function identityTarget(opts: GlobalOptions): Promise<StoreTarget &
   const { name, digest, source } = await readIdentity(file);
   if (!/^journal:/m.test(source)) return { name, digest, file };
   // Only runbooks that declare a journal pay for parsing here.
-  const { parse } = await import('../runbook/yaml-lazy.js');
-  const doc = parse(source) as Runbook;
+  const { parseYamlValue: parse } = await import('../runbook/yaml.js');
+  const doc = parse(source, file) as Runbook;
   if (typeof doc.journal !== 'string')
     throw new UsageError(`${file}: journal must be a postgres:// URL`, `run 'migrate validate ${file}'`);
   const vars = resolveVars(doc, {

@@ -28,10 +28,11 @@ export async function readIdentity(file: string): Promise<RunbookIdentity> {
   const digest = createHash('sha256').update(source).digest('hex');
   const [, , name] = NAME.exec(source) ?? [];
   if (name !== undefined && source.match(/^name:/gm)?.length === 1) return { name, digest, stages: null, source };
-  const { parse } = await import('./yaml-lazy.js');
-  let value: { name?: unknown; stages?: unknown[] } | null = null;
+  const { parseYamlValue: parse } = await import('./yaml.js');
+  type Declared = { name?: unknown; stages?: unknown[] } | null;
+  let value: Declared = null;
   try {
-    value = parse(source);
+    value = parse(source, file) as Declared;
   } catch {
     /* reported below */
   }

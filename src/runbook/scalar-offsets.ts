@@ -7,7 +7,7 @@
  * Any disagreement means a case this does not understand: return null and let
  * the caller fall back.
  */
-import type { Scalar } from 'yaml';
+import type { YamlNode } from './yaml.js';
 
 interface Unit {
   ch: string;
@@ -72,16 +72,16 @@ function raw(src: string, from: number, to: number): Unit[] {
   return out;
 }
 
-function units(src: string, node: Scalar): Unit[] {
-  const [start, end] = node.range!;
-  switch (node.type) {
-    case 'QUOTE_DOUBLE':
+function units(src: string, node: YamlNode): Unit[] {
+  const { start, end } = node;
+  switch (node.style) {
+    case 'double':
       return doubleQuoted(src, start, end);
-    case 'QUOTE_SINGLE':
+    case 'single':
       return singleQuoted(src, start, end);
     // The header line (`|2-  # comment`) is not content.
-    case 'BLOCK_LITERAL':
-    case 'BLOCK_FOLDED':
+    case 'literal':
+    case 'folded':
       return raw(src, src.indexOf('\n', start) + 1 || end, end);
     default:
       return raw(src, start, end);
@@ -89,9 +89,8 @@ function units(src: string, node: Scalar): Unit[] {
 }
 
 /** Source offset of the value's first non-whitespace character at or after `offset`, or null. */
-export function sourceOffset(src: string, node: Scalar, offset: number): number | null {
-  if (!node.range) return null;
-  const value = String(node.value);
+export function sourceOffset(src: string, node: YamlNode, offset: number): number | null {
+  const value = String(node.result);
   const us = units(src, node);
   let u = 0;
   let found: number | null = null;

@@ -63,9 +63,18 @@ function describe(schema: Schema): string {
 const show = (v: unknown) =>
   typeOf(v) === 'object' ? 'a mapping' : typeOf(v) === 'array' ? 'a list' : quote(JSON.stringify(v));
 
+const patterns = new Map<string, RegExp>();
+/** Compiled once per pattern: the check runs per value, and a large runbook has thousands. */
+function matches(pattern: string, text: string): boolean {
+  let re = patterns.get(pattern);
+  if (!re) patterns.set(pattern, (re = new RegExp(pattern)));
+  return re.test(text);
+}
+
 export function checkStructure(value: unknown, schema: Schema = root, path: Path = []): Finding[] {
   const s = resolve(schema);
-  const where = path.length ? `${formatPath(path)}: ` : '';
+  // Only a finding reads it; most values have none.
+  const at = () => (path.length ? `${formatPath(path)}: ` : '');
 
   if (s.oneOf) {
     const candidates = s.oneOf.filter((b) => {
@@ -73,7 +82,7 @@ export function checkStructure(value: unknown, schema: Schema = root, path: Path
       return r.const !== undefined ? r.const === value : typeMatches(value, r.type);
     });
     if (candidates.length === 0) {
-      return [error(path, 'type', `${where}expected ${describe(s)}, got ${show(value)}`)];
+      return [error(path, 'type', `${at()}expected ${describe(s)}, got ${show(value)}`)];
     }
     const results = candidates.map((c) => checkStructure(value, c, path));
     const clean = results.find((r) => r.length === 0);
@@ -82,45 +91,45 @@ export function checkStructure(value: unknown, schema: Schema = root, path: Path
   }
 
   if (s.const !== undefined && value !== s.const) {
-    return [error(path, 'value', `${where}must be ${JSON.stringify(s.const)}, got ${show(value)}`)];
+    return [error(path, 'value', `${at()}must be ${JSON.stringify(s.const)}, got ${show(value)}`)];
   }
   if (!typeMatches(value, s.type)) {
-    return [error(path, 'type', `${where}expected ${describe(s)}, got ${show(value)}`)];
+    return [error(path, 'type', `${at()}expected ${describe(s)}, got ${show(value)}`)];
   }
   if (s.enum && !s.enum.includes(value)) {
     const hint = typeof value === 'string' ? didYouMean(value, s.enum.map(String)) : '';
-    return [error(path, 'value', `${where}must be one of ${s.enum.join(', ')}, got ${show(value)}${hint}`)];
+    return [error(path, 'value', `${at()}must be one of ${s.enum.join(', ')}, got ${show(value)}${hint}`)];
   }
-  if (typeof value === 'string' && s.pattern && !new RegExp(s.pattern).test(value)) {
+  if (typeof value === 'string' && s.pattern && !matches(s.pattern, value)) {
     return [
       error(
         path,
         s['x-code'] ?? 'pattern',
-        `${where}'${quote(value)}' ${s['x-message'] ?? `does not match ${s.pattern}`}`,
+        `${at()}'${quote(value)}' ${s['x-message'] ?? `does not match ${s.pattern}`}`,
       ),
     ];
   }
   if (typeof value === 'number') {
     if (s.minimum !== undefined && value < s.minimum)
-      return [error(path, 'range', `${where}must be at least ${s.minimum}, got ${value}`)];
+      return [error(path, 'range', `${at()}must be at least ${s.minimum}, got ${value}`)];
     if (s.maximum !== undefined && value > s.maximum)
-      return [error(path, 'range', `${where}must be at most ${s.maximum}, got ${value}`)];
+      return [error(path, 'range', `${at()}must be at most ${s.maximum}, got ${value}`)];
   }
 
   const findings: Finding[] = [];
   if (Array.isArray(value)) {
     if (s.minItems !== undefined && value.length < s.minItems) {
-      findings.push(error(path, 'empty', `${where}needs at least ${s.minItems} item(s)`));
+      findings.push(error(path, 'empty', `${at()}needs at least ${s.minItems} item(s)`));
     }
     if (s.items) value.forEach((item, i) => findings.push(...checkStructure(item, s.items, [...path, i])));
   } else if (value && typeof value === 'object') {
     const record = value as Record<string, unknown>;
     const props: Record<string, Schema> = s.properties ?? {};
     for (const key of s.required ?? []) {
-      if (!(key in record)) findings.push(error(path, 'missing-key', `${where}missing required key '${key}'`));
+      if (!(key in record)) findings.push(error(path, 'missing-key', `${at()}missing required key '${key}'`));
     }
     for (const [key, v] of Object.entries(record)) {
-      if (s.propertyNames?.pattern && !new RegExp(s.propertyNames.pattern).test(key)) {
+      if (s.propertyNames?.pattern && !matches(s.propertyNames.pattern, key)) {
         findings.push(
           error(
             [...path, key],
@@ -136,7 +145,7 @@ export function checkStructure(value: unknown, schema: Schema = root, path: Path
           error(
             [...path, key],
             'unknown-key',
-            `${where}unknown key '${quote(key)}'${didYouMean(key, Object.keys(props))}`,
+            `${at()}unknown key '${quote(key)}'${didYouMean(key, Object.keys(props))}`,
             { atKey: true },
           ),
         );

@@ -38,8 +38,37 @@ const cases: [string, () => string, 0 | 2, string?, number?][] = [
   ['20,000 nots', () => check(`${'not '.repeat(20_000)}value`), 2, 'expr-too-deep', 10],
   ['20,000 minus signs', () => check(`${'-'.repeat(20_000)}value > 0`), 2, 'expr-too-deep', 10],
   ['20,000-term sum', () => check(`${'1 + '.repeat(20_000)}value > 0`), 2, 'expr-too-deep', 10],
-  ['8,000-step needs chain', () => chain(8000), 0],
-  ['8,000-step needs cycle', () => chain(8000, true), 2, 'needs-cycle', 8],
+  ['2,000-step needs chain', () => chain(2000), 0],
+  ['2,000-step needs cycle', () => chain(2000, true), 2, 'needs-cycle', 8],
+  // Past the value limit: refused where the limit is crossed, before the rest is even parsed.
+  ['8,000-step needs chain', () => chain(8000), 2, 'yaml-too-large', 2228],
+  ['8,000-step needs cycle', () => chain(8000, true), 2, 'yaml-too-large', 2228],
+  [
+    // Nine levels of ten aliases each: a billion values from a few hundred bytes.
+    'an alias bomb',
+    () =>
+      stage(
+        `    steps: [{ run: "true" }]\n    x0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n` +
+          Array.from(
+            { length: 9 },
+            (_, i) => `    x${i + 1}: &a${i + 1} [${Array(10).fill(`*a${i}`).join(', ')}]\n`,
+          ).join(''),
+      ),
+    2,
+    'yaml-alias',
+    12,
+  ],
+  [
+    'a merge-key bomb',
+    () =>
+      stage(
+        `    steps: [{ run: "true" }]\n    m0: &m0 {${Array.from({ length: 100 }, (_, i) => `k${i}: 1`).join(', ')}}\n` +
+          Array.from({ length: 200 }, (_, i) => `    m${i + 1}: &m${i + 1} {<<: [*m${i}, *m0]}\n`).join(''),
+      ),
+    2,
+    'yaml-merge',
+    58,
+  ],
   [
     'a 4 MB runbook',
     () => stage(`    risk: "${'a'.repeat(4 << 20)}"\n    steps: [{ run: "true" }]\n`),
@@ -126,6 +155,57 @@ describe('validate on hostile input', () => {
     expect(hit!.file).toBe(file);
     expect(hit!.line).toBe(line);
     expect(hit!.column).toBeGreaterThan(0);
+  });
+});
+
+/** Filled with `unit` to just under the 1 MiB limit: the most work one runbook can ask of validate. */
+function atLimit(prefix: string, unit: (i: number) => string, suffix = ''): string {
+  const parts = [stage(prefix)];
+  let size = parts[0]!.length + suffix.length;
+  for (let i = 0; size + unit(i).length < (1 << 20) - 64; i++) {
+    parts.push(unit(i));
+    size += unit(i).length;
+  }
+  return parts.join('') + suffix;
+}
+const one = '    steps: [{ run: "true" }]\n';
+
+/** [shape, runbook text] for the YAML and validation work that scales with the file, each at the size limit. */
+const shapes: [string, () => string][] = [
+  [
+    'chained flow steps',
+    () => atLimit('    steps:\n', (i) => `      - { id: s${i}, run: "true"${i ? `, needs: [s${i - 1}]` : ''} }\n`),
+  ],
+  ['block steps', () => atLimit('    steps:\n', () => '      - run: "true"\n')],
+  ['flow steps', () => atLimit('    steps:\n', () => '      - {run: "true"}\n')],
+  ['a flow sequence of numbers', () => atLimit(`${one}    x: [`, () => '1,', '1]\n')],
+  ['a block sequence of numbers', () => atLimit(`${one}    x:\n`, () => '      - 1\n')],
+  ['a flow mapping of distinct keys', () => atLimit(`${one}    x: {`, (i) => `k${i}: 1,`, 'z: 1}\n')],
+  ['a block mapping of distinct keys', () => atLimit(`${one}    x:\n`, (i) => `      k${i}: 1\n`)],
+  ['aliases', () => atLimit(`${one}    a: &a [1]\n    x: [`, () => '*a,', '*a]\n')],
+  [
+    'expect expressions',
+    () => atLimit('    preflight:\n', (i) => `      - { name: c${i}, command: "true", expect: "value == 0" }\n`),
+  ],
+];
+
+/** CPU seconds one runbook may take, whatever is in it ("well under a second"). */
+const SHAPE_BUDGET_S = 1;
+
+describe('validate on a runbook at the size limit', () => {
+  it.each(shapes)('%s: exit 0 or 2, located, in under a second of CPU', (name, text) => {
+    const file = join(tempDir('migrate-hostile-'), 'runbook.yaml');
+    writeFileSync(file, text());
+    const r = validate(file);
+    expect(r.stderr, name).not.toMatch(/internal error|RangeError|Maximum call stack/);
+    expect([0, 2], r.stderr.slice(0, 2000)).toContain(r.code);
+    expect(r.stdout.length + r.stderr.length).toBeLessThan(20_000);
+    if (r.code === 2) {
+      const [first] = JSON.parse(r.stdout) as { line: number; column: number; file: string }[];
+      expect(first?.file).toBe(file);
+      expect(first?.line).toBeGreaterThan(0);
+    }
+    expect(r.seconds, `${name}: ${r.seconds.toFixed(2)} s of CPU`).toBeLessThan(SHAPE_BUDGET_S);
   });
 });
 

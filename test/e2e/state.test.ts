@@ -82,6 +82,16 @@ describe('where state lives', () => {
     expect(box.exists('.migrate/journal.jsonl')).toBe(false);
   });
 
+  it('status on a runbook that declares a journal but is not valid YAML: a located error, exit 2', () => {
+    const box = sandbox(
+      runbook(`  - id: 1\n    name: s1\n    steps: [{ run: "true" }\n`, 'journal: postgres://db/x\n'),
+    );
+    const r = box.run(['status']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/migrate\.yaml:\d+:\d+: .*flow collection/);
+    expect(r.stderr).not.toMatch(/internal error|at .*\.js:\d+/);
+  });
+
   it('validate refuses a journal that is not a postgres:// URL', () => {
     const box = sandbox(
       runbook(
