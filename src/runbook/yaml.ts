@@ -66,7 +66,7 @@ export function parseYamlValue(source: string, file: string): unknown {
 }
 
 export const DEPTH_MESSAGE = `nested more than ${MAX_YAML_DEPTH} levels deep; a runbook needs a handful`;
-const NODES_MESSAGE = `more than ${MAX_YAML_NODES.toLocaleString('en')} values (aliases expanded); a runbook needs a few hundred`;
+const NODES_MESSAGE = `more than ${String(MAX_YAML_NODES).replace(/\B(?=(\d{3})+$)/g, ',')} values (aliases expanded); a runbook needs a few hundred`;
 
 /** Ours where js-yaml's names its own options. */
 const MESSAGES: Record<string, (reason: string) => string | undefined> = {

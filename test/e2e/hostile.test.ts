@@ -223,3 +223,12 @@ describe('a runbook that never ends', () => {
     expect(r.stdout + r.stderr).toMatch(/over the 1 MiB limit/);
   });
 });
+
+it('the value limit is stated in the message, as the docs state it', () => {
+  const file = join(tempDir('migrate-hostile-'), 'runbook.yaml');
+  writeFileSync(file, chain(8000));
+  const hit = (JSON.parse(validate(file).stdout) as { code: string; message: string }[]).find(
+    (d) => d.code === 'yaml-too-large',
+  );
+  expect(hit?.message).toMatch(/^more than 20,000 values/);
+});
