@@ -345,6 +345,17 @@ export const lintSpecial = [
     },
   },
   {
+    code: 'too-large',
+    severity: 'error',
+    what: "the runbook's sql steps and undos hold more than 128 KiB of SQL in all; nothing is parsed (parsing and linting cost ~2 s per MiB, and a migration's SQL is a few KB)",
+    flagged:
+      "INSERT INTO zip_codes VALUES ('00501', 'Holtsville');\n-- ... and 40,000 more lines in the same sql: step",
+    safe: {
+      sql: '-- a run: step instead\n-- run: psql "$DATABASE_URL" --single-transaction -v ON_ERROR_STOP=1 -f data/zip_codes.sql',
+      note: 'bulk data loads from a file, in a run step; the sql steps keep the schema change',
+    },
+  },
+  {
     code: 'syntax',
     severity: 'error',
     what: "the SQL does not parse with PostgreSQL's own parser; the position points at the token",

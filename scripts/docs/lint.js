@@ -2,7 +2,7 @@
 // flagged example (lock, what it blocks, risk, advice) and a safe pattern the
 // rule accepts. `migrate explain sql-<code>` prints one section of it.
 import { effectiveLint } from '../../dist/pg/lint-config.js';
-import { lintSql, varsInLiterals } from '../../dist/pg/lint.js';
+import { lintSql, MAX_SQL_CHARS, sqlTooLarge, varsInLiterals } from '../../dist/pg/lint.js';
 import { parseSql } from '../../dist/pg/parse.js';
 import { lintExamples, lintSpecial } from './lint-examples.js';
 
@@ -77,6 +77,7 @@ async function specialSection(ex) {
   let raised;
   if (ex.code === 'var-in-literal')
     raised = (await varsInLiterals(ex.flagged)).length > 0 && (await varsInLiterals(ex.safe.sql)).length === 0;
+  else if (ex.code === 'too-large') raised = sqlTooLarge(MAX_SQL_CHARS + 1) && !sqlTooLarge(MAX_SQL_CHARS);
   else
     raised =
       (await parseSql(ex.flagged).then(

@@ -1,7 +1,7 @@
 /** Printing for people: colour, diagnostics with their source line, errors with hints. */
 import type { ChalkInstance } from 'chalk';
-import { readRunbookText } from '../runbook/read.js';
-import { printableMessage, type Diagnostic } from '../runbook/diagnostics.js';
+import { normalizeSource, readRunbookText } from '../runbook/read.js';
+import { printable, printableMessage, type Diagnostic } from '../runbook/diagnostics.js';
 import { MigrateError } from '../errors.js';
 
 const argv = process.argv.slice(2);
@@ -43,7 +43,8 @@ const sourceCache = new Map<string, string[]>();
 function sourceLine(file: string, line: number): string | undefined {
   if (!sourceCache.has(file)) {
     try {
-      sourceCache.set(file, readRunbookText(file).split('\n'));
+      // Lines as the diagnostics count them: no BOM, lone CRs are breaks, a CRLF's CR is not shown.
+      sourceCache.set(file, normalizeSource(readRunbookText(file)).replace(/\r\n/g, '\n').split('\n'));
     } catch {
       sourceCache.set(file, []);
     }
@@ -59,9 +60,12 @@ export function formatDiagnostic(d: Diagnostic, withSource = true): string {
   const gutter = `${String(d.line).padStart(4)} | `;
   // A long line (a 4 MB string) is shown as a window around the column.
   const from = src.length > 160 ? Math.max(0, d.column - 60) : 0;
-  const shown =
-    (from ? '…' : '') + src.slice(from, from + 120).replace(/\t/g, ' ') + (src.length > from + 120 ? '…' : '');
-  return `${head}\n${chalk.dim(gutter)}${shown}\n${' '.repeat(gutter.length + d.column - 1 - from + (from ? 1 : 0))}${chalk.red('^')}`;
+  // The file's control characters are shown escaped (a hostile runbook must not rewrite the screen), the caret moved to match.
+  const show = (t: string) => printable(t.replace(/\t/g, ' '));
+  const lead = from ? '…' : '';
+  const shown = lead + show(src.slice(from, from + 120)) + (src.length > from + 120 ? '…' : '');
+  const caret = gutter.length + lead.length + show(src.slice(from, Math.max(from, d.column - 1))).length;
+  return `${head}\n${chalk.dim(gutter)}${shown}\n${' '.repeat(caret)}${chalk.red('^')}`;
 }
 
 export function printDiagnostics(

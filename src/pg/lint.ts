@@ -220,6 +220,16 @@ async function askDatabases(
   return (s) => known.get(s.database) ?? null;
 }
 
+/**
+ * SQL a runbook may hold in all, steps and undos: parsing and linting costs
+ * ~2 s per MiB, and a migration's SQL is a few KB (bulk data loads from a
+ * file, in a run step).
+ */
+export const MAX_SQL_CHARS = 128 * 1024;
+
+/** Whether SQL of this size, in all, passes MAX_SQL_CHARS. */
+export const sqlTooLarge = (chars: number) => chars > MAX_SQL_CHARS;
+
 /** Validation rule: located findings for every sql action, in runbook order (later steps build on earlier ones). */
 export async function sqlLintRule(
   rb: Runbook,
@@ -228,6 +238,20 @@ export async function sqlLintRule(
   const out: Finding[] = unknownCodes(rb);
   const facts = newFacts();
   const all = sites(rb);
+  let total = 0;
+  const over = all.findIndex((s) => sqlTooLarge((total += s.sql.length)));
+  if (over >= 0) {
+    const s = all[over]!;
+    out.push(
+      error(
+        [...s.path, s.key],
+        'sql-too-large',
+        `the runbook's SQL passes ${MAX_SQL_CHARS / 1024} KiB here (${Math.round(total / 1024)} KiB in all): a migration's SQL is a few KB; load bulk data from a file in a run step (psql -f)`,
+      ),
+    );
+    // Nothing is parsed: what the limit saves is the parse.
+    return out;
+  }
   const database = await askDatabases(all, opts.volatility);
   for (const s of all) {
     const path = [...s.path, s.key];

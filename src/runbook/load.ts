@@ -4,14 +4,15 @@
  */
 import { createHash } from 'node:crypto';
 import type { Diagnostic, Finding, Path } from './diagnostics.js';
-import { readRunbookText, RunbookTooLarge } from './read.js';
+import { normalizeSource, NotUtf8, readRunbookText, RunbookTooLarge } from './read.js';
 import { sourceOffset } from './scalar-offsets.js';
 import { DEPTH_MESSAGE, LineIndex, MAX_YAML_DEPTH, parseYaml, type YamlNode } from './yaml.js';
 
 export interface LoadedFile {
   file: string;
+  /** The text offsets count in (normalizeSource: no BOM, lone CRs as \n). */
   source: string;
-  /** sha256 of the file's bytes: the runbook digest the journal records. */
+  /** sha256 of the file's text as read: the runbook digest the journal records. */
   digest: string;
   /** Where each value sits in the text. */
   root: YamlNode | null;
@@ -25,9 +26,13 @@ export type LoadResult = { ok: true; loaded: LoadedFile } | { ok: false; diagnos
 
 /** `beforeParse` sees the text first (validate starts the SQL parser loading from it). */
 export function loadRunbookFile(file: string, beforeParse?: (source: string) => void): LoadResult {
-  const fail = (code: 'file-unreadable' | 'file-too-large', message: string): LoadResult => ({
+  const fail = (
+    code: 'file-unreadable' | 'file-too-large' | 'file-encoding',
+    message: string,
+    at = { line: 1, column: 1 },
+  ): LoadResult => ({
     ok: false,
-    diagnostics: [{ file, line: 1, column: 1, severity: 'error', code, message }],
+    diagnostics: [{ file, ...at, severity: 'error', code, message }],
   });
   try {
     const source = readRunbookText(file);
@@ -35,12 +40,17 @@ export function loadRunbookFile(file: string, beforeParse?: (source: string) => 
     return loadRunbookSource(file, source);
   } catch (e) {
     if (e instanceof RunbookTooLarge) return fail('file-too-large', e.message);
+    if (e instanceof NotUtf8) {
+      const before = normalizeSource(e.before);
+      return fail('file-encoding', e.message, new LineIndex(before).at(before.length));
+    }
     const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
     return fail('file-unreadable', `cannot read runbook: ${reason}`);
   }
 }
 
-export function loadRunbookSource(file: string, source: string): LoadResult {
+export function loadRunbookSource(file: string, raw: string): LoadResult {
+  const source = normalizeSource(raw);
   const lines = new LineIndex(source);
   const parsed = parseYaml(source);
   if (!parsed.ok) {
@@ -49,6 +59,10 @@ export function loadRunbookSource(file: string, source: string): LoadResult {
     return { ok: false, diagnostics: [{ file, line, column, severity: 'error', code, message: parsed.message }] };
   }
   const { value, root } = parsed;
+  if (value === null && (root === null || root.kind === 'empty')) {
+    const message = 'the runbook is empty: expected a mapping with version, name and stages';
+    return { ok: false, diagnostics: [{ file, line: 1, column: 1, severity: 'error', code: 'type', message }] };
+  }
   // Aliases can nest what was shallow in the text; check the value too.
   const deepPath = deepValue(value);
   if (deepPath) {
@@ -63,7 +77,7 @@ export function loadRunbookSource(file: string, source: string): LoadResult {
     } as const;
     return { ok: false, diagnostics: [diagnostic] };
   }
-  const digest = createHash('sha256').update(source).digest('hex');
+  const digest = createHash('sha256').update(raw).digest('hex');
   return { ok: true, loaded: { file, source, digest, root, lines, value, warnings: [] } };
 }
 

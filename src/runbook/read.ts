@@ -3,7 +3,7 @@
  * here, so a huge or endless file (a dump, /dev/zero, a pipe) is refused after
  * at most MAX_RUNBOOK_BYTES + 1 bytes instead of exhausting memory.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 
 /** Runbooks are a few KB; 1 MiB leaves room for long inline SQL. */
 export const MAX_RUNBOOK_BYTES = 1 << 20;
@@ -18,8 +18,19 @@ export class RunbookTooLarge extends Error {
   }
 }
 
-/** The file's text; throws RunbookTooLarge, or the fs error (ENOENT, EISDIR...). */
+/** Bytes that are not UTF-8: refused where they start, rather than read as U+FFFD into a command or SQL. */
+export class NotUtf8 extends Error {
+  /** before: the text up to the first bad byte (where it is, as a line and column). */
+  constructor(readonly before: string) {
+    super('the runbook is not UTF-8 text: a byte here is not part of any character (save it as UTF-8)');
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The file's text; throws RunbookTooLarge, NotUtf8, or the fs error (ENOENT, EISDIR...). */
 export function readRunbookText(file: string): string {
+  refuseNamedPipe(file);
   const fd = openSync(file, 'r');
   try {
     // Size first: reading a multi-GB file to refuse it would be the harm itself.
@@ -29,10 +40,44 @@ export function readRunbookText(file: string): string {
     const bytes = readAtMost(fd, MAX_RUNBOOK_BYTES + 1);
     if (bytes.length > MAX_RUNBOOK_BYTES)
       throw new RunbookTooLarge(st.isFile() ? Math.max(st.size, bytes.length) : null);
-    return bytes.toString('utf8');
+    try {
+      return utf8.decode(bytes);
+    } catch {
+      throw new NotUtf8(bytes.subarray(0, firstInvalid(bytes)).toString('utf8'));
+    }
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * A named pipe with no writer would block open() for ever; one from `<(...)`
+ * (an anonymous pipe, whose real path is no file) is read as a stream.
+ */
+function refuseNamedPipe(file: string): void {
+  let named = false;
+  try {
+    named = statSync(file).isFIFO() && lstatSync(realpathSync(file)).isFIFO();
+  } catch {
+    /* not there, or anonymous: open() says what is wrong, if anything */
+  }
+  if (named) throw Object.assign(new Error('a named pipe (FIFO) is not a regular file'), { code: 'EFIFO' });
+}
+
+/** The offset of the first byte that does not belong to a well-formed UTF-8 sequence. */
+function firstInvalid(b: Buffer): number {
+  for (let i = 0; i < b.length;) {
+    const c = b[i]!;
+    const n = c < 0x80 ? 1 : c >= 0xc2 && c < 0xe0 ? 2 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xf0 && c < 0xf5 ? 4 : 0;
+    if (n === 0 || i + n > b.length) return i;
+    try {
+      utf8.decode(b.subarray(i, i + n));
+    } catch {
+      return i;
+    }
+    i += n;
+  }
+  return b.length;
 }
 
 function readAtMost(fd: number, limit: number): Buffer {
@@ -46,4 +91,14 @@ function readAtMost(fd: number, limit: number): Buffer {
     total += n;
   }
   return Buffer.concat(chunks, total);
+}
+
+/**
+ * The text every offset counts in: without a BOM (js-yaml drops it, and an
+ * editor shows none), each lone CR a \n (YAML breaks lines there too; the same
+ * length, so offsets hold).
+ */
+export function normalizeSource(source: string): string {
+  const text = source.charCodeAt(0) === 0xfeff ? source.slice(1) : source;
+  return text.includes('\r') ? text.replace(/\r(?!\n)/g, '\n') : text;
 }

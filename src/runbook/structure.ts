@@ -126,7 +126,8 @@ export function checkStructure(value: unknown, schema: Schema = root, path: Path
     const record = value as Record<string, unknown>;
     const props: Record<string, Schema> = s.properties ?? {};
     for (const key of s.required ?? []) {
-      if (!(key in record)) findings.push(error(path, 'missing-key', `${at()}missing required key '${key}'`));
+      if (!Object.hasOwn(record, key))
+        findings.push(error(path, 'missing-key', `${at()}missing required key '${key}'`));
     }
     for (const [key, v] of Object.entries(record)) {
       if (s.propertyNames?.pattern && !matches(s.propertyNames.pattern, key)) {
@@ -139,7 +140,7 @@ export function checkStructure(value: unknown, schema: Schema = root, path: Path
           ),
         );
       }
-      if (key in props) findings.push(...checkStructure(v, props[key], [...path, key]));
+      if (Object.hasOwn(props, key)) findings.push(...checkStructure(v, props[key], [...path, key]));
       else if (s.additionalProperties === false) {
         findings.push(
           error(

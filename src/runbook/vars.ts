@@ -98,7 +98,8 @@ export class Vars {
 
   /** Every var's value for expressions: numbers where they parse. */
   scope(): Record<string, string | number> {
-    const out: Record<string, string | number> = {};
+    // No prototype: a var named __proto__ or constructor is a name like any other.
+    const out = Object.create(null) as Record<string, string | number>;
     for (const [k, v] of this.values) out[k] = v.trim() !== '' && !Number.isNaN(Number(v)) ? Number(v) : v;
     return out;
   }
@@ -122,7 +123,12 @@ export function resolveVars(rb: Runbook, inputs: VarInputs = {}): Vars {
   const specs = rb.vars ?? {};
   const values = new Map<string, string>(Object.entries(inputs.builtins ?? {}));
   const secrets = new Set<string>();
-  const environment = inputs.environment !== undefined ? rb.environments?.[inputs.environment] : undefined;
+  // Own keys only, here and below: a name like `constructor` is not on every object.
+  const own = (o: object | undefined, k: string) => o !== undefined && Object.hasOwn(o, k);
+  const environment =
+    inputs.environment !== undefined && own(rb.environments, inputs.environment)
+      ? rb.environments![inputs.environment]
+      : undefined;
   if (inputs.environment !== undefined && !environment) {
     const known = Object.keys(rb.environments ?? {});
     throw new UsageError(
@@ -132,7 +138,7 @@ export function resolveVars(rb: Runbook, inputs: VarInputs = {}): Vars {
   }
   const envOverrides = environment?.vars ?? {};
   for (const name of Object.keys(inputs.set ?? {})) {
-    if (!(name in specs))
+    if (!own(specs, name))
       throw new UsageError(
         `--set ${quote(name)}: no var '${quote(name)}' in this runbook${didYouMean(name, Object.keys(specs))}`,
       );
@@ -144,16 +150,17 @@ export function resolveVars(rb: Runbook, inputs: VarInputs = {}): Vars {
     if (spec.secret) secrets.add(name);
     // A whole number's leading '-' is a sign: no option it could spell does harm.
     if (spec.allow_dash || spec.pattern !== undefined || spec.type === 'integer') dashOk.add(name);
-    if (spec.secret && inputs.set && name in inputs.set) {
+    if (spec.secret && own(inputs.set, name)) {
       notices.push(
         `--set ${name}: a secret on the command line is visible in 'ps' and kept in shell history; ` +
           `set ${spec.env ? `the environment variable ${spec.env}` : `'env:' on the var and pass it in the environment`} instead`,
       );
     }
     let v: string | undefined = spec.default !== undefined ? String(spec.default) : undefined;
-    if (spec.env !== undefined && inputs.env?.[spec.env] !== undefined) v = inputs.env[spec.env];
-    if (name in envOverrides) v = String(envOverrides[name]);
-    if (inputs.set && name in inputs.set) v = inputs.set[name];
+    if (spec.env !== undefined && own(inputs.env, spec.env) && inputs.env![spec.env] !== undefined)
+      v = inputs.env![spec.env];
+    if (own(envOverrides, name)) v = String(envOverrides[name]);
+    if (own(inputs.set, name)) v = inputs.set![name];
     if (v === undefined) unset.push(name);
     else values.set(name, v);
   }
@@ -162,7 +169,7 @@ export function resolveVars(rb: Runbook, inputs: VarInputs = {}): Vars {
 
 /** Parse repeated `--set name=value` options. */
 export function parseSetOptions(pairs: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = Object.create(null) as Record<string, string>;
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new UsageError(`--set expects name=value, got '${quote(pair)}'`);

@@ -7,6 +7,7 @@
  */
 import { CORE_SCHEMA, load, types, YAMLException, type ListenerState } from 'js-yaml';
 import { UsageError } from '../errors.js';
+import { normalizeSource } from './read.js';
 
 /** How deep a runbook may nest; real ones use under a dozen levels. */
 export const MAX_YAML_DEPTH = 64;
@@ -35,22 +36,26 @@ export interface YamlNode {
 export type YamlResult =
   { ok: true; value: unknown; root: YamlNode | null } | { ok: false; offset: number; code: string; message: string };
 
-/** The text's one document, or its first error (the code is the `yaml-*` diagnostic's suffix). */
+/** The text's one document, or its first error (the code is the `yaml-*` diagnostic's suffix); `source` is normalized. */
 export function parseYaml(source: string): YamlResult {
   const tree = new TreeBuilder(source);
   try {
-    const value = load(source, { schema: SCHEMA, maxDepth: MAX_YAML_DEPTH + 1, listener: tree.listener });
+    // An empty file, or one of comments only, is no value at all: null, as `~` would be.
+    const value = load(source, { schema: SCHEMA, maxDepth: MAX_YAML_DEPTH + 1, listener: tree.listener }) ?? null;
     return { ok: true, value, root: tree.root };
   } catch (e) {
     if (e instanceof LimitError) return { ok: false, offset: e.offset, code: e.code, message: e.message };
     if (e instanceof YAMLException) {
       const reason = e.reason ?? e.message;
       const code = CODES.find(([re]) => re.test(reason))?.[1] ?? 'syntax';
-      const message = MESSAGES[code]?.(reason) ?? reason;
+      // js-yaml quotes the text it read, whole: a 900 KB tag would be a 900 KB message.
+      const message = MESSAGES[code]?.(reason) ?? (reason.length > 200 ? `${reason.slice(0, 200)}…` : reason);
       let offset = e.mark?.position ?? 0;
       // js-yaml marks the end of an unknown alias's name; point at its `*`.
       if (code === 'alias') offset = Math.max(0, source.lastIndexOf('*', offset));
       if (code === 'multiple-docs') offset = secondDocument(source) ?? offset;
+      // A merge list that is too long is marked at its end; point at its `<<`.
+      if (code === 'merge' && /abnormal/.test(reason)) offset = Math.max(0, source.lastIndexOf('<<', offset));
       return { ok: false, offset, code, message };
     }
     throw e;
@@ -59,20 +64,26 @@ export function parseYaml(source: string): YamlResult {
 
 /** The value only, for code that needs no positions (what a runbook declares before it is validated). */
 export function parseYamlValue(source: string, file: string): unknown {
-  const r = parseYaml(source);
+  const text = normalizeSource(source);
+  const r = parseYaml(text);
   if (r.ok) return r.value;
-  const { line, column } = new LineIndex(source).at(r.offset);
+  const { line, column } = new LineIndex(text).at(r.offset);
   throw new UsageError(`${file}:${line}:${column}: ${r.message}`, `run 'migrate validate ${file}'`);
 }
 
 export const DEPTH_MESSAGE = `nested more than ${MAX_YAML_DEPTH} levels deep; a runbook needs a handful`;
+const KEY_MESSAGE = 'a key must be a plain string, not a list, a mapping or an alias';
 const NODES_MESSAGE = `more than ${String(MAX_YAML_NODES).replace(/\B(?=(\d{3})+$)/g, ',')} values (aliases expanded); a runbook needs a few hundred`;
 
 /** Ours where js-yaml's names its own options. */
 const MESSAGES: Record<string, (reason: string) => string | undefined> = {
   'too-deep': () => DEPTH_MESSAGE,
   merge: (reason) =>
-    /exceeded/.test(reason) ? 'merge keys (<<) copy more than 10,000 keys in all; a runbook needs a few' : undefined,
+    /exceeded/.test(reason)
+      ? 'merge keys (<<) copy more than 10,000 keys in all; a runbook needs a few'
+      : /abnormal/.test(reason)
+        ? 'a merge key (<<) lists more than 100 mappings; a runbook needs a few'
+        : undefined,
 };
 
 /** js-yaml's reasons -> our codes; the rest are `yaml-syntax`. */
@@ -84,7 +95,7 @@ const CODES: [RegExp, string][] = [
   [/^nesting exceeded maxDepth/, 'too-deep'],
   [/^expected a single document/, 'multiple-docs'],
   [/^(unknown tag|cannot resolve a node)/, 'tag'],
-  [/^merge keys exceeded|cannot merge/, 'merge'],
+  [/^merge keys exceeded|cannot merge|abnormal merge/, 'merge'],
 ];
 
 class LimitError extends Error {
@@ -107,7 +118,8 @@ interface Frame {
 class TreeBuilder {
   root: YamlNode | null = null;
   private readonly stack: Frame[] = [];
-  private readonly anchorWeights = new Map<string, number>();
+  /** What each anchored collection weighs, by the value itself: an alias's text can hide its name (a comment after it, an odd character in it), its value cannot. */
+  private readonly anchorWeights = new Map<object, number>();
   private opened = 0;
 
   constructor(private readonly src: string) {}
@@ -125,8 +137,8 @@ class TreeBuilder {
     const wrapper = only !== undefined && Object.is(only.result, state.result);
     const node = wrapper ? only : this.node(frame, state);
     let weight = wrapper ? frame.weight : 1 + frame.weight;
-    if (node.kind === 'alias') weight = this.anchorWeights.get(this.src.slice(node.start + 1, node.end)) ?? 1;
-    if (state.anchor) this.anchorWeights.set(state.anchor, weight);
+    if (node.kind === 'alias') weight = isObject(node.result) ? this.aliasWeight(node.result) : 1;
+    if (state.anchor && isObject(state.result)) this.anchorWeights.set(state.result, weight);
     if (weight > MAX_YAML_NODES) {
       const at = node.kind === 'alias' ? node : (frame.children[frame.children.length - 1] ?? node);
       throw new LimitError(at.start, 'alias', NODES_MESSAGE);
@@ -138,13 +150,27 @@ class TreeBuilder {
     } else this.root = node;
   };
 
+  /** An anchored value's weight; counted (up to the limit) should the anchor not have been seen closing. */
+  private aliasWeight(value: object): number {
+    const known = this.anchorWeights.get(value);
+    if (known !== undefined) return known;
+    let n = 0;
+    const stack: unknown[] = [value];
+    while (stack.length && n <= MAX_YAML_NODES) {
+      const v = stack.pop();
+      n++;
+      if (isObject(v)) stack.push(...Object.values(v));
+    }
+    return n;
+  }
+
   private node(frame: Frame, state: ListenerState): YamlNode {
     const src = this.src;
     const result = state.result;
     if (state.kind === null && result === null) return { kind: 'empty', start: frame.open, end: frame.open, result };
     const start = contentStart(src, frame.open, state.position);
     const end = state.position;
-    if (src.charCodeAt(start) === 0x2a /* * */) return { kind: 'alias', start, end: trimEnd(src, start, end), result };
+    if (src.charCodeAt(start) === 0x2a /* * */) return { kind: 'alias', start, end: aliasEnd(src, start), result };
     if (state.kind === 'mapping') return { kind: 'map', start, end, result, pairs: this.pairs(frame.children, result) };
     if (state.kind === 'sequence') {
       const ok = Array.isArray(result) && result.length === frame.children.length;
@@ -162,7 +188,8 @@ class TreeBuilder {
       const key = children[i++]!;
       const hasValue = this.src.charCodeAt(skipBlank(this.src, key.end)) === 0x3a; /* : */
       const value = hasValue ? (children[i++] ?? null) : null;
-      if (key.kind !== 'scalar' && key.kind !== 'empty') return undefined;
+      // js-yaml would make `[a, b]` the key 'a,b' and `{a: 1}` '[object Object]': no runbook key is either.
+      if (key.kind !== 'scalar' && key.kind !== 'empty') throw new LimitError(key.start, 'key', KEY_MESSAGE);
       const name = String(key.result ?? 'null');
       if (name !== '<<') pairs.set(name, { key, value });
     }
@@ -175,11 +202,25 @@ class TreeBuilder {
 
 const STYLES: Record<string, ScalarStyle> = { "'": 'single', '"': 'double', '|': 'literal', '>': 'folded' };
 
-/** Where a second document starts: its `---` (the first one's own `---` does not count). */
+/**
+ * Where a second document starts: its `---`, or what follows a `...` that
+ * ended the first (the first one's own `---`, after any directives, does not count).
+ */
 function secondDocument(src: string): number | undefined {
-  const marks = [...src.matchAll(/^---(?=\s|$)/gm)].map((m) => m.index);
-  const first = skipBlank(src, 0);
-  return marks.find((at) => at > first) ?? undefined;
+  let first = skipBlank(src, 0);
+  while (src.charCodeAt(first) === 0x25 /* % */) first = skipBlank(src, lineEnd(src, first));
+  for (const m of src.matchAll(/^(---|\.\.\.)(?=\s|$)/gm)) {
+    if (m.index <= first) continue;
+    if (m[1] === '---') return m.index;
+    const next = skipBlank(src, m.index + 3);
+    if (next < src.length) return next;
+  }
+  return undefined;
+}
+
+function lineEnd(src: string, i: number): number {
+  const nl = src.indexOf('\n', i);
+  return nl < 0 ? src.length : nl;
 }
 
 /** Past spaces, line breaks and comments. */
@@ -187,10 +228,8 @@ function skipBlank(src: string, i: number): number {
   for (;;) {
     const c = src.charCodeAt(i);
     if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) i++;
-    else if (c === 0x23 /* # */) {
-      const nl = src.indexOf('\n', i);
-      i = nl < 0 ? src.length : nl;
-    } else return i;
+    else if (c === 0x23 /* # */) i = lineEnd(src, i);
+    else return i;
   }
 }
 
@@ -198,16 +237,34 @@ function skipBlank(src: string, i: number): number {
 function contentStart(src: string, from: number, limit: number): number {
   let i = skipBlank(src, from);
   while (i < limit && (src[i] === '!' || src[i] === '&')) {
-    while (i < limit && !/[\s,[\]{}]/.test(src.charAt(i))) i++;
+    while (i < limit && !nameEnds(src, i)) i++;
     i = skipBlank(src, i);
   }
   return Math.min(i, limit);
 }
 
+const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null;
+
+/** YAML's white space and line breaks: not JavaScript's \s, which takes in U+00A0 and U+3000, legal in names. */
+const isBlank = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+
 function trimEnd(src: string, start: number, end: number): number {
-  while (end > start && /\s/.test(src.charAt(end - 1))) end--;
+  while (end > start && isBlank(src.charCodeAt(end - 1))) end--;
   return end;
 }
+
+/** An alias's name ends where js-yaml's does, at a blank or a flow indicator: what follows (a comment) is not the alias. */
+function aliasEnd(src: string, start: number): number {
+  let i = start + 1;
+  while (i < src.length && !nameEnds(src, i)) i++;
+  return i;
+}
+
+/** Where an anchor, tag or alias name stops. */
+const nameEnds = (src: string, i: number) => {
+  const c = src.charCodeAt(i);
+  return c === 0 || isBlank(c) || c === 0x2c || c === 0x5b || c === 0x5d || c === 0x7b || c === 0x7d; // , [ ] { }
+};
 
 /** 1-based line and column of offsets into one text. */
 export class LineIndex {
