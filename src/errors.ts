@@ -207,3 +207,61 @@ export function failureKind(e: unknown): FailureKind {
   if (e instanceof InterruptedError) return FailureKind.Interrupt;
   return FailureKind.Internal;
 }
+
+/** A value refused where it would land (a leading `-` where options are read). */
+export class UnsafeValueError extends MigrateError {}
+
+/** A value that would change which resource a URL names. */
+export class UnsafeUrlError extends MigrateError {}
+
+/** A reply too large to hold: refused while it streams, not after. */
+export class ReplyTooLargeError extends MigrateError {}
+
+// Errors that stay inside the core: each becomes a diagnostic, a sample or a refusal where it is caught.
+
+/** A runbook file over the size limit (runbook/read.ts). */
+export class RunbookTooLarge extends Error {
+  /** bytes: the file's size, or null for a pipe or device (only known to exceed the limit). */
+  constructor(
+    readonly bytes: number | null,
+    limit: number,
+  ) {
+    const size = bytes === null ? 'over' : `${(bytes / (1 << 20)).toFixed(1)} MiB, over`;
+    super(`the runbook is ${size} the ${limit >> 20} MiB limit (a runbook is a few KB: is this the right file?)`);
+  }
+}
+
+/** Bytes that are not UTF-8: refused where they start, rather than read as U+FFFD into a command or SQL. */
+export class NotUtf8 extends Error {
+  /** before: the text up to the first bad byte (where it is, as a line and column). */
+  constructor(readonly before: string) {
+    super('the runbook is not UTF-8 text: a byte here is not part of any character (save it as UTF-8)');
+  }
+}
+
+/** SQL PostgreSQL's parser refuses; offset is where, in characters. */
+export class SqlSyntaxError extends Error {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
+    super(message);
+  }
+}
+
+/** An expect expression that does not parse, or nests too deep; offset is where. */
+export class ExprSyntaxError extends Error {
+  constructor(
+    message: string,
+    readonly offset: number,
+    readonly code: 'expr-syntax' | 'expr-too-deep' = 'expr-syntax',
+  ) {
+    super(message);
+  }
+}
+
+/** The probe answered with data the expression cannot use as asked (a string where a number is compared). */
+export class ExprEvalError extends Error {}
+
+/** The probe could not run (timeout, connection refused): an `error` sample. */
+export class ProbeError extends Error {}

@@ -1,7 +1,7 @@
 /** `run:` actions: a shell script (values as environment variables) or an argv list. */
 import { resolve } from 'node:path';
-import { InterruptedError } from '../errors.js';
-import { argvOption, dashError, displayShell, shellCommand, UnsafeValueError } from '../runbook/shell.js';
+import { InterruptedError, UnsafeValueError } from '../errors.js';
+import { argvOption, dashError, displayShell, shellCommand } from '../runbook/shell.js';
 import { renderText } from '../runbook/template.js';
 import type { Scalar } from '../runbook/types.js';
 import type { Vars } from '../runbook/vars.js';

@@ -3,15 +3,16 @@
  * src/probes), the expectation judges, and every sample is passed, failed,
  * inconclusive or error.
  */
-import { evaluate, ExprEvalError, type Value } from '../expr/evaluate.js';
+import { evaluate, type Value } from '../expr/evaluate.js';
 import { namesIn, parseExpr } from '../expr/parse.js';
 import { parseDuration } from '../runbook/duration.js';
-import { moduleOf, probeOf, ProbeError } from '../probes/index.js';
+import { moduleOf, probeOf } from '../probes/index.js';
 import { errorText } from './http.js';
 import { explainFailure, show } from './explain.js';
 import type { Check, OnNoData } from '../runbook/types.js';
 import type { Vars } from '../runbook/vars.js';
 import type { ProcessRunner, Sample } from './types.js';
+import { ExprEvalError, ProbeError } from '../errors.js';
 
 export { parseOutput } from '../probes/command.js';
 export { jsonPath } from '../probes/http.js';

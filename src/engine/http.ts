@@ -5,7 +5,7 @@
  * text). Redirects are followed only where the runbook's headers may go, and
  * the body is read up to a cap while it streams.
  */
-import { MigrateError } from '../errors.js';
+import { ReplyTooLargeError } from '../errors.js';
 import { looksLikeJson, renderJsonBody, renderText, renderUrl } from '../runbook/template.js';
 import type { HttpSpec } from '../runbook/types.js';
 import type { Vars } from '../runbook/vars.js';
@@ -90,9 +90,6 @@ async function follow(url: string, init: RequestInit & { headers: Record<string,
     current = next;
   }
 }
-
-/** A reply too large to hold: refused while it streams, not after. */
-export class ReplyTooLargeError extends MigrateError {}
 
 async function readCapped(res: Response, max: number): Promise<string> {
   const declared = Number(res.headers.get('content-length') ?? NaN);

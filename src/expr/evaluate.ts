@@ -1,9 +1,7 @@
 import type { Expr } from './parse.js';
+import { ExprEvalError } from '../errors.js';
 
 export type Value = number | string | boolean | null | undefined | Value[] | { [k: string]: Value };
-
-/** The probe answered with data the expression cannot use as asked (a string where a number is compared). */
-export class ExprEvalError extends Error {}
 
 function num(v: Value, what: string): number {
   if (typeof v === 'number' && !Number.isNaN(v)) return v;

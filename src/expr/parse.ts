@@ -1,3 +1,4 @@
+import { ExprSyntaxError } from '../errors.js';
 /**
  * The expression language of `expect` and `when` (SPEC 2.3). Parsed into an
  * AST and interpreted: runbook text never reaches JavaScript eval.
@@ -10,16 +11,6 @@ export type Expr =
   | { kind: 'binary'; op: BinaryOp; left: Expr; right: Expr; at: number };
 
 export type BinaryOp = '+' | '-' | '*' | '/' | '<' | '<=' | '>' | '>=' | '==' | '!=' | 'and' | 'or' | 'contains';
-
-export class ExprSyntaxError extends Error {
-  constructor(
-    message: string,
-    readonly offset: number,
-    readonly code: 'expr-syntax' | 'expr-too-deep' = 'expr-syntax',
-  ) {
-    super(message);
-  }
-}
 
 /**
  * How deep an expression may nest (parentheses, `not`, `-`, and chains of

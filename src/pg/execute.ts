@@ -13,7 +13,8 @@ import type { Vars } from '../runbook/vars.js';
 import { cancelAndClose, connect, databaseUrl, watchClient } from './connect.js';
 import { BlockerWatch, describeBlockers } from './blockers.js';
 import { concurrentIndexTargets, dropLeftovers, invalidIndexes, ours } from './concurrent-index.js';
-import { kindOf, parseSql, relationsOf, SqlSyntaxError, type Statement } from './parse.js';
+import { kindOf, parseSql, relationsOf, type Statement } from './parse.js';
+import { SqlSyntaxError } from '../errors.js';
 
 export interface SqlResult {
   ok: boolean;

@@ -6,21 +6,13 @@
 import { didYouMean, error, warning, type Finding, type Path } from '../runbook/diagnostics.js';
 import { RISKS, type Action, type Risk, type Runbook } from '../runbook/types.js';
 import { actions } from '../runbook/walk.js';
-import {
-  scanTokens,
-  kindOf,
-  names as nameList,
-  nodeAs,
-  parseSql,
-  placeholders,
-  SqlSyntaxError,
-  type Statement,
-} from './parse.js';
+import { scanTokens, kindOf, names as nameList, nodeAs, parseSql, placeholders, type Statement } from './parse.js';
 import { ALL_CODES, effectiveLint, type EffectiveLint, type LintSettings } from './lint-config.js';
 import { hygieneRules, longIdentifiers } from './lint-hygiene.js';
 import { addedColumns, cmds, lintRules, nameOf, type LintFinding, type StepContext } from './lint-rules.js';
 import { constraintsOf, unknownCalls, type KnownVolatility, type Volatility } from './lint-expr.js';
 import { transactionFindings } from './lint-tx.js';
+import { SqlSyntaxError } from '../errors.js';
 
 const DDL = new Set([
   'AlterTableStmt',

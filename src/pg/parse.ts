@@ -6,7 +6,7 @@
 import type { Node, RangeVar } from '@pgsql/types';
 import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
-import { EnvironmentError } from '../errors.js';
+import { EnvironmentError, SqlSyntaxError } from '../errors.js';
 import { parseTemplate } from '../runbook/template.js';
 
 /** The kinds of parse tree node ('AlterTableStmt', 'ColumnDef', ...): each node is `{ Kind: body }`. */
@@ -22,15 +22,6 @@ export interface Statement {
   offset: number;
   /** The parse tree: { KindStmt: {...} }. */
   node: Node;
-}
-
-export class SqlSyntaxError extends Error {
-  constructor(
-    message: string,
-    readonly offset: number,
-  ) {
-    super(message);
-  }
 }
 
 /** Same-length text with `$N` for each `${name}`; names in order of first use. */

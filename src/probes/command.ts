@@ -1,6 +1,7 @@
 /** `command:` probes: the exit code, and the trimmed stdout as `value`. */
 import { displayShell, shellCommand } from '../runbook/shell.js';
-import { isNoData, ProbeError, type ProbeModule } from './types.js';
+import { isNoData, type ProbeModule } from './types.js';
+import { ProbeError } from '../errors.js';
 
 /** Trimmed stdout: a number when it parses as one, else JSON, else the string. */
 export function parseOutput(text: string): unknown {

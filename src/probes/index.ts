@@ -45,4 +45,3 @@ export function describeProbe(c: Check, show: (name: string) => string): string 
 }
 
 export type { ProbeContext, ProbeModule, Reading } from './types.js';
-export { ProbeError } from './types.js';

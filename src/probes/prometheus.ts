@@ -11,7 +11,8 @@ import { parseDuration } from '../runbook/duration.js';
 import { parseTemplate, renderUrl, type Lookup } from '../runbook/template.js';
 import type { PrometheusSpec } from '../runbook/types.js';
 import type { Vars } from '../runbook/vars.js';
-import { isNoData, ProbeError, type ProbeContext, type ProbeModule } from './types.js';
+import { isNoData, type ProbeContext, type ProbeModule } from './types.js';
+import { ProbeError } from '../errors.js';
 
 export interface PrometheusProbe {
   kind: 'prometheus';

@@ -34,9 +34,6 @@ export interface Reading {
   failure?: string;
 }
 
-/** The probe could not run (timeout, connection refused): an `error` sample. */
-export class ProbeError extends Error {}
-
 /** One probe kind; `P` is its tagged spec (`{ kind: 'sql', sql, database }`). */
 export interface ProbeModule<P extends { kind: string }> {
   kind: P['kind'];

@@ -4,9 +4,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { Diagnostic, Finding, Path } from './diagnostics.js';
-import { normalizeSource, NotUtf8, readRunbookText, RunbookTooLarge } from './read.js';
+import { normalizeSource, readRunbookText } from './read.js';
 import { sourceOffset } from './scalar-offsets.js';
 import { DEPTH_MESSAGE, LineIndex, MAX_YAML_DEPTH, parseYaml, type YamlNode } from './yaml.js';
+import { NotUtf8, RunbookTooLarge } from '../errors.js';
 
 export interface LoadedFile {
   file: string;

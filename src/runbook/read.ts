@@ -4,27 +4,10 @@
  * at most MAX_RUNBOOK_BYTES + 1 bytes instead of exhausting memory.
  */
 import { closeSync, fstatSync, lstatSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
+import { NotUtf8, RunbookTooLarge } from '../errors.js';
 
 /** Runbooks are a few KB; 1 MiB leaves room for long inline SQL. */
 export const MAX_RUNBOOK_BYTES = 1 << 20;
-
-export class RunbookTooLarge extends Error {
-  /** bytes: the file's size, or null for a pipe or device (only known to exceed the limit). */
-  constructor(readonly bytes: number | null) {
-    const size = bytes === null ? 'over' : `${(bytes / (1 << 20)).toFixed(1)} MiB, over`;
-    super(
-      `the runbook is ${size} the ${MAX_RUNBOOK_BYTES >> 20} MiB limit (a runbook is a few KB: is this the right file?)`,
-    );
-  }
-}
-
-/** Bytes that are not UTF-8: refused where they start, rather than read as U+FFFD into a command or SQL. */
-export class NotUtf8 extends Error {
-  /** before: the text up to the first bad byte (where it is, as a line and column). */
-  constructor(readonly before: string) {
-    super('the runbook is not UTF-8 text: a byte here is not part of any character (save it as UTF-8)');
-  }
-}
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -35,11 +18,11 @@ export function readRunbookText(file: string): string {
   try {
     // Size first: reading a multi-GB file to refuse it would be the harm itself.
     const st = fstatSync(fd);
-    if (st.isFile() && st.size > MAX_RUNBOOK_BYTES) throw new RunbookTooLarge(st.size);
+    if (st.isFile() && st.size > MAX_RUNBOOK_BYTES) throw new RunbookTooLarge(st.size, MAX_RUNBOOK_BYTES);
     // Bounded even so: a pipe (`-r <(generate)`) or a device has no size, and a file may grow meanwhile.
     const bytes = readAtMost(fd, MAX_RUNBOOK_BYTES + 1);
     if (bytes.length > MAX_RUNBOOK_BYTES)
-      throw new RunbookTooLarge(st.isFile() ? Math.max(st.size, bytes.length) : null);
+      throw new RunbookTooLarge(st.isFile() ? Math.max(st.size, bytes.length) : null, MAX_RUNBOOK_BYTES);
     try {
       return utf8.decode(bytes);
     } catch {

@@ -12,7 +12,7 @@
  * an argument another parser runs (`sh -c "..."`). Those are refused: by
  * validate, and here again as a value is rendered.
  */
-import { MigrateError } from '../errors.js';
+import { UnsafeValueError } from '../errors.js';
 import { parseTemplate, type Lookup } from './template.js';
 import { ShellContext, shellRefs, type ShellRef } from './shell-scan.js';
 
@@ -32,9 +32,6 @@ function partsWithRefs(src: string): Array<{ text: string } | { name: string; re
   // shellRefs reports exactly one ref per `${name}` part of the same template, in order.
   return parseTemplate(src).map((p) => ('text' in p ? p : { name: p.name, ref: refs[k++]! }));
 }
-
-/** A value refused where it would land (a leading `-` where options are read). */
-export class UnsafeValueError extends MigrateError {}
 
 export interface ShellOptions {
   /** Whether this var may start with `-` where a command reads options (allow_dash or a pattern). */

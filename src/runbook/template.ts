@@ -5,7 +5,7 @@
  * `$${` writes a literal `${`.
  */
 
-import { MigrateError } from '../errors.js';
+import { MigrateError, UnsafeUrlError } from '../errors.js';
 import { quote } from './diagnostics.js';
 
 export type Part = { text: string } | { name: string; at: number };
@@ -73,9 +73,6 @@ export function renderUrl(src: string, lookup: Lookup): string {
   }
   return out;
 }
-
-/** A value that would change which resource a URL names. */
-export class UnsafeUrlError extends MigrateError {}
 
 /**
  * A JSON body written as a string (`'{"user":"${who}"}'`): inside a JSON

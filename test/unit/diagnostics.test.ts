@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { didYouMean, distance, quote } from '../../src/runbook/diagnostics.js';
-import { ExprSyntaxError, MAX_EXPR_DEPTH, parseExpr } from '../../src/expr/parse.js';
+import { MAX_EXPR_DEPTH, parseExpr } from '../../src/expr/parse.js';
+import { ExprSyntaxError } from '../../src/errors.js';
 
 describe('did you mean', () => {
   it.each([

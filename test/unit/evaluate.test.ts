@@ -1,7 +1,8 @@
 // Hostile data and trees for the expression interpreter (issue 10).
 import { describe, expect, it } from 'vitest';
-import { evaluate, ExprEvalError } from '../../src/expr/evaluate.js';
+import { evaluate } from '../../src/expr/evaluate.js';
 import { parseExpr, type Expr } from '../../src/expr/parse.js';
+import { ExprEvalError } from '../../src/errors.js';
 
 describe('contains looks at own keys only', () => {
   it.each(['toString', 'constructor', '__proto__', 'hasOwnProperty'])('{} contains %j is false', (key) => {

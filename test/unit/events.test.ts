@@ -58,6 +58,17 @@ describe('module shape', () => {
     expect(importLoops(sources(join(ROOT, 'src')))).toEqual([]);
   });
 
+  it('every error class a module exports is declared in src/errors.ts: one hierarchy, one place', () => {
+    const strays = sources(join(ROOT, 'src'))
+      .filter((f) => !f.endsWith('/errors.ts') && !f.endsWith('.d.ts'))
+      .flatMap((f) =>
+        [...readFileSync(f, 'utf8').matchAll(/^export (?:abstract )?class (\w+) extends \w*Error\b/gm)].map(
+          (m) => `${relative(ROOT, f)}: ${m[1]}`,
+        ),
+      );
+    expect(strays).toEqual([]);
+  });
+
   it('the loop finder sees a type-only loop', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'a.ts'), "import type { B } from './b.js';\nexport type A = B;\n");

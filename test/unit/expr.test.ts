@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { evaluate, ExprEvalError } from '../../src/expr/evaluate.js';
-import { ExprSyntaxError, parseExpr } from '../../src/expr/parse.js';
+import { evaluate } from '../../src/expr/evaluate.js';
+import { parseExpr } from '../../src/expr/parse.js';
+import { ExprEvalError, ExprSyntaxError } from '../../src/errors.js';
 
 const scope = { value: 0.07, status: 200, baseline: 100, s: 'all good', list: [1, 2], name: 'x', n: null };
 

@@ -1,10 +1,11 @@
 import { didYouMean, error, quote, warning, type Finding, type Path } from '../diagnostics.js';
-import { ExprSyntaxError, namesIn, parseExpr } from '../../expr/parse.js';
+import { namesIn, parseExpr } from '../../expr/parse.js';
 import { referencedNames } from '../template.js';
 import type { Runbook } from '../types.js';
 import { PROBE_KEYS, probes } from '../../probes/index.js';
 import { checks, strings } from '../walk.js';
 import { EVENT_NAMES, NOT_NOTIFIABLE } from '../../journal/events.js';
+import { ExprSyntaxError } from '../../errors.js';
 
 /** Names every template may use besides declared vars. */
 export const BUILTIN_VARS = ['runbook', 'stage', 'operator', 'run_id'];
