@@ -125,6 +125,36 @@ describe('unusable state', () => {
     },
   );
 
+  it.skipIf(!tmpfs)(
+    'the disk fills mid-stage (a step fills the tmpfs): exit 6, status names what ran once there is room, rollback undoes it',
+    () => {
+      // The step's 8 KB of output is journaled with its outcome: more than the journal's last page has room for.
+      const disk = mkdtempSync(join(tmpdir(), 'migrate-filling-'));
+      expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', disk]).status).toBe(0);
+      try {
+        const state = join(disk, 'state');
+        const box = sandbox(
+          runbook(
+            `  - id: 1\n    name: s1\n    steps:\n      - { id: a, run: "echo a >> log; head -c 1000000 /dev/zero > ${disk}/filler; seq -f %0200g 40", undo: "echo undo-a >> log" }\n      - { id: b, run: "echo b >> log", undo: "echo undo-b >> log" }\n`,
+          ),
+        );
+        const r = box.run(['stage', '1', '--state-dir', state]);
+        expect(oneLine(r)).toMatch(/no space left/i);
+        expect(box.lines('log')).toEqual(['a']); // b never started: it could not be journaled
+        rmSync(join(disk, 'filler'));
+        expect(JSON.parse(box.run(['status', '--json', '--state-dir', state]).stdout)).toMatchObject({
+          state: 'interrupted',
+          active: { stage: 1, completed_steps: [], in_doubt: ['a'] },
+        });
+        expect(box.run(['rollback', '--yes', '--state-dir', state]).code).toBe(0);
+        expect(box.lines('log')).toEqual(['a', 'undo-a']);
+        expect(readdirSync(state).filter((f) => /tmp/.test(f))).toEqual([]);
+      } finally {
+        spawnSync('umount', ['-l', disk]);
+      }
+    },
+  );
+
   it('a full disk (the journal on /dev/full): exit 6, nothing ran, no temp files left', () => {
     const box = sandbox(runbook(stage(1)));
     mkdirSync(join(box.dir, '.migrate'));
