@@ -1,7 +1,9 @@
-// Actions after validation: one tagged kind with its own fields, one module per kind in one table.
+// Actions and probes after validation: one tagged kind with its own fields, one module per kind in one table.
 import { describe, expect, it } from 'vitest';
 import { actionOf, actions, describeAct } from '../../src/actions/index.js';
-import { ACTION_KEYS, type Action } from '../../src/runbook/types.js';
+import { PROBE_KEYS, probeOf, probes } from '../../src/probes/index.js';
+import { runbookSchema } from '../../src/runbook/schema.js';
+import { ACTION_KEYS, type Action, type Check } from '../../src/runbook/types.js';
 
 const show = (name: string) => (name === 'token' ? '***' : `<${name}>`);
 
@@ -58,5 +60,22 @@ describe('actions', () => {
 
   it('an action with no kind is an internal error (validation refuses it first)', () => {
     expect(() => actionOf({ name: 'nothing' })).toThrow(/internal/);
+  });
+});
+
+describe('probes', () => {
+  // A check's fields that are not its probe; every other field of the schema's check names a probe kind.
+  const NOT_PROBES = ['name', 'database', 'expect', 'baseline', 'on_no_data', 'timeout'];
+
+  it('every probe field of the schema has its module, and nothing else does', () => {
+    const fields = Object.keys((runbookSchema.definitions.check as { properties: object }).properties);
+    expect(fields.filter((f) => !NOT_PROBES.includes(f)).sort()).toEqual([...PROBE_KEYS].sort());
+    for (const [kind, m] of Object.entries(probes)) expect(m.kind).toBe(kind);
+  });
+
+  it.each(PROBE_KEYS)('a check with %s is that probe', (kind) => {
+    expect(
+      probeOf({ name: 'c', [kind]: kind === 'http' || kind === 'prometheus' ? { url: 'u' } : 'x' } as Check).kind,
+    ).toBe(kind);
   });
 });
