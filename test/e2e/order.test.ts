@@ -10,6 +10,7 @@ describe('step order', () => {
         `  - id: 1\n    name: one\n    irreversible: true\n    steps:\n      - { id: first, run: "sleep 0.5; echo first >> log" }\n      - { id: second, run: "echo second >> log" }\n`,
       ),
     );
+    expect(box.run(['graph', '1']).stdout).toMatch(/n_step_first --> n_step_second/);
     const r = box.run(['stage', '1']);
     expect(r.code, r.stderr).toBe(0);
     expect(box.lines('log')).toEqual(['first', 'second']);
@@ -23,6 +24,11 @@ describe('step order', () => {
     );
     const plan = JSON.parse(box.run(['plan', '1', '--json']).stdout);
     expect(plan.levels).toEqual([['slow', 'fast']]);
+    // The graph draws only the declared edges: none into 'fast'.
+    const graph = box.run(['graph', '1']).stdout;
+    expect(graph).toMatch(/n_step_fast\[/);
+    expect(graph).not.toMatch(/--> n_step_fast/);
+    expect(box.run(['graph', '1', '--format', 'dot']).stdout).not.toMatch(/-> "step:fast"/);
     expect(box.run(['stage', '1']).code).toBe(0);
     expect(box.lines('log')).toEqual(['fast', 'slow']);
   });
