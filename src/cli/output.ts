@@ -73,11 +73,13 @@ export function printDiagnostics(
   format: 'text' | 'json' | 'github',
   write: (t: string) => void = err,
 ): void {
-  if (format === 'json') return out(JSON.stringify(diags, null, 2));
+  // Every format escapes the file's control and bidi characters: JSON leaves C1 and U+202E as they are.
+  const shown = diags.map((d) => ({ ...d, file: printable(d.file), message: printableMessage(d.message) }));
+  if (format === 'json') return out(JSON.stringify(shown, null, 2));
   if (format === 'github') {
     const esc = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
     const prop = (s: string) => esc(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
-    for (const d of diags)
+    for (const d of shown)
       out(
         `::${d.severity} file=${prop(d.file)},line=${d.line},col=${d.column},title=${prop(d.code)}::${esc(d.message)}`,
       );

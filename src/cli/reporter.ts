@@ -4,6 +4,7 @@
  */
 import { TaskState, type Reporter } from '../engine/types.js';
 import { formatDuration } from '../runbook/duration.js';
+import { printableMessage } from '../runbook/diagnostics.js';
 import type { Vars } from '../runbook/vars.js';
 import type { GlobalOptions } from './context.js';
 import { chalk } from './output.js';
@@ -82,5 +83,23 @@ function jsonReporter(vars: Vars): Reporter {
 }
 
 export function createReporter(opts: GlobalOptions, vars: Vars): Reporter {
-  return opts.json ? jsonReporter(vars) : lineReporter(vars);
+  return printableReporter(opts.json ? jsonReporter(vars) : lineReporter(vars));
+}
+
+/**
+ * What the runbook and errors say (titles, details, messages) with control
+ * characters escaped: a hostile name must not rewrite the screen. A step's own
+ * output passes as it is (its colours are the operator's program's).
+ */
+export function printableReporter(r: Reporter): Reporter {
+  const p = (t: string | undefined) => (t === undefined ? t : printableMessage(t));
+  return {
+    beginStage: (g) => r.beginStage(g),
+    beginRollback: (stages, emergency) => r.beginRollback(stages, emergency),
+    task: (id, title, state, detail) => r.task(id, p(title)!, state, p(detail)),
+    output: (id, line) => r.output(id, line),
+    sample: (w, s, c) => r.sample(p(w)!, { ...s, message: p(s.message)! }, c),
+    countdown: (w, left, n) => r.countdown(p(w)!, left, n),
+    message: (text) => r.message(p(text)!),
+  };
 }

@@ -17,7 +17,7 @@ import { openFlagStore } from '../flags/open.js';
 import type { FlagStore } from '../flags/store.js';
 import { loadRunbook, type GlobalOptions, type LoadedRunbook, type LoadHow } from './context.js';
 import { createPrompter } from './prompt.js';
-import { createReporter, wantsBoard } from './reporter.js';
+import { createReporter, printableReporter, wantsBoard } from './reporter.js';
 import type { ListrBoard } from './listr-board.js';
 
 export interface Session {
@@ -72,7 +72,7 @@ export async function createSession(opts: GlobalOptions, how: LoadHow = {}): Pro
     journal,
     lock,
     runner: new ChildRunner(),
-    reporter: board ?? createReporter(opts, rb.vars),
+    reporter: board ? printableReporter(board) : createReporter(opts, rb.vars),
     prompter: createPrompter(opts, board, () => current.signal),
     operator,
     host: hostname(),

@@ -66,6 +66,12 @@ export async function identityTarget(opts: GlobalOptions): Promise<StoreTarget &
   const doc = parse(source, file) as Runbook;
   if (typeof doc.journal !== 'string')
     throw new UsageError(`${file}: journal must be a postgres:// URL`, `run 'migrate validate ${file}'`);
+  // Not validated yet: vars of the wrong shape are refused here, not dereferenced.
+  const isMap = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (doc.vars !== undefined && (!isMap(doc.vars) || !Object.values(doc.vars).every(isMap)))
+    throw new UsageError(`${file}: vars must map each name to its settings`, `run 'migrate validate ${file}'`);
+  if (doc.environments !== undefined && !isMap(doc.environments))
+    throw new UsageError(`${file}: environments must map each name to its settings`, `run 'migrate validate ${file}'`);
   const vars = resolveVars(doc, {
     env: process.env,
     environment: opts.env,

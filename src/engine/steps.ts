@@ -112,36 +112,48 @@ export async function runSteps(
   stage: number,
   skip: Set<string>,
 ): Promise<void> {
-  const done = new Set<string>(skip);
-  const started = new Set<string>(skip);
   for (const id of skip) {
     const n = nodes.find((x) => x.step === id);
     if (n) ctx.reporter.task(n.id, n.label, TaskState.Skipped, 'already done (resume)');
   }
+  // Each step's unmet needs, counted down as steps finish: starting the next is O(its dependents), not a scan of the stage.
+  const unmet = new Map<string, number>();
+  const dependents = new Map<string, StepNode[]>();
+  const ready: StepNode[] = [];
+  for (const n of nodes) {
+    if (skip.has(n.step)) continue;
+    const needs = n.needs.filter((d) => !skip.has(d));
+    unmet.set(n.step, needs.length);
+    for (const d of needs) (dependents.get(d) ?? dependents.set(d, []).get(d)!).push(n);
+    if (needs.length === 0) ready.push(n);
+  }
+  let next = 0;
   let failure: unknown = null;
   const running = new Map<string, Promise<void>>();
+  const finished = (step: string) => {
+    for (const n of dependents.get(step) ?? []) {
+      const left = unmet.get(n.step)! - 1;
+      unmet.set(n.step, left);
+      if (left === 0) ready.push(n);
+    }
+  };
   for (;;) {
-    if (!failure && !ctx.signal.aborted) {
-      for (const n of nodes) {
-        if (started.has(n.step) || !n.needs.every((d) => done.has(d))) continue;
-        const spec = specs[n.index];
-        // The plan's nodes index the same stage's steps.
-        if (!spec) throw new Error(`internal: step ${n.step} has no definition at index ${n.index}`);
-        started.add(n.step);
-        running.set(
-          n.step,
-          runStep(ctx, n, spec, stage)
-            .then(
-              () => {
-                done.add(n.step);
-              },
-              (e) => {
-                failure ??= e;
-              },
-            )
-            .finally(() => running.delete(n.step)),
-        );
-      }
+    while (!failure && !ctx.signal.aborted && next < ready.length) {
+      const n = ready[next++]!;
+      const spec = specs[n.index];
+      // The plan's nodes index the same stage's steps.
+      if (!spec) throw new Error(`internal: step ${n.step} has no definition at index ${n.index}`);
+      running.set(
+        n.step,
+        runStep(ctx, n, spec, stage)
+          .then(
+            () => finished(n.step),
+            (e) => {
+              failure ??= e;
+            },
+          )
+          .finally(() => running.delete(n.step)),
+      );
     }
     if (running.size === 0) break;
     await Promise.race(running.values());

@@ -3,7 +3,7 @@
  * rollback steps) linted with PostgreSQL's parser, findings located at their
  * statement inside the YAML, and the risk they raise per stage.
  */
-import { didYouMean, error, warning, type Finding, type Path } from '../runbook/diagnostics.js';
+import { didYouMean, error, thousands, warning, type Finding, type Path } from '../runbook/diagnostics.js';
 import { RISKS, type Action, type Risk, type Runbook } from '../runbook/types.js';
 import { actions } from '../runbook/walk.js';
 import { scanTokens, kindOf, names as nameList, nodeAs, parseSql, placeholders, type Statement } from './parse.js';
@@ -238,7 +238,7 @@ export async function sqlLintRule(
       error(
         [...s.path, s.key],
         'sql-too-large',
-        `the runbook's SQL passes ${MAX_SQL_CHARS / 1024} KiB here (${Math.round(total / 1024)} KiB in all): a migration's SQL is a few KB; load bulk data from a file in a run step (psql -f)`,
+        `the runbook's SQL passes the ${MAX_SQL_CHARS / 1024} KiB limit here (${thousands(total)} characters so far): a migration's SQL is a few KB; load bulk data from a file in a run step (psql -f)`,
       ),
     );
     // Nothing is parsed: what the limit saves is the parse.
@@ -247,6 +247,12 @@ export async function sqlLintRule(
   const database = await askDatabases(all, opts.volatility);
   for (const s of all) {
     const path = [...s.path, s.key];
+    // PostgreSQL's parser reads a C string: what follows a NUL would be neither linted nor, as written, run.
+    const nul = s.sql.indexOf('\0');
+    if (nul >= 0) {
+      out.push(error(path, 'sql-syntax', 'SQL cannot hold a NUL character (\\0)', { offset: nul }));
+      continue;
+    }
     try {
       // An undo reverses its step by design: no hygiene there, and only errors count below.
       const lint = effectiveLint(

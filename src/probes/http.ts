@@ -8,7 +8,8 @@ export function jsonPath(value: unknown, path: string | undefined): unknown {
   if (!path) return value;
   let cur: unknown = value;
   for (const key of path.split('.')) {
-    if (cur === null || typeof cur !== 'object') return undefined;
+    // Own keys only: `constructor` in a path is no member of the reply.
+    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, key)) return undefined;
     cur = (cur as Record<string, unknown>)[key];
   }
   return cur;

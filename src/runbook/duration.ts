@@ -10,6 +10,10 @@ export const DURATION_PATTERN = '^(\\d+d)?(\\d+h)?(\\d+m(?!s))?(\\d+s)?(\\d+ms)?
 export const DURATION_OR_VAR_PATTERN = '^(\\d+d)?(\\d+h)?(\\d+m(?!s))?(\\d+s)?(\\d+ms)?$|\\$\\{[^}]+\\}';
 const PART = /(\d+)(ms|d|h|m|s)/g;
 
+/** The longest a timer waits (2^31 - 1 ms, ~24.8 days): a longer one fires at once. */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+export const TOO_LONG = 'is longer than 24 days, the longest a timer can wait';
+
 /** Milliseconds, or undefined when the text is not a duration. */
 export function parseDuration(text: string): number | undefined {
   if (typeof text !== 'string' || text === '' || !new RegExp(DURATION_PATTERN).test(text)) return undefined;

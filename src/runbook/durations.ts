@@ -6,7 +6,7 @@
  * process environment) when a command loads the runbook.
  */
 import { error, formatPath, quote, type Finding, type Path } from './diagnostics.js';
-import { parseDuration } from './duration.js';
+import { MAX_DURATION_MS, parseDuration } from './duration.js';
 import { referencedNames, renderText } from './template.js';
 import type { Runbook } from './types.js';
 import type { Vars } from './vars.js';
@@ -73,7 +73,8 @@ export function hasDurationVars(rb: Runbook): boolean {
   return slots(rb).length > 0;
 }
 
-const valid = (slot: Slot, v: string) => parseDuration(v) !== undefined || (slot.hold && v === 'manual');
+const valid = (slot: Slot, v: string) =>
+  (parseDuration(v) ?? Infinity) <= MAX_DURATION_MS || (slot.hold && v === 'manual');
 
 /**
  * A copy of the runbook with every duration rendered by `lookup`. A name with

@@ -4,8 +4,8 @@
  * validates. The strict one-line match falls back to the YAML parser.
  */
 import { createHash } from 'node:crypto';
-import { UsageError } from '../errors.js';
-import { readRunbookText } from './read.js';
+import { normalizeSource, readRunbookText } from './read.js';
+import { NotUtf8, UsageError } from '../errors.js';
 import { printable } from './diagnostics.js';
 
 export interface RunbookIdentity {
@@ -23,19 +23,24 @@ export async function readIdentity(file: string): Promise<RunbookIdentity> {
   try {
     source = readRunbookText(file);
   } catch (e) {
+    if (e instanceof NotUtf8) {
+      const { LineIndex } = await import('./yaml.js');
+      const before = normalizeSource(e.before);
+      const { line, column } = new LineIndex(before).at(before.length);
+      throw new UsageError(`${file}:${line}:${column}: ${e.message}`, `run 'migrate validate ${file}'`);
+    }
     throw new UsageError(`cannot read runbook ${file}: ${(e as Error).message}`);
   }
   const digest = createHash('sha256').update(source).digest('hex');
-  const [, , name] = NAME.exec(source) ?? [];
-  if (name !== undefined && source.match(/^name:/gm)?.length === 1) return { name, digest, stages: null, source };
+  const m = NAME.exec(source);
+  // Trusted only when nothing above it can span lines (a quote, a block scalar, a flow collection):
+  // a `name:` line inside a string is not the name, and status must read the journal validate would.
+  if (m?.[2] !== undefined && source.match(/^name:/gm)?.length === 1 && !/['"|>[{]/.test(source.slice(0, m.index)))
+    return { name: m[2], digest, stages: null, source };
   const { parseYamlValue: parse } = await import('./yaml.js');
   type Declared = { name?: unknown; stages?: unknown[] } | null;
-  let value: Declared = null;
-  try {
-    value = parse(source, file) as Declared;
-  } catch {
-    /* reported below */
-  }
+  // Not YAML: the parser's located message says where.
+  const value = parse(source, file) as Declared;
   if (!value || typeof value.name !== 'string')
     throw new UsageError(`cannot read the runbook's name from ${file}`, `run 'migrate validate ${file}'`);
   // The name keys the journal and the lock (a file name, a PostgreSQL text value): one validation would refuse is never used.

@@ -9,6 +9,14 @@ import { DURATION_OR_VAR_PATTERN } from './duration.js';
 
 type S = Record<string, unknown>;
 // A description beside $ref is ignored by validators but shown by editors and docs/runbook.md.
+
+/** Var and environment-variable names. */
+const NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
+/** An HTTP header name: RFC 9110's token (no space, colon or control character can split a header). */
+const HEADER_NAME = {
+  pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",
+  'x-message': 'is not an HTTP header name (letters, digits and !#$%&\'*+.^_`|~-)',
+};
 const ref = (name: string, description?: string): S => ({
   $ref: `#/definitions/${name}`,
   ...(description ? { description } : {}),
@@ -41,7 +49,7 @@ const http = obj(
   {
     url: str('URL; ${var} values are percent-encoded.'),
     method: str('HTTP method (default GET).', { enum: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] }),
-    headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'Request headers.' },
+    headers: { type: 'object', propertyNames: HEADER_NAME, additionalProperties: { type: 'string' }, description: 'Request headers.' },
     body: { description: 'Request body: a string, or an object sent as JSON.', type: ['string', 'object'] },
     json: str('Dotted path into the JSON response, e.g. "errors.rate" or "items.0.id".'),
     expect: str('For http steps: an expression over status and value that must hold.'),
@@ -65,6 +73,7 @@ const prometheus = obj(
     ),
     headers: {
       type: 'object',
+      propertyNames: HEADER_NAME,
       additionalProperties: { type: 'string' },
       description: 'Request headers, e.g. Authorization: "Bearer ${token}" with a secret var.',
     },
@@ -147,6 +156,7 @@ const actionFields: Record<string, S> = {
   ),
   env: {
     type: 'object',
+    propertyNames: { pattern: NAME_PATTERN },
     additionalProperties: { type: ['string', 'number', 'boolean'] },
     description: 'Extra environment variables.',
   },
@@ -249,7 +259,7 @@ export const runbookSchema = {
       vars: {
         type: 'object',
         description: 'Inputs, referenced as ${name}.',
-        propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+        propertyNames: { pattern: NAME_PATTERN },
         additionalProperties: obj('A var.', {
           default: { type: ['string', 'number', 'boolean'], description: 'Value when nothing else sets it.' },
           env: str('Environment variable to read.'),

@@ -13,6 +13,10 @@ interface Parser {
 }
 
 const SHELL: Parser = { takes: 'option', options: ['-c'], shell: true };
+/** A table's entry for a command word: its own keys only (a command named `constructor` is no entry). */
+const own = <T>(table: Record<string, T>, name: string): T | undefined =>
+  Object.hasOwn(table, name) ? table[name] : undefined;
+
 const PARSERS: Record<string, Parser> = {
   sh: SHELL,
   bash: SHELL,
@@ -136,7 +140,7 @@ export function codeOperand(words: string[]): CodeOperand | null {
   for (let i = start; i < Math.min(pos, start + NEAR); i++) {
     const name = base(words[i]!);
     // A program named by an expansion ($SHELL -c, ${shell} -c) may be any shell.
-    const p = PARSERS[name] ?? (words[i]!.startsWith('$') || words[i]!.startsWith(REF_MARK) ? SHELL : undefined);
+    const p = own(PARSERS, name) ?? (words[i]!.startsWith('$') || words[i]!.startsWith(REF_MARK) ? SHELL : undefined);
     if (!p) continue;
     const hit = (by: string) => ({ by: by.split(REF_MARK).join('${...}'), shell: p.shell ?? false });
     if (p.takes === 'all') return hit(name);
@@ -228,7 +232,7 @@ export function runsFile(words: string[]): boolean {
   const rest = words.slice(start + 1);
   if (name === 'source' || name === '.') return rest.length === 0;
   if (STDIN_SHELLS.has(name)) return rest.every((w) => w.startsWith('-') && !/^-[A-Za-z]*c/.test(w));
-  const code = STDIN_CODE[name];
+  const code = own(STDIN_CODE, name);
   if (!code) return false;
   if (rest.at(-1) === '-f' || rest.at(-1) === '--file') return true;
   return (
@@ -262,7 +266,7 @@ export function readsStdin(words: string[]): string | null {
   const start = commandStart(words);
   for (let i = start; i < Math.min(words.length, start + NEAR); i++) {
     const name = base(words[i]!);
-    const code = STDIN_CODE[name];
+    const code = own(STDIN_CODE, name);
     if (code) {
       const rest = words.slice(i + 1);
       const stdinFile = (w: string) => w === '-' || w === '/dev/stdin' || w === '/dev/fd/0';

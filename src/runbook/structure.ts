@@ -2,6 +2,7 @@
  * Structural validation: interprets the subset of JSON Schema that schema.ts
  * uses, over the parsed value, and reports findings by path.
  */
+import { MAX_DURATION_MS, parseDuration, TOO_LONG } from './duration.js';
 import { runbookSchema } from './schema.js';
 import { didYouMean, error, formatPath, quote, type Finding, type Path } from './diagnostics.js';
 
@@ -21,7 +22,7 @@ type Schema = {
   items?: Schema;
   properties?: Record<string, Schema>;
   required?: string[];
-  propertyNames?: { pattern?: string };
+  propertyNames?: { pattern?: string; 'x-message'?: string };
   additionalProperties?: boolean | Schema;
 };
 const root = runbookSchema as Schema;
@@ -109,6 +110,8 @@ export function checkStructure(value: unknown, schema: Schema = root, path: Path
       ),
     ];
   }
+  if (s === definitions.duration && typeof value === 'string' && (parseDuration(value) ?? 0) > MAX_DURATION_MS)
+    return [error(path, 'duration', `${at()}'${quote(value)}' ${TOO_LONG}`)];
   if (typeof value === 'number') {
     if (s.minimum !== undefined && value < s.minimum)
       return [error(path, 'range', `${at()}must be at least ${s.minimum}, got ${value}`)];
@@ -135,7 +138,7 @@ export function checkStructure(value: unknown, schema: Schema = root, path: Path
           error(
             [...path, key],
             'key-name',
-            `'${quote(key)}' is not a valid name (letters, digits and _; not starting with a digit)`,
+            `'${quote(key)}' ${s.propertyNames['x-message'] ?? 'is not a valid name (letters, digits and _; not starting with a digit)'}`,
             { atKey: true },
           ),
         );

@@ -3,7 +3,7 @@
  * every located diagnostic (schema errors and the rules' findings together,
  * see prune.ts); never throws for bad input.
  */
-import type { Diagnostic, Finding, Path } from './diagnostics.js';
+import { thousands, warning, type Diagnostic, type Finding, type Path } from './diagnostics.js';
 import { loadRunbookFile, loadRunbookSource, locate, type LoadedFile } from './load.js';
 import { checkStructure } from './structure.js';
 import { pruneMalformed } from './prune.js';
@@ -67,6 +67,36 @@ function split(diags: Diagnostic[], strict: boolean): { errors: Diagnostic[]; wa
   };
 }
 
+/** Findings reported per value: the first few say what is wrong, and locating each one reads its value again. */
+const PER_VALUE = 10;
+const MAX_FINDINGS = 200;
+
+/** The first PER_VALUE findings of each value (errors first), at most MAX_FINDINGS, and one saying how many more there are. */
+export function capFindings(findings: Finding[]): Finding[] {
+  if (findings.length <= PER_VALUE) return findings;
+  const byValue = new Map<string, Finding[]>();
+  for (const f of findings) {
+    const key = f.path.join('\u0000');
+    (byValue.get(key) ?? byValue.set(key, []).get(key)!).push(f);
+  }
+  const kept: Finding[] = [];
+  let worst: { path: Path; dropped: number } | null = null;
+  for (const group of byValue.values()) {
+    const ordered = [...group.filter((f) => f.severity === 'error'), ...group.filter((f) => f.severity !== 'error')];
+    kept.push(...ordered.slice(0, PER_VALUE));
+    const dropped = ordered.length - PER_VALUE;
+    if (dropped > 0 && dropped > (worst?.dropped ?? 0)) worst = { path: group[0]!.path, dropped };
+  }
+  const shown = [...kept.filter((f) => f.severity === 'error'), ...kept.filter((f) => f.severity !== 'error')].slice(
+    0,
+    MAX_FINDINGS,
+  );
+  const more = findings.length - shown.length;
+  if (more === 0) return shown;
+  const message = `${thousands(more)} more findings not shown (at most ${PER_VALUE} per value, ${MAX_FINDINGS} in all): fix these first`;
+  return [...shown, warning(worst?.path ?? [], 'too-many-findings', message)];
+}
+
 export async function validateLoaded(loaded: LoadedFile, opts: ValidateOptions = {}): Promise<Validation> {
   const located = (fs: Finding[]) => fs.map((f) => locate(loaded, f));
   const yamlWarnings = loaded.warnings;
@@ -96,7 +126,7 @@ export async function validateLoaded(loaded: LoadedFile, opts: ValidateOptions =
     );
   const mapped = pruned ? findings.flatMap((f) => pruned.original(f) ?? []) : findings;
   const { errors, warnings } = split(
-    [...yamlWarnings, ...located(structural), ...located(mapped)],
+    [...yamlWarnings, ...located(capFindings([...structural, ...mapped]))],
     opts.strict ?? false,
   );
   if (pruned) return { ok: false, errors, warnings };

@@ -7,12 +7,15 @@
  */
 import { CORE_SCHEMA, load, types, YAMLException, type ListenerState } from 'js-yaml';
 import { UsageError } from '../errors.js';
+import { thousands } from './diagnostics.js';
 import { normalizeSource } from './read.js';
 
 /** How deep a runbook may nest; real ones use under a dozen levels. */
 export const MAX_YAML_DEPTH = 64;
 /** Values in one runbook, aliases expanded: a large real one has a few thousand. */
 export const MAX_YAML_NODES = 20_000;
+/** Characters aliases may add to the file's own: reusing a snippet is fine, copying a megabyte string a thousand times is not. */
+export const MAX_ALIAS_CHARS = 1 << 20;
 
 /** YAML 1.2's core schema, with merge keys (`<<: *defaults`). */
 const SCHEMA = CORE_SCHEMA.extend({ implicit: [types.merge] });
@@ -73,7 +76,8 @@ export function parseYamlValue(source: string, file: string): unknown {
 
 export const DEPTH_MESSAGE = `nested more than ${MAX_YAML_DEPTH} levels deep; a runbook needs a handful`;
 const KEY_MESSAGE = 'a key must be a plain string, not a list, a mapping or an alias';
-const NODES_MESSAGE = `more than ${String(MAX_YAML_NODES).replace(/\B(?=(\d{3})+$)/g, ',')} values (aliases expanded); a runbook needs a few hundred`;
+const CHARS_MESSAGE = 'aliases expand to more than 1 MiB of text beyond the file; a runbook needs a few KB';
+const NODES_MESSAGE = `more than ${thousands(MAX_YAML_NODES)} values (aliases expanded); a runbook needs a few hundred`;
 
 /** Ours where js-yaml's names its own options. */
 const MESSAGES: Record<string, (reason: string) => string | undefined> = {
@@ -113,6 +117,8 @@ interface Frame {
   children: YamlNode[];
   /** Values under this one, aliases expanded. */
   weight: number;
+  /** Characters of the strings under this one, aliases expanded. */
+  chars: number;
 }
 
 class TreeBuilder {
@@ -120,6 +126,10 @@ class TreeBuilder {
   private readonly stack: Frame[] = [];
   /** What each anchored collection weighs, by the value itself: an alias's text can hide its name (a comment after it, an odd character in it), its value cannot. */
   private readonly anchorWeights = new Map<object, number>();
+  /** The same for characters: one alias of a 900 KB string is one value, but 900 KB for whatever reads it. */
+  private readonly anchorChars = new Map<object, number>();
+  /** Characters that aliases added to the file's own. */
+  private expanded = 0;
   private opened = 0;
 
   constructor(private readonly src: string) {}
@@ -128,7 +138,7 @@ class TreeBuilder {
     if (event === 'open') {
       // Counted as it opens, so a huge file stops here, not after it is all parsed.
       if (++this.opened > MAX_YAML_NODES) throw new LimitError(state.position, 'too-large', NODES_MESSAGE);
-      this.stack.push({ open: state.position, children: [], weight: 0 });
+      this.stack.push({ open: state.position, children: [], weight: 0, chars: 0 });
       return;
     }
     const frame = this.stack.pop()!;
@@ -137,8 +147,17 @@ class TreeBuilder {
     const wrapper = only !== undefined && Object.is(only.result, state.result);
     const node = wrapper ? only : this.node(frame, state);
     let weight = wrapper ? frame.weight : 1 + frame.weight;
-    if (node.kind === 'alias') weight = isObject(node.result) ? this.aliasWeight(node.result) : 1;
-    if (state.anchor && isObject(state.result)) this.anchorWeights.set(state.result, weight);
+    let chars = typeof state.result === 'string' && !wrapper ? state.result.length : frame.chars;
+    if (node.kind === 'alias') {
+      weight = isObject(node.result) ? this.aliasWeight(node.result) : 1;
+      chars = isObject(node.result) ? (this.anchorChars.get(node.result) ?? 0) : String(node.result ?? '').length;
+      this.expanded += chars;
+      if (this.expanded > MAX_ALIAS_CHARS) throw new LimitError(node.start, 'alias', CHARS_MESSAGE);
+    }
+    if (state.anchor && isObject(state.result)) {
+      this.anchorWeights.set(state.result, weight);
+      this.anchorChars.set(state.result, chars);
+    }
     if (weight > MAX_YAML_NODES) {
       const at = node.kind === 'alias' ? node : (frame.children[frame.children.length - 1] ?? node);
       throw new LimitError(at.start, 'alias', NODES_MESSAGE);
@@ -147,6 +166,7 @@ class TreeBuilder {
     if (parent) {
       parent.children.push(node);
       parent.weight += weight;
+      parent.chars += chars;
     } else this.root = node;
   };
 
@@ -189,7 +209,8 @@ class TreeBuilder {
       const hasValue = this.src.charCodeAt(skipBlank(this.src, key.end)) === 0x3a; /* : */
       const value = hasValue ? (children[i++] ?? null) : null;
       // js-yaml would make `[a, b]` the key 'a,b' and `{a: 1}` '[object Object]': no runbook key is either.
-      if (key.kind !== 'scalar' && key.kind !== 'empty') throw new LimitError(key.start, 'key', KEY_MESSAGE);
+      if ((key.kind !== 'scalar' && key.kind !== 'empty') || isObject(key.result))
+        throw new LimitError(key.start, 'key', KEY_MESSAGE);
       const name = String(key.result ?? 'null');
       if (name !== '<<') pairs.set(name, { key, value });
     }
@@ -236,11 +257,14 @@ function skipBlank(src: string, i: number): number {
 /** Where a node's content starts: past blanks, comments and its tag and anchor (`!!str`, `&x`). */
 function contentStart(src: string, from: number, limit: number): number {
   let i = skipBlank(src, from);
+  let prop = -1;
   while (i < limit && (src[i] === '!' || src[i] === '&')) {
+    prop = i;
     while (i < limit && !nameEnds(src, i)) i++;
     i = skipBlank(src, i);
   }
-  return Math.min(i, limit);
+  // A node that is only its tag or anchor (`? !!map`) is where they are, not where the next thing starts.
+  return i >= limit && prop >= 0 ? prop : Math.min(i, limit);
 }
 
 const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null;

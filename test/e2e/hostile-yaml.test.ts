@@ -188,3 +188,145 @@ describe('files that are not runbooks', () => {
     expect(r.stdout + r.stderr).toMatch(/not a regular file/);
   });
 });
+
+// A second review: work that grew with the square of the findings, strings aliased into gigabytes,
+// names that are Object's own in shell words, control characters in other formats, a name read wrong.
+describe('hostile runbooks, second review', () => {
+  const H = 'version: 1\nname: x\n';
+  const ST = 'stages:\n  - id: 1\n    name: s\n    irreversible: true\n    steps:\n';
+  const big = 'a'.repeat(900_000);
+  it.each([
+    [
+      '4,000 findings in one sql value',
+      `${H}${ST}      - sql: ${'DROP TABLE t; '.repeat(4000)}\n        database: postgres://h/db\n`,
+      0,
+    ],
+    ['4,000 unknown vars in one command', `${H}${ST}      - run: echo ${Array(4000).fill('${nosuch}').join(' ')}\n`, 2],
+  ] as const)('%s: bounded work, a bounded report', (_, text, code) => {
+    const file = join(tempDir('migrate-hostile-yaml-'), 'runbook.yaml');
+    writeFileSync(file, text);
+    const r = spawnSync('/usr/bin/time', ['-f', '%U %S', process.execPath, BIN, 'validate', '--format', 'json', file], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    const cpu = r.stderr
+      .trim()
+      .split('\n')
+      .pop()!
+      .split(' ')
+      .reduce((a, b) => a + Number(b), 0);
+    expect(r.status, r.stderr.slice(0, 500)).toBe(code);
+    expect(cpu).toBeLessThan(1.5);
+    const diags = JSON.parse(r.stdout) as Diag[];
+    expect(diags.length).toBeLessThan(120);
+    expect(diags.find((d) => d.code === 'too-many-findings')?.message).toMatch(/more findings not shown/);
+  });
+
+  it.each([
+    ['cwd', `${H}description: &b "${big}"\n${ST}${'      - run: echo\n        cwd: *b\n'.repeat(500)}`],
+    ['run', `${H}description: &b "echo ${big}"\n${ST}${'      - run: *b\n'.repeat(50)}`],
+    ['name', `${H}description: &b "${big}"\n${ST}${'      - run: echo\n        name: *b\n'.repeat(1000)}`],
+  ])('a long string aliased into %s many times is refused where it passes the limit', (_, text) => {
+    const r = validate(text);
+    expect(r.status, r.stderr.slice(0, 500)).toBe(2);
+    expect((JSON.parse(r.stdout) as Diag[]).map((d) => d.code)).toContain('yaml-alias');
+  });
+
+  it.each(['toString x', 'constructor x', 'valueOf x', 'env __proto__ a', 'sudo constructor x'])(
+    'a shell word that is an Object property name (%s) is a command like any other',
+    (cmd) => {
+      const r = validate(`${H}${ST}      - run: ${cmd}\n`);
+      expect(r.stderr).not.toMatch(/internal error/);
+      expect(r.status, r.stderr).toBe(0);
+    },
+  );
+
+  it('a key tagged as a mapping or sequence is yaml-key', () => {
+    const r = validate(`${H}${ST}      - run: echo\n        env:\n          ? !!map\n          : x\n`);
+    expect(r.status).toBe(2);
+    expect((JSON.parse(r.stdout) as Diag[])[0]).toMatchObject({ code: 'yaml-key', line: 10 });
+  });
+
+  it('a NUL in SQL is an error where it stands, not the end of what the lint reads', () => {
+    const r = validate(
+      `${H}${ST}      - sql: "SELECT 1;\\0 DROP TABLE users; SELEC"\n        database: postgres://h/db\n`,
+    );
+    expect(r.status).toBe(2);
+    expect((JSON.parse(r.stdout) as Diag[]).find((d) => d.code === 'sql-syntax')).toMatchObject({
+      line: 8,
+      column: 24,
+    });
+  });
+
+  it('a duration longer than a timer can wait (24 days) is refused, not fired at once', () => {
+    const r = validate(`${H}defaults: { timeout: 25d }\n${ST}      - run: echo\n`);
+    expect(r.status).toBe(2);
+    expect((JSON.parse(r.stdout) as Diag[])[0]).toMatchObject({ code: 'duration', line: 3 });
+    expect(validate(`${H}defaults: { timeout: 24d }\n${ST}      - run: echo\n`).status).toBe(0);
+  });
+
+  it.each([
+    ['an environment variable name', `      - run: echo\n        env: { "A\\e[2J": y }\n`],
+    ['an HTTP header name', `      - http: { url: "http://127.0.0.1:1/", headers: { "a\\nb": c } }\n`],
+  ])('%s with control characters is refused at validate', (_, step) => {
+    const r = validate(`${H}${ST}${step}`);
+    expect(r.status, r.stdout).toBe(2);
+  });
+
+  it.each(['json', 'github', 'text'])('no raw control or bidi character reaches %s output', (format) => {
+    const r = validate(
+      `${H}owner: !<%1B[2J%1B]0;pwned%07%C2%9B31m%E2%80%AE%D8%9C> x\n${ST}      - run: echo\n`,
+      format as 'json',
+    );
+    expect(r.status).toBe(2);
+    // eslint-disable-next-line no-control-regex -- the point: none may reach the terminal
+    expect(r.stdout + r.stderr).not.toMatch(
+      /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069]/,
+    );
+  });
+});
+
+describe('status and history read the runbook as validate does', () => {
+  const dirWith = (text: string) => {
+    const dir = tempDir('migrate-hostile-yaml-');
+    writeFileSync(join(dir, 'migrate.yaml'), text);
+    return dir;
+  };
+  const run = (dir: string, args: string[]) =>
+    spawnSync(process.execPath, [BIN, ...args], {
+      encoding: 'utf8',
+      cwd: dir,
+      env: { ...process.env, NO_COLOR: '1', CI: '1' },
+    });
+
+  it("a name: line inside a quoted string is not the runbook's name", () => {
+    const dir = dirWith(
+      `version: 1\ndescription: 'this runbook\nname: payments-prod\n  is a test'\n"name": sandbox\n${'stages:\n  - id: 1\n    name: s\n    irreversible: true\n    steps:\n      - run: echo hi\n'}`,
+    );
+    expect(run(dir, ['validate', 'migrate.yaml']).stdout).toMatch(/sandbox/);
+    const s = run(dir, ['status']);
+    expect(s.stdout + s.stderr).toMatch(/sandbox/);
+    expect(s.stdout + s.stderr).not.toMatch(/payments-prod/);
+  });
+
+  it.each([
+    ['vars with an empty entry', 'journal: postgres://h/${a}\nvars:\n  a:\n'],
+    ['vars as a list', 'journal: postgres://h/${a}\nvars: [1, null]\n'],
+  ])('status and history on a runbook whose journal uses %s: a clear error, exit 2', (_, top) => {
+    const dir = dirWith(
+      `version: 1\nname: x\n${top}stages:\n  - id: 1\n    name: s\n    irreversible: true\n    steps:\n      - run: echo\n`,
+    );
+    for (const cmd of ['status', 'history']) {
+      const r = run(dir, [cmd]);
+      expect(r.stderr, cmd).not.toMatch(/internal error/);
+      expect(r.status, `${cmd}: ${r.stderr}`).toBe(2);
+    }
+  });
+
+  it('status on a runbook that is not YAML says where', () => {
+    const dir = dirWith('version: 1\nstages: [\n');
+    const r = run(dir, ['status']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/migrate\.yaml:\d+:\d+/);
+  });
+});

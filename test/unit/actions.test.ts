@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { actionOf, actions, describeAct } from '../../src/actions/index.js';
 import { PROBE_KEYS, probeOf, probes } from '../../src/probes/index.js';
+import { jsonPath } from '../../src/probes/http.js';
 import { runbookSchema } from '../../src/runbook/schema.js';
 import { ACTION_KEYS, type Action, type Check } from '../../src/runbook/types.js';
 
@@ -79,3 +80,16 @@ describe('probes', () => {
     ).toBe(kind);
   });
 });
+
+describe('http json paths', () => {
+  it.each<[unknown, string, unknown]>([
+    [{ a: { b: 2 } }, 'a.b', 2],
+    [{ a: [5, 6] }, 'a.1', 6],
+    [{ a: 1 }, 'constructor', undefined],
+    [{ a: 1 }, '__proto__', undefined],
+    [{ a: { b: 2 } }, 'a.toString', undefined],
+  ])('%j at %s is %j', (body, path, want) => {
+    expect(jsonPath(body, path)).toEqual(want);
+  });
+});
+
