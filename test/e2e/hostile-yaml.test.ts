@@ -279,8 +279,8 @@ describe('hostile runbooks, second review', () => {
       format as 'json',
     );
     expect(r.status).toBe(2);
-    // eslint-disable-next-line no-control-regex -- the point: none may reach the terminal
     expect(r.stdout + r.stderr).not.toMatch(
+      // eslint-disable-next-line no-control-regex -- the point: none may reach the terminal
       /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069]/,
     );
   });
