@@ -15,7 +15,7 @@ const NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
 /** An HTTP header name: RFC 9110's token (no space, colon or control character can split a header). */
 const HEADER_NAME = {
   pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",
-  'x-message': 'is not an HTTP header name (letters, digits and !#$%&\'*+.^_`|~-)',
+  'x-message': "is not an HTTP header name (letters, digits and !#$%&'*+.^_`|~-)",
 };
 const ref = (name: string, description?: string): S => ({
   $ref: `#/definitions/${name}`,
@@ -49,7 +49,12 @@ const http = obj(
   {
     url: str('URL; ${var} values are percent-encoded.'),
     method: str('HTTP method (default GET).', { enum: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] }),
-    headers: { type: 'object', propertyNames: HEADER_NAME, additionalProperties: { type: 'string' }, description: 'Request headers.' },
+    headers: {
+      type: 'object',
+      propertyNames: HEADER_NAME,
+      additionalProperties: { type: 'string' },
+      description: 'Request headers.',
+    },
     body: { description: 'Request body: a string, or an object sent as JSON.', type: ['string', 'object'] },
     json: str('Dotted path into the JSON response, e.g. "errors.rate" or "items.0.id".'),
     expect: str('For http steps: an expression over status and value that must hold.'),

@@ -92,4 +92,3 @@ describe('http json paths', () => {
     expect(jsonPath(body, path)).toEqual(want);
   });
 });
-
