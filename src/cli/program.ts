@@ -70,7 +70,7 @@ export function buildProgram(): Command {
 
   program
     .command('validate')
-    .description('parse and check runbooks (default: runbooks/*.yaml)')
+    .description('parse and check runbooks (default: $MIGRATE_RUNBOOK, or ./migrate.yaml and runbooks/*.yaml)')
     .argument('[paths...]', 'runbook files or directories')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'github']).default('text'))
     .option('--strict', 'treat warnings as errors')

@@ -178,6 +178,30 @@ describe('names that are Object properties work as names', () => {
 });
 
 describe('files that are not runbooks', () => {
+  it('a runbook through process substitution validates, as plan and status read it', () => {
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" validate <(printf '%s' "$0")`, MIN], {
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/mini, 1 stage/);
+  });
+
+  it('a file that is not YAML by its name is refused, before it is read', () => {
+    const dir = tempDir('migrate-hostile-yaml-');
+    writeFileSync(join(dir, 'README.md'), '# notes\n');
+    const r = spawnSync(process.execPath, [BIN, 'validate', join(dir, 'README.md')], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/not a YAML runbook/);
+  });
+
+  it('validate with no paths checks ./migrate.yaml when there is no ./runbooks', () => {
+    const dir = tempDir('migrate-hostile-yaml-');
+    writeFileSync(join(dir, 'migrate.yaml'), MIN);
+    const r = spawnSync(process.execPath, [BIN, 'validate'], { encoding: 'utf8', cwd: dir });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/migrate\.yaml: mini/);
+  });
+
   it('a FIFO is refused at once, not waited on', () => {
     const dir = tempDir('migrate-hostile-yaml-');
     const fifo = join(dir, 'runbook.yaml');

@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { InvalidRunbookError, UsageError } from '../../errors.js';
 import type { Diagnostic } from '../../runbook/diagnostics.js';
 import { isRunbookFile, listRunbooks } from '../../runbook/discover.js';
@@ -18,6 +18,22 @@ function expand(paths: string[]): string[] {
   });
 }
 
+const isRegularFile = (f: string) => {
+  try {
+    return statSync(f).isFile();
+  } catch {
+    return true; // reported as unreadable by validateFile, located
+  }
+};
+
+/** With no paths: what other commands would run (MIGRATE_RUNBOOK, ./migrate.yaml) and every runbook in ./runbooks. */
+function defaultPaths(): string[] {
+  const env = process.env.MIGRATE_RUNBOOK;
+  if (env) return [env];
+  const here = ['migrate.yaml', 'migrate.yml'].filter((f) => existsSync(f));
+  return existsSync('runbooks') || here.length === 0 ? [...here, 'runbooks'] : here;
+}
+
 /** `--database`: the lint asks it about every step's functions; unreachable, it says so once and judges offline. */
 async function databaseLookup(url: string | undefined) {
   if (url === undefined) return undefined;
@@ -35,7 +51,7 @@ export default async function validate(
   [paths = []]: [string[]?],
   opts: GlobalOptions & { format: 'text' | 'json' | 'github'; strict?: boolean; database?: string },
 ) {
-  const files = expand(paths.length ? paths : opts.runbook ? [opts.runbook] : ['runbooks']);
+  const files = expand(paths.length ? paths : opts.runbook ? [opts.runbook] : defaultPaths());
   if (files.length === 0)
     throw new UsageError('no runbooks to validate', 'pass paths, or put *.yaml files in ./runbooks');
   const format = opts.json ? 'json' : opts.format;
@@ -43,7 +59,8 @@ export default async function validate(
   let failed = 0;
   const volatility = await databaseLookup(opts.database);
   for (const file of files) {
-    if (!isRunbookFile(file)) throw new UsageError(`not a YAML runbook: ${file}`);
+    // A regular file named otherwise is a slip (README.md); a pipe (`<(generate)`) has no name to judge.
+    if (!isRunbookFile(file) && isRegularFile(file)) throw new UsageError(`not a YAML runbook: ${file}`);
     const r = await validateFile(file, { strict: opts.strict, volatility });
     const diags = r.ok ? r.value.warnings : [...r.errors, ...r.warnings];
     all.push(...diags);
