@@ -87,17 +87,23 @@ export function createReporter(opts: GlobalOptions, vars: Vars): Reporter {
 }
 
 /**
- * What the runbook and errors say (titles, details, messages) with control
- * characters escaped: a hostile name must not rewrite the screen. A step's own
- * output passes as it is (its colours are the operator's program's).
+ * Everything shown, with control and bidi characters escaped: a hostile name,
+ * a remote reply in a check's message or a step's output must not rewrite the
+ * screen (or fake a line). A step's colours show as \x1b[...m: the price.
  */
 export function printableReporter(r: Reporter): Reporter {
   const p = (t: string | undefined) => (t === undefined ? t : printableMessage(t));
   return {
-    beginStage: (g) => r.beginStage(g),
+    beginStage: (g) =>
+      r.beginStage({
+        ...g,
+        runbook: p(g.runbook)!,
+        stage: { ...g.stage, name: p(g.stage.name)! },
+        nodes: g.nodes.map((n) => ({ ...n, label: p(n.label)! })),
+      }),
     beginRollback: (stages, emergency) => r.beginRollback(stages, emergency),
     task: (id, title, state, detail) => r.task(id, p(title)!, state, p(detail)),
-    output: (id, line) => r.output(id, line),
+    output: (id, line) => r.output(id, p(line)!),
     sample: (w, s, c) => r.sample(p(w)!, { ...s, message: p(s.message)! }, c),
     countdown: (w, left, n) => r.countdown(p(w)!, left, n),
     message: (text) => r.message(p(text)!),

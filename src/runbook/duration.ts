@@ -13,6 +13,14 @@ const PART = /(\d+)(ms|d|h|m|s)/g;
 /** The longest a timer waits (2^31 - 1 ms, ~24.8 days): a longer one fires at once. */
 export const MAX_DURATION_MS = 2 ** 31 - 1;
 export const TOO_LONG = 'is longer than 24 days, the longest a timer can wait';
+/** Duration fields that are offsets into the past (a Prometheus query's), not waits: no limit. */
+export const isOffset = (path: readonly (string | number)[]) => path.at(-1) === 'at' || path.at(-1) === 'query_offset';
+/** Why a duration text is no use here, or null: not a duration, or a wait longer than a timer can take. */
+export function durationProblem(text: string, path: readonly (string | number)[]): string | null {
+  const ms = parseDuration(text);
+  if (ms === undefined) return 'not a duration (use 500ms, 30s, 5m, 1h30m, 2d)';
+  return ms > MAX_DURATION_MS && !isOffset(path) ? TOO_LONG : null;
+}
 
 /** Milliseconds, or undefined when the text is not a duration. */
 export function parseDuration(text: string): number | undefined {

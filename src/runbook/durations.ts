@@ -6,7 +6,7 @@
  * process environment) when a command loads the runbook.
  */
 import { error, formatPath, quote, type Finding, type Path } from './diagnostics.js';
-import { MAX_DURATION_MS, parseDuration } from './duration.js';
+import { durationProblem, TOO_LONG } from './duration.js';
 import { referencedNames, renderText } from './template.js';
 import type { Runbook } from './types.js';
 import type { Vars } from './vars.js';
@@ -73,8 +73,7 @@ export function hasDurationVars(rb: Runbook): boolean {
   return slots(rb).length > 0;
 }
 
-const valid = (slot: Slot, v: string) =>
-  (parseDuration(v) ?? Infinity) <= MAX_DURATION_MS || (slot.hold && v === 'manual');
+const problem = (slot: Slot, v: string) => (slot.hold && v === 'manual' ? null : durationProblem(v, slot.path));
 
 /**
  * A copy of the runbook with every duration rendered by `lookup`. A name with
@@ -102,9 +101,11 @@ export function renderDurations(
       continue;
     }
     const value = renderText(slot.text, (n) => lookup(n)!);
-    if (!valid(slot, value)) {
+    const why = problem(slot, value);
+    if (why) {
+      const msg = why === TOO_LONG ? `which ${why}` : MESSAGE;
       findings.push(
-        error(slot.path, 'duration', `'${quote(slot.text)}' is '${quote(renderText(slot.text, show))}', ${MESSAGE}`),
+        error(slot.path, 'duration', `'${quote(slot.text)}' is '${quote(renderText(slot.text, show))}', ${msg}`),
       );
       continue;
     }

@@ -16,7 +16,8 @@ export interface RunbookIdentity {
 }
 
 const VALID_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-const NAME = /^name:[ \t]*(["']?)([A-Za-z0-9][A-Za-z0-9_.-]*)\1[ \t]*(#.*)?$/m;
+// A comment needs a blank before its `#` (`name: a#b` is the name 'a#b'); an indented next line continues the value.
+const NAME = /^name:[ \t]*(["']?)([A-Za-z0-9][A-Za-z0-9_.-]*)\1([ \t]+#.*)?[ \t]*\r?$(?!\n[ \t]+[^\s#])/m;
 
 export async function readIdentity(file: string): Promise<RunbookIdentity> {
   let source: string;

@@ -2,7 +2,7 @@
  * Structural validation: interprets the subset of JSON Schema that schema.ts
  * uses, over the parsed value, and reports findings by path.
  */
-import { MAX_DURATION_MS, parseDuration, TOO_LONG } from './duration.js';
+import { durationProblem, parseDuration } from './duration.js';
 import { runbookSchema } from './schema.js';
 import { didYouMean, error, formatPath, quote, type Finding, type Path } from './diagnostics.js';
 
@@ -110,8 +110,10 @@ export function checkStructure(value: unknown, schema: Schema = root, path: Path
       ),
     ];
   }
-  if (s === definitions.duration && typeof value === 'string' && (parseDuration(value) ?? 0) > MAX_DURATION_MS)
-    return [error(path, 'duration', `${at()}'${quote(value)}' ${TOO_LONG}`)];
+  if (s === definitions.duration && typeof value === 'string' && parseDuration(value) !== undefined) {
+    const problem = durationProblem(value, path);
+    if (problem) return [error(path, 'duration', `${at()}'${quote(value)}' ${problem}`)];
+  }
   if (typeof value === 'number') {
     if (s.minimum !== undefined && value < s.minimum)
       return [error(path, 'range', `${at()}must be at least ${s.minimum}, got ${value}`)];

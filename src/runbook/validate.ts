@@ -93,8 +93,10 @@ export function capFindings(findings: Finding[]): Finding[] {
   );
   const more = findings.length - shown.length;
   if (more === 0) return shown;
+  const kept2 = new Set(shown);
+  const firstLeftOut = findings.find((f) => !kept2.has(f))!;
   const message = `${thousands(more)} more findings not shown (at most ${PER_VALUE} per value, ${MAX_FINDINGS} in all): fix these first`;
-  return [...shown, warning(worst?.path ?? [], 'too-many-findings', message)];
+  return [...shown, warning(worst?.path ?? firstLeftOut.path, 'too-many-findings', message)];
 }
 
 export async function validateLoaded(loaded: LoadedFile, opts: ValidateOptions = {}): Promise<Validation> {

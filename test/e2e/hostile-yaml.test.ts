@@ -354,3 +354,65 @@ describe('status and history read the runbook as validate does', () => {
     expect(r.stderr).toMatch(/migrate\.yaml:\d+:\d+/);
   });
 });
+
+// A third review: what the second round's limits and escapes caught that they should not have, or missed.
+describe('hostile runbooks, third review', () => {
+  const H = 'version: 1\nname: x\n';
+  const ST = 'stages:\n  - id: 1\n    name: s\n    irreversible: true\n    steps:\n';
+
+  it('a Prometheus offset of a month is no timer: 28d and 30d validate', () => {
+    const r = validate(
+      `${H}${ST}      - run: echo\n    verify:\n      - name: vs last month\n        prometheus: { url: "http://127.0.0.1:9/", query: "sum(up)", at: 28d }\n        expect: value < baseline * 2\n        baseline: { query_offset: 30d }\n`,
+    );
+    expect(r.status, r.stdout).toBe(0);
+  });
+
+  it('a too-long duration from a var says it is too long', () => {
+    const r = validate(`${H}vars:\n  long: { default: 30d }\n${ST}      - run: echo\n        timeout: \${long}\n`);
+    expect(r.status).toBe(2);
+    expect((JSON.parse(r.stdout) as Diag[])[0]!.message).toMatch(/longer than 24 days/);
+  });
+
+  it('too-many-findings stands where findings were left out, not at line 1', () => {
+    const steps = Array.from(
+      { length: 210 },
+      (_, i) => `      - { sql: "DROP TABLE t${i}", database: "postgres://h/db" }\n`,
+    );
+    const r = validate(`${H}${ST}${steps.join('')}      - run: echo \${nosuch}\n`);
+    expect(r.status).toBe(2);
+    const diags = JSON.parse(r.stdout) as Diag[];
+    expect(diags.some((d) => d.code === 'var-undeclared')).toBe(true);
+    expect(diags.find((d) => d.code === 'too-many-findings')!.line).toBeGreaterThan(7);
+  });
+
+  it('a stage name and check messages with control characters are escaped on the progress lines', () => {
+    const dir = tempDir('migrate-hostile-yaml-');
+    writeFileSync(
+      join(dir, 'migrate.yaml'),
+      'version: 1\nname: esc\nstages:\n  - id: 1\n    name: "one\\u202e x"\n    irreversible: true\n    steps:\n      - run: echo ok\n    verify:\n      - name: "chk\\u2066 \\e[31m"\n        command: "echo 1"\n        expect: value == 1\n',
+    );
+    const r = spawnSync(process.execPath, [BIN, 'stage', '1', '--yes'], {
+      encoding: 'utf8',
+      cwd: dir,
+      env: { ...process.env, CI: '1', NO_COLOR: '1' },
+    });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    // eslint-disable-next-line no-control-regex -- the point: none may reach the terminal
+    expect(r.stdout + r.stderr).not.toMatch(/[\x1b\u202e\u2066]/);
+  });
+
+  it.each([
+    ['a # with no blank before it', 'name: foo#bar\n'],
+    ['an indented next line', 'name: foo\n  bar\n'],
+  ])('status reads the name validate reads: %s is part of the name', (_, line) => {
+    const dir = tempDir('migrate-hostile-yaml-');
+    writeFileSync(join(dir, 'migrate.yaml'), `version: 1\n${line}${ST}      - run: echo\n`);
+    const s = spawnSync(process.execPath, [BIN, 'status'], {
+      encoding: 'utf8',
+      cwd: dir,
+      env: { ...process.env, CI: '1' },
+    });
+    expect(s.stdout + s.stderr).not.toMatch(/^foo: stage/m);
+    expect(s.status).toBe(2);
+  });
+});
