@@ -261,6 +261,9 @@ export function commandValue(words: string[], cur: string): string | null {
   return null;
 }
 
+/** A file name that is this process's stdin. */
+const stdinFile = (w: string) => w === '-' || /^\/(?:dev\/stdin|dev\/fd\/0|proc\/self\/fd\/0)$/.test(w);
+
 /** The shell, if this command is one reading its script from stdin (`| bash`, `bash -s`, `<<< ...`, `ssh host` with no command). */
 export function readsStdin(words: string[]): string | null {
   const start = commandStart(words);
@@ -269,7 +272,6 @@ export function readsStdin(words: string[]): string | null {
     const code = own(STDIN_CODE, name);
     if (code) {
       const rest = words.slice(i + 1);
-      const stdinFile = (w: string) => w === '-' || w === '/dev/stdin' || w === '/dev/fd/0';
       if (code === 'file') {
         if (rest.some((w, k) => (w === '-f' || w === '--file') && stdinFile(rest[k + 1] ?? ''))) return name;
         continue;
@@ -288,8 +290,15 @@ export function readsStdin(words: string[]): string | null {
       const dest = firstOperand(words, i + 1, (w) => /^-[A-Za-z]+$/.test(w) && SSH_VALUE.has(w.at(-1)!));
       if (dest === words.length - 1) return 'ssh';
     }
+    // `source /dev/stdin`, `bash /dev/stdin`: stdin named as the script file.
+    if (name === 'source' || name === '.') {
+      if (stdinFile(words[i + 1] ?? '')) return name;
+      continue;
+    }
     if (!STDIN_SHELLS.has(name)) continue;
     const rest = words.slice(i + 1);
+    const script = rest[firstOperand(rest, 0, (w) => w === '-o' || w === '+o' || w === '-O' || w === '+O')];
+    if (script !== undefined && stdinFile(script) && !rest.some((w) => /^-[A-Za-z]*c/.test(w))) return name;
     if (rest.some((w) => /^-[A-Za-z]*s[A-Za-z]*$/.test(w))) return name;
     if (rest.every((w) => w.startsWith('-') && !/^-[A-Za-z]*c/.test(w))) return name;
   }

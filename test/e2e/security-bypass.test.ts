@@ -39,6 +39,13 @@ const REFUSED: [string, 'shell-nested-code' | 'shell-arith'][] = [
   ["mysql db <<EOF\nselect '${x}';\nEOF", 'shell-nested-code'],
   ['awk -f /dev/stdin <<EOF\nBEGIN { print "${x}" }\nEOF', 'shell-nested-code'],
   ['psql db <<< "select \'${x}\'"', 'shell-nested-code'],
+  // review 4: a shell or `source` handed stdin by name
+  ['source /dev/stdin <<< "echo ${x}"', 'shell-nested-code'],
+  ['. /dev/stdin <<< "echo ${x}"', 'shell-nested-code'],
+  ['bash /dev/stdin <<< "echo ${x}"', 'shell-nested-code'],
+  ['sh -e /dev/fd/0 <<< "echo ${x}"', 'shell-nested-code'],
+  ['echo "echo ${x}" | bash -', 'shell-nested-code'],
+  ['echo "echo ${x}" | source /proc/self/fd/0', 'shell-nested-code'],
   ['bash <(echo "${x}")', 'shell-nested-code'],
   ['source <(echo "${x}")', 'shell-nested-code'],
   ['. <(echo "${x}")', 'shell-nested-code'],
@@ -87,6 +94,8 @@ describe('scanner bypasses are located validate errors (issue 10, review 2)', ()
     ['echo ""# ; sh -c "echo ${x}"'],
     ['$(echo sh) -c "echo ${x}"'],
     ['s\\\nh -c "echo ${x}"'],
+    ['source /dev/stdin <<< "echo ${x}"'],
+    ['bash /dev/stdin <<< "echo ${x}"'],
     [`env ${Array.from({ length: 64 }, (_, i) => `A${i + 1}=1`).join(' ')} sh -c "echo \${x}"`],
   ])('the canary attack runs nothing: %j', (run) => {
     const box = sandbox(rb({ vars, defaults: { shell: 'bash' }, stages: stage({ steps: [{ run }] }) }));
