@@ -59,7 +59,9 @@ export function validSnapshot(s: unknown): s is Snapshot {
     typeof o === 'object' &&
     o.version === 1 &&
     Number.isSafeInteger(o.offset) &&
+    o.offset! >= 0 &&
     Number.isSafeInteger(o.lines) &&
+    o.lines! >= 0 &&
     typeof o.tail === 'string' &&
     !!o.projections &&
     typeof o.projections === 'object' &&

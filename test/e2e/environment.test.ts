@@ -199,6 +199,31 @@ describe('a damaged journal or snapshot', () => {
   });
 
   it.each([
+    ['a negative offset', { offset: -5 }],
+    ['a negative line count', { lines: -1 }],
+    ['an offset past any file', { offset: 2 ** 53 + 1 }],
+  ])('a snapshot with %s is rebuilt from the journal (status, rollback, emergency)', (_name, patch) => {
+    const box = sandbox(runbook(stage(1) + stage(2)));
+    expect(box.run(['stage', '1']).code).toBe(0);
+    const snap = join(box.dir, '.migrate/snapshot.json');
+    const spoil = () => writeFileSync(snap, JSON.stringify({ ...JSON.parse(readFileSync(snap, 'utf8')), ...patch }));
+    spoil();
+    const s = box.run(['status', '--json']);
+    expect(s.code, s.stderr).toBe(0);
+    expect(JSON.parse(s.stdout)).toMatchObject({ current_stage: 1, state: 'clean' });
+    expect(s.stderr).toMatch(/snapshot\.json.*rebuilt from the journal/);
+    spoil();
+    const rb = box.run(['rollback', '--yes']);
+    expect(rb.code, rb.stderr).toBe(0);
+    expect(box.lines('log')).toEqual(['do-1', 'undo-1']);
+    expect(box.run(['stage', '1']).code).toBe(0);
+    spoil();
+    const em = box.run(['rollback', '--emergency', '--yes', '--reason', 'test']);
+    expect(em.code, em.stderr).toBe(0);
+    expect(box.lines('log')).toEqual(['do-1', 'undo-1', 'do-1', 'undo-1']);
+  });
+
+  it.each([
     ['a stage that is not a number', '"stage":"abc"'],
     ['a stage that is not a whole number', '"stage":1e308'],
     ['a step list that is not a list', '"stage":1,"completed":"a1"'],
