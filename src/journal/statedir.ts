@@ -13,9 +13,11 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
+  readlinkSync,
   readSync,
   statSync,
 } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { EnvironmentError } from '../errors.js';
 
 const FLAGS: Record<string, number> = {
@@ -50,6 +52,51 @@ function problem(e: unknown, path: string, doing: string): unknown {
   return e;
 }
 
+/** A state dir that is a symlink to nothing: refused, not created at the far end nor read as empty. */
+function unreachable(dir: string): void {
+  let target: string;
+  try {
+    if (!lstatSync(dir).isSymbolicLink()) return;
+    target = readlinkSync(dir);
+    statSync(dir);
+    return;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || target! === undefined) return;
+  }
+  throw new EnvironmentError(
+    `the state directory ${dir} is a symbolic link to ${target}, which does not exist`,
+    `create ${target} (mode 0700), or point --state-dir at a directory that exists`,
+  );
+}
+
+/**
+ * Create `dir` and its missing parents one by one, 0700. Not mkdir's
+ * `recursive`: under /proc it loops forever where no signal can stop it.
+ */
+function makeDir(dir: string): void {
+  const missing: string[] = [];
+  for (let p = resolve(dir); ; p = dirname(p)) {
+    try {
+      lstatSync(p);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(p) === p) throw e;
+      missing.push(p);
+    }
+  }
+  for (const p of missing.reverse()) {
+    try {
+      mkdirSync(p, { mode: 0o700 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw new EnvironmentError(
+        `cannot create the state directory ${dir}: ${(e as Error).message.replace(/^[A-Z]+: /, '')}`,
+        'pass --state-dir <dir> naming a directory that can be created, or create it first',
+      );
+    }
+  }
+}
+
 /**
  * Check the state dir (creating it 0700 when `create`): a directory of
  * ours, not writable by group or others. False when it does not exist and
@@ -58,7 +105,8 @@ function problem(e: unknown, path: string, doing: string): unknown {
 export function ensureStateDir(dir: string, create = true): boolean {
   if (checked.has(dir)) return true;
   try {
-    if (create) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    unreachable(dir);
+    if (create) makeDir(dir);
     const st = statSync(dir);
     if (!st.isDirectory())
       throw new EnvironmentError(

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { runbook, sandbox, waitFor, type Sandbox } from '../helpers/sandbox.js';
-import { ROOT, type Result } from '../helpers/cli.js';
+import { BIN, ROOT, type Result } from '../helpers/cli.js';
 
 const stage = (id: number) =>
   `  - id: ${id}\n    name: s${id}\n    steps:\n      - { id: a${id}, run: "echo do-${id} >> log", undo: "echo undo-${id} >> log" }\n`;
@@ -53,6 +53,52 @@ describe('unusable state', () => {
       expect(oneLine(box.run([...cmd, '--state-dir', 'afile']))).toMatch(/afile.*not a directory/);
     }
   });
+
+  it.each([
+    ['.migrate, a symlink to nowhere', (dir: string) => symlinkSync(join(dir, 'gone'), join(dir, '.migrate')), []],
+    [
+      '--state-dir, a symlink to nowhere',
+      (dir: string) => symlinkSync(join(dir, 'gone'), join(dir, 'st')),
+      ['--state-dir', 'st'],
+    ],
+  ] as const)('%s: every command says the state dir is unreachable (exit 6), nothing runs', (_name, make, extra) => {
+    const box = sandbox(runbook(stage(1)));
+    rmSync(join(box.dir, '.migrate'), { recursive: true, force: true });
+    make(box.dir);
+    for (const cmd of [
+      ['stage', '1', '--yes'],
+      ['status'],
+      ['status', '--json'],
+      ['rollback', '--yes'],
+      ['unlock'],
+      ['history'],
+    ]) {
+      expect(oneLine(box.run([...cmd, ...extra])), cmd.join(' ')).toMatch(/symbolic link to .*gone.*does not exist/);
+    }
+    expect(box.exists('log')).toBe(false);
+    expect(box.exists('gone')).toBe(false);
+  });
+
+  it.each([['/proc/migrate-x/state'], ['/proc/self/migrate-x'], ['afile/sub']])(
+    '--state-dir %s that cannot be made: exit 6 with one line, promptly',
+    (dir) => {
+      const box = sandbox(runbook(stage(1)), { afile: '' });
+      // Node's recursive mkdir spins forever under /proc and no signal handler runs: coreutils' timeout SIGKILLs it.
+      const p = spawnSync(
+        'timeout',
+        ['-s', 'KILL', '10', process.execPath, BIN, 'stage', '1', '--yes', '--state-dir', dir],
+        {
+          cwd: box.dir,
+          encoding: 'utf8',
+          env: { ...process.env, NO_COLOR: '1', CI: '1' },
+        },
+      );
+      const r = { code: p.status ?? -1, stdout: p.stdout, stderr: p.stderr };
+      expect(r.code, 'it hung and was killed').not.toBe(-1);
+      expect(oneLine(r)).toMatch(/cannot (create|use) the state directory/);
+      expect(box.exists('log')).toBe(false);
+    },
+  );
 
   it('a journal that is a directory: exit 6, naming it', () => {
     const box = sandbox(runbook(stage(1)));
