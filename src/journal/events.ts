@@ -254,6 +254,11 @@ export function parseEvent(line: string): JournalEvent | string {
   if (o.step !== undefined && typeof o.step !== 'string') return 'bad step';
   if (o.source !== undefined && typeof o.source !== 'string') return 'bad source';
   if (!isNames(o.completed) || !isNames(o.undone)) return 'bad step list';
+  // The fields history and status print.
+  if (o.operator !== undefined && typeof o.operator !== 'string') return 'bad operator';
+  if (o.command !== undefined && typeof o.command !== 'string') return 'bad command';
+  if (o.reason !== undefined && o.reason !== null && typeof o.reason !== 'string') return 'bad reason';
+  if (o.stages !== undefined && !(Array.isArray(o.stages) && o.stages.every(isStage))) return 'bad stages';
   return o as unknown as JournalEvent;
 }
 

@@ -1,4 +1,5 @@
 // History tells the truth: reasons, killed runs, refused commands.
+import { appendFileSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { exited, runbook, sandbox, waitFor } from '../helpers/sandbox.js';
 
@@ -6,6 +7,28 @@ const stage = (id: number) =>
   `  - id: ${id}\n    name: s${id}\n    steps:\n      - { id: a${id}, run: "echo do-${id} >> log; if [ -e slow ]; then touch started; sleep 30; fi", undo: "echo undo-${id} >> log" }\n`;
 
 describe('history', () => {
+  it.each([
+    ['a command that is not text', { command: 99 }],
+    ['an operator that is not text', { operator: { a: 1 } }],
+    ['a reason that is not text', { event: 'run.finished', outcome: 'failed', reason: 7 }],
+    ['stages that are not a list', { stages: 'x' }],
+  ])('a run event with %s is damage, named by its line; history still shows the other runs', (_name, patch) => {
+    const box = sandbox(runbook(stage(1)));
+    expect(box.run(['stage', '1']).code).toBe(0);
+    const file = `${box.dir}/.migrate/journal.jsonl`;
+    const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    const start = JSON.parse(lines[0]!) as Record<string, unknown>;
+    expect(start.event).toBe('run.started');
+    appendFileSync(file, `${JSON.stringify({ ...start, run_id: 'r-bad', ...patch })}\n`);
+    for (const args of [['history'], ['history', '--json'], ['status']]) {
+      const r = box.run(args);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(new RegExp(`journal\\.jsonl:${lines.length + 1} is not an event`));
+    }
+    expect(box.history()).toHaveLength(1);
+    expect(box.run(['history']).stdout).toContain('stage 1');
+  });
+
   it("shows an emergency rollback's --reason", () => {
     const box = sandbox(runbook(stage(1)));
     expect(box.run(['stage', '1']).code).toBe(0);
