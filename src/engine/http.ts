@@ -5,7 +5,8 @@
  * text). Redirects are followed only where the runbook's headers may go, and
  * the body is read up to a cap while it streams.
  */
-import { ReplyTooLargeError } from '../errors.js';
+import { ReplyTooLargeError, UnsafeUrlError } from '../errors.js';
+import { urlProblem } from '../runbook/url.js';
 import { looksLikeJson, renderJsonBody, renderText, renderUrl } from '../runbook/template.js';
 import type { HttpSpec } from '../runbook/types.js';
 import type { Vars } from '../runbook/vars.js';
@@ -28,7 +29,24 @@ export function parseSize(text: string | undefined): number {
   return m && unit ? Number(m[1]) * unit : DEFAULT_MAX_BODY;
 }
 
-export async function request(h: HttpSpec, vars: Vars, timeoutMs: number, signal?: AbortSignal): Promise<HttpReply> {
+/** `10485760` -> `10MB`: a size as a runbook writes it. */
+export function formatSize(bytes: number): string {
+  for (const [unit, size] of Object.entries(UNITS).reverse())
+    if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit}`;
+  return `${bytes}B`;
+}
+
+/**
+ * One request. `capField` names the field that sets the reply cap in the
+ * messages (`max_body` for http; a probe without one passes null).
+ */
+export async function request(
+  h: HttpSpec,
+  vars: Vars,
+  timeoutMs: number,
+  signal?: AbortSignal,
+  capField: string | null = 'max_body',
+): Promise<HttpReply> {
   const value = (n: string) => vars.value(n);
   const headers: Record<string, string> = Object.fromEntries(
     Object.entries(h.headers ?? {}).map(([k, v]) => [k, renderText(v, value)]),
@@ -41,13 +59,19 @@ export async function request(h: HttpSpec, vars: Vars, timeoutMs: number, signal
   if (typeof h.body === 'object' && !Object.keys(headers).some((k) => k.toLowerCase() === 'content-type'))
     headers['content-type'] = 'application/json';
   const timeout = AbortSignal.timeout(timeoutMs);
-  const res = await follow(renderUrl(h.url, value), {
+  const url = renderUrl(h.url, value);
+  const problem = urlProblem(url);
+  if (problem) {
+    const shown = renderUrl(h.url, (n) => vars.display(n)).replace(/\/\/[^/@]*@/, '//***@');
+    throw new UnsafeUrlError(`the URL ${shown} ${problem}`);
+  }
+  const res = await follow(url, {
     method: h.method ?? 'GET',
     headers,
     body,
     signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
   });
-  const text = await readCapped(res, parseSize(h.max_body));
+  const text = await readCapped(res, parseSize(h.max_body), capField);
   let parsed: unknown = text;
   try {
     parsed = text === '' ? '' : JSON.parse(text);
@@ -91,9 +115,10 @@ async function follow(url: string, init: RequestInit & { headers: Record<string,
   }
 }
 
-async function readCapped(res: Response, max: number): Promise<string> {
+async function readCapped(res: Response, max: number, field: string | null): Promise<string> {
   const declared = Number(res.headers.get('content-length') ?? NaN);
-  const tooLarge = () => new ReplyTooLargeError(`the reply is larger than ${max} bytes (max_body); not read`);
+  const tooLarge = () =>
+    new ReplyTooLargeError(`the reply is larger than ${formatSize(max)}${field ? ` (${field})` : ''}; not read`);
   if (declared > max) {
     await res.body?.cancel();
     throw tooLarge();

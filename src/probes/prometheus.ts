@@ -40,10 +40,22 @@ interface Series {
  * A Prometheus sample value (always a string in the API): "+Inf" and "-Inf"
  * are numbers (Number() reads them as NaN), "NaN" is no data.
  */
-export function parseSampleValue(text: string): number {
+export function parseSampleValue(text: unknown): number {
+  if (typeof text !== 'string')
+    throw new ProbeError(`a sample's value is ${JSON.stringify(text)?.slice(0, 40)}, not a Prometheus sample ("1.5")`);
   if (text === '+Inf' || text === 'Inf') return Infinity;
   if (text === '-Inf') return -Infinity;
-  return Number(text);
+  if (text === 'NaN') return NaN;
+  const n = text.trim() === '' ? NaN : Number(text);
+  if (Number.isNaN(n)) throw new ProbeError(`a sample's value '${text.slice(0, 40)}' is not a number`);
+  return n;
+}
+
+/** A sample pair `[time, "value"]` as the API sends it. */
+function sampleOf(pair: unknown): number {
+  if (!Array.isArray(pair) || pair.length !== 2)
+    throw new ProbeError(`a sample is ${JSON.stringify(pair)?.slice(0, 40) ?? 'missing'}, not [time, "value"]`);
+  return parseSampleValue(pair[1]);
 }
 interface Result {
   value: number | null;
@@ -98,21 +110,30 @@ async function instantQuery(
   vars: Vars,
   ctx: ProbeContext,
 ): Promise<Series[]> {
-  // The rendered query travels as the value of a var of its own: the URL template
-  // percent-encodes it, and nothing in it is ever read as a template again.
-  const base = p.url.replace(/\/+$/, '');
   const timeout = queryTimeout(p, ctx);
-  const spec = {
-    url: `${base}/api/v1/query?query=\${__promql}&time=\${__promtime}&timeout=\${__promtimeout}`,
-    headers: p.headers,
-  };
+  // The API path goes after the base's path and before its query string (a tenant=...);
+  // the whole URL then travels as the value of a var that starts the URL, so it is never read as a template again.
+  let url: URL;
+  try {
+    url = new URL(renderUrl(p.url, (n) => vars.value(n)));
+  } catch {
+    throw new ProbeError(
+      `the URL ${renderUrl(p.url, (n) => vars.display(n))} is not a URL (write it whole: http://host:9090)`,
+    );
+  }
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/api/v1/query`;
+  url.hash = '';
+  url.searchParams.append('query', query);
+  url.searchParams.append('time', atSeconds.toFixed(3));
+  url.searchParams.append('timeout', timeout.text);
   let reply;
   try {
     reply = await request(
-      spec,
-      vars.with({ __promql: query, __promtime: atSeconds.toFixed(3), __promtimeout: timeout.text }),
+      { url: '${__promurl}', headers: p.headers },
+      vars.with({ __promurl: url.href }),
       timeout.ms,
       ctx.signal,
+      null,
     );
   } catch (e) {
     if ((e as Error).name === 'TimeoutError')
@@ -132,12 +153,16 @@ async function instantQuery(
   }
   if (body.status !== 'success')
     throw new ProbeError(`prometheus ${body.errorType ?? 'error'}: ${body.error ?? `HTTP ${reply.status}`}`);
-  const { resultType, result } = body.data!;
-  if (resultType === 'scalar') return [{ metric: {}, value: parseSampleValue((result as [number, string])[1]) }];
+  const data = body.data;
+  if (!data || typeof data !== 'object' || typeof data.resultType !== 'string')
+    throw new ProbeError(`HTTP ${reply.status}: not a Prometheus API reply (no data.resultType)`);
+  const { resultType, result } = data;
+  if (resultType === 'scalar') return [{ metric: {}, value: sampleOf(result) }];
   if (resultType === 'vector') {
-    return (result as { metric: Record<string, string>; value: [number, string] }[]).map((s) => ({
-      metric: s.metric,
-      value: parseSampleValue(s.value[1]),
+    if (!Array.isArray(result)) throw new ProbeError('not a Prometheus API reply: a vector whose result is not a list');
+    return result.map((s: { metric?: unknown; value?: unknown } | null) => ({
+      metric: s?.metric && typeof s.metric === 'object' ? (s.metric as Record<string, string>) : {},
+      value: sampleOf(s?.value),
     }));
   }
   throw new ProbeError(`the query returned a ${resultType}, not an instant vector or scalar; query: ${query}`);

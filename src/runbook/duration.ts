@@ -13,13 +13,25 @@ const PART = /(\d+)(ms|d|h|m|s)/g;
 /** The longest a timer waits (2^31 - 1 ms, ~24.8 days): a longer one fires at once. */
 export const MAX_DURATION_MS = 2 ** 31 - 1;
 export const TOO_LONG = 'is longer than 24 days, the longest a timer can wait';
+export const NOT_A_DURATION = 'not a duration (use 500ms, 30s, 5m, 1h30m, 2d)';
 /** Duration fields that are offsets into the past (a Prometheus query's), not waits: no limit. */
 export const isOffset = (path: readonly (string | number)[]) => path.at(-1) === 'at' || path.at(-1) === 'query_offset';
-/** Why a duration text is no use here, or null: not a duration, or a wait longer than a timer can take. */
+/** How far back an offset may reach: Prometheus (2012) holds nothing older, and the query time must stay after 1970. */
+const MAX_OFFSET_MS = 10 * 365 * 86_400_000;
+/**
+ * Why a duration text is no use here, or null: not a duration, a wait longer
+ * than a timer can take, an offset further back than any data, or a zero
+ * `timeout`, which gives up before it starts (lock_timeout and
+ * statement_timeout 0 are PostgreSQL's "no limit", so only `timeout`).
+ */
 export function durationProblem(text: string, path: readonly (string | number)[]): string | null {
   const ms = parseDuration(text);
-  if (ms === undefined) return 'not a duration (use 500ms, 30s, 5m, 1h30m, 2d)';
-  return ms > MAX_DURATION_MS && !isOffset(path) ? TOO_LONG : null;
+  if (ms === undefined) return NOT_A_DURATION;
+  if (isOffset(path))
+    return ms > MAX_OFFSET_MS ? 'reaches back more than 10 years, further than any Prometheus holds data' : null;
+  if (ms === 0 && path.at(-1) === 'timeout')
+    return 'is zero: it would give up before it starts (leave timeout out for the default)';
+  return ms > MAX_DURATION_MS ? TOO_LONG : null;
 }
 
 /** Milliseconds, or undefined when the text is not a duration. */

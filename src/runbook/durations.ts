@@ -6,14 +6,12 @@
  * process environment) when a command loads the runbook.
  */
 import { error, formatPath, quote, type Finding, type Path } from './diagnostics.js';
-import { durationProblem, TOO_LONG } from './duration.js';
+import { durationProblem, NOT_A_DURATION } from './duration.js';
 import { referencedNames, renderText } from './template.js';
 import type { Runbook } from './types.js';
 import type { Vars } from './vars.js';
 import { actions, checks } from './walk.js';
 import { PROBE_KEYS, probes } from '../probes/index.js';
-
-const MESSAGE = 'not a duration (use 500ms, 30s, 5m, 1h30m, 2d)';
 
 /** A duration field that refers to vars, and how to write its resolved text back. */
 interface Slot {
@@ -103,7 +101,7 @@ export function renderDurations(
     const value = renderText(slot.text, (n) => lookup(n)!);
     const why = problem(slot, value);
     if (why) {
-      const msg = why === TOO_LONG ? `which ${why}` : MESSAGE;
+      const msg = why === NOT_A_DURATION ? why : `which ${why}`;
       findings.push(
         error(slot.path, 'duration', `'${quote(slot.text)}' is '${quote(renderText(slot.text, show))}', ${msg}`),
       );
@@ -156,7 +154,7 @@ export function* durationContexts(
           : {
               ...f,
               path: ['environments', env, 'vars', name],
-              message: `environment '${quote(env)}' makes ${formatPath(f.path)} '${quote(renderText(String(pathValue(rb, f.path)), show(values)))}', ${MESSAGE}`,
+              message: `environment '${quote(env)}' makes ${formatPath(f.path)} '${quote(renderText(String(pathValue(rb, f.path)), show(values)))}', ${NOT_A_DURATION}`,
             };
       }),
     };

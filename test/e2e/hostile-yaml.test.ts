@@ -362,7 +362,7 @@ describe('hostile runbooks, third review', () => {
 
   it('a Prometheus offset of a month is no timer: 28d and 30d validate', () => {
     const r = validate(
-      `${H}${ST}      - run: echo\n    verify:\n      - name: vs last month\n        prometheus: { url: "http://127.0.0.1:9/", query: "sum(up)", at: 28d }\n        expect: value < baseline * 2\n        baseline: { query_offset: 30d }\n`,
+      `${H}${ST}      - run: echo\n    verify:\n      - name: vs last month\n        prometheus: { url: "http://127.0.0.1:2/", query: "sum(up)", at: 28d }\n        expect: value < baseline * 2\n        baseline: { query_offset: 30d }\n`,
     );
     expect(r.status, r.stdout).toBe(0);
   });

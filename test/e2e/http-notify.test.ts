@@ -52,7 +52,7 @@ describe('http', () => {
   it('a refused connection is an error sample, not a failure', async () => {
     const box = sandbox(
       runbook(
-        `  - id: 1\n    name: s1\n    steps: [{ run: "true", undo: "true" }]\n    monitor:\n      duration: 5s\n      interval: 50ms\n      error_limit: 2\n      checks: [{ name: down, http: { url: "http://127.0.0.1:9/x" }, expect: status == 200 }]\n`,
+        `  - id: 1\n    name: s1\n    steps: [{ run: "true", undo: "true" }]\n    monitor:\n      duration: 5s\n      interval: 50ms\n      error_limit: 2\n      checks: [{ name: down, http: { url: "http://127.0.0.1:2/x" }, expect: status == 200 }]\n`,
       ),
     );
     const r = await box.runAsync(['stage', '1']);

@@ -230,3 +230,118 @@ describe('${var} in PromQL: a string literal, so only where PromQL takes a strin
     expect(JSON.parse(r.stdout)).toEqual([expect.objectContaining({ code: 'promql-var-in-literal' })]);
   });
 });
+
+describe('validate refuses a prometheus check that can only fail (review 4)', () => {
+  const validate = (check: string) => {
+    const r = sandbox(rb([check])).run(['validate', '--format', 'json', 'migrate.yaml']);
+    return { code: r.code, diags: JSON.parse(r.stdout || '[]') as { code: string; line: number; message: string }[] };
+  };
+  const P = (fields: string, expect = 'value < 1') => `{ name: q, prometheus: { ${fields} }, expect: "${expect}" }`;
+  it.each([
+    [
+      'compare read without a compare query',
+      P('url: "${prom}", query: "up"', 'value < compare'),
+      'expr-unknown-name',
+      /compare:/,
+    ],
+    ['an unclosed paren', P('url: "${prom}", query: "sum(up"'), 'promql-syntax', /unclosed '\('/],
+    ['a stray bracket', P('url: "${prom}", query: "up}"'), 'promql-syntax', /'\}'/],
+    ['an unclosed string', P(`url: "\${prom}", query: 'up{job="a}'`), 'promql-syntax', /unclosed string/],
+    ['an empty query', P('url: "${prom}", query: ""'), 'promql-syntax', /empty/],
+    ['a blank compare', P('url: "${prom}", query: "up", compare: "  "', 'value < compare'), 'promql-syntax', /empty/],
+    ['a zero timeout', P('url: "${prom}", query: "up", timeout: 0s'), 'duration', /zero/],
+    ['an offset before Prometheus existed', P('url: "${prom}", query: "up", at: 99999999d'), 'duration', /years/],
+    [
+      'a header value with a newline',
+      P('url: "${prom}", query: "up", headers: { X-A: "a\\nb" }'),
+      'header-value',
+      /line break/,
+    ],
+    ['credentials in the URL', P('url: "http://u:pw@127.0.0.1:9090", query: "up"'), 'url', /headers/],
+    ['an ftp URL', P('url: "ftp://127.0.0.1:9090", query: "up"'), 'url', /http/],
+    ['a port fetch refuses', P('url: "http://127.0.0.1:6000", query: "up"'), 'url', /port 6000/],
+    ['a URL that is not one', P('url: "http//127.0.0.1:9090", query: "up"'), 'url', /not a URL/],
+  ])('%s', (_name, check, code, message) => {
+    const v = validate(check);
+    expect(v.code, JSON.stringify(v.diags)).toBe(2);
+    const hit = v.diags.find((d) => d.code === code);
+    expect(hit, JSON.stringify(v.diags)).toBeDefined();
+    expect(hit!.line).toBe(6);
+    expect(hit!.message).toMatch(message);
+    if (code !== 'url') return;
+    expect(hit!.message).not.toContain('pw');
+  });
+
+  it.each([
+    ['a URL from a var', P('url: "${prom}", query: "up"')],
+    [
+      'a valid query with strings, comments and nesting',
+      P(`url: "http://127.0.0.1:9090", query: 'sum(rate(x{a="(]"}[5m])) # ('`),
+    ],
+    ['an https URL with a path and a query string', P('url: "https://prom.example/p?tenant=a", query: "up"')],
+  ])('still valid: %s', (_name, check) => {
+    const v = validate(check);
+    expect(v.diags).toEqual([]);
+    expect(v.code).toBe(0);
+  });
+});
+
+describe('prometheus replies and URLs (review 4)', () => {
+  /** A Prometheus stand-in answering `body` (a JSON value or raw text). */
+  async function fakeBody(body: unknown): Promise<Fake> {
+    const requests: Fake['requests'] = [];
+    const server = createServer((req, res) => {
+      requests.push({ url: req.url!, headers: req.headers });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(typeof body === 'string' ? body : JSON.stringify(body));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const f = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests, server };
+    fakes.push(f);
+    return f;
+  }
+  const vector = (value: unknown) => ({
+    status: 'success',
+    data: { resultType: 'vector', result: [{ metric: {}, value: [Date.now() / 1000, value] }] },
+  });
+  const check = async (url: string) => {
+    const box = sandbox(rb([`{ name: q, prometheus: { url: "${url}", query: "up" }, expect: value < 1 }`]));
+    const r = await box.runAsync(['check', '--json']);
+    const [s] = JSON.parse(r.stdout) as { result: string; message: string }[];
+    expect(r.stderr).not.toMatch(/internal error|TypeError/);
+    return s!;
+  };
+
+  it('a base URL with a query string keeps it after the API path', async () => {
+    const f = await fakeBody(vector('0.5'));
+    expect(await check(`${f.url}/prom/?tenant=a`)).toMatchObject({ result: 'passed' });
+    const u = new URL(f.requests[0]!.url, f.url);
+    expect(u.pathname).toBe('/prom/api/v1/query');
+    expect(u.searchParams.get('tenant')).toBe('a');
+    expect(u.searchParams.get('query')).toBe('up');
+  });
+
+  it.each([
+    ['a null sample', vector(null), /sample/],
+    ['a sample that is not a number', vector('abc'), /'abc' is not a number/],
+    [
+      'a series without a value',
+      { status: 'success', data: { resultType: 'vector', result: [{ metric: {} }] } },
+      /sample/,
+    ],
+    ['no data field', { status: 'success' }, /not a Prometheus API reply/],
+  ])('%s is an error sample with a clear message', async (_name, body, message) => {
+    const f = await fakeBody(body);
+    const s = await check(f.url);
+    expect(s.result).toBe('error');
+    expect(s.message).toMatch(message);
+  });
+
+  it('a reply over the cap names the cap, not an http field the probe does not have', async () => {
+    const f = await fakeBody(`{"status":"success","pad":"${'x'.repeat(11 * 1024 * 1024)}"}`);
+    const s = await check(f.url);
+    expect(s.result).toBe('error');
+    expect(s.message).toMatch(/larger than 10MB/);
+    expect(s.message).not.toContain('max_body');
+  }, 20_000);
+});

@@ -359,7 +359,7 @@ describe('resource limits', () => {
     );
     const r = await b.runAsync(['stage', '1', '--yes']);
     expect(r.code).toBe(1);
-    expect(r.stdout + r.stderr).toMatch(/larger than 1048576 bytes \(max_body\)/);
+    expect(r.stdout + r.stderr).toMatch(/larger than 1MB \(max_body\)/);
   });
 
   it('a 40 MB output line is cut, quickly, and never journaled whole', () => {

@@ -56,6 +56,8 @@ describe('invalid runbooks are reported at their place', () => {
       'varsWellFormed',
       'queryOffsetNeedsPrometheus',
       'promqlVarsPlaced',
+      'promqlWellFormed',
+      'requestsSendable',
     ];
     expect(Object.keys(rules).sort()).toEqual(covered.sort());
   });

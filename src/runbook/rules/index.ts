@@ -14,7 +14,8 @@ import { checkNamesUnique, queryOffsetNeedsPrometheus } from './checks.js';
 import { varsWellFormed } from '../values.js';
 import { canaryShape, intervalsShorter, monitorHasChecks } from './windows.js';
 import { durationsValid } from '../durations.js';
-import { promqlVarsPlaced } from './promql.js';
+import { promqlVarsPlaced, promqlWellFormed } from './promql.js';
+import { requestsSendable } from './requests.js';
 
 export type Rule = (rb: Runbook) => Finding[];
 
@@ -34,7 +35,9 @@ export const rules: Record<string, Rule> = {
   secretsHaveNoDefault,
   varsWellFormed,
   expressionsValid,
+  promqlWellFormed,
   promqlVarsPlaced,
+  requestsSendable,
   notifyValid,
   durationsValid,
   intervalsShorter,

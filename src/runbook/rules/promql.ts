@@ -111,3 +111,66 @@ export function promqlVarsPlaced(rb: Runbook): Finding[] {
   }
   return out;
 }
+
+const CLOSES: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
+
+/**
+ * Why this PromQL can never parse, or null: empty, an unclosed string, or
+ * brackets that do not pair. Only the shape: the rest is Prometheus's to judge.
+ */
+export function promqlShapeProblem(text: string): { at: number; message: string } | null {
+  if (!text.trim()) return { at: 0, message: 'the query is empty' };
+  const refs = new Map(referencedNames(text).map((r) => [r.at, r]));
+  const open: { ch: string; at: number }[] = [];
+  for (let i = 0; i < text.length; i++) {
+    if (refs.has(i)) {
+      i = text.indexOf('}', i);
+      continue;
+    }
+    if (text.startsWith('$${', i)) {
+      i += 2;
+      continue;
+    }
+    const c = text[i]!;
+    if (c === '"' || c === "'" || c === '`') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== c) j += text[j] === '\\' && c !== '`' ? 2 : 1;
+      if (j >= text.length) return { at: i, message: `unclosed string: the ${c} here has no closing ${c}` };
+      i = j;
+    } else if (c === '#') {
+      const nl = text.indexOf('\n', i);
+      i = nl < 0 ? text.length : nl;
+    } else if (c === '(' || c === '[' || c === '{') open.push({ ch: c, at: i });
+    else if (CLOSES[c]) {
+      const top = open.pop();
+      if (top?.ch !== CLOSES[c])
+        return {
+          at: i,
+          message: top ? `'${c}' here, but the '${top.ch}' before it is still open` : `'${c}' here closes nothing`,
+        };
+    }
+  }
+  const left = open.pop();
+  return left ? { at: left.at, message: `unclosed '${left.ch}'` } : null;
+}
+
+/** `query` and `compare` have the shape of PromQL: a query that cannot parse fails every sample. */
+export function promqlWellFormed(rb: Runbook): Finding[] {
+  const out: Finding[] = [];
+  for (const { value: c, path } of checks(rb)) {
+    const p = c.prometheus;
+    if (!p || typeof p !== 'object') continue;
+    for (const key of ['query', 'compare'] as const) {
+      const text = p[key];
+      if (typeof text !== 'string') continue;
+      const problem = promqlShapeProblem(text);
+      if (problem)
+        out.push(
+          error([...path, 'prometheus', key], 'promql-syntax', `not PromQL: ${problem.message}`, {
+            offset: problem.at,
+          }),
+        );
+    }
+  }
+  return out;
+}

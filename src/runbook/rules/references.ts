@@ -77,7 +77,7 @@ export function secretsHaveNoDefault(rb: Runbook): Finding[] {
     );
 }
 
-function checkExpression(text: string, path: Path, allowed: string[]): Finding[] {
+function checkExpression(text: string, path: Path, allowed: string[], why: Record<string, string> = {}): Finding[] {
   try {
     const ast = parseExpr(text);
     return namesIn(ast)
@@ -86,7 +86,9 @@ function checkExpression(text: string, path: Path, allowed: string[]): Finding[]
         error(
           path,
           'expr-unknown-name',
-          `'${quote(n.name)}' is not defined in this expression${didYouMean(n.name, allowed)} (known: ${allowed.join(', ')})`,
+          Object.hasOwn(why, n.name)
+            ? `'${n.name}' is not defined in this expression: ${why[n.name]}`
+            : `'${quote(n.name)}' is not defined in this expression${didYouMean(n.name, allowed)} (known: ${allowed.join(', ')})`,
           { offset: n.at },
         ),
       );
@@ -104,9 +106,23 @@ export function expressionsValid(rb: Runbook): Finding[] {
   for (const { value: c, path } of checks(rb)) {
     if (c.expect === undefined) continue;
     const kind = PROBE_KEYS.find((k) => c[k] !== undefined);
-    const probeNames = kind ? probes[kind].reads.names : ['value'];
+    let probeNames = kind ? probes[kind].reads.names : ['value'];
+    const why: Record<string, string> = {
+      baseline:
+        'it is the value sampled before the stage; add baseline: true (or { samples }, { query_offset }) to this check',
+    };
+    // `compare` is the number of a second query: without one it could never hold a value.
+    if (kind === 'prometheus' && c.prometheus?.compare === undefined) {
+      probeNames = probeNames.filter((n) => n !== 'compare');
+      why.compare = "it is the number of the check's second query: add prometheus.compare: '<PromQL>'";
+    }
     out.push(
-      ...checkExpression(c.expect, [...path, 'expect'], [...probeNames, ...(c.baseline ? ['baseline'] : []), ...vars]),
+      ...checkExpression(
+        c.expect,
+        [...path, 'expect'],
+        [...probeNames, ...(c.baseline ? ['baseline'] : []), ...vars],
+        why,
+      ),
     );
     if (c.http?.expect !== undefined)
       out.push(
