@@ -9,13 +9,19 @@
  * drops its output buffer then), and any rendering error switches the board
  * to plain lines for the rest of the run.
  */
-import { DefaultRenderer, Listr, type ListrTask, type ListrTaskWrapper, type SimpleRenderer } from 'listr2';
+import {
+  DefaultRenderer,
+  Listr,
+  ListrTaskState,
+  type ListrTask,
+  type ListrTaskWrapper,
+  type SimpleRenderer,
+} from 'listr2';
 import { TaskState, type Reporter, type Sample } from '../engine/types.js';
 import type { TaskGraph } from '../plan/graph.js';
-import { formatDuration } from '../runbook/duration.js';
 import type { Vars } from '../runbook/vars.js';
 import { chalk } from './output.js';
-import { lineReporter } from './reporter.js';
+import { lineReporter, wholeSeconds } from './reporter.js';
 
 type Wrapper = ListrTaskWrapper<unknown, typeof DefaultRenderer, typeof SimpleRenderer>;
 type Task = ListrTask<unknown, typeof DefaultRenderer, typeof SimpleRenderer>;
@@ -41,6 +47,8 @@ interface Slot {
   latest: Map<string, string>;
   /** Resolved when the slot is settled (a group: also when its first child starts). */
   done: Deferred;
+  /** Resolved when the slot starts, waits for the operator, or settles. */
+  begun: Deferred;
   wrapper: Deferred<Wrapper>;
   finished: boolean;
   /**
@@ -135,6 +143,7 @@ export class ListrBoard implements Reporter {
         lines: [],
         latest: new Map(),
         done: new Deferred(),
+        begun: new Deferred(),
         wrapper: new Deferred<Wrapper>(),
         finished: false,
         parent,
@@ -149,6 +158,13 @@ export class ListrBoard implements Reporter {
       rendererOptions: { outputBar: isRollback(s.id) ? Infinity : 1, persistentOutput: isRollback(s.id) },
       task: async (_: unknown, t: Wrapper) => {
         s.wrapper.resolve(t);
+        // listr2 starts every step of the concurrent group at once: one still waiting
+        // on its needs shows as pending (◼), not with a spinner, until it starts.
+        if (s.parent && s.state === TaskState.Pending) {
+          this.listrState(t, ListrTaskState.WAITING);
+          await s.begun.promise;
+          this.listrState(t, ListrTaskState.STARTED);
+        }
         await s.done.promise;
         if (this.fallback) return;
         if (s.state === TaskState.Skipped || s.state === TaskState.Pending) {
@@ -330,11 +346,23 @@ export class ListrBoard implements Reporter {
 
   private settle(s: Slot, state: TaskState, detail?: string): void {
     if (s.finished) return;
+    this.stopTicking();
     s.finished = true;
     s.state = state;
     if (detail !== undefined) s.detail = detail;
     if (s.children) for (const c of s.children) this.conclude(c);
+    s.begun.resolve();
     s.done.resolve();
+  }
+
+  /** Set a running listr2 task's own state (not in its public API): guarded like every other change. */
+  private listrState(t: Wrapper, state: ListrTaskState): void {
+    if (this.fallback || t.task.hasFinalized()) return;
+    try {
+      (t.task as unknown as { state$: ListrTaskState }).state$ = state;
+    } catch (e) {
+      this.degrade(e);
+    }
   }
 
   /** Reaching a later phase means earlier ones that never finished were not run. */
@@ -377,6 +405,7 @@ export class ListrBoard implements Reporter {
     this.reach(s);
     if (state === TaskState.Running || state === TaskState.Waiting) {
       s.state = state;
+      s.begun.resolve();
       this.touch(s, (t) => {
         t.title = this.titled(s, detail);
       });
@@ -415,9 +444,25 @@ export class ListrBoard implements Reporter {
     if (this.fallback) return this.fallback.countdown(window, leftMs, samples);
     const s = this.slotFor(window);
     if (!s) return;
-    this.touch(s, (t) => {
-      t.title = this.titled(s, `${formatDuration(leftMs)} left · ${samples} sample round(s)`);
-    });
+    // The engine reports at each sample round; between rounds the board counts down itself, each second.
+    const deadline = Date.now() + leftMs;
+    const show = () => {
+      const left = deadline - Date.now();
+      if (s.finished || this.fallback || left <= 0) return this.stopTicking();
+      this.touch(s, (t) => {
+        t.title = this.titled(s, `${wholeSeconds(left)} left · ${samples} sample round(s)`);
+      });
+    };
+    this.stopTicking();
+    show();
+    this.ticker = setInterval(show, 1000);
+    this.ticker.unref();
+  }
+
+  private ticker: NodeJS.Timeout | null = null;
+  private stopTicking(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = null;
   }
 
   message(text: string): void {

@@ -9,6 +9,9 @@ import type { Vars } from '../runbook/vars.js';
 import type { GlobalOptions } from './context.js';
 import { chalk } from './output.js';
 
+/** Time left as an operator reads it: whole seconds, rounded up (never "0s" while time is left). */
+export const wholeSeconds = (ms: number) => formatDuration(Math.max(1, Math.ceil(ms / 1000)) * 1000);
+
 const ICONS: Record<TaskState, string> = {
   [TaskState.Pending]: '·',
   [TaskState.Running]: '▶',
@@ -60,7 +63,7 @@ export function lineReporter(vars: Vars): Reporter {
         `  ${mark} ${s.message}${s.result !== 'passed' ? chalk.dim(` [${s.result}; ${c.consecutiveFailed} failed, ${c.consecutiveErrors} errors in a row]`) : ''}`,
       );
     },
-    countdown: (w, left, n) => write(chalk.dim(`  ◷ ${w}: ${formatDuration(left)} left, ${n} sample round(s)`)),
+    countdown: (w, left, n) => write(chalk.dim(`  ◷ ${w}: ${wholeSeconds(left)} left, ${n} sample round(s)`)),
     message: (text) => write(chalk.yellow(`» ${text}`)),
   };
 }

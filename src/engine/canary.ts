@@ -38,6 +38,7 @@ export async function walkCanary(
   for (const [i, node] of nodes.entries()) {
     if (i < start) continue;
     if (ctx.signal.aborted) throw new InterruptedError('interrupted');
+    const now = { weight: previous, setting: false };
     try {
       previous = await weight(ctx, {
         stage,
@@ -47,10 +48,19 @@ export async function walkCanary(
         checks,
         baselines,
         resumeAt: i === start ? resumeAt : null,
+        now,
       });
     } catch (e) {
-      // Stopped from outside: the weight's line says so (a line stream otherwise ends on its countdown).
-      if (e instanceof InterruptedError) ctx.reporter.task(node.id, node.label, TaskState.Failed, 'stopped');
+      // Stopped from outside: the weight's line says so, with where traffic stands (the operator decides next).
+      if (e instanceof InterruptedError)
+        ctx.reporter.task(
+          node.id,
+          node.label,
+          TaskState.Failed,
+          now.setting
+            ? `stopped while setting ${node.weight}%: traffic is at ${now.weight}% or ${node.weight}%`
+            : `stopped: traffic stays at ${now.weight}%`,
+        );
       throw e;
     }
   }
@@ -67,6 +77,8 @@ interface Weight {
   baselines: Baselines;
   /** Where an interrupted run left this weight's hold, when it is the one resumed. */
   resumeAt: (CanaryRecord & { leftMs?: number | null }) | null;
+  /** The weight set now, and whether a set to this node's weight is under way (what an interrupt reports). */
+  now: { weight: number; setting: boolean };
 }
 
 /** One weight: journal it, set it, hold. Returns the weight now set. */
@@ -79,6 +91,7 @@ async function weight(ctx: RunContext, w: Weight): Promise<number> {
   const rec: CanaryRecord = { weight: node.weight, previous };
   await record(ctx, EventName.WeightSet, { stage: stage.id, key: 'canary', record: rec, weight: node.weight });
   ctx.reporter.task(node.id, node.label, TaskState.Running, `setting ${node.weight}%`);
+  w.now.setting = true;
   const r = await runAction(ctx, asAction(set), {
     id: node.id,
     timeoutMs: null,
@@ -94,6 +107,8 @@ async function weight(ctx: RunContext, w: Weight): Promise<number> {
     );
   }
   previous = node.weight;
+  w.now.weight = node.weight;
+  w.now.setting = false;
   if (node.hold_ms === 'manual') {
     const next = nodes[i + 1];
     ctx.reporter.task(node.id, node.label, TaskState.Waiting, 'holding until the operator promotes');

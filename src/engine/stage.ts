@@ -146,8 +146,13 @@ export async function runStage(
       'gate',
       gate.label,
       yes ? TaskState.Succeeded : TaskState.Failed,
-      yes ? (given ? `yes (${via})` : 'yes') : 'declined',
+      yes ? (given ? `yes (${via})` : 'yes') : typedGate ? 'declined: the name typed did not match' : 'declined',
     );
+    if (!yes && typedGate)
+      throw new DeclinedError(
+        `gate declined: ${gate.label}: what was typed is not the stage name "${stage.name}"`,
+        `nothing was changed; run it again and type the name exactly as shown (case and spaces count), or pass --confirm-stage "${stage.name}"`,
+      );
     if (!yes) throw new DeclinedError(`gate declined: ${gate.label}`, 'nothing was changed');
   }
 

@@ -1,6 +1,9 @@
 // --yes answers ordinary gates, never a critical stage's typed-name gate: that takes --confirm-stage "<name>".
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { runbook, sandbox } from '../helpers/sandbox.js';
+import { closeTerminals, inTerminal } from '../helpers/terminal.js';
+
+afterEach(closeTerminals);
 
 const stages =
   `  - id: 1\n    name: Prepare\n    steps: [{ id: p, run: "echo p >> log", undo: "echo undo-p >> log" }]\n` +
@@ -46,5 +49,19 @@ describe('critical gates', () => {
     expect(box.status()).toMatchObject({ current_stage: 1 });
     expect(box.run(['up', '--yes', '--confirm-stage', 'Drop old table']).code).toBe(0);
     expect(box.status()).toMatchObject({ current_stage: 2 });
+  });
+
+  it('a mistyped name at a terminal is declined with the name it needed and how to answer (exit 5)', async () => {
+    const box = sandbox(runbook(stages));
+    expect(box.run(['stage', '1', '--yes']).code).toBe(0);
+    const t = inTerminal(box.dir, ['stage', '2']);
+    await t.see('Type the stage name to confirm');
+    t.keys('drop old table', 'Enter');
+    expect(await t.code()).toBe(5);
+    const screen = t.screen().replace(/\n/g, ''); // long lines wrap at the pane's width
+    expect(screen).toMatch(/declined: the name typed did not match/);
+    expect(screen).toMatch(/not the stage name "Drop old table"/);
+    expect(screen).toMatch(/case and spaces count/);
+    expect(box.lines('log')).toEqual(['p']);
   });
 });

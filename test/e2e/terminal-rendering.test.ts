@@ -1,6 +1,6 @@
 // What the live task list shows must be true: nothing "done" that did not run,
 // nothing "not run" that was undone, each rollback line once, no colour under NO_COLOR.
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT } from '../helpers/cli.js';
@@ -379,12 +379,12 @@ describe('lines (CI, pipes)', () => {
     [
       'a canary hold',
       `    steps: [{ id: a, run: "true", undo: "true" }]\n    canary:\n      weights: [{ weight: 5, hold: 30s }, { weight: 50, hold: 30s }]\n      interval: 100ms\n      set: { run: "touch started", undo: "true" }\n`,
-      /✗ 5% for 30s\s+stopped/,
+      /✗ 5% for 30s\s+stopped: traffic stays at 5%/,
     ],
     [
       'a canary weight being set',
       `    steps: [{ id: a, run: "true", undo: "true" }]\n    canary:\n      weights: [{ weight: 5, hold: 30s }]\n      set: { run: "touch started; sleep 30", undo: "true" }\n`,
-      /✗ 5% for 30s\s+stopped/,
+      /✗ 5% for 30s\s+stopped while setting 5%: traffic is at 0% or 5%/,
     ],
   ])('%s stopped by Ctrl-C gets its closing line', async (_what, body, closing) => {
     const box = sandbox(runbook(`  - id: 1\n    name: one\n${body}`));
@@ -395,6 +395,8 @@ describe('lines (CI, pipes)', () => {
     const r = await run;
     expect(r.code).toBe(130);
     expect(r.stdout).toMatch(closing);
+    // The last word, too: where the canary's traffic was left.
+    if (/canary/.test(body)) expect(r.stderr).toMatch(/canary (traffic stays at|was being set to) 5%/);
   });
 
   it('an emergency rollback names the stage of every undo', () => {
@@ -405,4 +407,45 @@ describe('lines (CI, pipes)', () => {
     expect(r.code).toBe(0);
     for (const n of [1, 2, 3]) expect(r.stdout).toContain(`✓ stage ${n}: undo step-1`);
   });
+});
+
+describe('the live task list shows what is happening now (review 4)', () => {
+  it('a step waiting for the one before it shows as pending (◼), not with a spinner', async () => {
+    const box = sandbox(
+      runbook(
+        `  - id: 1\n    name: one\n    steps:\n      - { id: first, run: "touch started; while [ ! -e go ]; do sleep 0.05; done", undo: "true" }\n      - { id: second, run: "echo second >> log", undo: "true" }\n`,
+      ),
+    );
+    const t = inTerminal(box.dir, ['stage', '1', '--yes']);
+    await waitFor(() => box.exists('started'));
+    await t.see('second');
+    await new Promise((r) => setTimeout(r, 400)); // a few spinner frames
+    const line = t
+      .screen()
+      .split('\n')
+      .find((l) => /\bsecond\b/.test(l))!;
+    expect(line.trim(), t.screen()).toMatch(/^◼ second/);
+    writeFileSync(join(box.dir, 'go'), '');
+    expect(await t.code()).toBe(0);
+    expect(t.screen()).toMatch(/✔ second/);
+  });
+
+  it('the window countdown ticks between samples, in whole seconds', async () => {
+    const box = sandbox(
+      runbook(
+        `  - id: 1\n    name: one\n    steps: [{ id: a, run: "true", undo: "true" }]\n    monitor: { duration: 40s, interval: 20s, checks: [{ name: ok, command: "echo 1", expect: value == 1 }] }\n`,
+      ),
+    );
+    const t = inTerminal(box.dir, ['stage', '1', '--yes']);
+    await t.see(/\d+s left/);
+    const left = () => Number(/(\d+)s left/.exec(t.screen())?.[1]);
+    const first = left();
+    await new Promise((r) => setTimeout(r, 2500)); // no sample in between: the next is 20 s away
+    expect(left(), t.screen()).toBeLessThan(first);
+    expect(t.screen()).not.toMatch(/\d+ms left/);
+    t.keys('C-c');
+    await t.see('Roll the stage back now?');
+    t.keys('y', 'Enter');
+    expect(await t.code()).not.toBe(0);
+  }, 30_000);
 });

@@ -96,8 +96,15 @@ function leftAsIs(e: InterruptedError, p: Projection, wasRolling: boolean, rb: R
       "see 'migrate status' and 'migrate history'",
     );
   const doubt = active.in_doubt.length ? ` (in doubt: ${active.in_doubt.join(', ')})` : '';
+  // Where the canary's traffic was left: what the operator on call needs to know first.
+  const c = active.canary;
+  const traffic = !c
+    ? ''
+    : c.hold_ms === null && !c.ended_at
+      ? `; the canary was being set to ${c.weight}% (it may be at that or the weight before)`
+      : `; canary traffic stays at ${c.weight}%`;
   return new InterruptedError(
-    `stage ${active.stage} interrupted: it is left as it is (last: ${active.last_step ?? active.last_event})`,
+    `stage ${active.stage} interrupted: it is left as it is (last: ${active.last_step ?? active.last_event})${traffic}`,
     isIrreversible(rb, active.stage)
       ? `next: 'migrate stage ${active.stage} --resume' to finish it${doubt}; it is irreversible, so no rollback undoes it`
       : `next: 'migrate rollback' to undo it, or 'migrate stage ${active.stage} --resume' to finish it${doubt}`,
