@@ -6,6 +6,7 @@
  * group or others, is refused: whoever can write there can forge the journal.
  */
 import {
+  accessSync,
   closeSync,
   constants,
   fstatSync,
@@ -17,7 +18,7 @@ import {
   readSync,
   statSync,
 } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { EnvironmentError } from '../errors.js';
 
 const FLAGS: Record<string, number> = {
@@ -201,5 +202,34 @@ export function isRegularFile(path: string): boolean {
     return lstatSync(path).isFile();
   } catch {
     return false;
+  }
+}
+
+/**
+ * Why a run could not write its journal in `dir`, or null (`plan` reports it
+ * as a blocker): the journal, else the state dir, else the nearest directory
+ * that exists above it, is not writable. Read-only mounts and immutable files
+ * refuse root too.
+ */
+export function unwritable(dir: string): string | null {
+  for (const p of [join(dir, 'journal.jsonl'), ...ancestors(resolve(dir))]) {
+    try {
+      accessSync(p, constants.W_OK);
+      return null;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') continue;
+      return `${p} is not writable (${code}): the run could not journal`;
+    }
+  }
+  return null;
+}
+
+function* ancestors(p: string): Generator<string> {
+  for (;;) {
+    yield p;
+    const up = dirname(p);
+    if (up === p) return;
+    p = up;
   }
 }

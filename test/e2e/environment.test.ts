@@ -117,6 +117,18 @@ describe('unusable state', () => {
     expect(box.status()).toMatchObject({ current_stage: 1, state: 'clean' });
   });
 
+  it.skipIf(!canChattr)('plan names a read-only state dir or journal as a blocker (text and --json)', () => {
+    const box = sandbox(runbook(stage(1) + stage(2)));
+    expect(box.run(['stage', '1']).code).toBe(0);
+    expect(box.run(['plan', '2']).stdout).not.toMatch(/would block/);
+    freeze(join(box.dir, '.migrate/journal.jsonl'));
+    const text = box.run(['plan', '2']);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/would block: .*journal\.jsonl is not writable/);
+    const json = JSON.parse(box.run(['plan', '2', '--json']).stdout) as { readiness: { blockers: string[] } };
+    expect(json.readiness.blockers).toEqual([expect.stringMatching(/journal\.jsonl is not writable/)]);
+  });
+
   it.skipIf(!canChattr)('a read-only state dir: exit 6, not 1', () => {
     const box = sandbox(runbook(stage(1)));
     mkdirSync(join(box.dir, '.migrate'));

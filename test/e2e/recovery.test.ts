@@ -200,3 +200,23 @@ describe('secrets and injection', () => {
     expect(box.exists('PWNED') || box.exists('PWNED2') || box.exists('PWNED3')).toBe(false);
   });
 });
+
+describe('--resume after a kill in a monitor window', () => {
+  it('watches the window again in full (a canary hold continues for what was left; a window starts over)', async () => {
+    const box = sandbox(
+      runbook(
+        `  - id: 1\n    name: s1\n    steps: [{ id: a, run: "echo do-1 >> log", undo: "echo undo-1 >> log" }]\n    monitor: { duration: 3s, interval: 100ms, checks: [{ name: ok, command: "echo 1", expect: value == 1 }] }\n`,
+      ),
+    );
+    const child = box.spawn(['stage', '1']);
+    await waitFor(() => box.journal().some((e) => e.event === 'window.started'));
+    await new Promise((r) => setTimeout(r, 1500));
+    child.kill('SIGKILL');
+    await exited(child);
+    const r = box.run(['stage', '1', '--resume']);
+    expect(r.code, r.stderr).toBe(0);
+    const windows = box.journal().filter((e) => e.event === 'window.started');
+    expect(windows.map((e) => e.duration_ms)).toEqual([3000, 3000]);
+    expect(box.lines('log')).toEqual(['do-1']); // the completed step is not run again
+  });
+});

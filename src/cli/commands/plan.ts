@@ -8,25 +8,32 @@ import { loadRunbook, parseStageNumber, type GlobalOptions, type LoadedRunbook }
 import { chalk, out } from '../output.js';
 import { renderPlan } from '../render/plan.js';
 import { openStore, targetOf } from '../store.js';
+import { unwritable as unwritableDir } from '../../journal/statedir.js';
+import { dirname } from 'node:path';
 
-async function journalState(opts: GlobalOptions, rb: LoadedRunbook): Promise<{ p: Projection; lock: LockInfo | null }> {
-  const { journal, lock } = await openStore(opts, targetOf(rb));
+async function journalState(
+  opts: GlobalOptions,
+  rb: LoadedRunbook,
+): Promise<{ p: Projection; lock: LockInfo | null; unwritable: string | null }> {
+  const { journal, lock, where } = await openStore(opts, targetOf(rb));
   const p = await journal.project(rb.runbook.name);
   await journal.close();
   const holder = await lock.holder();
-  return { p, lock: liveHolder(holder) };
+  const dir = where.kind === 'file' ? dirname(where.location) : null;
+  return { p, lock: liveHolder(holder), unwritable: dir === null ? null : unwritableDir(dir) };
 }
 
 export default async function plan(args: string[], opts: GlobalOptions & { rollback?: boolean; to?: string }) {
   const rb = await loadRunbook(opts, args[0] ? { stage: args[0] } : {}, {
     database: args[0] !== undefined && !opts.rollback,
   });
-  const { p, lock } = await journalState(opts, rb);
+  const { p, lock, unwritable } = await journalState(opts, rb);
   if (opts.rollback) return planRollback(rb, p, opts);
   if (args[0] === undefined) throw new UsageError('plan needs a stage number (or --rollback)', 'e.g. migrate plan 2');
   const n = parseStageNumber(args[0]);
   const graph = await compileStageLinted(rb.runbook, n, rb.vars, rb.volatility);
   const { block: _block, ...ready } = readiness(p, lock, n, rb.digest);
+  if (unwritable) ready.blockers.push(unwritable);
   const deps = await (await import('../../pg/dependents.js')).liveDependents(findStage(rb.runbook, n), rb.vars);
   if (opts.json)
     return out(
