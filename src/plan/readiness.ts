@@ -80,6 +80,8 @@ export interface RollbackOptions {
   to?: number;
   emergency: boolean;
   reason: string | null;
+  /** How history names the run, when no command line asked for it (the answer after a Ctrl-C). */
+  command?: string;
 }
 
 /** Which stages a rollback undoes, highest first, with the steps to undo in each and the actions already undone. */

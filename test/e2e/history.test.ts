@@ -1,6 +1,7 @@
 // History tells the truth: reasons, killed runs, refused commands.
 import { appendFileSync, readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { closeTerminals, inTerminal } from '../helpers/terminal.js';
 import { exited, runbook, sandbox, waitFor } from '../helpers/sandbox.js';
 
 const stage = (id: number) =>
@@ -72,5 +73,25 @@ describe('history', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('stage 3 needs stage 2 first');
     expect(box.history().filter((h) => h.outcome === 'failed')).toEqual([]);
+  });
+
+  describe('at a terminal', () => {
+    afterEach(closeTerminals);
+    it('the rollback answered after Ctrl-C is named as such, not as a rollback --to the operator never typed', async () => {
+      const windowed = `  - id: 1\n    name: one\n    steps:\n      - { id: a, run: "echo a >> log", undo: "echo undo-a >> log" }\n    monitor: { duration: 30s, interval: 100ms, checks: [{ name: ok, command: "echo 1", expect: value == 1 }] }\n`;
+      const box = sandbox(runbook(windowed));
+      const t = inTerminal(box.dir, ['stage', '1']);
+      await t.see('left');
+      t.keys('C-c');
+      await t.see('Roll the stage back now?');
+      t.keys('y', 'Enter');
+      expect(await t.code()).toBe(130);
+      expect(box.lines('log')).toEqual(['a', 'undo-a']);
+      const runs = box.history().map((r) => [r.command, r.outcome]);
+      expect(runs).toEqual([
+        ['rollback after Ctrl-C', 'succeeded'],
+        ['stage 1', 'interrupted'],
+      ]);
+    });
   });
 });

@@ -61,7 +61,12 @@ export async function interruptedFollowUp(
   }
   const to = now.rolling ? now.rolling.to : stage - 1;
   const fresh = { ...ctx, runId: randomUUID(), signal, waited: new WaitClock(ctx.clock) };
-  const done = await runRollbackCommand(fresh, { emergency: false, reason: 'interrupted by the operator', to });
+  const done = await runRollbackCommand(fresh, {
+    emergency: false,
+    reason: 'interrupted by the operator',
+    to,
+    command: 'rollback after Ctrl-C',
+  });
   if (!done.includes(stage)) {
     await board?.finish();
     return new InterruptedError(
