@@ -4,6 +4,7 @@
  * emergency path must not wait on a pager. Pending sends finish before exit.
  */
 import type { NewEvent } from '../journal/events.js';
+import { urlProblem } from '../runbook/url.js';
 import { renderUrl } from '../runbook/template.js';
 import { shellCommand } from '../runbook/shell.js';
 import type { Notify } from '../runbook/types.js';
@@ -34,15 +35,17 @@ export class Notifier {
     const body = JSON.stringify(event);
     const { vars } = this.deps;
     if (spec.webhook) {
-      const res = await fetch(
-        renderUrl(spec.webhook, (n) => vars.value(n)),
-        {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body,
-          signal: AbortSignal.timeout(10_000),
-        },
-      );
+      const url = renderUrl(spec.webhook, (n) => vars.value(n));
+      const problem = urlProblem(url);
+      if (problem) throw new Error(`the webhook URL ${renderUrl(spec.webhook, (n) => vars.display(n))} ${problem}`);
+      // The event is the body as it is (no template), and a redirect is an answer, not a place to post it again.
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(10_000),
+      });
       if (!res.ok) throw new Error(`webhook answered HTTP ${res.status}`);
       return;
     }

@@ -13,6 +13,7 @@ import type { PrometheusSpec } from '../runbook/types.js';
 import type { Vars } from '../runbook/vars.js';
 import { isNoData, type ProbeContext, type ProbeModule } from './types.js';
 import { ProbeError } from '../errors.js';
+import { urlProblem } from '../runbook/url.js';
 
 export interface PrometheusProbe {
   kind: 'prometheus';
@@ -113,19 +114,19 @@ async function instantQuery(
   const timeout = queryTimeout(p, ctx);
   // The API path goes after the base's path and before its query string (a tenant=...);
   // the whole URL then travels as the value of a var that starts the URL, so it is never read as a template again.
-  let url: URL;
-  try {
-    url = new URL(renderUrl(p.url, (n) => vars.value(n)));
-  } catch {
-    throw new ProbeError(
-      `the URL ${renderUrl(p.url, (n) => vars.display(n))} is not a URL (write it whole: http://host:9090)`,
-    );
-  }
+  // Messages name the URL as the runbook writes it (secrets masked), never the URL built here:
+  // re-encoded, a secret in it would no longer read as the secret the output redactor knows.
+  const shown = () => renderUrl(p.url, (n) => vars.display(n)).replace(/\/\/[^/@]*@/, '//***@');
+  const rendered = renderUrl(p.url, (n) => vars.value(n));
+  const problem = urlProblem(rendered);
+  if (problem) throw new ProbeError(`the URL ${shown()} ${problem}`);
+  const url = new URL(rendered);
   url.pathname = `${url.pathname.replace(/\/+$/, '')}/api/v1/query`;
   url.hash = '';
-  url.searchParams.append('query', query);
-  url.searchParams.append('time', atSeconds.toFixed(3));
-  url.searchParams.append('timeout', timeout.text);
+  // The runbook's query wins over a query=, time= or timeout= in the base URL.
+  url.searchParams.set('query', query);
+  url.searchParams.set('time', atSeconds.toFixed(3));
+  url.searchParams.set('timeout', timeout.text);
   let reply;
   try {
     reply = await request(

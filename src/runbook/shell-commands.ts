@@ -35,6 +35,7 @@ const PARSERS: Record<string, Parser> = {
   python: { takes: 'option', options: ['-c'] },
   python2: { takes: 'option', options: ['-c'] },
   python3: { takes: 'option', options: ['-c'] },
+  pypy: { takes: 'option', options: ['-c'] },
   perl: { takes: 'option', options: ['-e', '-E'] },
   ruby: { takes: 'option', options: ['-e'] },
   node: { takes: 'option', options: ['-e', '-p', '--eval', '--print'] },
@@ -140,7 +141,10 @@ export function codeOperand(words: string[]): CodeOperand | null {
   for (let i = start; i < Math.min(pos, start + NEAR); i++) {
     const name = base(words[i]!);
     // A program named by an expansion ($SHELL -c, ${shell} -c) may be any shell.
-    const p = own(PARSERS, name) ?? (words[i]!.startsWith('$') || words[i]!.startsWith(REF_MARK) ? SHELL : undefined);
+    const p =
+      own(PARSERS, name) ??
+      own(PARSERS, unversioned(name)) ??
+      (words[i]!.startsWith('$') || words[i]!.startsWith(REF_MARK) ? SHELL : undefined);
     if (!p) continue;
     const hit = (by: string) => ({ by: by.split(REF_MARK).join('${...}'), shell: p.shell ?? false });
     if (p.takes === 'all') return hit(name);
@@ -202,7 +206,21 @@ export const KEYWORDS = new Set([
 export const DECLARE = new Set(['declare', 'typeset', 'local', 'export', 'readonly']);
 export const ARITH_TESTS = new Set(['-eq', '-ne', '-lt', '-le', '-gt', '-ge']);
 
-const STDIN_SHELLS = new Set(['sh', 'bash', 'dash', 'ksh', 'mksh', 'zsh', 'ash']);
+const STDIN_SHELLS = new Set([
+  'sh',
+  'bash',
+  'rbash',
+  'dash',
+  'ksh',
+  'mksh',
+  'zsh',
+  'ash',
+  'yash',
+  'posh',
+  'fish',
+  'csh',
+  'tcsh',
+]);
 /** Programs that run stdin as code (SQL clients: psql's \\! runs a shell), unless given their code another way (these options). */
 const STDIN_CODE: Record<string, string[] | 'file'> = {
   psql: ['-c', '--command'],
@@ -211,6 +229,7 @@ const STDIN_CODE: Record<string, string[] | 'file'> = {
   python: ['-c', '-m'],
   python2: ['-c', '-m'],
   python3: ['-c', '-m'],
+  pypy: ['-c', '-m'],
   perl: ['-e', '-E'],
   ruby: ['-e'],
   node: ['-e', '-p', '--eval', '--print'],
@@ -261,28 +280,56 @@ export function commandValue(words: string[], cur: string): string | null {
   return null;
 }
 
-/** A file name that is this process's stdin. */
-const stdinFile = (w: string) => w === '-' || /^\/(?:dev\/stdin|dev\/fd\/0|proc\/self\/fd\/0)$/.test(w);
+/**
+ * A script operand that may be this process's stdin, or a descriptor a
+ * here-string feeds: `-`, `/dev/stdin`, `/dev/fd/N`, `/proc/<any>/fd/N` in any
+ * spelling (`//`, `/./`, `../`), or a word whose name is only known when it
+ * runs (`$f`, a glob, a brace list).
+ */
+function stdinFile(w: string): boolean {
+  if (w === '-') return true;
+  if (/[$`*?[{]/.test(w) || w.includes(REF_MARK)) return true;
+  const p = w.replace(/\/(?:\.?\/)+/g, '/');
+  return /(?:^|\/)(?:stdin|fd\/\d+)$/.test(p);
+}
+
+/** Shell options that take the next word as their value. */
+const SHELL_VALUE = new Set(['-o', '+o', '-O', '+O', '--rcfile', '--init-file']);
+/** Interpreter options that take the next word as their value (python -W ignore, -X dev). */
+const INTERPRETER_VALUE = new Set(['-W', '-X', '-Q', '-I', '-r', '-M', '-x', '--require', '--import', '--loader']);
+
+/** A program name without its version (`python3.11`, `perl5.36`, `bash5`), for the tables. */
+function unversioned(name: string): string {
+  return name.replace(/(?<=[a-z])\d+(?:\.\d+)*$/, '');
+}
+
+/** Code in a `-c` argument that runs what it reads from stdin (`source /dev/stdin`, `eval "$(cat)"`). */
+const RUNS_STDIN = /\b(?:eval|source)\b|(?:^|[;&|\s])\.\s|\/dev\/stdin|\/dev\/fd\/|\/proc\/[^/\s]+\/fd\//;
 
 /** The shell, if this command is one reading its script from stdin (`| bash`, `bash -s`, `<<< ...`, `ssh host` with no command). */
 export function readsStdin(words: string[]): string | null {
   const start = commandStart(words);
   for (let i = start; i < Math.min(words.length, start + NEAR); i++) {
     const name = base(words[i]!);
-    const code = own(STDIN_CODE, name);
+    const table = own(STDIN_CODE, name) ? name : unversioned(name);
+    const code = own(STDIN_CODE, table);
+    const rest = words.slice(i + 1);
     if (code) {
-      const rest = words.slice(i + 1);
       if (code === 'file') {
-        if (rest.some((w, k) => (w === '-f' || w === '--file') && stdinFile(rest[k + 1] ?? ''))) return name;
+        const file = (w: string, k: number) =>
+          ((w === '-f' || w === '--file') && stdinFile(rest[k + 1] ?? '')) ||
+          (/^-f./.test(w) && stdinFile(w.slice(2))) ||
+          (w.startsWith('--file=') && stdinFile(w.slice(7)));
+        if (rest.some(file)) return name;
         continue;
       }
       if (rest.some((w) => code.some((o) => hasOption(w, o) || w.startsWith(`${o}=`)))) continue; // the code is an argument (checked as such)
-      if (name === 'psql' || name === 'mysql' || name === 'sqlite3') {
+      if (table === 'psql' || table === 'mysql' || table === 'sqlite3') {
         if (rest.some((w, k) => (w === '-f' || w === '--file') && !stdinFile(rest[k + 1] ?? ''))) continue;
         return name;
       }
       // An interpreter runs its first operand; with none (or -), its program is stdin.
-      const operand = rest.find((w) => !w.startsWith('-') || w === '-');
+      const operand = rest[firstOperand(rest, 0, (w) => INTERPRETER_VALUE.has(w))];
       if (operand === undefined || stdinFile(operand)) return name;
       continue;
     }
@@ -290,17 +337,37 @@ export function readsStdin(words: string[]): string | null {
       const dest = firstOperand(words, i + 1, (w) => /^-[A-Za-z]+$/.test(w) && SSH_VALUE.has(w.at(-1)!));
       if (dest === words.length - 1) return 'ssh';
     }
-    // `source /dev/stdin`, `bash /dev/stdin`: stdin named as the script file.
+    // `source /dev/stdin`, `. -- /dev/stdin`: stdin named as the file to run.
     if (name === 'source' || name === '.') {
-      if (stdinFile(words[i + 1] ?? '')) return name;
+      const file = rest[firstOperand(rest, 0, () => false)];
+      if (file !== undefined && stdinFile(file)) return name;
       continue;
     }
-    if (!STDIN_SHELLS.has(name)) continue;
-    const rest = words.slice(i + 1);
-    const script = rest[firstOperand(rest, 0, (w) => w === '-o' || w === '+o' || w === '-O' || w === '+O')];
-    if (script !== undefined && stdinFile(script) && !rest.some((w) => /^-[A-Za-z]*c/.test(w))) return name;
+    // A login or root shell with no command reads its commands from stdin.
+    if (
+      (name === 'sudo' || name === 'doas') &&
+      rest.some((w) => /^-[A-Za-z]*[si]/.test(w) || w === '--shell' || w === '--login')
+    ) {
+      const values = new Set(['-u', '-g', '-C', '-h', '-p', '-U', '-r', '-t', '-D', '-R', '-T']);
+      if (firstOperand(rest, 0, (w) => values.has(w)) >= rest.length) return name;
+    }
+    if ((name === 'su' || name === 'runuser') && !rest.some((w) => /^-[A-Za-z]*c/.test(w) || w === '--command'))
+      return name;
+    // `xargs -I{} sh -c '... {} ...'`: each input line is spliced into the code.
+    if (name === 'xargs' && rest.some((w) => /^-[A-Za-z]*[Ii]/.test(w) || w.startsWith('--replace'))) {
+      if (rest.some((w) => own(PARSERS, base(w)) !== undefined)) return 'xargs -I';
+    }
+    const shell = STDIN_SHELLS.has(name) ? name : STDIN_SHELLS.has(unversioned(name)) ? name : null;
+    if (!shell) continue;
+    const ci = rest.findIndex((w) => /^-[A-Za-z]*c/.test(w));
+    // `sh -c '<code>'`: its stdin is data, unless the code runs what it reads.
+    if (ci >= 0) {
+      if (RUNS_STDIN.test(rest[ci + 1] ?? '')) return `${name} -c`;
+      continue;
+    }
     if (rest.some((w) => /^-[A-Za-z]*s[A-Za-z]*$/.test(w))) return name;
-    if (rest.every((w) => w.startsWith('-') && !/^-[A-Za-z]*c/.test(w))) return name;
+    const script = rest[firstOperand(rest, 0, (w) => SHELL_VALUE.has(w))];
+    if (script === undefined || stdinFile(script)) return name;
   }
   return null;
 }

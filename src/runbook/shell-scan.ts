@@ -492,7 +492,9 @@ export function shellRefs(src: string): ShellRef[] {
     }
     if (c === '<' && next === '<' && text[i + 2] !== '<') return hereDocOperator(text, i);
     if (!bf.cond && c === '<' && next === '<') {
-      endWord(bf);
+      // 0<<< and 3<<<: the digits name the descriptor, not an argument.
+      if (/^\d+$/.test(bf.cur)) newWord(bf);
+      else endWord(bf);
       bf.here = true;
       return i + 3;
     }

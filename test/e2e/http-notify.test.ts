@@ -85,6 +85,22 @@ describe('notifications', () => {
     expect(JSON.parse(server.requests[0]?.body ?? '')).toMatchObject({ event: 'monitor.breach' });
   });
 
+  it('a webhook URL a var makes unsendable says why; a redirect is not followed', async () => {
+    server = await serve({
+      'POST /hook': () => ({ status: 302, headers: { location: 'http://127.0.0.1:2/elsewhere' } }),
+    });
+    const rb = (hook: string) =>
+      runbook(
+        `  - id: 1\n    name: s1\n    steps: [{ id: a, run: "false", undo: "true" }]\n`,
+        `notify:\n  - on: [stage.failed]\n    webhook: "${'${hook}'}"\nvars:\n  hook: { default: "${hook}" }\n`,
+      );
+    const blocked = await sandbox(rb('http://127.0.0.1:22/hook')).runAsync(['stage', '1']);
+    expect(blocked.stdout + blocked.stderr).toMatch(/webhook URL http:\/\/127\.0\.0\.1:22\/hook names port 22/);
+    const moved = await sandbox(rb(`${server.url}/hook`)).runAsync(['stage', '1']);
+    expect(moved.stdout + moved.stderr).toMatch(/webhook answered HTTP 302/);
+    expect(server.requests.filter((q) => q.url === '/hook')).toHaveLength(1);
+  });
+
   it('samples are not notifiable', () => {
     const box = sandbox(
       runbook(

@@ -345,3 +345,80 @@ describe('prometheus replies and URLs (review 4)', () => {
     expect(s.message).not.toContain('max_body');
   }, 20_000);
 });
+
+describe('prometheus URLs and secrets (review 5)', () => {
+  const secretRb = (url: string) =>
+    [
+      'version: 1',
+      'name: p',
+      'vars:',
+      '  prom: { env: PROM, secret: true }',
+      '  tok: { env: TOK, secret: true }',
+      'guards:',
+      `  - { name: q, prometheus: { url: "${url}", query: "up" }, expect: "value < 1" }`,
+      'stages:',
+      '  - { id: 1, name: one, irreversible: true, steps: [{ run: "true" }] }',
+      '',
+    ].join('\n');
+
+  it.each([
+    [
+      'a secret base URL on a blocked port',
+      '${prom}',
+      { PROM: 'http://127.0.0.1:22/?tenant=topsecret42', TOK: 'x' },
+      'topsecret42',
+    ],
+    [
+      'a secret base URL with another scheme',
+      '${prom}',
+      { PROM: 'ftp://topsecret42.example/', TOK: 'x' },
+      'topsecret42',
+    ],
+    [
+      'a secret token that URL encoding respells',
+      'http://127.0.0.1:22/?token=${tok}',
+      { PROM: 'x', TOK: 'abc~def(ghij)' },
+      'def',
+    ],
+  ])('%s: refused, and the secret is in neither the output nor the journal', async (_name, url, env, secret) => {
+    const box = sandbox(secretRb(url));
+    const r = await box.runAsync(['check'], env);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/names port 22|only http and https/);
+    expect(r.stdout + r.stderr).not.toContain(secret);
+    expect(box.read('.migrate/journal.jsonl')).not.toContain(secret);
+  });
+
+  it("a query= in the base URL does not replace the runbook's query", async () => {
+    const requests: string[] = [];
+    const server = createServer((req, res) => {
+      requests.push(req.url!);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: 'success', data: { resultType: 'scalar', result: [0, '0.5'] } }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    fakes.push({ url: '', requests: [], server });
+    const port = (server.address() as AddressInfo).port;
+    const box = sandbox(
+      rb([
+        `{ name: q, prometheus: { url: "http://127.0.0.1:${port}/p/?query=evil&time=1", query: "up" }, expect: value < 1 }`,
+      ]),
+    );
+    const r = await box.runAsync(['check', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const u = new URL(requests[0]!, 'http://x');
+    expect(u.searchParams.getAll('query')).toEqual(['up']);
+    expect(u.searchParams.getAll('time')).toHaveLength(1);
+    expect(u.searchParams.get('time')).not.toBe('1');
+  });
+
+  it('a header value with a character past U+00FF is a validate error', () => {
+    const r = sandbox(
+      rb([
+        '{ name: q, prometheus: { url: "${prom}", query: "up", headers: { X-A: "caf\u00e9 \u20ac" } }, expect: value < 1 }',
+      ]),
+    ).run(['validate', '--format', 'json', 'migrate.yaml']);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout)).toEqual([expect.objectContaining({ code: 'header-value', line: 6 })]);
+  });
+});

@@ -9,7 +9,10 @@ export interface Served {
 }
 
 export async function serve(
-  routes: Record<string, (body: string) => { status?: number; json?: unknown; text?: string }>,
+  routes: Record<
+    string,
+    (body: string) => { status?: number; json?: unknown; text?: string; headers?: Record<string, string> }
+  >,
 ): Promise<Served> {
   const requests: Served['requests'] = [];
   const server = createServer((req, res) => {
@@ -22,7 +25,10 @@ export async function serve(
       const path = req.url!.split('?', 1)[0] ?? '';
       const route = routes[`${req.method} ${path}`] ?? routes[path];
       const r = route ? route(body) : { status: 404, text: 'not found' };
-      res.writeHead(r.status ?? 200, { 'content-type': r.json !== undefined ? 'application/json' : 'text/plain' });
+      res.writeHead(r.status ?? 200, {
+        'content-type': r.json !== undefined ? 'application/json' : 'text/plain',
+        ...(r.headers ?? {}),
+      });
       res.end(r.json !== undefined ? JSON.stringify(r.json) : (r.text ?? ''));
     });
   });

@@ -42,12 +42,22 @@ export function requestsSendable(rb: Runbook): Finding[] {
     }
     if (spec.headers && typeof spec.headers === 'object') {
       for (const [k, v] of Object.entries(spec.headers as Record<string, unknown>)) {
-        if (typeof v === 'string' && /[\r\n\0]/.test(v))
+        if (typeof v !== 'string') continue;
+        if (/[\r\n\0]/.test(v))
           out.push(
             error(
               [...path, 'headers', k],
               'header-value',
               `header '${k}' has a line break or NUL in its value: an HTTP header value is one line`,
+            ),
+          );
+        // fetch sends header values as bytes: a character past U+00FF cannot be sent.
+        else if (/[^\0-\u00ff]/.test(v))
+          out.push(
+            error(
+              [...path, 'headers', k],
+              'header-value',
+              `header '${k}' has a character an HTTP header cannot carry (past U+00FF): percent-encode it, or send it in the body`,
             ),
           );
       }
