@@ -41,7 +41,10 @@ export interface StoreTarget {
 }
 
 export function stateDir(opts: GlobalOptions, runbookFile: string): string {
-  return resolve(opts.stateDir ?? process.env.MIGRATE_STATE_DIR ?? join(runbookDir(runbookFile), '.migrate'));
+  // An empty --state-dir would be the current directory: a journal nobody else finds.
+  if (opts.stateDir === '') throw new UsageError('--state-dir is empty', 'name a directory, or leave --state-dir out');
+  // An empty variable is an unset one (`MIGRATE_STATE_DIR= migrate ...`), as shells treat most.
+  return resolve(opts.stateDir ?? (process.env.MIGRATE_STATE_DIR || join(runbookDir(runbookFile), '.migrate')));
 }
 
 const hidePassword = (url: string) => url.replace(/\/\/[^@/]*@/, '//***@');

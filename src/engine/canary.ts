@@ -57,9 +57,8 @@ export async function walkCanary(
           node.id,
           node.label,
           TaskState.Failed,
-          now.setting
-            ? `stopped while setting ${node.weight}%: traffic is at ${now.weight}% or ${node.weight}%`
-            : `stopped: traffic stays at ${now.weight}%`,
+          // True whatever comes next (a rollback may move it): where it stood when it stopped.
+          now.setting ? `stopped while setting ${node.weight}% (from ${now.weight}%)` : `stopped at ${now.weight}%`,
         );
       throw e;
     }

@@ -46,7 +46,7 @@ export async function watchWindow(ctx: RunContext, w: WindowSpec, baselines: Bas
     const round = await Promise.all(
       w.checks.map(({ id, check }) => sampleCheck(check, ctx, { baseline: baselines.get(id), onNoData: w.onNoData })),
     );
-    if (ctx.signal.aborted) throw new InterruptedError('interrupted during the monitor window');
+    if (ctx.signal.aborted) throw new InterruptedError(`interrupted during ${windowName(w.id)}`);
     samples++;
     for (const [i, s] of round.entries()) {
       let result = s.result;
@@ -114,7 +114,13 @@ export async function watchWindow(ctx: RunContext, w: WindowSpec, baselines: Bas
     // The round just taken was judged above: a promote never skips a breach that was already sampled.
     if (w.endEarly?.aborted) return left;
     await sleep(ctx, Math.min(w.intervalMs, left), w.endEarly ? AbortSignal.any([ctx.signal, w.endEarly]) : ctx.signal);
-    if (ctx.signal.aborted) throw new InterruptedError('interrupted during the monitor window');
+    if (ctx.signal.aborted) throw new InterruptedError(`interrupted during ${windowName(w.id)}`);
     if (w.endEarly?.aborted) return Math.max(0, end - ctx.clock.now());
   }
+}
+
+/** A window as people call it: the monitor window, or the canary's hold at its weight. */
+function windowName(id: string): string {
+  const weight = /^canary:(\d+)$/.exec(id)?.[1];
+  return weight !== undefined ? `the canary hold at ${weight}%` : `the ${id} window`;
 }

@@ -259,8 +259,37 @@ export function parseEvent(line: string): JournalEvent | string {
   if (o.command !== undefined && typeof o.command !== 'string') return 'bad command';
   if (o.reason !== undefined && o.reason !== null && typeof o.reason !== 'string') return 'bad reason';
   if (o.stages !== undefined && !(Array.isArray(o.stages) && o.stages.every(isStage))) return 'bad stages';
+  // The numbers holds, windows, durations and process groups are computed from: a wrong one would hang or mislead.
+  for (const k of NUMBERS) {
+    const v = o[k];
+    if (
+      v !== undefined &&
+      !(typeof v === 'number' && Number.isFinite(v) && v >= 0) &&
+      !(v === null && k === 'hold_left_ms')
+    )
+      return `bad ${k}`;
+  }
+  if (o.window !== undefined && typeof o.window !== 'string') return 'bad window';
+  if (o.to !== undefined && !(Number.isSafeInteger(o.to) && (o.to as number) >= 0)) return 'bad to';
+  if (o.record !== undefined) {
+    const r = o.record as Record<string, unknown> | null;
+    if (!r || typeof r !== 'object' || (r.weight !== undefined && typeof r.weight !== 'number')) return 'bad record';
+  }
   return o as unknown as JournalEvent;
 }
+
+/** Fields that, when present, are non-negative numbers. */
+const NUMBERS = [
+  'duration_ms',
+  'interval_ms',
+  'weight',
+  'hold_left_ms',
+  'pid',
+  'pgid',
+  'working_ms',
+  'waiting_ms',
+  'attempts',
+] as const;
 
 /** Events whose `stage` the projection keys on. */
 const STAGED: ReadonlySet<string> = new Set([

@@ -52,6 +52,41 @@ export const emptySnapshot = (damage: string[] = []): Snapshot => ({
   damage,
 });
 
+const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+const isStageNo = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 1;
+const isStrings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
+const isSteps = (v: unknown) => Array.isArray(v) && v.every((c) => isObj(c) && typeof c.step === 'string');
+
+/**
+ * A stored projection has the shape decisions read: a hand-edited or damaged
+ * one (`"active": 5`) is rebuilt from the journal, never acted on.
+ */
+function validProjection(p: unknown): boolean {
+  if (!isObj(p)) return false;
+  const { applied, active, dirty, rolling, groups, runs } = p;
+  return (
+    Array.isArray(applied) &&
+    applied.every((a) => isObj(a) && isStageNo(a.stage) && typeof a.digest === 'string' && isStrings(a.completed)) &&
+    (active === null ||
+      (isObj(active) &&
+        isStageNo(active.stage) &&
+        isSteps(active.completed) &&
+        isStrings(active.in_doubt) &&
+        isObj(active.records) &&
+        (active.canary === undefined ||
+          (isObj(active.canary) &&
+            typeof active.canary.weight === 'number' &&
+            (active.canary.hold_ms === null || Number.isFinite(active.canary.hold_ms)))))) &&
+    (dirty === null || (isObj(dirty) && isStageNo(dirty.stage) && isStrings(dirty.completed))) &&
+    (rolling === null ||
+      (isObj(rolling) && isStageNo(rolling.stage) && Number.isSafeInteger(rolling.to) && isStrings(rolling.undone))) &&
+    Array.isArray(groups) &&
+    groups.every((g) => isObj(g) && Number.isSafeInteger(g.pgid)) &&
+    Array.isArray(runs) &&
+    runs.every((r) => isObj(r) && typeof r.run_id === 'string' && typeof r.command === 'string')
+  );
+}
+
 export function validSnapshot(s: unknown): s is Snapshot {
   const o = s as Partial<Snapshot> | null;
   return (
@@ -66,10 +101,9 @@ export function validSnapshot(s: unknown): s is Snapshot {
     !!o.projections &&
     typeof o.projections === 'object' &&
     !Array.isArray(o.projections) &&
-    Object.values(o.projections).every(
-      (p) => p && typeof p === 'object' && Array.isArray(p.applied) && Array.isArray(p.runs),
-    ) &&
+    Object.values(o.projections).every(validProjection) &&
     Array.isArray(o.damage) &&
+    o.damage.every((d) => typeof d === 'string') &&
     (o.lost === undefined ||
       (!!o.lost &&
         typeof o.lost === 'object' &&

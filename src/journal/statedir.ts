@@ -16,6 +16,7 @@ import {
   openSync,
   readlinkSync,
   readSync,
+  statfsSync,
   statSync,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -30,8 +31,21 @@ const FLAGS: Record<string, number> = {
 
 const checked = new Set<string>();
 
+/** A path as a message shows it: a runaway one shortened. */
+const shown = (path: string) => (path.length > 120 ? `${path.slice(0, 60)}…${path.slice(-40)}` : path);
+
 function problem(e: unknown, path: string, doing: string): unknown {
   const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENAMETOOLONG')
+    return new EnvironmentError(
+      `cannot ${doing} ${shown(path)}: the path is too long (${path.length} characters)`,
+      'pass --state-dir <dir> with a shorter path',
+    );
+  if (code === 'EIO')
+    return new EnvironmentError(
+      `cannot ${doing} ${shown(path)}: input/output error`,
+      'check the disk, then run the command again',
+    );
   if (code === 'ELOOP')
     return new EnvironmentError(
       `${path} is a symbolic link; migrate does not follow links in its state directory`,
@@ -53,21 +67,44 @@ function problem(e: unknown, path: string, doing: string): unknown {
   return e;
 }
 
-/** A state dir that is a symlink to nothing: refused, not created at the far end nor read as empty. */
+/** A state dir that is a symlink to nothing (or to itself): refused, not created at the far end nor read as empty. */
 function unreachable(dir: string): void {
-  let target: string;
   try {
     if (!lstatSync(dir).isSymbolicLink()) return;
-    target = readlinkSync(dir);
+  } catch {
+    return; // absent, or unreadable: the checks after this say which
+  }
+  try {
     statSync(dir);
     return;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || target! === undefined) return;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP')
+      throw new EnvironmentError(
+        `the state directory ${shown(dir)} is a loop of symbolic links`,
+        'point it at a real directory, or pass --state-dir <dir>',
+      );
+    if (code !== 'ENOENT') return;
   }
+  const end = linkEnd(dir);
   throw new EnvironmentError(
-    `the state directory ${dir} is a symbolic link to ${target}, which does not exist`,
-    `create ${target} (mode 0700), or point --state-dir at a directory that exists`,
+    `the state directory ${shown(dir)} is a symbolic link to ${shown(end)}, which does not exist`,
+    `create ${shown(end)} (mode 0700), or point --state-dir at a directory that exists`,
   );
+}
+
+/** Where a chain of symlinks ends: each relative target read from its link's directory. */
+function linkEnd(path: string): string {
+  let p = resolve(path);
+  for (let hop = 0; hop < 40; hop++) {
+    try {
+      if (!lstatSync(p).isSymbolicLink()) return p;
+      p = resolve(dirname(p), readlinkSync(p));
+    } catch {
+      return p;
+    }
+  }
+  return p;
 }
 
 /**
@@ -205,22 +242,39 @@ export function isRegularFile(path: string): boolean {
   }
 }
 
+/** Filesystems where root passes access(W_OK) and still can create nothing: /proc, /sys. */
+const PSEUDO_FS: Record<number, string> = { 0x9fa0: 'procfs', 0x62656572: 'sysfs' };
+
 /**
  * Why a run could not write its journal in `dir`, or null (`plan` reports it
- * as a blocker): the journal, else the state dir, else the nearest directory
- * that exists above it, is not writable. Read-only mounts and immutable files
- * refuse root too.
+ * as a blocker). As a run would: the journal if it exists, else the state
+ * dir, else the nearest directory above it that exists, must be writable and
+ * reachable (not a symlink to nothing, not on /proc or /sys). Read-only mounts
+ * and immutable files refuse root too.
  */
 export function unwritable(dir: string): string | null {
-  for (const p of [join(dir, 'journal.jsonl'), ...ancestors(resolve(dir))]) {
+  const journal = join(dir, 'journal.jsonl');
+  for (const p of [journal, ...ancestors(resolve(dir))]) {
     try {
-      accessSync(p, constants.W_OK);
-      return null;
+      lstatSync(p);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') continue;
-      return `${p} is not writable (${code}): the run could not journal`;
+      return `${shown(p)} cannot be reached (${code}): the run could not journal`;
     }
+    try {
+      statSync(p);
+    } catch {
+      return `${shown(p)} is a symbolic link to ${shown(linkEnd(p))}, which does not exist: the run could not create its state directory`;
+    }
+    try {
+      accessSync(p, constants.W_OK);
+    } catch (e) {
+      return `${shown(p)} is not writable (${(e as NodeJS.ErrnoException).code}): the run could not journal`;
+    }
+    const fs = p === journal ? undefined : PSEUDO_FS[statfsSync(p).type];
+    if (fs && p !== resolve(dir)) return `${shown(p)} is on ${fs}, where no state directory can be created`;
+    return null;
   }
   return null;
 }

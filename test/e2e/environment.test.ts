@@ -100,6 +100,62 @@ describe('unusable state', () => {
     },
   );
 
+  it('a state dir path too long for the system: exit 6 with one short line, for every command', () => {
+    const box = sandbox(runbook(stage(1)));
+    const long = `/tmp/x/${Array.from({ length: 30 }, () => 'a'.repeat(200)).join('/')}`;
+    for (const cmd of [
+      ['status'],
+      ['status', '--json'],
+      ['plan', '1'],
+      ['stage', '1', '--yes'],
+      ['history'],
+      ['rollback', '--yes'],
+      ['unlock'],
+    ]) {
+      const line = oneLine(box.run([...cmd, '--state-dir', long]));
+      expect(line, cmd.join(' ')).toMatch(/too long/);
+      expect(line.length).toBeLessThan(300);
+    }
+    expect(box.exists('log')).toBe(false);
+  });
+
+  it('a symlink loop as the state dir: exit 6 saying so', () => {
+    const box = sandbox(runbook(stage(1)));
+    symlinkSync(join(box.dir, 'lb'), join(box.dir, 'la'));
+    symlinkSync(join(box.dir, 'la'), join(box.dir, 'lb'));
+    for (const cmd of [['status'], ['stage', '1', '--yes']])
+      expect(oneLine(box.run([...cmd, '--state-dir', 'la']))).toMatch(/loop of symbolic links/);
+  });
+
+  it('a chain of symlinks to nowhere names where it ends', () => {
+    const box = sandbox(runbook(stage(1)));
+    symlinkSync('nowhere', join(box.dir, 'd1'));
+    symlinkSync('d1', join(box.dir, 'd2'));
+    expect(oneLine(box.run(['status', '--state-dir', 'd2']))).toMatch(
+      /symbolic link to .*\/nowhere, which does not exist/,
+    );
+  });
+
+  it('an empty MIGRATE_STATE_DIR is unset; an empty --state-dir is refused (exit 2)', () => {
+    const box = sandbox(runbook(stage(1)));
+    expect(box.run(['stage', '1', '--yes'], { MIGRATE_STATE_DIR: '' }).code).toBe(0);
+    expect(box.exists('.migrate/journal.jsonl')).toBe(true);
+    expect(box.exists('journal.jsonl')).toBe(false);
+    expect(oneLine(box.run(['status', '--state-dir', '']), 2)).toMatch(/--state-dir is empty/);
+  });
+
+  it.each([['/proc/migrate-x/y'], ['/sys/migrate-x'], ['dangling/sd']])(
+    'plan names --state-dir %s, where a run could not create it, as a blocker',
+    (dir) => {
+      const box = sandbox(runbook(stage(1)));
+      symlinkSync(join(box.dir, 'nowhere'), join(box.dir, 'dangling'));
+      const r = box.run(['plan', '1', '--json', '--state-dir', dir]);
+      expect(r.code, r.stderr).toBe(0);
+      const { readiness } = JSON.parse(r.stdout) as { readiness: { blockers: string[] } };
+      expect(readiness.blockers).toEqual([expect.stringMatching(/procfs|sysfs|does not exist/)]);
+    },
+  );
+
   it('a journal that is a directory: exit 6, naming it', () => {
     const box = sandbox(runbook(stage(1)));
     mkdirSync(join(box.dir, '.migrate/journal.jsonl'), { recursive: true });
@@ -279,6 +335,49 @@ describe('a damaged journal or snapshot', () => {
     const em = box.run(['rollback', '--emergency', '--yes', '--reason', 'test']);
     expect(em.code, em.stderr).toBe(0);
     expect(box.lines('log')).toEqual(['do-1', 'undo-1', 'do-1', 'undo-1']);
+  });
+
+  it.each([
+    ['an active stage without its steps', (p: Record<string, unknown>) => (p.active = { stage: 2 })],
+    ['an active stage that is a number', (p: Record<string, unknown>) => (p.active = 5)],
+    ['a rollback in progress that is a list', (p: Record<string, unknown>) => (p.rolling = [1])],
+    [
+      'an applied stage that is text',
+      (p: Record<string, unknown>) => ((p.applied as { stage: unknown }[])[0]!.stage = 'x'),
+    ],
+  ])('a snapshot whose projection has %s is rebuilt from the journal (status, plan)', (_name, spoil) => {
+    const box = sandbox(runbook(stage(1) + stage(2) + stage(3)));
+    expect(box.run(['stage', '1']).code).toBe(0);
+    const file = join(box.dir, '.migrate/snapshot.json');
+    const snap = JSON.parse(readFileSync(file, 'utf8')) as { projections: Record<string, Record<string, unknown>> };
+    spoil(Object.values(snap.projections)[0]!);
+    writeFileSync(file, JSON.stringify(snap));
+    const s = box.run(['status', '--json']);
+    expect(s.code, s.stderr).toBe(0);
+    expect(JSON.parse(s.stdout)).toMatchObject({ current_stage: 1, state: 'clean' });
+    expect(s.stderr).toMatch(/snapshot\.json.*rebuilt from the journal/);
+    writeFileSync(file, JSON.stringify(snap));
+    const plan = box.run(['plan', '2']);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toMatch(/ready: current stage is 1/);
+  });
+
+  it('a window whose journaled length is not a number is damage: --resume does not hang on it', () => {
+    const box = sandbox(
+      runbook(
+        `  - id: 1\n    name: s1\n    steps: [{ id: a, run: "echo do-1 >> log", undo: "echo undo-1 >> log" }]\n    canary:\n      weights: [10]\n      hold: 1s\n      interval: 100ms\n      set: { run: "echo \${weight} > weight", undo: "echo 0 > weight" }\n      checks: [{ name: ok, command: "echo 1", expect: value == 1 }]\n`,
+      ),
+    );
+    expect(box.run(['stage', '1']).code).toBe(0);
+    const file = join(box.dir, '.migrate/journal.jsonl');
+    const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    const at = lines.findIndex((l) => l.includes('"window.started"'));
+    lines[at] = lines[at]!.replace(/"duration_ms":\d+/, '"duration_ms":{"a":1}');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    rmSync(join(box.dir, '.migrate/snapshot.json'), { force: true });
+    const s = box.run(['status']);
+    expect(s.code, s.stderr).toBe(0);
+    expect(s.stderr).toMatch(new RegExp(`journal\\.jsonl:${at + 1} is not an event \\(bad duration_ms\\)`));
   });
 
   it.each([

@@ -379,14 +379,14 @@ describe('lines (CI, pipes)', () => {
     [
       'a canary hold',
       `    steps: [{ id: a, run: "true", undo: "true" }]\n    canary:\n      weights: [{ weight: 5, hold: 30s }, { weight: 50, hold: 30s }]\n      interval: 100ms\n      set: { run: "touch started", undo: "true" }\n`,
-      /✗ 5% for 30s\s+stopped: traffic stays at 5%/,
+      /✗ 5% for 30s\s+stopped at 5%/,
     ],
     [
       'a canary weight being set',
       `    steps: [{ id: a, run: "true", undo: "true" }]\n    canary:\n      weights: [{ weight: 5, hold: 30s }]\n      set: { run: "touch started; sleep 30", undo: "true" }\n`,
-      /✗ 5% for 30s\s+stopped while setting 5%: traffic is at 0% or 5%/,
+      /✗ 5% for 30s\s+stopped while setting 5% \(from 0%\)/,
     ],
-  ])('%s stopped by Ctrl-C gets its closing line', async (_what, body, closing) => {
+  ])('%s stopped by Ctrl-C gets its closing line', async (what, body, closing) => {
     const box = sandbox(runbook(`  - id: 1\n    name: one\n${body}`));
     const run = box.runAsync(['stage', '1']);
     await waitFor(() => box.exists('started'));
@@ -397,6 +397,9 @@ describe('lines (CI, pipes)', () => {
     expect(r.stdout).toMatch(closing);
     // The last word, too: where the canary's traffic was left.
     if (/canary/.test(body)) expect(r.stderr).toMatch(/canary (traffic stays at|was being set to) 5%/);
+    // History says what was interrupted in the words the screen used.
+    if (what === 'a canary hold') expect(box.history()[0]?.reason).toMatch(/the canary hold at 5%/);
+    if (what === 'a window') expect(box.history()[0]?.reason).toMatch(/the monitor window/);
   });
 
   it('an emergency rollback names the stage of every undo', () => {
