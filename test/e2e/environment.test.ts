@@ -13,7 +13,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { runbook, sandbox, waitFor, type Sandbox } from '../helpers/sandbox.js';
+import { exited, runbook, sandbox, waitFor, type Sandbox } from '../helpers/sandbox.js';
 import { BIN, ROOT, type Result } from '../helpers/cli.js';
 
 const stage = (id: number) =>
@@ -362,13 +362,18 @@ describe('a damaged journal or snapshot', () => {
     expect(plan.stdout).toMatch(/ready: current stage is 1/);
   });
 
-  it('a window whose journaled length is not a number is damage: --resume does not hang on it', () => {
+  it('a hold whose journaled length is not a number is damage: --resume does not hang on it', async () => {
     const box = sandbox(
       runbook(
-        `  - id: 1\n    name: s1\n    steps: [{ id: a, run: "echo do-1 >> log", undo: "echo undo-1 >> log" }]\n    canary:\n      weights: [10]\n      hold: 1s\n      interval: 100ms\n      set: { run: "echo \${weight} > weight", undo: "echo 0 > weight" }\n      checks: [{ name: ok, command: "echo 1", expect: value == 1 }]\n`,
+        `  - id: 1\n    name: s1\n    steps: [{ id: a, run: "echo do-1 >> log", undo: "echo undo-1 >> log" }]\n    canary:\n      weights: [10]\n      hold: 20s\n      interval: 100ms\n      set: { run: "echo \${weight} > weight", undo: "echo 0 > weight" }\n      checks: [{ name: ok, command: "echo 1", expect: value == 1 }]\n`,
       ),
     );
-    expect(box.run(['stage', '1']).code).toBe(0);
+    const child = box.spawn(['stage', '1']);
+    await waitFor(
+      () => box.exists('.migrate/journal.jsonl') && box.read('.migrate/journal.jsonl').includes('"window.started"'),
+    );
+    child.kill('SIGINT');
+    expect(await exited(child)).toBe(130);
     const file = join(box.dir, '.migrate/journal.jsonl');
     const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
     const at = lines.findIndex((l) => l.includes('"window.started"'));
@@ -378,7 +383,13 @@ describe('a damaged journal or snapshot', () => {
     const s = box.run(['status']);
     expect(s.code, s.stderr).toBe(0);
     expect(s.stderr).toMatch(new RegExp(`journal\\.jsonl:${at + 1} is not an event \\(bad duration_ms\\)`));
-  });
+    // A damaged journal blocks stages (exit 6, naming the line) instead of holding for a length nobody knows.
+    const r = box.run(['stage', '1', '--resume']);
+    expect(r.code, r.stderr).toBe(6);
+    expect(r.stderr).toMatch(new RegExp(`journal\\.jsonl:${at + 1}`));
+    expect(box.run(['rollback', '--yes']).code).toBe(0);
+    expect(box.read('weight').trim()).toBe('0');
+  }, 30_000);
 
   it.each([
     ['a stage that is not a number', '"stage":"abc"'],
