@@ -490,7 +490,10 @@ export function shellRefs(src: string): ShellRef[] {
       stack.push(ps);
       return i + 2;
     }
-    if (c === '<' && next === '<' && text[i + 2] !== '<') return hereDocOperator(text, i);
+    if (c === '<' && next === '<' && text[i + 2] !== '<') {
+      if (/^\d+$/.test(bf.cur)) newWord(bf); // 0<<EOF: the digits name the descriptor, not an argument
+      return hereDocOperator(text, i);
+    }
     if (!bf.cond && c === '<' && next === '<') {
       // 0<<< and 3<<<: the digits name the descriptor, not an argument.
       if (/^\d+$/.test(bf.cur)) newWord(bf);
