@@ -57,7 +57,9 @@ export class PgLock implements Lock {
          FROM pg_locks l
          JOIN pg_stat_activity a ON a.pid = l.pid
          LEFT JOIN migrate_lock_holders h ON h.pid = l.pid AND h.lock_key = $3
-        WHERE l.locktype = 'advisory' AND l.classid = $1::oid AND l.objid = $2::oid AND l.objsubid = 1 AND l.granted`,
+        WHERE l.locktype = 'advisory' AND l.classid = $1::oid AND l.objid = $2::oid AND l.objsubid = 1 AND l.granted
+          -- Advisory locks are per database: the same runbook's journal in another database on this server is not ours.
+          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
       [hi, lo, this.key],
     );
     if (!r.rowCount) return null;

@@ -80,6 +80,7 @@ export class BlockerWatch {
       .query(
         `SELECT DISTINCT ${COLUMNS} FROM pg_locks l JOIN pg_stat_activity a USING (pid)
       WHERE l.granted AND l.relation = ANY(SELECT to_regclass(n)::oid FROM unnest($1::text[]) n)
+        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
         AND a.pid <> $2 AND a.pid <> pg_backend_pid() ORDER BY a.pid`,
         [relations, this.pid],
       )

@@ -48,6 +48,25 @@ describe('the PostgreSQL journal', () => {
     expect((await sql(url, 'SELECT version FROM migrate_schema'))[0]?.version).toBe(1);
   });
 
+  it('a run of the same runbook in another database on the server is not the holder here (advisory locks are per database)', async () => {
+    const staging = await freshDatabase();
+    const prod = await freshDatabase();
+    const alice = sandbox(rb);
+    const bob = sandbox(rb);
+    const first = alice.spawn(['stage', '1', '--set', 'hold=30'], { MIGRATE_JOURNAL_URL: staging });
+    try {
+      await waitFor(() => alice.exists('started'));
+      const env = { MIGRATE_JOURNAL_URL: prod };
+      const status = JSON.parse(bob.run(['status', '--json'], env).stdout) as { lock: unknown; state: string };
+      expect(status).toMatchObject({ lock: null, state: 'clean' });
+      const r = bob.run(['stage', '1'], env);
+      expect(r.code, r.stderr).toBe(0);
+    } finally {
+      first.kill('SIGKILL');
+      await exited(first);
+    }
+  });
+
   it("a reader's open transaction on its tables (a dashboard, a psql session) neither hangs migrate nor silences the holder", async () => {
     const url = await freshDatabase();
     const box = sandbox(rb);
