@@ -87,6 +87,12 @@ interface BareFrame {
   pipedDocs: PendingDoc[];
   /** A process substitution `<(...)`: what it prints is a file the enclosing command reads. */
   procsub: boolean;
+  /**
+   * The stdin reader among the commands just ended, while only keywords have
+   * followed (`{ bash; }`, `( bash )`, `do bash -s; done`): a here-string or
+   * here-doc on the group is its stdin.
+   */
+  reader: string | null;
 }
 interface ParamFrame {
   kind: 'param';
@@ -150,6 +156,7 @@ const bareFrame = (closer: Closer): BareFrame => ({
   docs: [],
   pipedDocs: [],
   procsub: false,
+  reader: null,
 });
 /** Text for a nested scan: a literal `${` must stay literal there. */
 const bodyText = (body: string, c: string) => (c === '{' && body.endsWith('$') ? '${' : c);
@@ -208,7 +215,9 @@ export function shellRefs(src: string): ShellRef[] {
   };
   const endCommand = (f: BareFrame, pipe = false) => {
     if (f.cond) return;
-    const sh = readsStdin(f.cmd);
+    // A command of keywords only (`}`, `)`, `done`) passes on what the group's commands read.
+    const sh = f.cmd.length ? readsStdin(f.cmd) : f.reader;
+    if (f.cmd.length) f.reader = sh;
     if (sh) {
       for (const r of f.piped) r.code ??= `| ${sh}`;
       for (const r of f.hereRefs) r.code ??= `${sh} <<<`;

@@ -79,6 +79,11 @@ const REFUSED: [string, 'shell-nested-code' | 'shell-arith'][] = [
   ['bash 0<<EOF\necho ${x}\nEOF', 'shell-nested-code'],
   ['bash -o errexit <<EOF\necho ${x}\nEOF', 'shell-nested-code'],
   ['source /dev/stdin <<EOF\necho ${x}\nEOF', 'shell-nested-code'],
+  ['{ bash; } <<< "${x}"', 'shell-nested-code'],
+  ['( bash ) <<< "${x}"', 'shell-nested-code'],
+  ['{ source /dev/stdin; } <<< "${x}"', 'shell-nested-code'],
+  ['while read -r l; do bash -s; done <<< "${x}"', 'shell-nested-code'],
+  ['{ bash; } <<EOF\necho ${x}\nEOF', 'shell-nested-code'],
   ['bash <(echo "${x}")', 'shell-nested-code'],
   ['source <(echo "${x}")', 'shell-nested-code'],
   ['. <(echo "${x}")', 'shell-nested-code'],
@@ -119,6 +124,9 @@ describe('scanner bypasses are located validate errors (issue 10, review 2)', ()
     'printf %s "${x}" | xargs -n1 sh -c \'echo "$1"\' _',
     'printf %s "${x}" | sh -c \'read -r a; echo "$a"\'',
     'bash ./deploy.sh <<< "${x}"',
+    '{ cat; } <<< "${x}"',
+    'bash ./deploy.sh; { cat; } <<< "${x}"',
+    'while read -r l; do echo "$l"; done <<< "${x}"',
   ];
   it.each(SAFE)('%j stays data: no error', (run) => {
     const box = sandbox(rb({ vars, stages: stage({ steps: [{ run }] }) }));
@@ -135,6 +143,7 @@ describe('scanner bypasses are located validate errors (issue 10, review 2)', ()
     ['bash -o errexit <<< "${x}"'],
     ['source -- /dev/stdin <<< "${x}"'],
     ['bash 0<<< "${x}"'],
+    ['{ bash; } <<< "${x}"'],
     ['printf %s "${x}" | xargs -I{} sh -c \'echo {}\''],
     [`env ${Array.from({ length: 64 }, (_, i) => `A${i + 1}=1`).join(' ')} sh -c "echo \${x}"`],
   ])('the canary attack runs nothing: %j', (run) => {
