@@ -98,6 +98,8 @@ export class ListrBoard implements Reporter {
   /** Aborted when the live display fails: a prompt waiting inside it is asked again on a plain terminal. */
   private readonly broken = new AbortController();
   private readonly onCrash = (e: Error) => this.rendererCrashed(e);
+  /** Counts a window down each second between the engine's sample rounds. */
+  private ticker: NodeJS.Timeout | null = null;
 
   constructor(private readonly vars: Vars) {}
 
@@ -459,7 +461,6 @@ export class ListrBoard implements Reporter {
     this.ticker.unref();
   }
 
-  private ticker: NodeJS.Timeout | null = null;
   private stopTicking(): void {
     if (this.ticker) clearInterval(this.ticker);
     this.ticker = null;

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+import { hideCredentials } from '../runbook/url.js';
 import { FileJournal } from '../journal/file.js';
 import { FileLock } from '../journal/lockfile.js';
 import { ensureStateDir } from '../journal/statedir.js';
@@ -46,8 +47,6 @@ export function stateDir(opts: GlobalOptions, runbookFile: string): string {
   // An empty variable is an unset one (`MIGRATE_STATE_DIR= migrate ...`), as shells treat most.
   return resolve(opts.stateDir ?? (process.env.MIGRATE_STATE_DIR || join(runbookDir(runbookFile), '.migrate')));
 }
-
-const hidePassword = (url: string) => url.replace(/\/\/[^@/]*@/, '//***@');
 
 /** The store of a loaded runbook: its `journal:` rendered with its vars. */
 export function targetOf(rb: { runbook: Runbook; file: string; vars: Vars }): StoreTarget {
@@ -116,11 +115,11 @@ export async function openStore(
     return {
       journal: new PgJournal(url),
       lock: new PgLock(url, target.name, onStop),
-      where: { kind: 'postgres', location: hidePassword(url), source, exists: true },
+      where: { kind: 'postgres', location: hideCredentials(url), source, exists: true },
     };
   }
   if (url !== undefined)
-    throw new UsageError(`${source} must be a postgres:// URL, got '${printable(hidePassword(url))}'`);
+    throw new UsageError(`${source} must be a postgres:// URL, got '${printable(hideCredentials(url))}'`);
   const dir = stateDir(opts, target.file);
   ensureStateDir(dir, false); // an existing one must be a private directory, also for reading
   const journal = new FileJournal(dir);

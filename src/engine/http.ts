@@ -6,7 +6,7 @@
  * the body is read up to a cap while it streams.
  */
 import { ReplyTooLargeError, UnsafeUrlError } from '../errors.js';
-import { urlProblem } from '../runbook/url.js';
+import { hideCredentials, urlProblem } from '../runbook/url.js';
 import { looksLikeJson, renderJsonBody, renderText, renderUrl } from '../runbook/template.js';
 import type { HttpSpec } from '../runbook/types.js';
 import type { Vars } from '../runbook/vars.js';
@@ -37,6 +37,20 @@ export function formatSize(bytes: number): string {
 }
 
 /**
+ * A URL template rendered, or why fetch would never send it (another scheme,
+ * credentials, a blocked port). The message names the URL as the runbook
+ * writes it, secrets masked: never the rendered text, whose encoding of a
+ * secret the output redactor may not know.
+ */
+export function sendableUrl(template: string, vars: Vars, what = 'URL'): string {
+  const url = renderUrl(template, (n) => vars.value(n));
+  const problem = urlProblem(url);
+  if (problem)
+    throw new UnsafeUrlError(`the ${what} ${hideCredentials(renderUrl(template, (n) => vars.display(n)))} ${problem}`);
+  return url;
+}
+
+/**
  * One request. `capField` names the field that sets the reply cap in the
  * messages (`max_body` for http; a probe without one passes null).
  */
@@ -59,13 +73,7 @@ export async function request(
   if (typeof h.body === 'object' && !Object.keys(headers).some((k) => k.toLowerCase() === 'content-type'))
     headers['content-type'] = 'application/json';
   const timeout = AbortSignal.timeout(timeoutMs);
-  const url = renderUrl(h.url, value);
-  const problem = urlProblem(url);
-  if (problem) {
-    const shown = renderUrl(h.url, (n) => vars.display(n)).replace(/\/\/[^/@]*@/, '//***@');
-    throw new UnsafeUrlError(`the URL ${shown} ${problem}`);
-  }
-  const res = await follow(url, {
+  const res = await follow(sendableUrl(h.url, vars), {
     method: h.method ?? 'GET',
     headers,
     body,

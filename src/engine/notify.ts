@@ -4,8 +4,7 @@
  * emergency path must not wait on a pager. Pending sends finish before exit.
  */
 import type { NewEvent } from '../journal/events.js';
-import { urlProblem } from '../runbook/url.js';
-import { renderUrl } from '../runbook/template.js';
+import { sendableUrl } from './http.js';
 import { shellCommand } from '../runbook/shell.js';
 import type { Notify } from '../runbook/types.js';
 import type { Vars } from '../runbook/vars.js';
@@ -35,9 +34,7 @@ export class Notifier {
     const body = JSON.stringify(event);
     const { vars } = this.deps;
     if (spec.webhook) {
-      const url = renderUrl(spec.webhook, (n) => vars.value(n));
-      const problem = urlProblem(url);
-      if (problem) throw new Error(`the webhook URL ${renderUrl(spec.webhook, (n) => vars.display(n))} ${problem}`);
+      const url = sendableUrl(spec.webhook, vars, 'webhook URL');
       // The event is the body as it is (no template), and a redirect is an answer, not a place to post it again.
       const res = await fetch(url, {
         method: 'POST',

@@ -138,13 +138,9 @@ export async function runRollbackCommand(ctx: RunContext, opts: RollbackOptions)
     if (planned.stop) throw stoppedAt(planned.stop, []);
     return [];
   }
-  const command = opts.command
-    ? opts.command
-    : opts.emergency
-      ? 'rollback --emergency'
-      : opts.to !== undefined
-        ? `rollback --to ${opts.to}`
-        : 'rollback';
+  const command =
+    opts.command ??
+    (opts.emergency ? 'rollback --emergency' : opts.to !== undefined ? `rollback --to ${opts.to}` : 'rollback');
   return withRun(
     ctx,
     command,

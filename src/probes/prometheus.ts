@@ -6,14 +6,13 @@
  * series' labels, and `baseline: { query_offset }` the same query evaluated
  * that long ago. `${var}` values enter PromQL only as string literals.
  */
-import { request } from '../engine/http.js';
+import { request, sendableUrl } from '../engine/http.js';
 import { parseDuration } from '../runbook/duration.js';
 import { parseTemplate, renderUrl, type Lookup } from '../runbook/template.js';
 import type { PrometheusSpec } from '../runbook/types.js';
 import type { Vars } from '../runbook/vars.js';
 import { isNoData, type ProbeContext, type ProbeModule } from './types.js';
 import { ProbeError } from '../errors.js';
-import { urlProblem } from '../runbook/url.js';
 
 export interface PrometheusProbe {
   kind: 'prometheus';
@@ -114,13 +113,8 @@ async function instantQuery(
   const timeout = queryTimeout(p, ctx);
   // The API path goes after the base's path and before its query string (a tenant=...);
   // the whole URL then travels as the value of a var that starts the URL, so it is never read as a template again.
-  // Messages name the URL as the runbook writes it (secrets masked), never the URL built here:
-  // re-encoded, a secret in it would no longer read as the secret the output redactor knows.
-  const shown = () => renderUrl(p.url, (n) => vars.display(n)).replace(/\/\/[^/@]*@/, '//***@');
-  const rendered = renderUrl(p.url, (n) => vars.value(n));
-  const problem = urlProblem(rendered);
-  if (problem) throw new ProbeError(`the URL ${shown()} ${problem}`);
-  const url = new URL(rendered);
+  // Checked as the runbook writes it, so a message never shows the URL built here (re-encoded, secrets included).
+  const url = new URL(sendableUrl(p.url, vars));
   url.pathname = `${url.pathname.replace(/\/+$/, '')}/api/v1/query`;
   url.hash = '';
   // The runbook's query wins over a query=, time= or timeout= in the base URL.

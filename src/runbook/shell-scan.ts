@@ -233,6 +233,9 @@ export function shellRefs(src: string): ShellRef[] {
     f.here = false;
     f.compound = false;
   };
+  /** Digits just before a redirection (2>&1, 0<<<, 3<<EOF) name a descriptor: no argument. */
+  const isFd = (f: BareFrame) => /^\d+$/.test(f.cur);
+  const endBeforeRedirect = (f: BareFrame) => (isFd(f) ? newWord(f) : endWord(f));
   const addChar = (f: BareFrame, c: string) => {
     f.word++;
     if (f.cur.length < CUR_MAX) f.cur += c;
@@ -500,19 +503,16 @@ export function shellRefs(src: string): ShellRef[] {
       return i + 2;
     }
     if (c === '<' && next === '<' && text[i + 2] !== '<') {
-      if (/^\d+$/.test(bf.cur)) newWord(bf); // 0<<EOF: the digits name the descriptor, not an argument
+      if (isFd(bf)) newWord(bf);
       return hereDocOperator(text, i);
     }
     if (!bf.cond && c === '<' && next === '<') {
-      // 0<<< and 3<<<: the digits name the descriptor, not an argument.
-      if (/^\d+$/.test(bf.cur)) newWord(bf);
-      else endWord(bf);
+      endBeforeRedirect(bf);
       bf.here = true;
       return i + 3;
     }
     if (!bf.cond && (c === '<' || c === '>' || (c === '&' && next === '>'))) {
-      if (/^\d+$/.test(bf.cur)) newWord(bf);
-      else endWord(bf); // 2>&1: the 2 is no argument
+      endBeforeRedirect(bf);
       bf.redirect = true;
       let j = i + 1;
       while (text[j] === '>' || text[j] === '&' || text[j] === '|') j++;

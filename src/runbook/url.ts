@@ -31,3 +31,6 @@ export function urlProblem(
     return `names port ${u.port}, which fetch refuses to connect to (a blocked port); use another port`;
   return null;
 }
+
+/** A URL as messages show it: `user:password@` becomes `***@`. */
+export const hideCredentials = (url: string) => url.replace(/\/\/[^@/]*@/, '//***@');

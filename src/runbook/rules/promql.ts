@@ -93,20 +93,25 @@ function message(name: string, where: Where): { code: string; text: string } | n
   return null;
 }
 
-/** Every `${var}` in a prometheus query or compare lands where PromQL takes a string. */
-export function promqlVarsPlaced(rb: Runbook): Finding[] {
-  const out: Finding[] = [];
+/** Every prometheus `query` and `compare` text, with its path. */
+function* promqlTexts(rb: Runbook): Generator<{ text: string; at: Path }> {
   for (const { value: c, path } of checks(rb)) {
     const p = c.prometheus;
     if (!p || typeof p !== 'object') continue;
     for (const key of ['query', 'compare'] as const) {
       const text = p[key];
-      if (typeof text !== 'string') continue;
-      const at: Path = [...path, 'prometheus', key];
-      for (const r of promqlVarContexts(text)) {
-        const m = message(r.name, r.where);
-        if (m) out.push(error(at, m.code, m.text, { offset: r.at }));
-      }
+      if (typeof text === 'string') yield { text, at: [...path, 'prometheus', key] };
+    }
+  }
+}
+
+/** Every `${var}` in a prometheus query or compare lands where PromQL takes a string. */
+export function promqlVarsPlaced(rb: Runbook): Finding[] {
+  const out: Finding[] = [];
+  for (const { text, at } of promqlTexts(rb)) {
+    for (const r of promqlVarContexts(text)) {
+      const m = message(r.name, r.where);
+      if (m) out.push(error(at, m.code, m.text, { offset: r.at }));
     }
   }
   return out;
@@ -157,20 +162,9 @@ export function promqlShapeProblem(text: string): { at: number; message: string 
 /** `query` and `compare` have the shape of PromQL: a query that cannot parse fails every sample. */
 export function promqlWellFormed(rb: Runbook): Finding[] {
   const out: Finding[] = [];
-  for (const { value: c, path } of checks(rb)) {
-    const p = c.prometheus;
-    if (!p || typeof p !== 'object') continue;
-    for (const key of ['query', 'compare'] as const) {
-      const text = p[key];
-      if (typeof text !== 'string') continue;
-      const problem = promqlShapeProblem(text);
-      if (problem)
-        out.push(
-          error([...path, 'prometheus', key], 'promql-syntax', `not PromQL: ${problem.message}`, {
-            offset: problem.at,
-          }),
-        );
-    }
+  for (const { text, at } of promqlTexts(rb)) {
+    const problem = promqlShapeProblem(text);
+    if (problem) out.push(error(at, 'promql-syntax', `not PromQL: ${problem.message}`, { offset: problem.at }));
   }
   return out;
 }
