@@ -34,6 +34,8 @@ function keyParts(key: string): [number, number] {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Polls (100 ms apart) for the holder row of a lock just taken. */
+const ROW_WAITS = 20;
 
 export class PgLock implements Lock {
   private client: pg.Client | null = null;
@@ -100,7 +102,12 @@ export class PgLock implements Lock {
       )
     ).rows[0];
     if (!got.got) {
-      const holder = await this.holderRow(db);
+      let holder = await this.holderRow(db);
+      // The winner takes the lock, then writes its row: a run that lost the race in between waits for the row (up to 2 s).
+      for (let i = 0; i < ROW_WAITS && holder?.unverifiable && !holder.unreadable; i++) {
+        await sleep(100);
+        holder = await this.holderRow(db);
+      }
       await db.end();
       if (holder?.unreadable)
         throw new LockHeldError(holder.unreadable, 'two runbook names share a lock key: rename one of them');

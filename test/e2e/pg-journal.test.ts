@@ -1,6 +1,7 @@
 // A team sharing one journal and lock in PostgreSQL, from different directories.
 import { describe, expect, it } from 'vitest';
 import { assertSessionConnection } from '../../src/journal/postgres.js';
+import { lockKey } from '../../src/journal/pglock.js';
 import { freshDatabase, sql, withClient } from '../helpers/pg.js';
 import { exited, runbook, sandbox, waitFor } from '../helpers/sandbox.js';
 
@@ -65,6 +66,33 @@ describe('the PostgreSQL journal', () => {
       first.kill('SIGKILL');
       await exited(first);
     }
+  });
+
+  it('a run that lost the race while the winner had the lock but not yet its row waits for the row, not "unknown"', async () => {
+    const url = await freshDatabase();
+    const env = { MIGRATE_JOURNAL_URL: url };
+    const bob = sandbox(rb);
+    expect(bob.run(['status'], env).code).toBe(0); // the tables exist
+    await withClient(url, async (winner) => {
+      // The winner's two steps, taken apart: the advisory lock now, its holder row a moment later.
+      const { rows } = await winner.query('SELECT pg_advisory_lock($1::bigint), pg_backend_pid() AS pid', [
+        lockKey('t'),
+      ]);
+      const late = setTimeout(() => {
+        void winner.query(
+          `INSERT INTO migrate_lock_holders (runbook, pid, host, operator, since, run_id, lock_key, heartbeat)
+           VALUES ('t', $1, 'db-host', 'alice@laptop', now(), 'r1', $2, now())`,
+          [rows[0].pid, lockKey('t')],
+        );
+      }, 400);
+      try {
+        const r = await bob.runAsync(['stage', '1'], env);
+        expect(r.code, r.stderr).toBe(4);
+        expect(r.stderr).toMatch(/another run holds the lock: alice@laptop/);
+      } finally {
+        clearTimeout(late);
+      }
+    });
   });
 
   it("a reader's open transaction on its tables (a dashboard, a psql session) neither hangs migrate nor silences the holder", async () => {
